@@ -1,0 +1,511 @@
+"""ServiceDesk: the application layer. One method per use case.
+
+This is the only part of caselib that reads the clock, opens units of work, calls
+repositories and publishes events. Each command:
+
+1. opens a unit of work on the desk's tenant and loads the case,
+2. runs the domain code (which validates everything before it changes anything),
+3. saves with the version it loaded (a concurrent save makes this raise
+   :class:`~caselib.errors.ConcurrencyConflict`) and commits case, timeline and outbox
+   events together.
+
+A command that raises has written nothing. Commands return the case as saved.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import attrs
+
+from caselib.errors import (
+    ConcurrencyConflict,
+    InvalidConfiguration,
+    InvalidInput,
+    TransitionNotAllowed,
+)
+from caselib.lifecycle import CompiledWorkflow, Workflow
+from caselib.model import Actor, Attachment, Case, CasePolicy, Links
+from caselib.ports import (
+    CaseQuery,
+    Clock,
+    EventSink,
+    Page,
+    Store,
+    SystemClock,
+    UnitOfWork,
+)
+from caselib.timeutil import aware_utc
+from caselib.vocab import Audience, Priority, Severity, Source, StatusCategory
+
+__all__ = ["CustomerReply", "CustomerView", "ServiceDesk", "TenantSettings"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class TenantSettings:
+    """How one tenant runs its desk: workflow(s) and case policy.
+
+    ``workflows`` holds extra workflows that existing cases may still follow (a tenant that
+    switches from *simple* to a board keeps serving its old cases).
+    """
+
+    workflow: Workflow = attrs.field(factory=Workflow.default)
+    policy: CasePolicy = CasePolicy()
+    workflows: tuple[Workflow, ...] = ()
+
+
+@attrs.frozen
+class CustomerReply:
+    """A public timeline entry as the customer sees it."""
+
+    seq: int
+    at: datetime
+    author: str
+    from_customer: bool
+    body: str
+    redacted: bool
+
+
+@attrs.frozen
+class CustomerView:
+    """What a customer portal may show: no internal notes, no system activity."""
+
+    number: str
+    subject: str
+    status: str
+    status_label: str
+    status_category: StatusCategory
+    created_at: datetime
+    updated_at: datetime
+    replies: tuple[CustomerReply, ...]
+    resolution: str | None
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ServiceDesk:
+    """Support-case use cases for one tenant, over any :class:`~caselib.ports.Store`.
+
+    Args:
+        store: where cases live (``MemoryStore()``, ``SqliteStore(path)``, …).
+        tenant: every call is scoped to this tenant; use :meth:`for_tenant` for others.
+        settings: workflow and case policy (defaults: :meth:`Workflow.default`, default
+            vocabulary, ``CASE-0001`` numbers).
+        clock: where "now" comes from (inject ``caselib.testing.FrozenClock`` in tests).
+        ids: makes new case ids (default: random UUID hex).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tenant: str = "default",
+        settings: TenantSettings | None = None,
+        clock: Clock | None = None,
+        ids: Callable[[], str] = _new_id,
+    ) -> None:
+        if not isinstance(tenant, str) or not tenant:
+            raise InvalidInput("tenant must be a non-empty string", field="tenant")
+        self.store = store
+        self.tenant = tenant
+        self.settings = settings or TenantSettings()
+        self.clock: Clock = clock or SystemClock()
+        self._ids = ids
+        self._workflows: dict[str, CompiledWorkflow] = {}
+        for wf in (self.settings.workflow, *self.settings.workflows):
+            if wf.name in self._workflows:
+                raise InvalidConfiguration(f"two workflows are named {wf.name!r}")
+            self._workflows[wf.name] = wf.compile()
+        self.workflow = self._workflows[self.settings.workflow.name]
+
+    def __repr__(self) -> str:
+        return f"<ServiceDesk tenant={self.tenant!r} workflow={self.workflow.name!r}>"
+
+    def for_tenant(self, tenant: str, settings: TenantSettings | None = None) -> ServiceDesk:
+        """A desk over the same store and clock for another tenant."""
+        return ServiceDesk(self.store, tenant=tenant, settings=settings or self.settings,
+                           clock=self.clock, ids=self._ids)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return aware_utc(self.clock.now(), "clock.now()")
+
+    def _uow(self) -> UnitOfWork:
+        return self.store.unit_of_work(self.tenant)
+
+    def _workflow_of(self, case: Case) -> CompiledWorkflow:
+        try:
+            return self._workflows[case.workflow]
+        except KeyError:
+            raise InvalidConfiguration(
+                f"case {case.number} follows workflow {case.workflow!r}, which this desk does "
+                "not know; add it to TenantSettings.workflows") from None
+
+    def _change(
+        self,
+        case_id: str,
+        command: Callable[[Case, datetime], object],
+        expected_version: int | None = None,
+    ) -> Case:
+        """Load, apply ``command``, save at the loaded version, commit. No-ops save nothing."""
+        now = self._now()
+        with self._uow() as uow:
+            case = uow.cases.get(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise ConcurrencyConflict(case_id, expected_version, case.version)
+            loaded = case.version
+            if command(case, now) is False:
+                return case
+            self._after_change(case, now)
+            uow.cases.save(case, loaded)
+            uow.commit()
+        return case
+
+    def _after_change(self, case: Case, now: datetime) -> None:
+        """Hook for derived state (SLA clocks) after every command, before the save."""
+
+    def retrying(self, command: Callable[[], T], *, attempts: int = 5) -> T:
+        """Run ``command`` again when it loses a race (:class:`ConcurrencyConflict`).
+
+        Commands reload the case each time, and a command that raised a conflict wrote
+        nothing, so retrying is safe whenever applying the command to the newer state is
+        what you want (adding a comment, assigning, changing priority). Do not wrap a command
+        that passes ``expected_version`` from a form: that conflict is for the user to see.
+
+        >>> desk.retrying(lambda: desk.add_comment(case_id, "Looking", actor=agent))  # doctest: +SKIP
+        """
+        if attempts < 1:
+            raise InvalidInput("attempts must be at least 1", field="attempts")
+        for attempt in range(attempts):
+            try:
+                return command()
+            except ConcurrencyConflict:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def get_case(self, case_id: str) -> Case:
+        """Load one case; :class:`~caselib.errors.CaseNotFound` if it is not in this tenant."""
+        with self._uow() as uow:
+            return uow.cases.get(case_id)
+
+    def get_case_by_number(self, number: str) -> Case:
+        """Load one case by its human number (``CASE-0042``)."""
+        with self._uow() as uow:
+            return uow.cases.get_by_number(number)
+
+    def find_cases(self, query: CaseQuery | None = None, **filters: Any) -> Page:
+        """Case summaries matching a :class:`~caselib.ports.CaseQuery` (or its fields as kwargs)."""
+        q = query if query is not None else CaseQuery(**filters)
+        with self._uow() as uow:
+            return uow.cases.query(q)
+
+    def count_by_status(self, query: CaseQuery | None = None) -> dict[str, int]:
+        """Open board columns: ``{status: count}`` for the cases matching ``query``."""
+        with self._uow() as uow:
+            return uow.cases.count_by_status(query)
+
+    def allowed_transitions(self, case: Case) -> tuple[str, ...]:
+        """Statuses ``case`` can move to next (for building buttons)."""
+        return self._workflow_of(case).allowed_transitions(case.status)
+
+    def customer_view(self, case_id: str) -> CustomerView:
+        """The case as its customer may see it: public replies only, redactions blanked."""
+        case = self.get_case(case_id)
+        wf = self._workflow_of(case)
+        labels = {s.id: s.label for s in wf.workflow.statuses}
+        replies = tuple(
+            CustomerReply(e.seq, e.at, e.actor, e.actor_kind.value == "customer",
+                          "" if e.redaction else e.body, e.redaction is not None)
+            for e in case.timeline
+            if e.audience is Audience.PUBLIC
+        )
+        res = case.resolution
+        return CustomerView(case.number, case.subject, case.status,
+                            labels.get(case.status, case.status), case.status_category,
+                            case.created_at, case.updated_at, replies,
+                            None if res is None else res.summary)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def create_case(
+        self,
+        *,
+        subject: str,
+        actor: Actor,
+        description: str = "",
+        priority: Priority | str | None = None,
+        severity: Severity | str | None = None,
+        case_type: str | None = None,
+        category: str | None = None,
+        subcategory: str | None = None,
+        reason_code: str | None = None,
+        source: Source | str = Source.OTHER,
+        links: Links | Mapping[str, str | None] | None = None,
+        tags: Iterable[str] = (),
+        custom: Mapping[str, object] | None = None,
+        assignee: str | None = None,
+        team: str | None = None,
+    ) -> Case:
+        """Open a case in the workflow's initial status and give it the next case number."""
+        now = self._now()
+        policy = self.settings.policy
+        wf = self.workflow
+        with self._uow() as uow:
+            number = policy.numbers.format(uow.numbers.next_number())
+            case = Case.open(
+                id=self._ids(), tenant=self.tenant, number=number, subject=subject,
+                status=wf.initial, status_category=wf.category(wf.initial), workflow=wf.name,
+                actor=actor, at=now, policy=policy, description=description,
+                priority=priority, severity=severity, case_type=case_type, category=category,
+                subcategory=subcategory, reason_code=reason_code, source=source, links=links,
+                tags=tags, custom=custom,
+            )
+            if assignee is not None or team is not None:
+                case.assign(assignee=assignee, team=team, actor=actor, at=now)
+            self._after_create(case, now)
+            self._after_change(case, now)
+            uow.cases.add(case)
+            uow.commit()
+        return case
+
+    def _after_create(self, case: Case, now: datetime) -> None:
+        """Hook for routing and SLA start on new cases."""
+
+    def add_comment(
+        self,
+        case_id: str,
+        body: str,
+        *,
+        actor: Actor,
+        audience: Audience | str = Audience.INTERNAL,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Add an internal note (default) or a public reply (``audience="public"``)."""
+        return self._change(
+            case_id,
+            lambda case, now: case.add_comment(body, audience=audience, actor=actor, at=now),
+            expected_version,
+        )
+
+    def redact_comment(
+        self, case_id: str, seq: int, *, reason: str, actor: Actor,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Blank a wrong comment's text; the entry, its audience and the redaction stay."""
+        return self._change(
+            case_id,
+            lambda case, now: case.redact_comment(seq, reason=reason, actor=actor, at=now),
+            expected_version,
+        )
+
+    def transition(
+        self,
+        case_id: str,
+        to: str,
+        *,
+        actor: Actor,
+        note: str | None = None,
+        resolution_code: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move the case to status ``to`` if the workflow allows it and its gates pass."""
+
+        def command(case: Case, now: datetime) -> None:
+            self._workflow_of(case).apply(case, to, actor=actor, at=now, note=note,
+                                          resolution_code=resolution_code)
+
+        return self._change(case_id, command, expected_version)
+
+    def _to_category(
+        self,
+        case_id: str,
+        categories: Sequence[StatusCategory],
+        label: str,
+        *,
+        actor: Actor,
+        note: str | None,
+        resolution_code: str | None = None,
+        csat: int | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        def command(case: Case, now: datetime) -> None:
+            wf = self._workflow_of(case)
+            target = wf.first_target(case.status, categories)
+            if target is None:
+                raise TransitionNotAllowed(case.status, label,
+                                           wf.allowed_transitions(case.status))
+            wf.apply(case, target, actor=actor, at=now, note=note,
+                     resolution_code=resolution_code, csat=csat)
+
+        return self._change(case_id, command, expected_version)
+
+    def resolve(
+        self,
+        case_id: str,
+        summary: str,
+        *,
+        actor: Actor,
+        code: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move to the workflow's resolved status with a resolution summary (required)."""
+        return self._to_category(case_id, (StatusCategory.RESOLVED,), "resolved", actor=actor,
+                                 note=summary, resolution_code=code,
+                                 expected_version=expected_version)
+
+    def close(
+        self,
+        case_id: str,
+        note: str,
+        *,
+        actor: Actor,
+        csat: int | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move to the workflow's closed status with a closing note, optionally a CSAT 1–5."""
+        return self._to_category(case_id, (StatusCategory.CLOSED,), "closed", actor=actor,
+                                 note=note, csat=csat, expected_version=expected_version)
+
+    def reopen(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Send a resolved or closed case back to work; earlier resolutions are kept."""
+
+        def command(case: Case, now: datetime) -> None:
+            wf = self._workflow_of(case)
+            if case.is_active:
+                raise TransitionNotAllowed(case.status, "reopen",
+                                           wf.allowed_transitions(case.status))
+            target = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
+            if target is None:
+                raise TransitionNotAllowed(case.status, "reopen",
+                                           wf.allowed_transitions(case.status))
+            wf.apply(case, target, actor=actor, at=now, note=reason)
+
+        return self._change(case_id, command, expected_version)
+
+    def rate(
+        self, case_id: str, score: int, *, actor: Actor, comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Record CSAT 1–5 on a resolved or closed case."""
+        return self._change(
+            case_id,
+            lambda case, now: case.record_csat(score, actor=actor, at=now, comment=comment),
+            expected_version,
+        )
+
+    def assign(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        assignee: str | None = None,
+        team: str | None = None,
+        keep_team: bool = True,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Assign by hand (sticky: automatic re-routing will not override it).
+
+        With ``keep_team`` (default) and no ``team``, the case stays in its current queue.
+        """
+
+        def command(case: Case, now: datetime) -> bool:
+            queue = team if team is not None or not keep_team else case.team
+            return case.assign(assignee=assignee, team=queue, actor=actor, at=now, manual=True)
+
+        return self._change(case_id, command, expected_version)
+
+    def change_priority(
+        self,
+        case_id: str,
+        priority: Priority | str,
+        *,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Set the priority rung (SLA due times are re-derived when an SLA engine is set)."""
+        return self._change(
+            case_id,
+            lambda case, now: case.change_priority(priority, actor=actor, at=now, reason=reason),
+            expected_version,
+        )
+
+    def update_fields(
+        self,
+        case_id: str,
+        changes: Mapping[str, object],
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Change descriptive fields (see :meth:`Case.update_fields` for the keys)."""
+
+        def command(case: Case, now: datetime) -> bool:
+            return bool(case.update_fields(changes, actor=actor, at=now,
+                                           policy=self.settings.policy))
+
+        return self._change(case_id, command, expected_version)
+
+    def add_attachment(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        name: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        storage_key: str,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Attach evidence metadata (the bytes stay in the host's blob storage)."""
+
+        def command(case: Case, now: datetime) -> None:
+            case.add_attachment(
+                Attachment(name, content_type, size, sha256, storage_key, now, actor.id),
+                actor=actor,
+            )
+
+        return self._change(case_id, command, expected_version)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def dispatch_events(self, sink: EventSink, *, limit: int = 100) -> int:
+        """Relay pending outbox events to ``sink``, at least once; returns how many.
+
+        Each message is marked delivered only after ``sink.publish`` returned. If the sink
+        raises, the messages published before it stay delivered, the failing one stays
+        pending for the next call, and the error propagates.
+        """
+        delivered = 0
+        with self._uow() as uow:
+            messages = uow.outbox.pending(limit)
+            done: list[str] = []
+            try:
+                for message in messages:
+                    sink.publish(message)
+                    done.append(message.key)
+            finally:
+                if done:
+                    uow.outbox.mark_delivered(done)
+                    uow.commit()
+                    delivered = len(done)
+        return delivered

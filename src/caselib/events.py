@@ -1,0 +1,164 @@
+"""Domain events: facts about a case that hosts react to (notifications, webhooks, search sync).
+
+The aggregate collects events while a command runs; the store writes them to its outbox in the
+same transaction as the case (so an event exists if and only if its change was saved), and
+``ServiceDesk.dispatch_events`` relays them to the host's :class:`~caselib.ports.EventSink` at
+least once. Each message carries an idempotency key ``"{case_id}:{version}:{n}"`` that is the
+same on every delivery, so a host drops duplicates with a unique index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+import attrs
+
+from caselib.timeutil import to_iso
+
+__all__ = [
+    "Assigned",
+    "CaseCreated",
+    "Closed",
+    "CommentAdded",
+    "CommentRedacted",
+    "CsatRecorded",
+    "DomainEvent",
+    "FieldsUpdated",
+    "PriorityChanged",
+    "Reopened",
+    "Resolved",
+    "StatusChanged",
+    "event_payload",
+]
+
+
+@attrs.frozen
+class DomainEvent:
+    """Base of all events: which case, when, and who caused it."""
+
+    type: ClassVar[str] = "event"
+    case_id: str
+    tenant: str
+    at: datetime
+    actor: str
+
+
+@attrs.frozen
+class CaseCreated(DomainEvent):
+    """A case was opened."""
+
+    type: ClassVar[str] = "case.created"
+    number: str
+    subject: str
+    priority: str
+    status: str
+
+
+@attrs.frozen
+class StatusChanged(DomainEvent):
+    """The case moved between workflow statuses."""
+
+    type: ClassVar[str] = "case.status_changed"
+    old: str
+    new: str
+    old_category: str
+    new_category: str
+    note: str | None = None
+
+
+@attrs.frozen
+class PriorityChanged(DomainEvent):
+    """The priority rung changed (by hand, by escalation or by an SLA breach)."""
+
+    type: ClassVar[str] = "case.priority_changed"
+    old: str
+    new: str
+    reason: str | None = None
+
+
+@attrs.frozen
+class Assigned(DomainEvent):
+    """Owner and/or team queue changed."""
+
+    type: ClassVar[str] = "case.assigned"
+    old_assignee: str | None
+    new_assignee: str | None
+    old_team: str | None
+    new_team: str | None
+    manual: bool = True
+
+
+@attrs.frozen
+class CommentAdded(DomainEvent):
+    """An internal note or public reply was added."""
+
+    type: ClassVar[str] = "case.comment_added"
+    seq: int
+    audience: str
+
+
+@attrs.frozen
+class CommentRedacted(DomainEvent):
+    """A comment's text was removed; the entry itself stays in the timeline."""
+
+    type: ClassVar[str] = "case.comment_redacted"
+    seq: int
+    reason: str
+
+
+@attrs.frozen
+class FieldsUpdated(DomainEvent):
+    """Descriptive fields changed: ``changes`` maps field → (old, new) as plain data."""
+
+    type: ClassVar[str] = "case.fields_updated"
+    changes: dict[str, tuple[Any, Any]] = attrs.field(hash=False)
+
+
+@attrs.frozen
+class Resolved(DomainEvent):
+    """The case entered a status of category *resolved*."""
+
+    type: ClassVar[str] = "case.resolved"
+    summary: str
+    code: str | None = None
+
+
+@attrs.frozen
+class Reopened(DomainEvent):
+    """A resolved or closed case went back to work."""
+
+    type: ClassVar[str] = "case.reopened"
+    previous_status: str
+    reason: str | None = None
+
+
+@attrs.frozen
+class Closed(DomainEvent):
+    """The case entered a status of category *closed*."""
+
+    type: ClassVar[str] = "case.closed"
+    csat: int | None = None
+
+
+@attrs.frozen
+class CsatRecorded(DomainEvent):
+    """The customer's satisfaction score (1–5) was captured."""
+
+    type: ClassVar[str] = "case.csat_recorded"
+    score: int
+
+
+def event_payload(event: DomainEvent) -> dict[str, Any]:
+    """A JSON-ready dict of the event's fields (datetimes as ISO text), for outboxes."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return to_iso(value)
+        if isinstance(value, tuple):
+            return [convert(v) for v in value]
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    return {a.name: convert(getattr(event, a.name)) for a in attrs.fields(type(event))}

@@ -1,0 +1,958 @@
+"""Knowledge-base articles, the BM25F suggestion index, case queries and deflection analytics.
+
+Pure domain code: no I/O, no clock reads. The application layer loads articles from the
+``ArticleRepository``, builds a :class:`KbIndex` at start-up with :meth:`KbIndex.build`, keeps it
+current with :meth:`KbIndex.add` / :meth:`KbIndex.update` / :meth:`KbIndex.remove`, and asks it
+for suggestions with a query made by :func:`case_query`.
+
+Scoring is BM25F (Robertson & Zaragoza): per-field term frequencies are length-normalised with
+the field's own ``b``, weighted, summed, and only then saturated with ``k1``, so a word in the
+title counts more than the same word in the body without a long body drowning a short title::
+
+    tf~(t, d) = Σ_f  w_f · tf_f(t, d) / (1 - b_f + b_f · len_f(d) / avglen_f)
+    score(d)  = Σ_t  qw(t) · idf(t) · tf~(t, d) / (k1 + tf~(t, d))
+    idf(t)    = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))           (Lucene's, never negative)
+
+``qw(t)`` is the query weight of the term (the sum of the weights of the query parts it occurs
+in, once per occurrence). See ``docs/kb.md`` for measured relevance and speed.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import math
+from array import array
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
+
+import attrs
+
+from caselib.errors import (
+    ArticleNotFound,
+    InvalidConfiguration,
+    InvalidInput,
+    TextTooLong,
+    UnknownValue,
+)
+from caselib.kb_text import ENGLISH_STOP_WORDS, Analyzer, StemmerName
+from caselib.timeutil import aware_utc
+
+__all__ = [
+    "MAX_ARTICLE_BODY",
+    "MAX_ARTICLE_TITLE",
+    "Article",
+    "ArticleStats",
+    "ArticleStatus",
+    "Bm25Settings",
+    "CaseOutcome",
+    "Deflection",
+    "DeflectionReport",
+    "Explanation",
+    "FieldSettings",
+    "KbIndex",
+    "KbQuery",
+    "KbSettings",
+    "KbStats",
+    "PeriodStats",
+    "QueryPart",
+    "ResolvedByArticle",
+    "Suggestion",
+    "SuggestionShown",
+    "TermMatch",
+    "case_query",
+    "deflection_analytics",
+]
+
+MAX_ARTICLE_TITLE: Final = 500
+MAX_ARTICLE_BODY: Final = 200_000
+_MAX_ID: Final = 200
+_MAX_TAGS: Final = 50
+_MAX_TAG: Final = 100
+#: Term frequencies are stored in 16 bits; BM25 saturation makes anything above irrelevant.
+_MAX_TF: Final = 0xFFFF
+
+FIELDS: Final = ("title", "tags", "body")
+
+
+# --- articles --------------------------------------------------------------------------------
+
+
+class ArticleStatus(enum.StrEnum):
+    """Where an article is in its editorial life. Only ``published`` articles are suggested."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+def _status(value: object) -> ArticleStatus:
+    if isinstance(value, ArticleStatus):
+        return value
+    try:
+        return ArticleStatus(str(value))
+    except ValueError:
+        raise UnknownValue("status", value, [s.value for s in ArticleStatus]) from None
+
+
+def _tags(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):  # a lone string would be split into letters
+        raise InvalidInput("tags must be a collection of strings, not one string", field="tags")
+    seen: dict[str, None] = {}
+    for tag in value:
+        if not isinstance(tag, str) or not tag.strip():
+            raise InvalidInput(f"tags must be non-empty strings, got {tag!r}", field="tags")
+        if len(tag) > _MAX_TAG:
+            raise TextTooLong("tag", len(tag), _MAX_TAG)
+        seen.setdefault(tag.strip(), None)
+    if len(seen) > _MAX_TAGS:
+        raise InvalidInput(f"at most {_MAX_TAGS} tags per article", field="tags")
+    return tuple(seen)
+
+
+def _category(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("category must be a string or None", field="category")
+    return value.strip() or None
+
+
+def _updated_at(value: datetime) -> datetime:
+    return aware_utc(value, "updated_at")
+
+
+def _check_text(field: str, limit: int) -> Callable[[Any, attrs.Attribute[str], str], None]:
+    def check(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
+        if not isinstance(value, str):
+            raise InvalidInput(f"{field} must be a string", field=field)
+        if len(value) > limit:
+            raise TextTooLong(field, len(value), limit)
+
+    return check
+
+
+def _check_id(_inst: Any, _attr: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("article id must be a non-empty string", field="id")
+    if len(value) > _MAX_ID:
+        raise TextTooLong("id", len(value), _MAX_ID)
+
+
+@attrs.frozen(kw_only=True)
+class Article:
+    """A knowledge-base article as the index sees it.
+
+    Validation happens here, once, so the index can trust every field: an empty id, text over
+    the limits, a naive ``updated_at`` or an unknown status raise :class:`InvalidInput`.
+    Tags are de-duplicated keeping their order; an empty category means "no category".
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    title: str = attrs.field(validator=_check_text("title", MAX_ARTICLE_TITLE))
+    body: str = attrs.field(default="", validator=_check_text("body", MAX_ARTICLE_BODY))
+    category: str | None = attrs.field(default=None, converter=_category)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
+    status: ArticleStatus = attrs.field(default=ArticleStatus.PUBLISHED, converter=_status)
+    locale: str = attrs.field(default="en")
+    updated_at: datetime = attrs.field(converter=_updated_at)
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def _positive(_inst: object, attr: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise InvalidConfiguration(f"{attr.name} must be a finite number > 0, got {value!r}")
+
+
+def _non_negative(_inst: object, attr: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+        raise InvalidConfiguration(f"{attr.name} must be a finite number >= 0, got {value!r}")
+
+
+def _unit(_inst: object, attr: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+        raise InvalidConfiguration(f"{attr.name} must be between 0 and 1, got {value!r}")
+
+
+@attrs.frozen
+class FieldSettings:
+    """Weight and length normalisation of one field (BM25F).
+
+    ``b`` = 0 ignores the field's length; ``b`` = 1 divides the term frequency by the field's
+    length relative to the average.
+    """
+
+    weight: float = attrs.field(validator=_non_negative)
+    b: float = attrs.field(default=0.75, validator=_unit)
+
+
+@attrs.frozen
+class KbSettings:
+    """Everything that shapes ranking; frozen so an index's behaviour cannot drift.
+
+    The defaults were tuned on StackFAQ half A only (see ``docs/kb.md``): a high ``k1`` lets
+    repeated words keep counting, the title weighs most, tags next, body least.
+    """
+
+    k1: float = attrs.field(default=3.0, validator=_positive)
+    title: FieldSettings = FieldSettings(weight=3.0, b=0.5)
+    tags: FieldSettings = FieldSettings(weight=2.0, b=0.5)
+    body: FieldSettings = FieldSettings(weight=1.0, b=0.85)
+    #: Multiplier for articles in the case's category when ``category_mode="boost"``.
+    category_boost: float = attrs.field(default=1.25, validator=_positive)
+    stemmer: StemmerName = "porter2"
+    stop_words: frozenset[str] = attrs.field(default=ENGLISH_STOP_WORDS, converter=frozenset)
+
+    def fields(self) -> tuple[FieldSettings, FieldSettings, FieldSettings]:
+        """The per-field settings in index order (title, tags, body)."""
+        return (self.title, self.tags, self.body)
+
+
+#: The name the issue used; same class.
+Bm25Settings = KbSettings
+
+
+# --- queries and results ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class QueryPart:
+    """A piece of query text and how much its words count (1.0 = normal)."""
+
+    text: str
+    weight: float = attrs.field(default=1.0, validator=_non_negative)
+
+
+def _parts(value: Iterable[QueryPart]) -> tuple[QueryPart, ...]:
+    parts = tuple(value)
+    if not all(isinstance(p, QueryPart) for p in parts):
+        raise InvalidInput("KbQuery parts must be QueryPart values", field="parts")
+    return parts
+
+
+@attrs.frozen
+class KbQuery:
+    """A query made of weighted parts, for example a case's subject, description and replies."""
+
+    parts: tuple[QueryPart, ...] = attrs.field(converter=_parts)
+    category: str | None = None
+
+    @classmethod
+    def text(cls, text: str, *, category: str | None = None) -> KbQuery:
+        """A single-part query with weight 1."""
+        return cls((QueryPart(text),), category)
+
+
+@attrs.frozen
+class TermMatch:
+    """How one query term contributed to a hit.
+
+    ``tf`` holds the term's frequency per field (title, tags, body), ``contribution`` its share
+    of the score.
+    """
+
+    term: str
+    query_weight: float
+    idf: float
+    tf: tuple[tuple[str, int], ...]
+    contribution: float
+
+
+@attrs.frozen
+class Explanation:
+    """Why an article scored what it scored.
+
+    ``matches`` are listed in term order; ``category_boost`` is the amount the category boost
+    added. ``total`` equals the suggestion's score exactly (same additions, same order).
+    """
+
+    matches: tuple[TermMatch, ...]
+    category_boost: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Sum of the contributions: the score."""
+        base = sum(m.contribution for m in self.matches)
+        return base + self.category_boost if self.category_boost else base
+
+
+@attrs.frozen
+class Suggestion:
+    """One ranked article for a query (rank starts at 1)."""
+
+    article_id: str
+    score: float
+    rank: int
+    explanation: Explanation = attrs.field(repr=False)
+
+
+@attrs.frozen
+class KbStats:
+    """Size of an index: articles held, articles indexed (published), terms, postings."""
+
+    articles: int
+    indexed: int
+    terms: int
+    postings: int
+
+
+# --- the index -------------------------------------------------------------------------------
+
+
+class _Postings:
+    """Postings of one term: slots (ascending) and aligned per-field term frequencies.
+
+    Arrays rather than dicts keep a posting at 10 bytes (100k articles ≈ 7M postings).
+    ``max_tf``/``min_len`` per field bound the term's best possible contribution for pruning;
+    they are updated on add and left alone on remove (still a valid, if looser, bound).
+    """
+
+    __slots__ = ("max_tf", "min_len", "slots", "tfs")
+
+    def __init__(self) -> None:
+        self.slots = array("i")
+        self.tfs = (array("H"), array("H"), array("H"))
+        self.max_tf = [0, 0, 0]
+        self.min_len = [1 << 30, 1 << 30, 1 << 30]
+
+
+CategoryMode = Literal["boost", "filter"]
+
+
+class KbIndex:
+    """An in-memory inverted index over published articles, scored with BM25F.
+
+    Add, update and remove are incremental (postings per term, running length totals), so the
+    index never needs a rebuild to stay exact. Only published articles are indexed; drafts and
+    archived articles are remembered (``update`` may publish them) but never suggested, and
+    they do not count in ``N`` or the average lengths.
+
+    Searching scores only articles that share a term with the query, term at a time from the
+    rarest term down, and stops admitting new articles once the terms left cannot lift an
+    unseen article into the top ``limit`` (max-score pruning); the survivors are then scored
+    exactly and ordered by score, ties by article id.
+
+    Not thread-safe for writes: the application layer serialises changes (reads during no
+    writes are fine).
+    """
+
+    def __init__(self, settings: KbSettings | None = None) -> None:
+        self.settings = settings if settings is not None else KbSettings()
+        self.analyzer = Analyzer(stop_words=self.settings.stop_words, stemmer=self.settings.stemmer)
+        self._articles: dict[str, Article] = {}
+        self._slot_of: dict[str, int] = {}
+        # Per-slot data; a removed slot keeps None/0 (slots are never reused, see _compact).
+        self._ids: list[str | None] = []
+        self._categories: list[str | None] = []
+        self._lens: tuple[list[int], list[int], list[int]] = ([], [], [])
+        self._terms_of: list[tuple[str, ...]] = []
+        self._postings: dict[str, _Postings] = {}
+        self._total_len = [0, 0, 0]
+        self._n = 0
+
+    # -- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, articles: Iterable[Article], settings: KbSettings | None = None) -> KbIndex:
+        """Index every article (the start-up path: the index is rebuilt from the article store).
+
+        Raises:
+            InvalidInput: two articles share an id.
+        """
+        index = cls(settings)
+        for article in articles:
+            index.add(article)
+        return index
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._articles
+
+    def __repr__(self) -> str:
+        return f"<KbIndex articles={len(self._articles)} indexed={self._n}>"
+
+    def get(self, article_id: str) -> Article:
+        """The article held under ``article_id``.
+
+        Raises:
+            ArticleNotFound: no such article in the index.
+        """
+        try:
+            return self._articles[article_id]
+        except KeyError:
+            raise ArticleNotFound(article_id) from None
+
+    @property
+    def stats(self) -> KbStats:
+        """Current size figures."""
+        return KbStats(
+            articles=len(self._articles),
+            indexed=self._n,
+            terms=len(self._postings),
+            postings=sum(len(p.slots) for p in self._postings.values()),
+        )
+
+    def add(self, article: Article) -> None:
+        """Add a new article (indexed only if published).
+
+        Raises:
+            InvalidInput: an article with this id is already in the index (use :meth:`update`).
+        """
+        if article.id in self._articles:
+            raise InvalidInput(
+                f"article {article.id!r} is already indexed; use update()", field="id"
+            )
+        self._articles[article.id] = article
+        if article.status is ArticleStatus.PUBLISHED:
+            self._index(article)
+
+    def update(self, article: Article) -> None:
+        """Replace an article by a new version of it (re-indexes; may publish or unpublish).
+
+        Raises:
+            ArticleNotFound: no article with this id.
+        """
+        self.remove(article.id)
+        self.add(article)
+
+    def upsert(self, article: Article) -> None:
+        """Add the article, or replace it if its id is already present."""
+        if article.id in self._articles:
+            self.remove(article.id)
+        self.add(article)
+
+    def remove(self, article_id: str) -> None:
+        """Remove an article; it stops being suggested at once.
+
+        Raises:
+            ArticleNotFound: no article with this id.
+        """
+        if article_id not in self._articles:
+            raise ArticleNotFound(article_id)
+        del self._articles[article_id]
+        slot = self._slot_of.pop(article_id, None)
+        if slot is not None:
+            self._unindex(slot)
+
+    def _field_terms(self, article: Article) -> tuple[list[str], list[str], list[str]]:
+        terms = self.analyzer.terms
+        tag_terms: list[str] = []
+        for tag in article.tags:
+            tag_terms.extend(terms(tag))
+        return terms(article.title), tag_terms, terms(article.body)
+
+    def _index(self, article: Article) -> None:
+        fields = self._field_terms(article)
+        slot = len(self._ids)
+        self._slot_of[article.id] = slot
+        self._ids.append(article.id)
+        self._categories.append(article.category)
+        counts: dict[str, list[int]] = {}
+        for f, field_terms in enumerate(fields):
+            length = len(field_terms)
+            self._lens[f].append(length)
+            self._total_len[f] += length
+            for term in field_terms:
+                c = counts.get(term)
+                if c is None:
+                    c = counts[term] = [0, 0, 0]
+                c[f] += 1
+        postings = self._postings
+        lens = (len(fields[0]), len(fields[1]), len(fields[2]))
+        for term, c in counts.items():
+            p = postings.get(term)
+            if p is None:
+                p = postings[term] = _Postings()
+            p.slots.append(slot)  # slots only grow, so the array stays sorted
+            for f in (0, 1, 2):
+                tf = min(c[f], _MAX_TF)
+                p.tfs[f].append(tf)
+                if tf:
+                    if tf > p.max_tf[f]:
+                        p.max_tf[f] = tf
+                    if lens[f] < p.min_len[f]:
+                        p.min_len[f] = lens[f]
+        self._terms_of.append(tuple(counts))
+        self._n += 1
+
+    def _unindex(self, slot: int) -> None:
+        postings = self._postings
+        for term in self._terms_of[slot]:
+            p = postings[term]
+            i = bisect_left(p.slots, slot)
+            del p.slots[i]
+            for arr in p.tfs:
+                del arr[i]
+            if not p.slots:
+                del postings[term]
+        for f in (0, 1, 2):
+            self._total_len[f] -= self._lens[f][slot]
+            self._lens[f][slot] = 0
+        self._terms_of[slot] = ()
+        self._ids[slot] = None
+        self._categories[slot] = None
+        self._n -= 1
+
+    def compact(self) -> None:
+        """Re-index from the held articles, dropping the slots of removed versions.
+
+        Slots are append-only (postings stay sorted without inserts), so every update or
+        removal leaves ~40 bytes of dead per-slot data and keeps pruning bounds from before the
+        removal (valid, maybe loose). Both vanish here and at the next :meth:`build`; a
+        process that edits articles all day may call this at a quiet hour.
+        """
+        fresh = KbIndex(self.settings)
+        fresh.analyzer = self.analyzer
+        for article in self._articles.values():
+            fresh.add(article)
+        self.__dict__.update(fresh.__dict__)
+
+    # -- searching --------------------------------------------------------------------------
+
+    def idf(self, df: int) -> float:
+        """Lucene's BM25 idf: positive for every df ≤ N, so common words never subtract."""
+        return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
+
+    def _query_weights(self, query: KbQuery) -> dict[str, float]:
+        weights: dict[str, float] = defaultdict(float)
+        for part in query.parts:
+            if part.weight <= 0:
+                continue
+            for term in self.analyzer.terms(part.text):
+                if term in self._postings:
+                    weights[term] += part.weight
+        return dict(sorted(weights.items()))
+
+    def search(
+        self,
+        query: str | KbQuery,
+        *,
+        limit: int = 10,
+        category: str | None = None,
+        category_mode: CategoryMode = "boost",
+    ) -> list[Suggestion]:
+        """Return up to ``limit`` published articles for ``query``, best first.
+
+        Args:
+            query: plain text, or a :class:`KbQuery` with weighted parts (see :func:`case_query`).
+            limit: how many suggestions at most; clamped to the number of matching articles.
+            category: the case's category; defaults to ``query.category`` for a KbQuery.
+            category_mode: ``"boost"`` multiplies the score of articles in ``category`` by
+                ``settings.category_boost``; ``"filter"`` suggests only articles in it.
+
+        Raises:
+            InvalidInput: ``limit`` < 0 or an unknown ``category_mode``.
+        """
+        if isinstance(query, str):
+            query = KbQuery.text(query)
+        if category is None:
+            category = query.category
+        if not isinstance(limit, int) or limit < 0:
+            raise InvalidInput(f"limit must be an int >= 0, got {limit!r}", field="limit")
+        if category_mode not in ("boost", "filter"):
+            raise UnknownValue("category_mode", category_mode, ["boost", "filter"])
+        weights = self._query_weights(query)
+        if limit == 0 or not weights or self._n == 0:
+            return []
+        boost = 1.0
+        only: str | None = None
+        if category is not None:
+            if category_mode == "filter":
+                only = category
+            else:
+                boost = self.settings.category_boost
+        return self._top(weights, limit, only, category, boost)
+
+    def _term_plan(self, weights: Mapping[str, float]) -> list[tuple[str, float, float, _Postings]]:
+        """(term, qw·idf, upper bound, postings), highest bound first (ties by term)."""
+        k1 = self.settings.k1
+        fields = self.settings.fields()
+        avgs = [t / self._n if self._n else 0.0 for t in self._total_len]
+        plan = []
+        for term, qw in weights.items():
+            p = self._postings[term]
+            wi = qw * self.idf(len(p.slots))
+            # Best case per field: its largest tf in its shortest field; summing the per-field
+            # maxima can only overestimate, which keeps pruning exact.
+            best = 0.0
+            for f, fs in enumerate(fields):
+                if p.max_tf[f] and avgs[f]:
+                    norm = 1.0 - fs.b + fs.b * p.min_len[f] / avgs[f]
+                    best += fs.weight * p.max_tf[f] / norm
+            plan.append((term, wi, wi * best / (k1 + best), p))
+        plan.sort(key=lambda e: (-e[2], e[0]))
+        return plan
+
+    def _scorer(self) -> tuple[float, list[tuple[float, float, float]]]:
+        """k1 and per-field (weight, 1 - b, b / avglen) for the tf~ formula."""
+        out = []
+        for f, fs in enumerate(self.settings.fields()):
+            avg = self._total_len[f] / self._n if self._n else 0.0
+            out.append((fs.weight, 1.0 - fs.b, fs.b / avg if avg else 0.0))
+        return self.settings.k1, out
+
+    def _top(
+        self,
+        weights: Mapping[str, float],
+        limit: int,
+        only: str | None,
+        category: str | None,
+        boost: float,
+    ) -> list[Suggestion]:
+        k1, ((wt, ct, et), (wg, cg, eg), (wb, cb, eb)) = self._scorer()
+        lt, lg, lb = self._lens
+        cats = self._categories
+        plan = self._term_plan(weights)
+        remaining = sum(e[2] for e in plan)
+        acc: dict[int, float] = {}
+        candidates: list[int] | None = None  # set once no unseen article can reach the top
+        theta = 0.0
+        # Pruning compares with a little slack so float rounding can never drop a true hit.
+        slack = 1.0 - 1e-9
+        top_boost = boost if boost > 1.0 else 1.0
+
+        def boosted(slot: int, value: float) -> float:
+            return value * boost if cats[slot] == category else value
+
+        for _term, wi, ub, p in plan:
+            remaining -= ub
+            slots, (tft, tfg, tfb) = p.slots, p.tfs
+            if candidates is None:
+                get = acc.get
+                for slot, a, g, c in zip(slots, tft, tfg, tfb, strict=True):
+                    if only is not None and cats[slot] != only:
+                        continue
+                    x = 0.0
+                    if a:
+                        x = wt * a / (ct + et * lt[slot])
+                    if g:
+                        x += wg * g / (cg + eg * lg[slot])
+                    if c:
+                        x += wb * c / (cb + eb * lb[slot])
+                    acc[slot] = get(slot, 0.0) + wi * x / (k1 + x)
+                if len(acc) >= limit:
+                    if boost != 1.0:
+                        kth = heapq.nlargest(limit, (boosted(s, v) for s, v in acc.items()))
+                    else:
+                        kth = heapq.nlargest(limit, acc.values())
+                    theta = kth[-1] * slack
+                    if remaining * top_boost < theta:
+                        candidates = [
+                            s for s, v in acc.items() if boosted(s, v + remaining) >= theta
+                        ]
+            else:
+                n = len(slots)
+                for slot in candidates:
+                    i = bisect_left(slots, slot)
+                    if i < n and slots[i] == slot:
+                        a, g, c = tft[i], tfg[i], tfb[i]
+                        x = 0.0
+                        if a:
+                            x = wt * a / (ct + et * lt[slot])
+                        if g:
+                            x += wg * g / (cg + eg * lg[slot])
+                        if c:
+                            x += wb * c / (cb + eb * lb[slot])
+                        acc[slot] += wi * x / (k1 + x)
+                kth = heapq.nlargest(limit, (boosted(s, acc[s]) for s in candidates))
+                theta = max(theta, kth[-1] * slack)
+                candidates = [s for s in candidates if boosted(s, acc[s] + remaining) >= theta]
+        pool = candidates if candidates is not None else list(acc)
+        if len(pool) > limit:
+            cut = heapq.nlargest(limit, (boosted(s, acc[s]) for s in pool))[-1] * slack
+            pool = [s for s in pool if boosted(s, acc[s]) >= cut]
+        # Exact, order-independent scores for the survivors: terms in sorted order.
+        scored = [self._explain(slot, weights, category, boost) for slot in pool]
+        scored.sort(key=lambda e: (-e[0], e[1]))
+        return [
+            Suggestion(article_id=aid, score=score, rank=rank, explanation=expl)
+            for rank, (score, aid, expl) in enumerate(scored[:limit], start=1)
+        ]
+
+    def _explain(
+        self, slot: int, weights: Mapping[str, float], category: str | None, boost: float
+    ) -> tuple[float, str, Explanation]:
+        k1, params = self._scorer()  # cheap: three divisions
+        lens = self._lens
+        matches = []
+        for term, qw in weights.items():  # sorted by term
+            p = self._postings[term]
+            i = bisect_left(p.slots, slot)
+            if i >= len(p.slots) or p.slots[i] != slot:
+                continue
+            tfs = (p.tfs[0][i], p.tfs[1][i], p.tfs[2][i])
+            x = 0.0
+            for f, (w, c, e) in enumerate(params):
+                if tfs[f]:
+                    x += w * tfs[f] / (c + e * lens[f][slot])
+            idf = self.idf(len(p.slots))
+            contribution = qw * idf * x / (k1 + x)
+            matches.append(
+                TermMatch(
+                    term=term,
+                    query_weight=qw,
+                    idf=idf,
+                    tf=tuple((FIELDS[f], tf) for f, tf in enumerate(tfs) if tf),
+                    contribution=contribution,
+                )
+            )
+        base = sum(m.contribution for m in matches)
+        extra = base * (boost - 1.0) if boost != 1.0 and self._categories[slot] == category else 0.0
+        score = base + extra if extra else base
+        article_id = self._ids[slot]
+        assert article_id is not None
+        return score, article_id, Explanation(tuple(matches), extra)
+
+
+# --- case -> query ---------------------------------------------------------------------------
+
+#: Weights of the parts of a case; the subject is the customer's own summary of the need.
+SUBJECT_WEIGHT: Final = 2.0
+DESCRIPTION_WEIGHT: Final = 1.0
+REPLY_WEIGHT: Final = 0.5
+#: Only the latest public replies say what is still unresolved.
+MAX_REPLIES: Final = 3
+#: Long texts are cut: the start of a description states the problem; the rest (logs, quoted
+#: mail) adds query terms, which cost time, without adding much relevance.
+MAX_QUERY_TEXT: Final = 4_000
+
+
+def case_query(
+    subject: str,
+    description: str,
+    category: str | None,
+    public_replies: Sequence[str],
+) -> KbQuery:
+    """Build the KB query for a case from what the customer can see.
+
+    The subject weighs double, the description normal, the last three public replies half.
+    Internal notes are not a parameter on purpose: they may name other customers or
+    internal systems, and a suggestion must never be explained by text the customer cannot see.
+
+    >>> q = case_query("Refund missing", "I was charged twice", "billing", ["any news?"])
+    >>> [(p.text, p.weight) for p in q.parts]
+    [('Refund missing', 2.0), ('I was charged twice', 1.0), ('any news?', 0.5)]
+    """
+    parts = [
+        QueryPart(subject[:MAX_QUERY_TEXT], SUBJECT_WEIGHT),
+        QueryPart(description[:MAX_QUERY_TEXT], DESCRIPTION_WEIGHT),
+    ]
+    for reply in list(public_replies)[-MAX_REPLIES:]:
+        parts.append(QueryPart(reply[:MAX_QUERY_TEXT], REPLY_WEIGHT))
+    return KbQuery(tuple(p for p in parts if p.text.strip()), category)
+
+
+# --- deflection analytics --------------------------------------------------------------------
+
+
+def _at(value: datetime) -> datetime:
+    return aware_utc(value, "at")
+
+
+@attrs.frozen
+class SuggestionShown:
+    """An article was shown to someone working on (or raising) a case."""
+
+    case_id: str
+    article_id: str
+    rank: int
+    score: float
+    at: datetime = attrs.field(converter=_at)
+    actor: str
+
+
+@attrs.frozen
+class Deflection:
+    """A suggested article was opened."""
+
+    case_id: str
+    article_id: str
+    actor: str
+    at: datetime = attrs.field(converter=_at)
+    rank: int
+    score: float
+
+
+@attrs.frozen
+class ResolvedByArticle:
+    """Someone stated explicitly that the article resolved the case."""
+
+    case_id: str
+    article_id: str
+    at: datetime = attrs.field(converter=_at)
+
+
+#: Per case: (resolved_at or None, last public agent reply at or None).
+CaseOutcome = tuple[datetime | None, datetime | None]
+
+Period = Literal["day", "week", "month"]
+
+
+@attrs.frozen
+class PeriodStats:
+    """Counts for one period (or the whole range when ``start`` is None).
+
+    ``shown`` and ``opened`` count distinct (case, article) pairs, so a suggestion re-shown on
+    every page view counts once. ``cases`` counts cases that were shown suggestions,
+    ``deflected`` those resolved after an opened article without a later agent public reply.
+    """
+
+    start: datetime | None
+    shown: int
+    opened: int
+    cases: int
+    deflected: int
+
+    @property
+    def open_rate(self) -> float:
+        """opened / shown (0.0 when nothing was shown)."""
+        return self.opened / self.shown if self.shown else 0.0
+
+    @property
+    def deflection_rate(self) -> float:
+        """deflected / cases (0.0 when there were no cases)."""
+        return self.deflected / self.cases if self.cases else 0.0
+
+
+@attrs.frozen
+class ArticleStats:
+    """Per-article counts over distinct cases: shown, opened, credited with a resolution."""
+
+    article_id: str
+    shown: int
+    opened: int
+    resolved: int
+
+
+@attrs.frozen
+class DeflectionReport:
+    """Totals, per-period rows (ascending) and per-article rows (by id)."""
+
+    totals: PeriodStats
+    periods: tuple[PeriodStats, ...]
+    articles: tuple[ArticleStats, ...]
+
+
+def _period_start(at: datetime, period: Period) -> datetime:
+    day = datetime(at.year, at.month, at.day, tzinfo=UTC)
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())  # ISO weeks start on Monday
+    return day.replace(day=1)
+
+
+def deflection_analytics(
+    shown: Iterable[SuggestionShown],
+    opened: Iterable[Deflection],
+    outcomes: Mapping[str, CaseOutcome],
+    resolved_by_article: Iterable[ResolvedByArticle] = (),
+    *,
+    period: Period = "week",
+) -> DeflectionReport:
+    """Compute suggestion and deflection figures.
+
+    A case counts as deflected when it was resolved at or after the first time one of its
+    suggested articles was opened and no agent replied publicly after that opening (or when a
+    :class:`ResolvedByArticle` says so). The resolution is credited to the explicitly named
+    article, else to the last article opened before the resolution. A case belongs to the
+    period of its first shown suggestion (or first opening when none was recorded); shown and
+    opened pairs to the period of their first event. Period starts are UTC midnights (weeks
+    start on Monday).
+
+    Raises:
+        UnknownValue: ``period`` is not day, week or month.
+    """
+    if period not in ("day", "week", "month"):
+        raise UnknownValue("period", period, ["day", "week", "month"])
+    first_shown: dict[tuple[str, str], datetime] = {}
+    for s in shown:
+        key = (s.case_id, s.article_id)
+        if key not in first_shown or s.at < first_shown[key]:
+            first_shown[key] = s.at
+    first_open: dict[tuple[str, str], datetime] = {}
+    for o in opened:
+        key = (o.case_id, o.article_id)
+        if key not in first_open or o.at < first_open[key]:
+            first_open[key] = o.at
+    explicit: dict[str, ResolvedByArticle] = {}
+    for r in resolved_by_article:
+        if r.case_id not in explicit or r.at < explicit[r.case_id].at:
+            explicit[r.case_id] = r
+
+    # A case starts at its first shown suggestion; at its first opening if none was recorded.
+    case_start: dict[str, datetime] = {}
+    for source in (first_open, first_shown):
+        starts: dict[str, datetime] = {}
+        for (case_id, _), at in source.items():
+            if case_id not in starts or at < starts[case_id]:
+                starts[case_id] = at
+        case_start.update(starts)
+
+    opens_by_case: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for (case_id, article_id), at in first_open.items():
+        opens_by_case[case_id].append((at, article_id))
+    credited: dict[str, str] = {}
+    for case_id in case_start:
+        if case_id in explicit:
+            credited[case_id] = explicit[case_id].article_id
+            continue
+        opens = sorted(opens_by_case.get(case_id, ()))
+        resolved_at, last_reply = outcomes.get(case_id, (None, None))
+        if not opens or resolved_at is None:
+            continue
+        resolved_at = aware_utc(resolved_at, "resolved_at")
+        first = opens[0][0]
+        if resolved_at < first:
+            continue
+        if last_reply is not None and aware_utc(last_reply, "last_agent_reply_at") > first:
+            continue
+        before = [a for at, a in opens if at <= resolved_at]
+        credited[case_id] = before[-1]
+
+    rows: dict[datetime, Counter[str]] = defaultdict(Counter)
+    for (_, _), at in first_shown.items():
+        rows[_period_start(at, period)]["shown"] += 1
+    for (_, _), at in first_open.items():
+        rows[_period_start(at, period)]["opened"] += 1
+    for case_id, at in case_start.items():
+        start = _period_start(at, period)
+        rows[start]["cases"] += 1
+        if case_id in credited:
+            rows[start]["deflected"] += 1
+
+    per_article: dict[str, Counter[str]] = defaultdict(Counter)
+    for _, article_id in first_shown:
+        per_article[article_id]["shown"] += 1
+    for _, article_id in first_open:
+        per_article[article_id]["opened"] += 1
+    for article_id in credited.values():
+        per_article[article_id]["resolved"] += 1
+
+    def stats(start: datetime | None, c: Mapping[str, int]) -> PeriodStats:
+        return PeriodStats(
+            start=start,
+            shown=c.get("shown", 0),
+            opened=c.get("opened", 0),
+            cases=c.get("cases", 0),
+            deflected=c.get("deflected", 0),
+        )
+
+    total: Counter[str] = Counter()
+    for c in rows.values():
+        total.update(c)
+    return DeflectionReport(
+        totals=stats(None, total),
+        periods=tuple(stats(start, rows[start]) for start in sorted(rows)),
+        articles=tuple(
+            ArticleStats(aid, c["shown"], c["opened"], c["resolved"])
+            for aid, c in sorted(per_article.items())
+        ),
+    )

@@ -1,0 +1,905 @@
+"""The case aggregate and its value objects.
+
+:class:`Case` is the one mutable object: every change goes through one of its methods, which
+validate *everything first* and only then mutate, append a timeline entry and collect a domain
+event. A method that raises has changed nothing, and the application layer never saves a case
+whose command raised, so bad input can never half-write a case.
+
+Values (links, attachments, timeline entries, resolutions, CSAT) are frozen attrs classes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from caselib.errors import InvalidInput, PermissionDenied, TextTooLong, UnknownValue
+from caselib.events import (
+    Assigned,
+    CaseCreated,
+    Closed,
+    CommentAdded,
+    CommentRedacted,
+    CsatRecorded,
+    DomainEvent,
+    FieldsUpdated,
+    PriorityChanged,
+    Reopened,
+    Resolved,
+    StatusChanged,
+)
+from caselib.timeutil import aware_utc
+from caselib.vocab import (
+    DEFAULT_VOCABULARY,
+    ActorKind,
+    Audience,
+    Priority,
+    Severity,
+    Source,
+    StatusCategory,
+    Vocabulary,
+)
+
+__all__ = [
+    "BODY_MAX_LENGTH",
+    "DESCRIPTION_MAX_LENGTH",
+    "SUBJECT_MAX_LENGTH",
+    "Actor",
+    "Attachment",
+    "Case",
+    "CasePolicy",
+    "Csat",
+    "CustomValue",
+    "Links",
+    "NumberFormat",
+    "Pause",
+    "Redaction",
+    "Resolution",
+    "SlaTarget",
+    "TimelineEntry",
+]
+
+SUBJECT_MAX_LENGTH: Final = 250
+"""Longest subject accepted (characters). Subjects are list-view lines, not documents."""
+DESCRIPTION_MAX_LENGTH: Final = 20_000
+BODY_MAX_LENGTH: Final = 50_000
+"""Longest comment, note or resolution text. Attach longer material as evidence."""
+SHORT_TEXT_MAX_LENGTH: Final = 200
+"""Longest id-like value: assignee, team, link ids, tags, codes."""
+MAX_TAGS: Final = 50
+MAX_CUSTOM_FIELDS: Final = 100
+CUSTOM_TEXT_MAX_LENGTH: Final = 2_000
+
+CustomValue = str | int | float | bool | None
+"""A custom field holds one JSON scalar; nested data belongs in the host's own tables."""
+
+_CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_TAG = re.compile(r"^[^\s,]{1,64}$")
+
+
+# --- small validators ------------------------------------------------------------------------
+
+
+def _text(value: object, field: str, limit: int, *, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
+    text = value.strip()
+    if required and not text:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if len(text) > limit:
+        raise TextTooLong(field, len(text), limit)
+    return text
+
+
+def _opt_id(value: object, field: str) -> str | None:
+    if value is None:
+        return None
+    text = _text(value, field, SHORT_TEXT_MAX_LENGTH, required=False)
+    return text or None
+
+
+def _tags(values: Iterable[object]) -> frozenset[str]:
+    if isinstance(values, str):
+        raise InvalidInput("tags must be a list of strings, not one string", field="tags")
+    out: set[str] = set()
+    for value in values:
+        if not isinstance(value, str) or not _TAG.match(value.strip()):
+            raise InvalidInput(
+                f"tag {value!r} must be 1–64 characters without spaces or commas", field="tags"
+            )
+        out.add(value.strip().lower())
+    if len(out) > MAX_TAGS:
+        raise InvalidInput(f"a case holds at most {MAX_TAGS} tags, got {len(out)}", field="tags")
+    return frozenset(out)
+
+
+def validate_custom_fields(values: Mapping[str, object]) -> dict[str, CustomValue]:
+    """Check custom fields are ``snake_case`` keys with JSON scalar values within limits."""
+    if not isinstance(values, Mapping):
+        raise InvalidInput("custom fields must be a mapping", field="custom")
+    if len(values) > MAX_CUSTOM_FIELDS:
+        raise InvalidInput(f"at most {MAX_CUSTOM_FIELDS} custom fields", field="custom")
+    out: dict[str, CustomValue] = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not _CUSTOM_KEY.match(key):
+            raise InvalidInput(
+                f"custom field name {key!r} must be snake_case, 1–64 characters, "
+                "starting with a letter",
+                field="custom",
+            )
+        field = f"custom.{key}"
+        if isinstance(value, bool) or value is None:
+            out[key] = value
+        elif isinstance(value, int):
+            if abs(value) > 2**53:
+                raise InvalidInput(f"{field} is outside ±2**53 (not JSON-safe)", field=field)
+            out[key] = value
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidInput(f"{field} must be a finite number", field=field)
+            out[key] = value
+        elif isinstance(value, str):
+            if len(value) > CUSTOM_TEXT_MAX_LENGTH:
+                raise TextTooLong(field, len(value), CUSTOM_TEXT_MAX_LENGTH)
+            out[key] = value
+        else:
+            raise InvalidInput(
+                f"{field} must be a string, number, boolean or null, got {type(value).__name__}",
+                field=field,
+            )
+    return out
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def _link_id(value: object) -> str | None:
+    return _opt_id(value, "link")
+
+
+def _actor_kind(value: object) -> ActorKind:
+    return ActorKind.parse(value)
+
+
+def _roles(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _attachment_name(value: object) -> str:
+    return _text(value, "attachment name", 255)
+
+
+def _content_type(value: object) -> str:
+    return _text(value, "content_type", 255)
+
+
+def _storage_key(value: object) -> str:
+    return _text(value, "storage_key", 1024)
+
+
+def _added_at(value: object) -> datetime:
+    return aware_utc(value, "added_at")
+
+
+@attrs.frozen
+class Actor:
+    """Who performs a command. Every :class:`~caselib.ServiceDesk` method takes one.
+
+    ``roles`` is free-form for now (``"admin"``, ``"supervisor"`` …); the permissions issue
+    builds role checks on it.
+    """
+
+    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    kind: ActorKind = attrs.field(default=ActorKind.AGENT, converter=_actor_kind)
+    roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
+    name: str | None = None
+
+    @classmethod
+    def agent(cls, id: str, *roles: str, name: str | None = None) -> Actor:
+        """An agent (support staff member)."""
+        return cls(id, ActorKind.AGENT, frozenset(roles), name)
+
+    @classmethod
+    def customer(cls, id: str, name: str | None = None) -> Actor:
+        """A customer, e.g. a contact replying from the portal or by email."""
+        return cls(id, ActorKind.CUSTOMER, frozenset(), name)
+
+    @classmethod
+    def system(cls, id: str = "caselib") -> Actor:
+        """caselib itself or a host job (sweeps, automations)."""
+        return cls(id, ActorKind.SYSTEM, frozenset({"admin"}), None)
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins and system actors may run admin actions such as the breach sweep."""
+        return self.kind is ActorKind.SYSTEM or "admin" in self.roles
+
+
+@attrs.frozen
+class NumberFormat:
+    """How human case numbers look: ``prefix`` + zero-padded counter (``CASE-0494``, ``SC-184``)."""
+
+    prefix: str = "CASE-"
+    padding: int = 4
+
+    def format(self, n: int) -> str:
+        """``NumberFormat("SC-", 3).format(184) == "SC-184"``."""
+        return f"{self.prefix}{n:0{self.padding}d}"
+
+
+@attrs.frozen
+class CasePolicy:
+    """Per-tenant rules for case data: vocabulary, numbering and required links."""
+
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY
+    numbers: NumberFormat = NumberFormat()
+    require_account: bool = False
+    """Some CRMs refuse a case that is not tied to a customer account."""
+    default_priority: Priority = Priority.NORMAL
+
+
+@attrs.frozen
+class Links:
+    """Ids of host records the case is about. caselib stores ids only, never the records."""
+
+    contact: str | None = attrs.field(default=None, converter=_link_id)
+    account: str | None = attrs.field(default=None, converter=_link_id)
+    deal: str | None = attrs.field(default=None, converter=_link_id)
+    order: str | None = attrs.field(default=None, converter=_link_id)
+    order_line: str | None = attrs.field(default=None, converter=_link_id)
+    product: str | None = attrs.field(default=None, converter=_link_id)
+    installation: str | None = attrs.field(default=None, converter=_link_id)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Links:
+        """Build from a mapping, refusing unknown link names."""
+        names = {a.name for a in attrs.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise UnknownValue("link", sorted(unknown)[0], sorted(names))
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, str]:
+        """Only the links that are set."""
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@attrs.frozen
+class Attachment:
+    """Evidence metadata. The bytes stay in the host's blob storage under ``storage_key``."""
+
+    name: str = attrs.field(converter=_attachment_name)
+    content_type: str = attrs.field(converter=_content_type)
+    size: int = attrs.field()
+    sha256: str = attrs.field()
+    storage_key: str = attrs.field(converter=_storage_key)
+    added_at: datetime = attrs.field(converter=_added_at)
+    added_by: str = attrs.field(validator=attrs.validators.min_len(1))
+
+    @size.validator
+    def _check_size(self, _: object, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidInput("attachment size must be a non-negative integer", field="size")
+
+    @sha256.validator
+    def _check_sha(self, _: object, value: str) -> None:
+        if not isinstance(value, str) or not _SHA256.match(value):
+            raise InvalidInput("sha256 must be 64 lowercase hex digits", field="sha256")
+
+
+@attrs.frozen
+class Redaction:
+    """Who removed a comment's text, when and why. The entry and its audience stay."""
+
+    by: str
+    at: datetime
+    reason: str
+
+
+@attrs.frozen
+class TimelineEntry:
+    """One line of a case's history; append-only.
+
+    ``kind`` is ``"note"`` (internal), ``"reply"`` (public) or an activity name
+    (``"status_changed"``, ``"priority_changed"``, ``"assigned"``, ``"fields_changed"`` …) whose
+    old/new values are in ``data``. The audience is fixed at creation; a wrong entry is
+    redacted (its text removed, :class:`Redaction` kept) and a corrected one added.
+    """
+
+    seq: int
+    at: datetime
+    actor: str
+    actor_kind: ActorKind
+    audience: Audience
+    kind: str
+    body: str = ""
+    data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    redaction: Redaction | None = None
+
+    @property
+    def is_comment(self) -> bool:
+        """Notes and replies can be redacted; activity entries cannot."""
+        return self.kind in ("note", "reply")
+
+
+@attrs.frozen
+class Resolution:
+    """How a case was resolved. Every resolution is kept, also after a reopen."""
+
+    summary: str
+    at: datetime
+    by: str
+    code: str | None = None
+    path: str | None = None
+
+
+@attrs.frozen
+class Csat:
+    """Customer satisfaction, 1 (very unhappy) to 5 (very happy)."""
+
+    score: int
+    at: datetime
+    by: str
+    comment: str | None = None
+
+
+@attrs.frozen
+class Pause:
+    """A span during which SLA clocks did not run (waiting on the customer, or resolved)."""
+
+    start: datetime
+    end: datetime | None = None
+    reason: str = "waiting"
+
+
+@attrs.frozen
+class SlaTarget:
+    """The state of one SLA target (first response, resolution, next reply) on a case.
+
+    Written by the SLA engine; stores index ``due_at`` and ``state`` so the breach sweep reads
+    only the cases that are due.
+    """
+
+    name: str
+    due_at: datetime | None
+    state: str = "running"
+    """running · paused · warning · breached · met"""
+    warn_at: datetime | None = None
+    breached_at: datetime | None = None
+    met_at: datetime | None = None
+    breached_by_seconds: float | None = None
+
+
+# --- the aggregate ---------------------------------------------------------------------------
+
+
+@attrs.define(eq=False)
+class Case:
+    """A customer-support case: the aggregate root.
+
+    Create one with :meth:`open` (or ``ServiceDesk.create_case``); mutate it only through its
+    methods. ``version`` counts saved changes and guards against lost updates: stores refuse a
+    save whose expected version is not the stored one.
+    """
+
+    id: str
+    tenant: str
+    number: str
+    subject: str
+    status: str
+    status_category: StatusCategory
+    workflow: str
+    priority: Priority
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    description: str = ""
+    severity: Severity | None = None
+    case_type: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    reason_code: str | None = None
+    source: Source = Source.OTHER
+    links: Links = Links()
+    assignee: str | None = None
+    team: str | None = None
+    assigned_manually: bool = False
+    tags: frozenset[str] = frozenset()
+    custom: dict[str, CustomValue] = attrs.field(factory=dict)
+    attachments: list[Attachment] = attrs.field(factory=list)
+    timeline: list[TimelineEntry] = attrs.field(factory=list)
+    resolutions: list[Resolution] = attrs.field(factory=list)
+    csat: Csat | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    first_response_at: datetime | None = None
+    sla_policy: str | None = None
+    sla_started_at: datetime | None = None
+    pauses: list[Pause] = attrs.field(factory=list)
+    sla_targets: list[SlaTarget] = attrs.field(factory=list)
+    version: int = 0
+    _events: list[DomainEvent] = attrs.field(factory=list, alias="_events", repr=False)
+    _saved_entries: int = attrs.field(default=0, alias="_saved_entries", repr=False)
+    _redacted: set[int] = attrs.field(factory=set, alias="_redacted", repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Case {self.number} {self.status!r} {self.priority.value} v{self.version} "
+            f"{self.subject[:40]!r}>"
+        )
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        id: str,
+        tenant: str,
+        number: str,
+        subject: str,
+        status: str,
+        status_category: StatusCategory,
+        workflow: str,
+        actor: Actor,
+        at: datetime,
+        policy: CasePolicy = CasePolicy(),
+        description: str = "",
+        priority: Priority | str | None = None,
+        severity: Severity | str | None = None,
+        case_type: str | None = None,
+        category: str | None = None,
+        subcategory: str | None = None,
+        reason_code: str | None = None,
+        source: Source | str = Source.OTHER,
+        links: Links | Mapping[str, str | None] | None = None,
+        tags: Iterable[str] = (),
+        custom: Mapping[str, object] | None = None,
+    ) -> Case:
+        """Validate every field and return a new case with a *created* activity entry."""
+        at = aware_utc(at, "created_at")
+        vocab = policy.vocabulary
+        subject = _text(subject, "subject", SUBJECT_MAX_LENGTH)
+        description = _text(description, "description", DESCRIPTION_MAX_LENGTH, required=False)
+        prio = policy.default_priority if priority is None else Priority.parse(priority)
+        sev = None if severity is None else Severity.parse(severity)
+        ctype = None if case_type is None else vocab.case_type(case_type)
+        cat = None if category is None else vocab.category(category)
+        if subcategory is not None and cat is None:
+            raise InvalidInput("a subcategory needs a category", field="subcategory")
+        sub = None if subcategory is None or cat is None else vocab.subcategory(cat, subcategory)
+        reason = None if reason_code is None else vocab.reason_code(reason_code)
+        src = Source.parse(source)
+        link = links if isinstance(links, Links) else Links.from_dict(links or {})
+        if policy.require_account and link.account is None:
+            raise InvalidInput("this tenant requires every case to link an account",
+                               field="links.account")
+        case = cls(
+            id=id,
+            tenant=tenant,
+            number=number,
+            subject=subject,
+            status=status,
+            status_category=status_category,
+            workflow=workflow,
+            priority=prio,
+            created_at=at,
+            updated_at=at,
+            created_by=actor.id,
+            description=description,
+            severity=sev,
+            case_type=ctype,
+            category=cat,
+            subcategory=sub,
+            reason_code=reason,
+            source=src,
+            links=link,
+            tags=_tags(tags),
+            custom=validate_custom_fields(custom or {}),
+        )
+        case._append(actor, at, Audience.SYSTEM, "created", data={"status": status})
+        case._events.append(
+            CaseCreated(id, tenant, at, actor.id, number, subject, prio.value, status)
+        )
+        return case
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def is_active(self) -> bool:
+        """Still needs work (status category new, open or waiting)."""
+        return self.status_category.is_active
+
+    @property
+    def resolution(self) -> Resolution | None:
+        """The latest resolution while the case is resolved or closed, else ``None``."""
+        if self.status_category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+            return self.resolutions[-1] if self.resolutions else None
+        return None
+
+    @property
+    def next_due_at(self) -> datetime | None:
+        """The earliest due time among SLA targets that can still breach."""
+        dues = [
+            t.due_at for t in self.sla_targets
+            if t.due_at is not None and t.state in ("running", "warning")
+        ]
+        return min(dues) if dues else None
+
+    @property
+    def breached(self) -> bool:
+        """True once any SLA target has breached (stays true after the case is resolved)."""
+        return any(t.state == "breached" for t in self.sla_targets)
+
+    def public_timeline(self) -> list[TimelineEntry]:
+        """Only entries a customer may see: public replies, with redacted text removed."""
+        return [e for e in self.timeline if e.audience is Audience.PUBLIC]
+
+    # -- persistence bookkeeping (used by stores, not by hosts) ------------------------------
+
+    def pull_events(self) -> list[DomainEvent]:
+        """Hand the collected events to the store and forget them."""
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def pending_events(self) -> tuple[DomainEvent, ...]:
+        """Events collected since the last save."""
+        return tuple(self._events)
+
+    def unsaved_entries(self) -> list[TimelineEntry]:
+        """Timeline entries appended since the case was loaded or last saved."""
+        return self.timeline[self._saved_entries :]
+
+    def redacted_since_save(self) -> list[TimelineEntry]:
+        """Previously saved entries whose text was redacted since the last save."""
+        return [self.timeline[s - 1] for s in sorted(self._redacted) if s <= self._saved_entries]
+
+    def mark_saved(self, version: int) -> None:
+        """Record that the store holds this state at ``version``."""
+        self.version = version
+        self._saved_entries = len(self.timeline)
+        self._redacted.clear()
+        self._events.clear()
+
+    def clone(self) -> Case:
+        """An independent copy (containers copied; values are immutable and shared)."""
+        copy = attrs.evolve(self)
+        copy.custom = dict(self.custom)
+        copy.attachments = list(self.attachments)
+        copy.timeline = list(self.timeline)
+        copy.resolutions = list(self.resolutions)
+        copy.pauses = list(self.pauses)
+        copy.sla_targets = list(self.sla_targets)
+        copy._events = list(self._events)
+        copy._redacted = set(self._redacted)
+        return copy
+
+    # -- commands (validate first, then mutate) ------------------------------------------------
+
+    def _append(
+        self,
+        actor: Actor,
+        at: datetime,
+        audience: Audience,
+        kind: str,
+        body: str = "",
+        data: Mapping[str, Any] | None = None,
+    ) -> TimelineEntry:
+        entry = TimelineEntry(
+            seq=len(self.timeline) + 1,
+            at=at,
+            actor=actor.id,
+            actor_kind=actor.kind,
+            audience=audience,
+            kind=kind,
+            body=body,
+            data=dict(data or {}),
+        )
+        self.timeline.append(entry)
+        self.updated_at = at
+        return entry
+
+    def record_activity(
+        self, actor: Actor, at: datetime, kind: str, body: str = "", **data: Any
+    ) -> TimelineEntry:
+        """Append a *system* entry (routing decisions, SLA breaches …) without other changes."""
+        return self._append(actor, aware_utc(at, "at"), Audience.SYSTEM, kind, body, data)
+
+    def add_comment(
+        self, body: str, *, audience: Audience | str, actor: Actor, at: datetime
+    ) -> TimelineEntry:
+        """Add an internal note or a public reply.
+
+        Customers can only write public replies. The first public reply by an agent is the
+        case's first response (what the first-response SLA measures).
+        """
+        at = aware_utc(at, "at")
+        aud = Audience.parse(audience)
+        if aud is Audience.SYSTEM:
+            raise InvalidInput("comments are internal or public; system entries are caselib's",
+                               field="audience")
+        text = _text(body, "comment", BODY_MAX_LENGTH)
+        if actor.kind is ActorKind.CUSTOMER and aud is not Audience.PUBLIC:
+            raise PermissionDenied("customers can only add public replies")
+        entry = self._append(actor, at, aud, "reply" if aud is Audience.PUBLIC else "note", text)
+        if (
+            aud is Audience.PUBLIC
+            and actor.kind is ActorKind.AGENT
+            and self.first_response_at is None
+        ):
+            self.first_response_at = at
+        self._events.append(
+            CommentAdded(self.id, self.tenant, at, actor.id, entry.seq, aud.value)
+        )
+        return entry
+
+    def redact_comment(self, seq: int, *, reason: str, actor: Actor, at: datetime) -> None:
+        """Remove a comment's text, keeping the entry, its audience and who redacted it."""
+        at = aware_utc(at, "at")
+        reason = _text(reason, "reason", SHORT_TEXT_MAX_LENGTH)
+        if actor.kind is not ActorKind.AGENT and not actor.is_admin:
+            raise PermissionDenied("only agents can redact comments")
+        if not isinstance(seq, int) or not 1 <= seq <= len(self.timeline):
+            raise InvalidInput(f"case {self.number} has no timeline entry {seq!r}", field="seq")
+        entry = self.timeline[seq - 1]
+        if not entry.is_comment:
+            raise InvalidInput(f"entry {seq} is {entry.kind!r} activity; only comments can be "
+                               "redacted", field="seq")
+        if entry.redaction is not None:
+            raise InvalidInput(f"entry {seq} is already redacted", field="seq")
+        self.timeline[seq - 1] = attrs.evolve(
+            entry, body="", redaction=Redaction(actor.id, at, reason)
+        )
+        self._redacted.add(seq)
+        self._append(actor, at, Audience.SYSTEM, "redacted", data={"seq": seq, "reason": reason})
+        self._events.append(CommentRedacted(self.id, self.tenant, at, actor.id, seq, reason))
+
+    def move_to(
+        self,
+        status: str,
+        category: StatusCategory,
+        *,
+        actor: Actor,
+        at: datetime,
+        note: str | None = None,
+        resolution_code: str | None = None,
+        csat: int | None = None,
+    ) -> None:
+        """Record a status change the lifecycle has already allowed and gated.
+
+        Entering a *resolved* status adds a :class:`Resolution` (the note is its summary);
+        leaving resolved/closed for an active status is a reopen and keeps every earlier
+        resolution. Call through :class:`~caselib.lifecycle.CompiledWorkflow`, which checks the
+        workflow first.
+        """
+        at = aware_utc(at, "at")
+        text = None if note is None else _text(note, "note", BODY_MAX_LENGTH, required=False)
+        text = text or None
+        if category is StatusCategory.RESOLVED and text is None:
+            raise InvalidInput("a resolution needs a summary", field="note")
+        if csat is not None:
+            _check_csat(csat)
+        code = _opt_id(resolution_code, "resolution_code")
+        old, old_cat = self.status, self.status_category
+        self.status, self.status_category = status, category
+        self._append(
+            actor, at, Audience.SYSTEM, "status_changed", text or "",
+            {"old": old, "new": status, "old_category": old_cat.value,
+             "new_category": category.value},
+        )
+        self._events.append(
+            StatusChanged(self.id, self.tenant, at, actor.id, old, status, old_cat.value,
+                          category.value, text)
+        )
+        reopening = not old_cat.is_active and category.is_active
+        if category is StatusCategory.RESOLVED and old_cat is not StatusCategory.RESOLVED:
+            assert text is not None
+            self.resolutions.append(Resolution(text, at, actor.id, code))
+            self.resolved_at = at
+            self._events.append(Resolved(self.id, self.tenant, at, actor.id, text, code))
+        if category is StatusCategory.CLOSED and old_cat is not StatusCategory.CLOSED:
+            self.closed_at = at
+            if self.resolved_at is None:
+                self.resolved_at = at
+            self._events.append(Closed(self.id, self.tenant, at, actor.id, csat))
+        if reopening:
+            self.resolved_at = None
+            self.closed_at = None
+            self._events.append(Reopened(self.id, self.tenant, at, actor.id, old, text))
+        if csat is not None:
+            self.record_csat(csat, actor=actor, at=at)
+
+    def record_csat(
+        self, score: int, *, actor: Actor, at: datetime, comment: str | None = None
+    ) -> None:
+        """Capture the customer's 1–5 rating; allowed once the case is resolved or closed."""
+        at = aware_utc(at, "at")
+        _check_csat(score)
+        text = None if comment is None else _text(comment, "csat comment", BODY_MAX_LENGTH)
+        if self.is_active:
+            raise InvalidInput(
+                f"CSAT is captured after a case is resolved; case {self.number} is "
+                f"{self.status!r}", field="csat",
+            )
+        self.csat = Csat(score, at, actor.id, text)
+        self._append(actor, at, Audience.SYSTEM, "csat", data={"score": score})
+        self._events.append(CsatRecorded(self.id, self.tenant, at, actor.id, score))
+
+    def change_priority(
+        self, priority: Priority | str, *, actor: Actor, at: datetime, reason: str | None = None
+    ) -> bool:
+        """Set the priority rung; returns False (and records nothing) when it is unchanged."""
+        at = aware_utc(at, "at")
+        new = Priority.parse(priority)
+        why = None if reason is None else _text(reason, "reason", SHORT_TEXT_MAX_LENGTH)
+        if new is self.priority:
+            return False
+        old = self.priority
+        self.priority = new
+        self._append(actor, at, Audience.SYSTEM, "priority_changed", why or "",
+                     {"old": old.value, "new": new.value})
+        self._events.append(
+            PriorityChanged(self.id, self.tenant, at, actor.id, old.value, new.value, why)
+        )
+        return True
+
+    def assign(
+        self,
+        *,
+        assignee: str | None,
+        team: str | None,
+        actor: Actor,
+        at: datetime,
+        manual: bool = True,
+        reason: str = "",
+    ) -> bool:
+        """Set owner and team queue. Manual assignment is sticky: re-routing leaves it alone.
+
+        Returns False (and records nothing) when neither changed.
+        """
+        at = aware_utc(at, "at")
+        who = _opt_id(assignee, "assignee")
+        queue = _opt_id(team, "team")
+        if actor.kind is ActorKind.CUSTOMER:
+            raise PermissionDenied("customers cannot assign cases")
+        if who == self.assignee and queue == self.team:
+            if manual:
+                self.assigned_manually = True
+            return False
+        old_who, old_team = self.assignee, self.team
+        self.assignee, self.team = who, queue
+        self.assigned_manually = manual
+        self._append(
+            actor, at, Audience.SYSTEM, "assigned", reason,
+            {"old_assignee": old_who, "new_assignee": who, "old_team": old_team,
+             "new_team": queue, "manual": manual},
+        )
+        self._events.append(
+            Assigned(self.id, self.tenant, at, actor.id, old_who, who, old_team, queue, manual)
+        )
+        return True
+
+    def update_fields(
+        self,
+        changes: Mapping[str, object],
+        *,
+        actor: Actor,
+        at: datetime,
+        policy: CasePolicy = CasePolicy(),
+    ) -> dict[str, tuple[Any, Any]]:
+        """Change descriptive fields; returns ``{field: (old, new)}`` for those that changed.
+
+        Accepted keys: subject, description, severity, case_type, category, subcategory,
+        reason_code, source, links (a mapping, merged), tags (replaced), custom (a mapping,
+        merged; ``None`` removes a key). Status, priority and assignment have their own
+        commands because they carry their own rules.
+        """
+        at = aware_utc(at, "at")
+        if actor.kind is ActorKind.CUSTOMER:
+            raise PermissionDenied("customers cannot edit case fields")
+        allowed = {"subject", "description", "severity", "case_type", "category",
+                   "subcategory", "reason_code", "source", "links", "tags", "custom"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise UnknownValue("field", sorted(unknown)[0], sorted(allowed))
+        vocab = policy.vocabulary
+        new: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "subject":
+                new[key] = _text(value, "subject", SUBJECT_MAX_LENGTH)
+            elif key == "description":
+                new[key] = _text(value, "description", DESCRIPTION_MAX_LENGTH, required=False)
+            elif key == "severity":
+                new[key] = None if value is None else Severity.parse(value)
+            elif key == "source":
+                new[key] = Source.parse(value)
+            elif key == "case_type":
+                new[key] = None if value is None else vocab.case_type(str(value))
+            elif key == "category":
+                new[key] = None if value is None else vocab.category(_str(value, key))
+            elif key == "reason_code":
+                new[key] = None if value is None else vocab.reason_code(_str(value, key))
+            elif key == "tags":
+                new[key] = _tags(value)  # type: ignore[arg-type]
+            elif key == "links":
+                if not isinstance(value, Mapping):
+                    raise InvalidInput("links must be a mapping", field="links")
+                merged = {**self.links.to_dict(), **value}
+                new[key] = Links.from_dict(merged)
+            elif key == "custom":
+                if not isinstance(value, Mapping):
+                    raise InvalidInput("custom must be a mapping", field="custom")
+                merged_custom = {**self.custom, **value}
+                new[key] = validate_custom_fields(
+                    {k: v for k, v in merged_custom.items() if v is not None}
+                )
+        category = new.get("category", self.category)
+        if "subcategory" in changes:
+            sub = changes["subcategory"]
+            if sub is not None and category is None:
+                raise InvalidInput("a subcategory needs a category", field="subcategory")
+            new["subcategory"] = None if sub is None or category is None else (
+                vocab.subcategory(category, _str(sub, "subcategory")))
+        elif "category" in new and new["category"] != self.category:
+            new["subcategory"] = None  # the old subcategory belonged to the old category
+        links = new.get("links", self.links)
+        if policy.require_account and links.account is None:
+            raise InvalidInput("this tenant requires every case to link an account",
+                               field="links.account")
+        diff: dict[str, tuple[Any, Any]] = {}
+        for key, value in new.items():
+            old = getattr(self, key)
+            if old != value:
+                diff[key] = (_plain(old), _plain(value))
+                setattr(self, key, value)
+        if diff:
+            self._append(actor, at, Audience.SYSTEM, "fields_changed",
+                         data={k: {"old": o, "new": n} for k, (o, n) in diff.items()})
+            self._events.append(FieldsUpdated(self.id, self.tenant, at, actor.id, diff))
+        return diff
+
+    def add_attachment(self, attachment: Attachment, *, actor: Actor) -> None:
+        """Attach evidence metadata and log it."""
+        if not isinstance(attachment, Attachment):
+            raise InvalidInput("expected an Attachment", field="attachment")
+        if any(a.storage_key == attachment.storage_key for a in self.attachments):
+            raise InvalidInput(f"storage key {attachment.storage_key!r} is already attached",
+                               field="storage_key")
+        self.attachments.append(attachment)
+        self._append(actor, attachment.added_at, Audience.SYSTEM, "attachment_added",
+                     data={"name": attachment.name, "size": attachment.size,
+                           "sha256": attachment.sha256})
+
+
+def _str(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    return value
+
+
+def _check_csat(score: object) -> None:
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput(f"CSAT must be a whole number from 1 to 5, got {score!r}",
+                           field="csat")
+
+
+def _plain(value: object) -> Any:
+    """A JSON-ready form of a field value for timeline data and events."""
+    if isinstance(value, Links):
+        return value.to_dict()
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, (Severity, Source, Priority)):
+        return value.value
+    if isinstance(value, dict):
+        return dict(value)
+    return value

@@ -1,0 +1,222 @@
+"""Plain-data forms of a case, for adapters that store JSON documents and rows.
+
+attrs is not a serializer, so this is explicit on purpose: the stored format is a contract
+(databases outlive code), and each field is spelled out once here. A case is stored as one
+*document* (every field except the timeline) plus one *entry* per timeline line, so stores can
+append entries without rewriting the case.
+
+``FORMAT`` is the document format version; readers accept every older format they know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from caselib.errors import StorageError
+from caselib.events import event_payload
+from caselib.model import (
+    Attachment,
+    Case,
+    Csat,
+    Links,
+    Pause,
+    Redaction,
+    Resolution,
+    SlaTarget,
+    TimelineEntry,
+)
+from caselib.ports import OutboxMessage
+from caselib.timeutil import from_iso, to_iso
+from caselib.vocab import ActorKind, Audience, Priority, Severity, Source, StatusCategory
+
+__all__ = [
+    "FORMAT",
+    "case_from_document",
+    "case_to_document",
+    "entry_from_dict",
+    "entry_to_dict",
+    "outbox_messages",
+]
+
+FORMAT: Final = 1
+
+
+def _dt(value: datetime | None) -> str | None:
+    return None if value is None else to_iso(value)
+
+
+def _pdt(value: str | None) -> datetime | None:
+    return None if value is None else from_iso(value)
+
+
+def case_to_document(case: Case) -> dict[str, Any]:
+    """Every field of ``case`` except the timeline, as JSON-ready data."""
+    return {
+        "format": FORMAT,
+        "id": case.id,
+        "tenant": case.tenant,
+        "number": case.number,
+        "subject": case.subject,
+        "description": case.description,
+        "status": case.status,
+        "status_category": case.status_category.value,
+        "workflow": case.workflow,
+        "priority": case.priority.value,
+        "severity": None if case.severity is None else case.severity.value,
+        "case_type": case.case_type,
+        "category": case.category,
+        "subcategory": case.subcategory,
+        "reason_code": case.reason_code,
+        "source": case.source.value,
+        "links": case.links.to_dict(),
+        "assignee": case.assignee,
+        "team": case.team,
+        "assigned_manually": case.assigned_manually,
+        "tags": sorted(case.tags),
+        "custom": dict(case.custom),
+        "attachments": [
+            {"name": a.name, "content_type": a.content_type, "size": a.size,
+             "sha256": a.sha256, "storage_key": a.storage_key, "added_at": _dt(a.added_at),
+             "added_by": a.added_by}
+            for a in case.attachments
+        ],
+        "resolutions": [
+            {"summary": r.summary, "at": _dt(r.at), "by": r.by, "code": r.code, "path": r.path}
+            for r in case.resolutions
+        ],
+        "csat": None if case.csat is None else {
+            "score": case.csat.score, "at": _dt(case.csat.at), "by": case.csat.by,
+            "comment": case.csat.comment},
+        "created_at": _dt(case.created_at),
+        "updated_at": _dt(case.updated_at),
+        "created_by": case.created_by,
+        "resolved_at": _dt(case.resolved_at),
+        "closed_at": _dt(case.closed_at),
+        "first_response_at": _dt(case.first_response_at),
+        "sla_policy": case.sla_policy,
+        "sla_started_at": _dt(case.sla_started_at),
+        "pauses": [{"start": _dt(p.start), "end": _dt(p.end), "reason": p.reason}
+                   for p in case.pauses],
+        "sla_targets": [
+            {"name": t.name, "due_at": _dt(t.due_at), "state": t.state, "warn_at": _dt(t.warn_at),
+             "breached_at": _dt(t.breached_at), "met_at": _dt(t.met_at),
+             "breached_by_seconds": t.breached_by_seconds}
+            for t in case.sla_targets
+        ],
+        "version": case.version,
+    }
+
+
+def entry_to_dict(entry: TimelineEntry) -> dict[str, Any]:
+    """A timeline entry as JSON-ready data."""
+    red = entry.redaction
+    return {
+        "seq": entry.seq,
+        "at": _dt(entry.at),
+        "actor": entry.actor,
+        "actor_kind": entry.actor_kind.value,
+        "audience": entry.audience.value,
+        "kind": entry.kind,
+        "body": entry.body,
+        "data": dict(entry.data),
+        "redaction": None if red is None else {"by": red.by, "at": _dt(red.at),
+                                               "reason": red.reason},
+    }
+
+
+def entry_from_dict(d: Mapping[str, Any]) -> TimelineEntry:
+    """Inverse of :func:`entry_to_dict`."""
+    red = d.get("redaction")
+    return TimelineEntry(
+        seq=int(d["seq"]),
+        at=from_iso(d["at"]),
+        actor=d["actor"],
+        actor_kind=ActorKind(d["actor_kind"]),
+        audience=Audience(d["audience"]),
+        kind=d["kind"],
+        body=d.get("body", ""),
+        data=d.get("data") or {},
+        redaction=None if not red else Redaction(red["by"], from_iso(red["at"]), red["reason"]),
+    )
+
+
+def case_from_document(doc: Mapping[str, Any], entries: Iterable[TimelineEntry]) -> Case:
+    """Rebuild a saved case from its document and timeline entries (in ``seq`` order).
+
+    Raises :class:`StorageError` for a document format this caselib does not know.
+    """
+    fmt = doc.get("format", 1)
+    if fmt > FORMAT:
+        raise StorageError(
+            f"case {doc.get('id')!r} was written in format {fmt}; this caselib reads up to "
+            f"{FORMAT}. Upgrade caselib.")
+    csat = doc.get("csat")
+    case = Case(
+        id=doc["id"],
+        tenant=doc["tenant"],
+        number=doc["number"],
+        subject=doc["subject"],
+        description=doc.get("description", ""),
+        status=doc["status"],
+        status_category=StatusCategory(doc["status_category"]),
+        workflow=doc["workflow"],
+        priority=Priority(doc["priority"]),
+        severity=None if doc.get("severity") is None else Severity(doc["severity"]),
+        case_type=doc.get("case_type"),
+        category=doc.get("category"),
+        subcategory=doc.get("subcategory"),
+        reason_code=doc.get("reason_code"),
+        source=Source(doc.get("source", "other")),
+        links=Links(**doc.get("links", {})),
+        assignee=doc.get("assignee"),
+        team=doc.get("team"),
+        assigned_manually=bool(doc.get("assigned_manually", False)),
+        tags=frozenset(doc.get("tags", ())),
+        custom=dict(doc.get("custom", {})),
+        attachments=[
+            Attachment(a["name"], a["content_type"], a["size"], a["sha256"], a["storage_key"],
+                       from_iso(a["added_at"]), a["added_by"])
+            for a in doc.get("attachments", ())
+        ],
+        timeline=list(entries),
+        resolutions=[
+            Resolution(r["summary"], from_iso(r["at"]), r["by"], r.get("code"), r.get("path"))
+            for r in doc.get("resolutions", ())
+        ],
+        csat=None if not csat else Csat(csat["score"], from_iso(csat["at"]), csat["by"],
+                                         csat.get("comment")),
+        created_at=from_iso(doc["created_at"]),
+        updated_at=from_iso(doc["updated_at"]),
+        created_by=doc["created_by"],
+        resolved_at=_pdt(doc.get("resolved_at")),
+        closed_at=_pdt(doc.get("closed_at")),
+        first_response_at=_pdt(doc.get("first_response_at")),
+        sla_policy=doc.get("sla_policy"),
+        sla_started_at=_pdt(doc.get("sla_started_at")),
+        pauses=[Pause(from_iso(p["start"]), _pdt(p.get("end")), p.get("reason", "waiting"))
+                for p in doc.get("pauses", ())],
+        sla_targets=[
+            SlaTarget(t["name"], _pdt(t.get("due_at")), t.get("state", "running"),
+                      _pdt(t.get("warn_at")), _pdt(t.get("breached_at")), _pdt(t.get("met_at")),
+                      t.get("breached_by_seconds"))
+            for t in doc.get("sla_targets", ())
+        ],
+        version=int(doc["version"]),
+    )
+    case.mark_saved(case.version)
+    return case
+
+
+def outbox_messages(case: Case, version: int) -> list[OutboxMessage]:
+    """Turn the case's pending events into outbox messages for the save at ``version``.
+
+    Keys are ``"{case_id}:{version}:{n}"``: deterministic, so a retried save of the same
+    change can never produce a second, different key for the same event.
+    """
+    return [
+        OutboxMessage(f"{case.id}:{version}:{n}", case.tenant, case.id, event.type,
+                      event_payload(event), event.at)
+        for n, event in enumerate(case.pull_events())
+    ]

@@ -1,0 +1,441 @@
+"""The in-memory reference store: thread-safe, transactional, and the model the other adapters
+are tested against.
+
+Writes are staged in the unit of work and applied under one lock at :meth:`commit`, after the
+versions of every staged case are checked again, so a commit is all-or-nothing and two threads
+can never both save the same version. Cases are cloned on the way in and out: a caller mutating
+a loaded case (or a command that raises half-way) never touches what the store holds.
+
+Case numbers are allocated outside the transaction, so a rolled-back create leaves a gap (the
+SQL stores allocate inside it and do not).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+import attrs
+
+from caselib.errors import (
+    ArticleNotFound,
+    CaseNotFound,
+    ConcurrencyConflict,
+    DuplicateKey,
+    InvalidInput,
+    StorageError,
+)
+from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
+from caselib.model import Case
+from caselib.ports import (
+    CaseQuery,
+    CaseSummary,
+    OutboxMessage,
+    Page,
+    cursor_sort_key,
+    decode_cursor,
+    encode_cursor,
+)
+from caselib.storage.codec import outbox_messages
+
+__all__ = ["MemoryStore"]
+
+
+@attrs.define
+class _Tenant:
+    cases: dict[str, Case] = attrs.Factory(dict)
+    numbers: dict[str, str] = attrs.Factory(dict)
+    counter: int = 0
+    outbox: dict[str, OutboxMessage] = attrs.Factory(dict)
+    delivered: set[str] = attrs.Factory(set)
+    claimed: dict[str, int] = attrs.Factory(dict)
+    articles: dict[str, Article] = attrs.Factory(dict)
+    shown: list[SuggestionShown] = attrs.Factory(list)
+    opened: list[Deflection] = attrs.Factory(list)
+    resolved: list[ResolvedByArticle] = attrs.Factory(list)
+    cursors: dict[str, str] = attrs.Factory(dict)
+    last_assigned: dict[str, datetime] = attrs.Factory(dict)
+
+
+class MemoryStore:
+    """A process-local store. ``MemoryStore()`` is all the setup there is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._tenants: dict[str, _Tenant] = {}
+        self._closed = False
+        self._uow_ids = 0
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore tenants={len(self._tenants)}>"
+
+    def unit_of_work(self, tenant: str) -> MemoryUnitOfWork:
+        """A new unit of work over ``tenant``."""
+        if not isinstance(tenant, str) or not tenant:
+            raise InvalidInput("tenant must be a non-empty string", field="tenant")
+        if self._closed:
+            raise StorageError("the store is closed")
+        with self._lock:
+            data = self._tenants.setdefault(tenant, _Tenant())
+            self._uow_ids += 1
+            return MemoryUnitOfWork(self, tenant, data, self._uow_ids)
+
+    def close(self) -> None:
+        """Mark the store closed; later units of work are refused."""
+        self._closed = True
+
+
+class MemoryUnitOfWork:
+    """Staged writes over one tenant, applied atomically on commit."""
+
+    def __init__(self, store: MemoryStore, tenant: str, data: _Tenant, uow_id: int) -> None:
+        self.tenant = tenant
+        self._store = store
+        self._data = data
+        self._id = uow_id
+        self._staged: dict[str, tuple[Case, int | None]] = {}
+        self._staged_outbox: list[OutboxMessage] = []
+        self._staged_delivered: set[str] = set()
+        self._staged_ops: list[Callable[[_Tenant], None]] = []
+        self._cas: dict[str, str | None] = {}
+        self._staged_articles: dict[str, Article | None] = {}
+        self._staged_cursors: dict[str, str] = {}
+        self._staged_last: dict[str, datetime] = {}
+        self._done = False
+        self.cases = _Cases(self)
+        self.numbers = _Numbers(self)
+        self.outbox = _Outbox(self)
+        self.articles = _Articles(self)
+        self.kb_log = _KbLog(self)
+        self.assignments = _Assignments(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._done:
+            self.rollback()
+
+    def _check_open(self) -> None:
+        if self._done:
+            raise StorageError("this unit of work has already been committed or rolled back")
+
+    def commit(self) -> None:
+        """Apply every staged write at once, or raise and apply none."""
+        self._check_open()
+        data = self._data
+        with self._store._lock:
+            for case_id, (case, expected) in self._staged.items():
+                stored = data.cases.get(case_id)
+                if expected is None:
+                    if stored is not None or case.number in data.numbers:
+                        self._release()
+                        raise DuplicateKey(f"case {case_id!r} / {case.number!r} already exists")
+                elif stored is None:
+                    self._release()
+                    raise CaseNotFound(case_id, self.tenant)
+                elif stored.version != expected:
+                    self._release()
+                    raise ConcurrencyConflict(case_id, expected, stored.version)
+            for team, expected_cursor in self._cas.items():
+                if data.cursors.get(team) != expected_cursor:
+                    self._release()
+                    raise ConcurrencyConflict(f"round-robin cursor of team {team!r}", 0, None)
+            for case_id, (case, _) in self._staged.items():
+                data.cases[case_id] = case
+                data.numbers[case.number] = case_id
+            for message in self._staged_outbox:
+                data.outbox[message.key] = message
+            data.delivered |= self._staged_delivered
+            for op in self._staged_ops:
+                op(data)
+            self._release()
+
+    def rollback(self) -> None:
+        """Forget every staged write."""
+        with self._store._lock:
+            self._release()
+
+    def _release(self) -> None:
+        self._done = True
+        self._staged.clear()
+        self._staged_outbox.clear()
+        self._staged_delivered.clear()
+        self._staged_ops.clear()
+        self._cas.clear()
+        self._staged_articles.clear()
+        self._staged_cursors.clear()
+        self._staged_last.clear()
+        claimed = self._data.claimed
+        for key in [k for k, owner in claimed.items() if owner == self._id]:
+            del claimed[key]
+
+
+class _Cases:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def _current(self, case_id: str) -> Case | None:
+        staged = self._uow._staged.get(case_id)
+        if staged is not None:
+            return staged[0]
+        return self._uow._data.cases.get(case_id)
+
+    def get(self, case_id: str) -> Case:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            case = self._current(case_id)
+            if case is None:
+                raise CaseNotFound(case_id, self._uow.tenant)
+            return case.clone()
+
+    def get_by_number(self, number: str) -> Case:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            for case, _ in self._uow._staged.values():
+                if case.number == number:
+                    return case.clone()
+            case_id = self._uow._data.numbers.get(number)
+            if case_id is None:
+                raise CaseNotFound(number, self._uow.tenant)
+            return self._uow._data.cases[case_id].clone()
+
+    def add(self, case: Case) -> None:
+        uow = self._uow
+        uow._check_open()
+        if case.tenant != uow.tenant:
+            raise InvalidInput(f"case belongs to tenant {case.tenant!r}, not {uow.tenant!r}")
+        with uow._store._lock:
+            if self._current(case.id) is not None or case.number in uow._data.numbers:
+                raise DuplicateKey(f"case {case.id!r} / {case.number!r} already exists")
+            uow._staged_outbox.extend(outbox_messages(case, 1))
+            case.mark_saved(1)
+            uow._staged[case.id] = (case.clone(), None)
+
+    def save(self, case: Case, expected_version: int) -> None:
+        uow = self._uow
+        uow._check_open()
+        if case.tenant != uow.tenant:
+            raise CaseNotFound(case.id, uow.tenant)
+        with uow._store._lock:
+            current = self._current(case.id)
+            if current is None:
+                raise CaseNotFound(case.id, uow.tenant)
+            if current.version != expected_version:
+                raise ConcurrencyConflict(case.id, expected_version, current.version)
+            staged = uow._staged.get(case.id)
+            # what the committed store must still hold at commit time
+            base = staged[1] if staged is not None else expected_version
+            uow._staged_outbox.extend(outbox_messages(case, expected_version + 1))
+            case.mark_saved(expected_version + 1)
+            uow._staged[case.id] = (case.clone(), base)
+
+    def _summaries(self) -> list[CaseSummary]:
+        uow = self._uow
+        merged = dict(uow._data.cases)
+        merged.update({k: v[0] for k, v in uow._staged.items()})
+        return [CaseSummary.of(c) for c in merged.values()]
+
+    def query(self, query: CaseQuery) -> Page:
+        self._uow._check_open()
+        cursor = decode_cursor(query)
+        with self._uow._store._lock:
+            rows = [s for s in self._summaries() if query.matches(s)]
+        rows.sort(key=query.sort_key)
+        if cursor is not None:
+            after = cursor_sort_key(query, cursor)
+            rows = [s for s in rows if query.sort_key(s) > after]
+        page = rows[: query.limit]
+        more = len(rows) > query.limit
+        next_cursor = encode_cursor(query, query.cursor_values(page[-1])) if more else None
+        return Page(tuple(page), next_cursor)
+
+    def count_by_status(self, query: CaseQuery | None = None) -> dict[str, int]:
+        self._uow._check_open()
+        q = query or CaseQuery()
+        counts: dict[str, int] = {}
+        with self._uow._store._lock:
+            for s in self._summaries():
+                if q.matches(s):
+                    counts[s.status] = counts.get(s.status, 0) + 1
+        return counts
+
+    def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
+        self._uow._check_open()
+        counts = dict.fromkeys(assignees, 0)
+        with self._uow._store._lock:
+            for s in self._summaries():
+                if s.assignee in counts and s.status_category.is_active:
+                    counts[s.assignee] += 1
+        return counts
+
+
+class _Numbers:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def next_number(self) -> int:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            self._uow._data.counter += 1
+            return self._uow._data.counter
+
+
+class _Outbox:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def pending(self, limit: int = 100) -> list[OutboxMessage]:
+        uow = self._uow
+        uow._check_open()
+        out: list[OutboxMessage] = []
+        with uow._store._lock:
+            data = uow._data
+            for key, message in data.outbox.items():
+                if len(out) >= limit:
+                    break
+                if key in data.delivered or key in uow._staged_delivered:
+                    continue
+                owner = data.claimed.get(key)
+                if owner is not None and owner != uow._id:
+                    continue
+                data.claimed[key] = uow._id
+                out.append(message)
+        return out
+
+    def mark_delivered(self, keys: Sequence[str]) -> None:
+        self._uow._check_open()
+        self._uow._staged_delivered.update(keys)
+
+
+class _Articles:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def _view(self) -> dict[str, Article | None]:
+        view: dict[str, Article | None] = dict(self._uow._data.articles)
+        view.update(self._uow._staged_articles)
+        return view
+
+    def get(self, article_id: str) -> Article:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            found = self._view().get(article_id)
+        if found is None:
+            raise ArticleNotFound(article_id, self._uow.tenant)
+        return found
+
+    def put(self, article: Article) -> None:
+        self._uow._check_open()
+        self._uow._staged_articles[article.id] = article
+
+        def apply(data: _Tenant) -> None:
+            data.articles[article.id] = article
+
+        self._uow._staged_ops.append(apply)
+
+    def remove(self, article_id: str) -> None:
+        self.get(article_id)
+        self._uow._staged_articles[article_id] = None
+
+        def apply(data: _Tenant) -> None:
+            data.articles.pop(article_id, None)
+
+        self._uow._staged_ops.append(apply)
+
+    def list(self, status: ArticleStatus | None = None) -> list[Article]:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            view = self._view()
+        return [a for _, a in sorted(view.items())
+                if a is not None and (status is None or a.status == status)]
+
+
+def _between(at: datetime, since: datetime | None, until: datetime | None) -> bool:
+    return (since is None or at >= since) and (until is None or at < until)
+
+
+class _KbLog:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def record_shown(self, shown: Sequence[SuggestionShown]) -> None:
+        self._uow._check_open()
+        items = list(shown)
+        self._uow._staged_ops.append(lambda data: data.shown.extend(items))
+
+    def record_opened(self, deflection: Deflection) -> None:
+        self._uow._check_open()
+        self._uow._staged_ops.append(lambda data: data.opened.append(deflection))
+
+    def record_resolved(self, resolved: ResolvedByArticle) -> None:
+        self._uow._check_open()
+        self._uow._staged_ops.append(lambda data: data.resolved.append(resolved))
+
+    def shown(self, since: datetime | None = None, until: datetime | None = None
+              ) -> list[SuggestionShown]:
+        with self._uow._store._lock:
+            return sorted((s for s in self._uow._data.shown if _between(s.at, since, until)),
+                          key=lambda s: s.at)
+
+    def opened(self, since: datetime | None = None, until: datetime | None = None
+               ) -> list[Deflection]:
+        with self._uow._store._lock:
+            return sorted((s for s in self._uow._data.opened if _between(s.at, since, until)),
+                          key=lambda s: s.at)
+
+    def resolved(self, since: datetime | None = None, until: datetime | None = None
+                 ) -> list[ResolvedByArticle]:
+        with self._uow._store._lock:
+            return sorted((s for s in self._uow._data.resolved if _between(s.at, since, until)),
+                          key=lambda s: s.at)
+
+
+class _Assignments:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def cursor(self, team: str) -> str | None:
+        self._uow._check_open()
+        if team in self._uow._staged_cursors:
+            return self._uow._staged_cursors[team]
+        with self._uow._store._lock:
+            return self._uow._data.cursors.get(team)
+
+    def compare_and_set_cursor(self, team: str, expected: str | None, new: str) -> bool:
+        uow = self._uow
+        if self.cursor(team) != expected:
+            return False
+        if team not in uow._cas:
+            uow._cas[team] = expected
+        uow._staged_cursors[team] = new
+
+        def apply(data: _Tenant) -> None:
+            data.cursors[team] = new
+
+        uow._staged_ops.append(apply)
+        return True
+
+    def last_assigned(self, agents: Sequence[str]) -> dict[str, datetime]:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            known = dict(self._uow._data.last_assigned)
+        known.update(self._uow._staged_last)
+        return {a: known[a] for a in agents if a in known}
+
+    def record_assigned(self, agent: str, at: datetime) -> None:
+        self._uow._check_open()
+        self._uow._staged_last[agent] = at
+
+        def apply(data: _Tenant) -> None:
+            data.last_assigned[agent] = at
+
+        self._uow._staged_ops.append(apply)

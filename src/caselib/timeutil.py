@@ -1,0 +1,45 @@
+"""Timezone discipline at caselib's edges.
+
+pendulum and the stdlib both take a naive datetime as "some zone" without complaint; an SLA
+engine that does that silently shifts due times by hours. Everything that enters caselib goes
+through :func:`aware_utc`, which refuses naive values and normalises to UTC stdlib datetimes
+(drivers such as ``sqlite3`` dispatch on the exact type, so we never hand out pendulum objects).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from caselib.errors import InvalidInput, NaiveDatetime
+
+__all__ = ["aware_utc", "from_iso", "to_iso"]
+
+
+def aware_utc(value: object, field: str = "datetime") -> datetime:
+    """Return ``value`` as an aware stdlib ``datetime`` in UTC.
+
+    Raises:
+        NaiveDatetime: ``value`` has no tzinfo (or a tzinfo that gives no offset).
+        InvalidInput: ``value`` is not a datetime at all.
+    """
+    if not isinstance(value, datetime):
+        raise InvalidInput(f"{field} must be a datetime, got {type(value).__name__}", field=field)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(field)
+    utc = value.astimezone(UTC)
+    if type(utc) is not datetime:  # pendulum.DateTime and friends -> plain datetime
+        utc = datetime(
+            utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond,
+            tzinfo=UTC,
+        )
+    return utc
+
+
+def to_iso(value: datetime) -> str:
+    """Serialise an aware UTC datetime as fixed-width ISO text (sorts correctly as text)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def from_iso(text: str) -> datetime:
+    """Parse text written by :func:`to_iso` (or any ISO text with an offset) to aware UTC."""
+    return aware_utc(datetime.fromisoformat(text), "stored datetime")
