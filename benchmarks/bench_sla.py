@@ -67,8 +67,9 @@ def random_starts(n: int, seed: int = 7) -> list[datetime]:
     return [base + timedelta(minutes=rng.randrange(365 * 24 * 60)) for _ in range(n)]
 
 
-def per_second(fn: Callable[[datetime, timedelta], datetime], starts: list[datetime],
-               span: timedelta) -> float:
+def per_second(
+    fn: Callable[[datetime, timedelta], datetime], starts: list[datetime], span: timedelta
+) -> float:
     """Calls per second of ``fn(start, span)`` over ``starts`` (best of a few rounds)."""
     best = float("inf")
     rounds = 3 if len(starts) > 10 else 1
@@ -111,19 +112,27 @@ def report_calendar() -> None:
     check_agreement(calendar)
     fast = bench_calendar(calendar)
     print("== Business calendar: add(start, span) ==")
-    print(f"calendar: Europe/Berlin, Mon-Fri 09:00-12:00 + 13:00-17:30, "
-          f"{len(calendar.holidays)} holidays over 2026-2029")
-    print(f"{'span':<8} {'calendar/s':>12} {'µs/call':>9} {'oracle/s':>10} "
-          f"{'oracle calls':>12} {'speed-up':>10}")
+    print(
+        f"calendar: Europe/Berlin, Mon-Fri 09:00-12:00 + 13:00-17:30, "
+        f"{len(calendar.holidays)} holidays over 2026-2029"
+    )
+    print(
+        f"{'span':<8} {'calendar/s':>12} {'µs/call':>9} {'oracle/s':>10} "
+        f"{'oracle calls':>12} {'speed-up':>10}"
+    )
     slow = bench_oracle(calendar)
     for name in SPANS:
-        print(f"{name:<8} {fast[name]:>12,.0f} {1e6 / fast[name]:>9.1f} {slow[name]:>10,.2f} "
-              f"{ORACLE_CALLS[name]:>12} {fast[name] / slow[name]:>9,.0f}x")
+        print(
+            f"{name:<8} {fast[name]:>12,.0f} {1e6 / fast[name]:>9.1f} {slow[name]:>10,.2f} "
+            f"{ORACLE_CALLS[name]:>12} {fast[name] / slow[name]:>9,.0f}x"
+        )
     ratio = fast["1 hour"] / fast["1 year"]
     print(f"cost ratio 1 year / 1 hour: {ratio:.2f} (target <= 2)")
     print(f"1-week throughput: {fast['1 week']:,.0f}/s (target >= 20,000/s)")
-    print(f"(oracle timed on {ORACLE_CALLS['1 year']} calls for the 1-year span: it walks "
-          "every minute)")
+    print(
+        f"(oracle timed on {ORACLE_CALLS['1 year']} calls for the 1-year span: it walks "
+        "every minute)"
+    )
 
 
 # --- sweep --------------------------------------------------------------------------------------

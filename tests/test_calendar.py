@@ -40,8 +40,8 @@ def office(**extra: object) -> BusinessCalendar:
     return BusinessCalendar.from_dict(data)
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 class TestAdd:

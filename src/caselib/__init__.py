@@ -15,16 +15,16 @@ from caselib._version import __version__
 from caselib.desk import CustomerReply, CustomerView, ServiceDesk, TenantSettings
 from caselib.errors import (
     ArticleNotFound,
-    CaseNotFound,
     CaselibError,
+    CaseNotFound,
     CommandRefused,
     ConcurrencyConflict,
     DuplicateKey,
     InvalidConfiguration,
     InvalidInput,
     NaiveDatetime,
-    NotFound,
     NoteRequired,
+    NotFound,
     PermissionDenied,
     SchemaMismatch,
     StorageError,

@@ -51,11 +51,15 @@ Holidays remove pieces of that business time; they are merged once into a sorted
 prefix sums, so subtracting them is one more bisect -- and the inverse (finding when a given
 amount of business time is reached) is two bisects as well.
 
-Real time maps onto the wall line piecewise: between two UTC-offset transitions the wall clock
-runs at real speed. ``add`` and ``business_between`` walk those pieces, so their cost is
-``O(log(holidays) + transitions in the span)`` -- about two per year for DST zones, none for
-fixed-offset zones. Zone transitions are found once per (zone, year) by sampling the offset daily
-and bisecting to the second, then cached.
+Real time maps onto the wall line piecewise: between two UTC-offset changes the wall clock runs
+at real speed. Each change skips (spring forward) or repeats (fall back) a stretch of wall time,
+and the business time in that stretch is computed once per calendar and tabulated with prefix
+sums over a range of years (extended lazily, cached on the calendar). Business time up to a real
+instant is then "wall business time minus what the changes so far skipped", and the due time is
+found by one bisect over the changes plus the wall inverse above. Every call is a handful of
+bisects, ``O(log(holidays + offset changes))``, independent of the span. The zone's offset
+changes are found once per (zone, year) by sampling the offset daily and bisecting to the
+second, and cached for the process.
 
 Limitation: an offset change that is undone within 24 hours is not detected (no IANA zone has had
 one in the era an SLA cares about).
@@ -561,8 +565,8 @@ class BusinessCalendar:
     * ``business_between(a, b) == -business_between(b, a)``;
     * naive datetimes raise :class:`~caselib.errors.NaiveDatetime`; results are UTC.
 
-    Cost per call is ``O(log holidays + zone transitions in the span)``, independent of the
-    span's length otherwise.
+    Cost per call is a few bisects (``O(log(holidays + offset changes))``), independent of the
+    span's length; the first call in a new range of years tabulates that range once.
     """
 
     timezone: str = attrs.field(validator=_check_zone)

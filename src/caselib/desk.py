@@ -55,7 +55,7 @@ class TenantSettings:
     """
 
     workflow: Workflow = attrs.field(factory=Workflow.default)
-    policy: CasePolicy = CasePolicy()
+    policy: CasePolicy = attrs.field(factory=CasePolicy)
     workflows: tuple[Workflow, ...] = ()
 
 
@@ -180,7 +180,7 @@ class ServiceDesk:
         what you want (adding a comment, assigning, changing priority). Do not wrap a command
         that passes ``expected_version`` from a form: that conflict is for the user to see.
 
-        >>> desk.retrying(lambda: desk.add_comment(case_id, "Looking", actor=agent))  # doctest: +SKIP
+        >>> desk.retrying(lambda: desk.add_comment(cid, "On it", actor=ana))  # doctest: +SKIP
         """
         if attempts < 1:
             raise InvalidInput("attempts must be at least 1", field="attempts")

@@ -4,11 +4,11 @@ Every error caselib raises on purpose derives from :class:`CaselibError`, so a h
 one class at its web boundary and map the branches to HTTP statuses::
 
     CaselibError
-    ├── InvalidInput (also ValueError)          → 400/422: fix the request and send it again
-    │   ├── NaiveDatetime                         a datetime without tzinfo
-    │   ├── UnknownValue                          a status/priority/source/category… not in the vocabulary
-    │   ├── TextTooLong                           a field over its documented limit
-    │   └── InvalidConfiguration                  a workflow, policy, calendar or rule set that cannot work
+    ├── InvalidInput (also ValueError)       → 400/422: fix the request and send it again
+    │   ├── NaiveDatetime                      a datetime without tzinfo
+    │   ├── UnknownValue                       a status/priority/source/category… not allowed
+    │   ├── TextTooLong                        a field over its documented limit
+    │   └── InvalidConfiguration               a workflow, policy, calendar or rule set is broken
     ├── CommandRefused                         → 409/422: the case is not in a state that allows it
     │   ├── TransitionNotAllowed                  names the current status and the allowed targets
     │   ├── NoteRequired                          the transition's gate wants a note
@@ -197,4 +197,4 @@ class DuplicateKey(StorageError):
 
 
 class SchemaMismatch(StorageError):
-    """The database schema is newer than this caselib knows; upgrade caselib, nothing was touched."""
+    """The database schema is newer than this caselib knows; upgrade caselib (nothing touched)."""

@@ -23,6 +23,7 @@ and ``"assignee"`` requires the case to have an owner.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,7 +38,6 @@ from statemachine.exceptions import TransitionNotAllowed as _MachineRefused
 
 from caselib.errors import (
     InvalidConfiguration,
-    InvalidInput,
     NoteRequired,
     TransitionNotAllowed,
     UnknownValue,
@@ -133,8 +133,8 @@ class Workflow:
                 Status("resolved", StatusCategory.RESOLVED),
                 Status("closed", StatusCategory.CLOSED),
             ],
-            _chain("new", "open", "in_progress", "pending_customer", "resolved", "closed")
-            + [
+            [
+                *_chain("new", "open", "in_progress", "pending_customer", "resolved", "closed"),
                 Transition("pending_customer", "in_progress"),
                 Transition("resolved", "open"),
                 Transition("closed", "open"),
@@ -260,7 +260,7 @@ def _missing_category(status_id: object) -> Status:
 
 
 def _chain(*ids: str) -> list[Transition]:
-    return [Transition(a, b) for a, b in zip(ids, ids[1:], strict=False)]
+    return [Transition(a, b) for a, b in itertools.pairwise(ids)]
 
 
 class _Shuttle:
@@ -364,13 +364,17 @@ class CompiledWorkflow:
 
     def _build_machine_class(self) -> type[StateMachine]:
         wf = self.workflow
-        sources = {t.source for t in wf.transitions}
+        # No state is ``final``: a machine that enters a final state terminates and refuses
+        # every later event, which would kill the pooled machine. Terminal statuses (a
+        # custom workflow's "archived") are plain states; caselib validated reachability
+        # itself above, so the library's trap/final checks are switched off.
         states = {
-            s.id: State(s.label, value=s.id, initial=s.id == self.initial,
-                        final=s.id not in sources)
+            s.id: State(s.label, value=s.id, initial=s.id == self.initial)
             for s in wf.statuses
         }
         namespace: dict[str, Any] = dict(states)
+        namespace["validate_trap_states"] = False
+        namespace["validate_final_reachability"] = False
         for target in states:
             group = None
             for source, targets in self.table.items():

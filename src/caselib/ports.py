@@ -204,7 +204,9 @@ class CaseQuery:
             return False
         if self.breached is not None and s.breached != self.breached:
             return False
-        if self.due_before is not None and (s.next_due_at is None or s.next_due_at > self.due_before):
+        if self.due_before is not None and (
+            s.next_due_at is None or s.next_due_at > self.due_before
+        ):
             return False
         if self.created_from is not None and s.created_at < self.created_from:
             return False
@@ -498,13 +500,29 @@ class UnitOfWork(Protocol):
     exception always rolls back.
     """
 
-    tenant: str
-    cases: CaseRepository
-    numbers: CaseNumberAllocator
-    outbox: Outbox
-    articles: ArticleRepository
-    kb_log: KbLog
-    assignments: AssignmentLedger
+    # Read-only properties (not plain attributes) so adapters may expose their own subtypes.
+    @property
+    def tenant(self) -> str:
+        """The tenant every repository of this unit of work is scoped to."""
+        ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def numbers(self) -> CaseNumberAllocator: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def articles(self) -> ArticleRepository: ...
+
+    @property
+    def kb_log(self) -> KbLog: ...
+
+    @property
+    def assignments(self) -> AssignmentLedger: ...
 
     def commit(self) -> None:
         """Make every write of this unit of work visible at once, or raise and write nothing."""

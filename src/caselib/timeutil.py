@@ -37,7 +37,9 @@ def aware_utc(value: object, field: str = "datetime") -> datetime:
 
 def to_iso(value: datetime) -> str:
     """Serialise an aware UTC datetime as fixed-width ISO text (sorts correctly as text)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def from_iso(text: str) -> datetime:

@@ -31,8 +31,14 @@ from caselib.errors import (
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
 from caselib.model import Case
 from caselib.ports import (
+    ArticleRepository,
+    AssignmentLedger,
+    CaseNumberAllocator,
     CaseQuery,
+    CaseRepository,
     CaseSummary,
+    KbLog,
+    Outbox,
     OutboxMessage,
     Page,
     cursor_sort_key,
@@ -105,12 +111,14 @@ class MemoryUnitOfWork:
         self._staged_cursors: dict[str, str] = {}
         self._staged_last: dict[str, datetime] = {}
         self._done = False
-        self.cases = _Cases(self)
-        self.numbers = _Numbers(self)
-        self.outbox = _Outbox(self)
-        self.articles = _Articles(self)
-        self.kb_log = _KbLog(self)
-        self.assignments = _Assignments(self)
+        # Annotated with the port types: protocol attributes are invariant, so without
+        # them mypy refuses ``store: Store = MemoryStore()`` in a host's strict code.
+        self.cases: CaseRepository = _Cases(self)
+        self.numbers: CaseNumberAllocator = _Numbers(self)
+        self.outbox: Outbox = _Outbox(self)
+        self.articles: ArticleRepository = _Articles(self)
+        self.kb_log: KbLog = _KbLog(self)
+        self.assignments: AssignmentLedger = _Assignments(self)
 
     def __enter__(self) -> Self:
         return self
@@ -214,7 +222,9 @@ class _Cases:
         if case.tenant != uow.tenant:
             raise InvalidInput(f"case belongs to tenant {case.tenant!r}, not {uow.tenant!r}")
         with uow._store._lock:
-            if self._current(case.id) is not None or case.number in uow._data.numbers:
+            staged_numbers = {c.number for c, _ in uow._staged.values()}
+            if (self._current(case.id) is not None or case.number in uow._data.numbers
+                    or case.number in staged_numbers):
                 raise DuplicateKey(f"case {case.id!r} / {case.number!r} already exists")
             uow._staged_outbox.extend(outbox_messages(case, 1))
             case.mark_saved(1)
@@ -382,18 +392,21 @@ class _KbLog:
 
     def shown(self, since: datetime | None = None, until: datetime | None = None
               ) -> list[SuggestionShown]:
+        self._uow._check_open()
         with self._uow._store._lock:
             return sorted((s for s in self._uow._data.shown if _between(s.at, since, until)),
                           key=lambda s: s.at)
 
     def opened(self, since: datetime | None = None, until: datetime | None = None
                ) -> list[Deflection]:
+        self._uow._check_open()
         with self._uow._store._lock:
             return sorted((s for s in self._uow._data.opened if _between(s.at, since, until)),
                           key=lambda s: s.at)
 
     def resolved(self, since: datetime | None = None, until: datetime | None = None
                  ) -> list[ResolvedByArticle]:
+        self._uow._check_open()
         with self._uow._store._lock:
             return sorted((s for s in self._uow._data.resolved if _between(s.at, since, until)),
                           key=lambda s: s.at)

@@ -1,0 +1,161 @@
+"""The ``caselib`` command: ``caselib demo`` walks cases through a desk and prints what happens.
+
+The demo is a scripted support morning on the embedded SQLite store (a fresh file in a
+temporary folder unless ``--db`` names one; ``--store memory`` skips the disk). Time is a
+:class:`~caselib.testing.FrozenClock`, so the output is the same on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from caselib import __version__
+from caselib.desk import ServiceDesk
+from caselib.errors import CaselibError
+from caselib.model import Actor, Case
+from caselib.ports import Store
+from caselib.storage.memory import MemoryStore
+from caselib.testing import FrozenClock, RecordingSink
+
+__all__ = ["main"]
+
+
+def _open_store(kind: str, db: str | None) -> tuple[Store, str]:
+    if kind == "memory":
+        return MemoryStore(), "in-memory store"
+    try:
+        from caselib.storage.sqlite import SqliteStore
+    except ImportError:  # pragma: no cover - only while the adapter is absent
+        return MemoryStore(), "in-memory store (SQLite adapter not available)"
+    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="caselib-demo-")) / "demo.sqlite3"
+    return SqliteStore(path), f"SQLite store at {path}"
+
+
+class _Printer:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def __call__(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def case(self, case: Case) -> None:
+        who = case.assignee or "unassigned"
+        queue = case.team or "no queue"
+        self(f"  {case.number}  [{case.status:<16}] {case.priority.value:<6} "
+             f"{who:<10} {queue:<12} {case.subject}")
+
+
+def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
+    """Script a short support morning; returns a process exit code."""
+    p = _Printer(out)
+    clock = FrozenClock(datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
+    desk = ServiceDesk(store, tenant="acme", clock=clock)
+    ana, bo = Actor.agent("ana", name="Ana"), Actor.agent("bo", name="Bo")
+    customer = Actor.customer("jane@example.com")
+
+    p(f"caselib {__version__} demo on the {where}")
+    p("=" * 72)
+    p("08:30  Three cases arrive")
+    vpn = desk.create_case(subject="VPN drops every hour", actor=customer, source="portal",
+                           category="Technical", priority="high", links={"account": "acc-7"})
+    invoice = desk.create_case(subject="Invoice shows wrong VAT", actor=customer,
+                               source="email", category="Billing", priority="medium")
+    part = desk.create_case(subject="Installer missing a bracket", actor=ana, source="phone",
+                            category="Delivery", reason_code="missing_part", priority="critical")
+    for case in (vpn, invoice, part):
+        p.case(case)
+
+    p()
+    p("09:00  Ana takes the VPN case and asks the customer for logs")
+    clock.advance(minutes=30)
+    desk.assign(vpn.id, assignee="ana", team="engineering", actor=ana)
+    for status in ("open", "in_progress"):
+        desk.transition(vpn.id, status, actor=ana)
+    desk.add_comment(vpn.id, "Looks like the 3.2 client; known keep-alive bug.", actor=ana)
+    desk.add_comment(vpn.id, "Could you send the client log from today?", actor=ana,
+                     audience="public")
+    vpn = desk.transition(vpn.id, "pending_customer", actor=ana)
+    p.case(vpn)
+
+    p()
+    p("09:10  Someone tries to close the invoice case straight away")
+    clock.advance(minutes=10)
+    _refused(p, lambda: desk.transition(invoice.id, "closed", actor=bo, note="dup"))
+    desk.transition(invoice.id, "open", actor=bo)
+    _refused(p, lambda: desk.resolve(invoice.id, "", actor=bo))
+
+    p()
+    p("10:00  The customer answers; Ana resolves, the customer rates it and reopens a day later")
+    clock.advance(minutes=50)
+    desk.add_comment(vpn.id, "Log attached.", actor=customer, audience="public")
+    desk.transition(vpn.id, "in_progress", actor=ana)
+    desk.add_comment(vpn.id, "Upgrade to client 3.3 fixes the keep-alive.", actor=ana,
+                     audience="public")
+    desk.transition(vpn.id, "pending_customer", actor=ana)
+    vpn = desk.resolve(vpn.id, "Upgraded VPN client to 3.3", actor=ana, code="upgrade")
+    p.case(vpn)
+    vpn = desk.close(vpn.id, "Customer confirmed the fix", actor=ana, csat=5)
+    p.case(vpn)
+    clock.advance(days=1)
+    vpn = desk.reopen(vpn.id, actor=customer, reason="Dropped again after reboot")
+    p.case(vpn)
+    p(f"        resolutions kept: {[r.summary for r in vpn.resolutions]}")
+
+    p()
+    p(f"Timeline of {vpn.number} (what agents see)")
+    for entry in vpn.timeline:
+        p(f"  #{entry.seq:<2} {entry.at:%a %H:%M} {entry.audience.value:<8} "
+          f"{entry.actor:<17} {entry.describe()[:70]}")
+    p()
+    p(f"Customer view of {vpn.number} (public replies only)")
+    view = desk.customer_view(vpn.id)
+    for reply in view.replies:
+        p(f"  #{reply.seq:<2} {reply.author:<17} {reply.body}")
+
+    p()
+    p("Board (cases per status)")
+    for status, count in sorted(desk.count_by_status().items()):
+        p(f"  {status:<18} {count}")
+    sink = RecordingSink()
+    sent = desk.dispatch_events(sink)
+    p()
+    p(f"Outbox: relayed {sent} domain events to the host's event sink, e.g.")
+    for message in sink.messages[:3]:
+        p(f"  {message.key:<40} {message.type}")
+    return 0
+
+
+def _refused(p: _Printer, command: Callable[[], object]) -> None:
+    try:
+        command()
+    except CaselibError as err:
+        p(f"        refused ({type(err).__name__}): {err}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``caselib`` console script."""
+    parser = argparse.ArgumentParser(prog="caselib", description="caselib support-case engine")
+    parser.add_argument("--version", action="version", version=f"caselib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="walk cases through a desk and print what happens")
+    demo.add_argument("--store", choices=["sqlite", "memory"], default="sqlite",
+                      help="storage adapter (default: the embedded SQLite store)")
+    demo.add_argument("--db", help="SQLite file to use (default: a fresh temporary file)")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        store, where = _open_store(args.store, args.db)
+        try:
+            return run_demo(store, where)
+        finally:
+            store.close()
+    return 2  # pragma: no cover - argparse enforces the choices
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

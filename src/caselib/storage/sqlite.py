@@ -1,0 +1,455 @@
+"""The embedded default store: one SQLite file, stdlib :mod:`sqlite3` only.
+
+Design, and why:
+
+- **Transactions.** A unit of work reads outside any long transaction (each read method is one
+  consistent snapshot, like PostgreSQL's READ COMMITTED) and opens ``BEGIN IMMEDIATE`` at its
+  first write. SQLite has one writer at a time anyway; taking the write lock up front means a
+  transaction never has to *upgrade* a read snapshot, which in WAL mode fails with
+  ``SQLITE_BUSY_SNAPSHOT`` whenever anyone else committed meanwhile (a spurious error the busy
+  timeout cannot absorb). Lost updates are prevented by the version check in ``save``
+  (``UPDATE … WHERE version = ?``), not by snapshot isolation.
+- **Outbox.** :meth:`Outbox.pending` takes the write lock, so two relays (threads or processes)
+  never hand out the same message at once: the second waits for the first to commit (SQLite
+  has no ``SKIP LOCKED``; with one writer at a time, waiting is the same guarantee).
+- **Durability.** WAL with ``synchronous=NORMAL`` by default: a commit is atomic and survives
+  a crash of the application, but the last transactions before a power loss or OS crash may be
+  lost (the file is never corrupted). Pass ``synchronous="FULL"`` to fsync every commit when
+  that matters more than write throughput.
+- **Threads and processes.** Each unit of work checks a connection out of a small pool and
+  returns it when it ends, so a store is shared freely between threads (a unit of work itself
+  belongs to one thread at a time). Several processes may open the same file: WAL lets readers
+  run during a write, ``busy_timeout`` (``timeout``) queues writers, and the schema migration
+  runs under the write lock so two processes opening a fresh file do not race.
+- **Schema.** ``schema_version`` records the applied migrations; opening a file written by a
+  newer caselib raises :class:`~caselib.errors.SchemaMismatch` before anything is changed.
+  Cases are a JSON document plus the indexed columns queries need; the timeline is append-only
+  (a redaction rewrites its entry in place, the only UPDATE there); datetimes are fixed-width ISO
+  UTC text, so text order is time order.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Final, Literal, Self
+
+from caselib.errors import (
+    DuplicateKey,
+    InvalidInput,
+    SchemaMismatch,
+    StorageError,
+)
+from caselib.model import Case
+from caselib.storage._sql import (
+    ACTIVE_CATEGORIES_SQL,
+    CASE_COLUMNS,
+    SqlDialect,
+    SqlUnitOfWorkBase,
+    import_rows,
+    insert_sql,
+)
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "SqliteUnitOfWork"]
+
+DIALECT: Final = SqlDialect("?", for_update_skip_locked=False)
+
+_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 1: the initial schema
+    (
+        """CREATE TABLE cases (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            number TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_category TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            priority_rank INTEGER NOT NULL,
+            assignee TEXT,
+            team TEXT,
+            tags TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            resolved_at TEXT,
+            next_due_at TEXT,
+            breached INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (tenant, id),
+            UNIQUE (tenant, number)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX cases_created ON cases (tenant, created_at, id)",
+        "CREATE INDEX cases_updated ON cases (tenant, updated_at, id)",
+        "CREATE INDEX cases_due ON cases (tenant, next_due_at, id)",
+        "CREATE INDEX cases_priority ON cases (tenant, priority_rank DESC, created_at, id)",
+        "CREATE INDEX cases_status ON cases (tenant, status)",
+        "CREATE INDEX cases_assignee ON cases (tenant, assignee, status_category, created_at, id)",
+        "CREATE INDEX cases_team ON cases (tenant, team, status_category, created_at, id)",
+        # the agent inbox: active cases of one assignee in created order, no sort, no scan
+        "CREATE INDEX cases_inbox ON cases (tenant, assignee, created_at, id) "
+        f"WHERE {ACTIVE_CATEGORIES_SQL}",
+        """CREATE TABLE case_tags (
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (tenant, case_id, tag),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+        "CREATE INDEX case_tags_tag ON case_tags (tenant, tag, case_id)",
+        """CREATE TABLE timeline (
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            entry TEXT NOT NULL,
+            PRIMARY KEY (tenant, case_id, seq),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT,
+            UNIQUE (tenant, key)
+        )""",
+        "CREATE INDEX outbox_pending ON outbox (tenant, seq) WHERE delivered_at IS NULL",
+        """CREATE TABLE case_numbers (
+            tenant TEXT PRIMARY KEY,
+            counter INTEGER NOT NULL
+        )""",
+        """CREATE TABLE articles (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID""",
+        *(f"""CREATE TABLE {t} (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL,
+            at TEXT NOT NULL,
+            doc TEXT NOT NULL
+        )""" for t in ("kb_shown", "kb_opened", "kb_resolved")),
+        *(f"CREATE INDEX {t}_at ON {t} (tenant, at, seq)"
+          for t in ("kb_shown", "kb_opened", "kb_resolved")),
+        """CREATE TABLE rr_cursors (
+            tenant TEXT NOT NULL,
+            team TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            PRIMARY KEY (tenant, team)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE agent_last_assigned (
+            tenant TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (tenant, agent)
+        ) WITHOUT ROWID""",
+    ),
+)
+
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+"""The schema version this caselib writes; older files are migrated forward on open."""
+
+_POOL_MAX: Final = 8
+
+
+def _translate(err: sqlite3.Error) -> StorageError:
+    """A caselib error for a driver error (the caller raises it ``from err``)."""
+    text = str(err)
+    if isinstance(err, sqlite3.IntegrityError) and ("UNIQUE" in text or "PRIMARY KEY" in text):
+        return DuplicateKey(f"duplicate key: {text}")
+    if isinstance(err, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return StorageError(f"the SQLite database stayed locked past the timeout: {text}")
+    return StorageError(f"SQLite error: {text}")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise _translate(err) from err
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def _check_version(version: int, path: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"{path} has schema version {version}; this caselib knows up to {SCHEMA_VERSION}. "
+            "Upgrade caselib; nothing was changed.")
+
+
+class SqliteStore:
+    """A :class:`~caselib.ports.Store` in one SQLite file.
+
+    Args:
+        path: the database file (created if missing). ``":memory:"`` is refused: every
+            pooled connection would see its own empty database.
+        timeout: seconds a writer waits for another writer's lock before
+            :class:`~caselib.errors.StorageError`.
+        synchronous: ``"NORMAL"`` (default: atomic, crash-safe for the application, may lose
+            the last commits on power loss) or ``"FULL"`` (fsync on every commit).
+
+    Raises:
+        SchemaMismatch: the file was written by a newer caselib.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0,
+                 synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> None:
+        self.path = os.fspath(path)
+        if self.path == ":memory:" or self.path.startswith("file::memory:"):
+            raise InvalidInput("SqliteStore needs a file; use MemoryStore for an in-memory store",
+                               field="path")
+        if synchronous not in ("NORMAL", "FULL"):
+            raise InvalidInput("synchronous must be 'NORMAL' or 'FULL'", field="synchronous")
+        self._timeout = float(timeout)
+        self._synchronous = synchronous
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        conn = self._connect()
+        try:
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._idle.append(conn)
+
+    def __repr__(self) -> str:
+        return f"<SqliteStore {self.path!r}>"
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        with _errors():
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves (the module's implicit
+            # transactions would open deferred ones at the first DML)
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False, cached_statements=256)
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        with _errors():
+            _check_version(_schema_version(conn), self.path)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = _schema_version(conn)  # again, under the write lock
+                _check_version(version, self.path)
+                if version < SCHEMA_VERSION:
+                    conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                                 "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+                    for number, statements in enumerate(_MIGRATIONS, start=1):
+                        if number <= version:
+                            continue
+                        for statement in statements:
+                            conn.execute(statement)
+                        conn.execute("INSERT INTO schema_version VALUES (?, ?)",
+                                     (number, datetime.now(UTC).isoformat()))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _checkout(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._closed:
+                raise StorageError("the store is closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _checkin(self, conn: sqlite3.Connection) -> None:
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            conn.close()
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < _POOL_MAX:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    # -- the Store protocol ---------------------------------------------------------------
+
+    def unit_of_work(self, tenant: str) -> SqliteUnitOfWork:
+        """A new unit of work over ``tenant``; it holds a pooled connection until it ends."""
+        if not isinstance(tenant, str) or not tenant:
+            raise InvalidInput("tenant must be a non-empty string", field="tenant")
+        return SqliteUnitOfWork(self, tenant, self._checkout())
+
+    def close(self) -> None:
+        """Close idle connections; connections of running units of work close when they end."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    # -- bulk -----------------------------------------------------------------------------
+
+    def import_cases(self, cases: Iterable[Case], *, events: bool = True) -> int:
+        """Insert many new cases (``version == 0``) in one transaction; return how many.
+
+        The fast path for migrations and seeding: rows are built in chunks and written with
+        ``executemany``. Each case is stored at version 1 with its whole timeline and (unless
+        ``events=False``) its pending events queued in the outbox, exactly as
+        :meth:`CaseRepository.add` would. Case numbers are taken as given; the tenant's
+        counter is not moved. On any error nothing is written (and the cases should be
+        discarded: their pending events were consumed).
+
+        Raises:
+            DuplicateKey: an id or number already exists (in the store or the batch).
+        """
+        conn = self._checkout()
+        done: list[Case] = []
+        try:
+            with _errors():
+                conn.execute("BEGIN IMMEDIATE")
+                ins_case = insert_sql("cases", CASE_COLUMNS, DIALECT)
+                ins_entry = insert_sql("timeline", ("tenant", "case_id", "seq", "entry"), DIALECT)
+                ins_tag = insert_sql("case_tags", ("tenant", "case_id", "tag"), DIALECT)
+                ins_out = insert_sql("outbox", ("key", "tenant", "case_id", "type", "payload",
+                                                "created_at"), DIALECT)
+                for case_rows, entries, tags, messages, chunk in import_rows(cases, events=events):
+                    conn.executemany(ins_case, case_rows)
+                    conn.executemany(ins_entry, entries)
+                    conn.executemany(ins_tag, tags)
+                    conn.executemany(ins_out, messages)
+                    done.extend(chunk)
+                conn.execute("COMMIT")
+        finally:
+            self._checkin(conn)
+        for case in done:
+            case.mark_saved(1)
+        return len(done)
+
+
+class SqliteUnitOfWork(SqlUnitOfWorkBase):
+    """One transaction over one tenant of a :class:`SqliteStore` (see the module docstring)."""
+
+    dialect = DIALECT
+
+    def __init__(self, store: SqliteStore, tenant: str, conn: sqlite3.Connection) -> None:
+        self.tenant = tenant
+        self._store = store
+        self._conn: sqlite3.Connection | None = conn
+        self._writing = False
+        self._init_repositories(lambda: datetime.now(UTC))
+
+    def __repr__(self) -> str:
+        state = "done" if self._conn is None else "writing" if self._writing else "open"
+        return f"<SqliteUnitOfWork tenant={self.tenant!r} {state}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._conn is not None:
+            self.rollback()
+
+    # -- SqlSession -----------------------------------------------------------------------
+
+    def check_open(self) -> None:
+        if self._conn is None:
+            raise StorageError("this unit of work has already been committed or rolled back")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StorageError("this unit of work has already been committed or rolled back")
+        return self._conn
+
+    def _begin_write(self) -> sqlite3.Connection:
+        conn = self._connection()
+        if not self._writing:
+            with _errors():
+                conn.execute("BEGIN IMMEDIATE")
+            self._writing = True
+        return conn
+
+    def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False
+              ) -> list[tuple[Any, ...]]:
+        conn = self._begin_write() if write else self._connection()
+        with _errors():
+            return conn.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        conn = self._begin_write()
+        with _errors():
+            return conn.execute(sql, params).rowcount
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        conn = self._begin_write()
+        with _errors():
+            conn.executemany(sql, rows)
+
+    def load_case(self, column: str, value: str) -> tuple[Any, list[Any]] | None:
+        conn = self._connection()
+        snapshot = not self._writing  # group the two reads into one read transaction
+        with _errors():
+            if snapshot:
+                conn.execute("BEGIN")
+            try:
+                row = conn.execute(
+                    f"SELECT id, doc FROM cases WHERE tenant = ? AND {column} = ?",
+                    (self.tenant, value)).fetchone()
+                if row is None:
+                    return None
+                entries = conn.execute(
+                    "SELECT entry FROM timeline WHERE tenant = ? AND case_id = ? ORDER BY seq",
+                    (self.tenant, row[0])).fetchall()
+            finally:
+                if snapshot:
+                    conn.execute("COMMIT")
+        return row[1], [e for (e,) in entries]
+
+    # -- UnitOfWork -----------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Commit every write at once (or raise, roll back and write nothing)."""
+        conn = self._connection()
+        try:
+            if self._writing:
+                with _errors():
+                    conn.execute("COMMIT")
+        finally:
+            self._finish()
+
+    def rollback(self) -> None:
+        """Discard every write of this unit of work."""
+        if self._conn is None:
+            return
+        self._finish()
+
+    def _finish(self) -> None:
+        conn, self._conn = self._conn, None
+        self._writing = False
+        if conn is not None:
+            self._store._checkin(conn)  # rolls back whatever is still open
+
+
