@@ -14,6 +14,7 @@ A command that raises has written nothing. Commands return the case as saved.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -21,6 +22,8 @@ from typing import Any, TypeVar
 
 import attrs
 
+from caselib.assignment import AgentLoad, AssignmentOutcome, choose_assignee
+from caselib.directory import Directory
 from caselib.errors import (
     ConcurrencyConflict,
     InvalidConfiguration,
@@ -38,25 +41,34 @@ from caselib.ports import (
     SystemClock,
     UnitOfWork,
 )
+from caselib.routing import FallbackMap, RouteDecision, Router
 from caselib.timeutil import aware_utc
 from caselib.vocab import Audience, Priority, Severity, Source, StatusCategory
 
-__all__ = ["CustomerReply", "CustomerView", "ServiceDesk", "TenantSettings"]
+__all__ = ["CustomerReply", "CustomerView", "ServiceDesk", "TenantSettings", "default_router"]
 
 T = TypeVar("T")
 
 
+def default_router() -> Router:
+    """No tenant rules; reason code first (missing_part → purchasing …), then category
+    (Billing → finance, Technical → engineering), else ``support``."""
+    return Router(fallbacks=[FallbackMap.by_reason_code(default=None), FallbackMap.by_category()])
+
+
 @attrs.frozen
 class TenantSettings:
-    """How one tenant runs its desk: workflow(s) and case policy.
+    """How one tenant runs its desk: workflow(s), case policy and router.
 
     ``workflows`` holds extra workflows that existing cases may still follow (a tenant that
-    switches from *simple* to a board keeps serving its old cases).
+    switches from *simple* to a board keeps serving its old cases). ``router`` decides the team
+    queue (and maybe an owner) of new cases; ``None`` turns routing off.
     """
 
     workflow: Workflow = attrs.field(factory=Workflow.default)
     policy: CasePolicy = attrs.field(factory=CasePolicy)
     workflows: tuple[Workflow, ...] = ()
+    router: Router | None = attrs.field(factory=default_router)
 
 
 @attrs.frozen
@@ -110,6 +122,7 @@ class ServiceDesk:
         settings: TenantSettings | None = None,
         clock: Clock | None = None,
         ids: Callable[[], str] = _new_id,
+        directory: Directory | None = None,
     ) -> None:
         if not isinstance(tenant, str) or not tenant:
             raise InvalidInput("tenant must be a non-empty string", field="tenant")
@@ -117,7 +130,9 @@ class ServiceDesk:
         self.tenant = tenant
         self.settings = settings or TenantSettings()
         self.clock: Clock = clock or SystemClock()
+        self.directory = directory
         self._ids = ids
+        self._local = threading.local()
         self._workflows: dict[str, CompiledWorkflow] = {}
         for wf in (self.settings.workflow, *self.settings.workflows):
             if wf.name in self._workflows:
@@ -131,7 +146,7 @@ class ServiceDesk:
     def for_tenant(self, tenant: str, settings: TenantSettings | None = None) -> ServiceDesk:
         """A desk over the same store and clock for another tenant."""
         return ServiceDesk(self.store, tenant=tenant, settings=settings or self.settings,
-                           clock=self.clock, ids=self._ids)
+                           clock=self.clock, ids=self._ids, directory=self.directory)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -158,15 +173,19 @@ class ServiceDesk:
         """Load, apply ``command``, save at the loaded version, commit. No-ops save nothing."""
         now = self._now()
         with self._uow() as uow:
-            case = uow.cases.get(case_id)
-            if expected_version is not None and case.version != expected_version:
-                raise ConcurrencyConflict(case_id, expected_version, case.version)
-            loaded = case.version
-            if command(case, now) is False:
-                return case
-            self._after_change(case, now)
-            uow.cases.save(case, loaded)
-            uow.commit()
+            self._local.uow = uow
+            try:
+                case = uow.cases.get(case_id)
+                if expected_version is not None and case.version != expected_version:
+                    raise ConcurrencyConflict(case_id, expected_version, case.version)
+                loaded = case.version
+                if command(case, now) is False:
+                    return case
+                self._after_change(case, now)
+                uow.cases.save(case, loaded)
+                uow.commit()
+            finally:
+                self._local.uow = None
         return case
 
     def _after_change(self, case: Case, now: datetime) -> None:
@@ -273,14 +292,104 @@ class ServiceDesk:
             )
             if assignee is not None or team is not None:
                 case.assign(assignee=assignee, team=team, actor=actor, at=now)
-            self._after_create(case, now)
+            else:
+                self._route(uow, case, now)
             self._after_change(case, now)
             uow.cases.add(case)
             uow.commit()
         return case
 
-    def _after_create(self, case: Case, now: datetime) -> None:
-        """Hook for routing and SLA start on new cases."""
+    # -- routing and assignment -------------------------------------------------------------
+
+    @staticmethod
+    def routing_facts(case: Case) -> dict[str, object]:
+        """What routing rules see of a case (see :data:`caselib.routing.ROUTABLE_FIELDS`)."""
+        facts: dict[str, object] = {
+            "category": case.category, "subcategory": case.subcategory,
+            "reason_code": case.reason_code, "case_type": case.case_type,
+            "source": case.source.value, "priority": case.priority.value,
+            "severity": None if case.severity is None else case.severity.value,
+            "tags": case.tags, "account": case.links.account,
+            "tier": case.custom.get("tier"),
+        }
+        for key, value in case.custom.items():
+            facts[f"custom.{key}"] = value
+        return facts
+
+    def route_preview(self, fields: Mapping[str, object]) -> RouteDecision:
+        """What routing would decide for a case with these fields, creating nothing.
+
+        ``fields`` uses the routing fact names (``category``, ``reason_code``, ``tier``,
+        ``custom.<name>`` …); admin UIs show the decision's ``text`` to explain it.
+        """
+        router = self.settings.router
+        if router is None:
+            raise InvalidConfiguration("routing is turned off for this tenant (router=None)")
+        return router.route(fields)
+
+    def _route(self, uow: UnitOfWork, case: Case, now: datetime) -> None:
+        """Route ``case`` to a queue (and maybe an owner), then assign inside the team."""
+        router = self.settings.router
+        if router is None:
+            return
+        decision = router.route(self.routing_facts(case))
+        system = Actor.system("router")
+        case.record_activity(system, now, "routed", decision.text, decision=decision.to_dict())
+        if decision.owner is not None:
+            case.assign(assignee=decision.owner, team=decision.team, actor=system, at=now,
+                        manual=False, reason=decision.text)
+            return
+        outcome = self._choose_in_team(uow, case, decision.team, now)
+        owner = None if outcome is None else outcome.agent_id
+        case.assign(assignee=owner, team=decision.team, actor=system, at=now, manual=False,
+                    reason=decision.text if outcome is None else outcome.reason)
+        if outcome is not None and owner is None:
+            case.record_activity(system, now, "assignment_skipped", outcome.reason,
+                                 team=decision.team, notify=outcome.notify)
+
+    def _choose_in_team(self, uow: UnitOfWork, case: Case, team_id: str,
+                        now: datetime) -> AssignmentOutcome | None:
+        """Run the team's assignment strategy; ``None`` when the directory has no such team."""
+        directory = self.directory
+        team = None if directory is None else directory.team(team_id)
+        if directory is None or team is None:
+            return None
+        members = list(team.members)
+        agents = [a for a in (directory.agent(m) for m in members) if a is not None]
+        counts = uow.cases.open_counts(members)
+        last = uow.assignments.last_assigned(members)
+        loads = [AgentLoad(m, counts.get(m, 0), last.get(m)) for m in members]
+        needs = [t.removeprefix("skill:") for t in case.tags if t.startswith("skill:")]
+        cursor = uow.assignments.cursor(team_id)
+        outcome = choose_assignee(team, agents, loads, needs_skills=needs, cursor=cursor,
+                                  now=now, available=directory.is_available)
+        if outcome.agent_id is not None:
+            if outcome.cursor != cursor and outcome.cursor is not None and not (
+                uow.assignments.compare_and_set_cursor(team_id, cursor, outcome.cursor)
+            ):
+                raise ConcurrencyConflict(f"round-robin cursor of team {team_id!r}", 0, None)
+            uow.assignments.record_assigned(outcome.agent_id, now)
+        return outcome
+
+    def reroute(self, case_id: str, *, actor: Actor, force: bool = False,
+                expected_version: int | None = None) -> Case:
+        """Route the case again (after its category or reason code changed).
+
+        A case assigned by hand is sticky and left alone unless ``force`` is true.
+        """
+
+        def command(case: Case, now: datetime) -> bool:
+            if case.assigned_manually and not force:
+                return False
+            return self._reroute_in(case, now)
+
+        return self._change(case_id, command, expected_version)
+
+    def _reroute_in(self, case: Case, now: datetime) -> bool:
+        uow: UnitOfWork = self._local.uow  # the command's own unit of work (see _change)
+        before = (case.assignee, case.team, len(case.timeline))
+        self._route(uow, case, now)
+        return (case.assignee, case.team, len(case.timeline)) != before
 
     def add_comment(
         self,
@@ -454,13 +563,22 @@ class ServiceDesk:
         changes: Mapping[str, object],
         *,
         actor: Actor,
+        force_reroute: bool = False,
         expected_version: int | None = None,
     ) -> Case:
-        """Change descriptive fields (see :meth:`Case.update_fields` for the keys)."""
+        """Change descriptive fields (see :meth:`Case.update_fields` for the keys).
+
+        When the category or reason code changes the case is routed again, unless it was
+        assigned by hand (sticky); ``force_reroute`` overrides that.
+        """
 
         def command(case: Case, now: datetime) -> bool:
-            return bool(case.update_fields(changes, actor=actor, at=now,
-                                           policy=self.settings.policy))
+            diff = case.update_fields(changes, actor=actor, at=now, policy=self.settings.policy)
+            if ("category" in diff or "reason_code" in diff) and (
+                force_reroute or not case.assigned_manually
+            ):
+                self._reroute_in(case, now)
+            return bool(diff)
 
         return self._change(case_id, command, expected_version)
 

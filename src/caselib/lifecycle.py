@@ -86,13 +86,17 @@ class Status:
             object.__setattr__(self, "label", self.id.replace("_", " ").title())
 
 
+def _gate_set(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
 @attrs.frozen
 class Transition:
     """An allowed move ``source → target`` and the gates that must hold to take it."""
 
     source: str
     target: str
-    gates: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    gates: frozenset[str] = attrs.field(default=frozenset(), converter=_gate_set)
 
 
 def _statuses(values: Iterable[Status]) -> tuple[Status, ...]:

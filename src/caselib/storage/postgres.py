@@ -6,7 +6,8 @@ Install with ``pip install "caselib-engine[postgres]"``. Design, and why:
   :mod:`caselib.storage._sql`, so the two stores cannot drift apart. Datetimes are fixed-width
   ISO UTC text and text columns are ``COLLATE "C"``: byte order equals Python's ``str`` order,
   so keyset paging matches :meth:`CaseQuery.sort_key` exactly and cursors are interchangeable
-  with the other stores'. Documents are ``jsonb``.
+  with the other stores'. Documents are ``json``, not ``jsonb``: jsonb refuses ``\u0000``,
+  which free-text fields may legitimately contain, and nothing queries inside documents.
 - **Transactions.** One database transaction per unit of work, READ COMMITTED. Lost updates
   are prevented by the versioned ``UPDATE … WHERE version = %s`` (a concurrent saver waits on
   the row lock, then sees the new version and gets :class:`ConcurrencyConflict`). A case is
@@ -77,7 +78,7 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             next_due_at {_T},
             breached BOOLEAN NOT NULL,
             version INTEGER NOT NULL,
-            doc JSONB NOT NULL,
+            doc JSON NOT NULL,
             PRIMARY KEY (tenant, id),
             UNIQUE (tenant, number)
         )""",
@@ -102,7 +103,7 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             tenant {_T} NOT NULL,
             case_id {_T} NOT NULL,
             seq INTEGER NOT NULL,
-            entry JSONB NOT NULL,
+            entry JSON NOT NULL,
             PRIMARY KEY (tenant, case_id, seq),
             FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id) ON DELETE CASCADE
         )""",
@@ -112,7 +113,7 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             tenant {_T} NOT NULL,
             case_id {_T} NOT NULL,
             type {_T} NOT NULL,
-            payload JSONB NOT NULL,
+            payload JSON NOT NULL,
             created_at {_T} NOT NULL,
             delivered_at {_T},
             UNIQUE (tenant, key)
@@ -127,14 +128,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             id {_T} NOT NULL,
             status {_T} NOT NULL,
             updated_at {_T} NOT NULL,
-            doc JSONB NOT NULL,
+            doc JSON NOT NULL,
             PRIMARY KEY (tenant, id)
         )""",
         *(f"""CREATE TABLE {t} (
             seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             tenant {_T} NOT NULL,
             at {_T} NOT NULL,
-            doc JSONB NOT NULL
+            doc JSON NOT NULL
         )""" for t in ("kb_shown", "kb_opened", "kb_resolved")),
         *(f"CREATE INDEX {t}_at ON {t} (tenant, at, seq)"
           for t in ("kb_shown", "kb_opened", "kb_resolved")),

@@ -1,0 +1,305 @@
+"""SQLite store: the storage contract, plus adapter-specific checks.
+
+``StoreChecks`` (imported by ``test_store_postgres``) holds what the generic contract in
+:mod:`caselib.testing.conformance` does not cover: batch import, reopening, and query/paging
+parity with the reference ``MemoryStore`` on a varied data set.
+"""
+
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caselib.errors import DuplicateKey, InvalidInput
+from caselib.model import Case
+from caselib.ports import CaseQuery, Store
+from caselib.storage.memory import MemoryStore
+from caselib.testing.conformance import make_case
+from caselib.vocab import Priority
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+STATUSES = ("new", "open", "in_progress", "pending_customer", "resolved", "closed")
+AGENTS = ("ana", "bo", "cy", None)
+TEAMS = ("tier1", "tier2", None)
+TAGS = ("vip", "billing", "printer")
+
+
+def varied_cases(tenant: str, n: int) -> list[Case]:
+    """``n`` cases with a mix of every queried column, ties included (same created_at)."""
+    out = []
+    for i in range(1, n + 1):
+        status = STATUSES[i % len(STATUSES)]
+        due = T0 + timedelta(hours=i % 7) if i % 3 else None
+        case = make_case(
+            tenant, i, at=T0 + timedelta(minutes=i // 3), status=status,
+            assignee=AGENTS[i % 4], team=TEAMS[i % 3], due=due, breached=(i % 5 == 0),
+            priority=list(Priority)[i % 4].value,
+            tags=[t for k, t in enumerate(TAGS) if (i >> k) & 1],
+        )
+        out.append(case)
+    return out
+
+
+def clones(cases: list[Case]) -> list[Case]:
+    return [c.clone() for c in cases]
+
+
+def fill(store: Store, tenant: str, cases: list[Case]) -> None:
+    with store.unit_of_work(tenant) as uow:
+        for case in cases:
+            uow.cases.add(case)
+        uow.commit()
+
+
+queries = st.builds(
+    CaseQuery,
+    statuses=st.none() | st.frozensets(st.sampled_from(STATUSES)),
+    status_categories=st.none() | st.frozensets(
+        st.sampled_from(["new", "open", "waiting", "resolved", "closed"]), min_size=1),
+    priorities=st.none() | st.frozensets(st.sampled_from(list(Priority)), min_size=1),
+    assignees=st.none() | st.frozensets(st.sampled_from(["ana", "bo", "zed"])),
+    teams=st.none() | st.frozensets(st.sampled_from(["tier1", "tier2"]), min_size=1),
+    unassigned=st.none() | st.booleans(),
+    tags=st.none() | st.frozensets(st.sampled_from(TAGS), max_size=2),
+    breached=st.none() | st.booleans(),
+    due_before=st.none() | st.sampled_from([T0 + timedelta(hours=h) for h in (0, 2, 5)]),
+    created_from=st.none() | st.sampled_from([T0, T0 + timedelta(minutes=5)]),
+    created_before=st.none() | st.sampled_from([T0 + timedelta(minutes=10)]),
+    order=st.sampled_from(["created", "-created", "updated", "-updated", "due", "-priority"]),
+    limit=st.integers(1, 9),
+)
+
+
+def all_pages(store: Store, tenant: str, query: CaseQuery) -> list[list[str]]:
+    pages: list[list[str]] = []
+    after = None
+    while True:
+        with store.unit_of_work(tenant) as uow:
+            page = uow.cases.query(CaseQuery(**{**_fields(query), "after": after}))
+        pages.append([s.id for s in page.items])
+        if page.next_cursor is None:
+            return pages
+        after = page.next_cursor
+        assert len(pages) < 200
+
+
+def _fields(query: CaseQuery) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(query, recurse=False)
+
+
+class StoreChecks:
+    """Mixin: needs a ``store`` fixture and a ``reopen`` fixture (a callable that opens the
+    same data again)."""
+
+    tenant = "acme"
+
+    def test_pages_equal_memory_store_pages(self, store: Store) -> None:
+        """Every filter and order pages exactly like the reference store (cursor for cursor)."""
+        cases = varied_cases(self.tenant, 60)
+        memory = MemoryStore()
+        fill(memory, self.tenant, clones(cases))
+        fill(store, self.tenant, clones(cases))
+
+        @settings(max_examples=60, deadline=None)
+        @given(query=queries)
+        def check(query: CaseQuery) -> None:
+            assert all_pages(store, self.tenant, query) == all_pages(memory, self.tenant, query)
+            with memory.unit_of_work(self.tenant) as m, store.unit_of_work(self.tenant) as s:
+                assert s.cases.count_by_status(query) == m.cases.count_by_status(query)
+                assert (s.cases.open_counts(["ana", "bo", "zed"])
+                        == m.cases.open_counts(["ana", "bo", "zed"]))
+                first_s = s.cases.query(query)
+                first_m = m.cases.query(query)
+                assert first_s == first_m  # summaries and the cursor string itself
+
+        check()
+
+    def test_import_cases(self, store: Store) -> None:
+        """A batch import stores cases at version 1 with timeline, tags and events."""
+        cases = varied_cases(self.tenant, 30)
+        reference = clones(cases)
+        assert store.import_cases(cases) == 30  # type: ignore[attr-defined]
+        assert all(c.version == 1 and not c.pending_events for c in cases)
+        memory = MemoryStore()
+        fill(memory, self.tenant, reference)
+        with store.unit_of_work(self.tenant) as s, memory.unit_of_work(self.tenant) as m:
+            for case in cases:
+                assert s.cases.get(case.id).timeline == m.cases.get(case.id).timeline
+            assert s.cases.query(CaseQuery(tags={"vip"}, limit=100)) == m.cases.query(
+                CaseQuery(tags={"vip"}, limit=100))
+            assert [x.key for x in s.outbox.pending(1000)] == [
+                x.key for x in m.outbox.pending(1000)]
+
+    def test_import_is_all_or_nothing(self, store: Store) -> None:
+        """A duplicate anywhere in the batch writes nothing."""
+        fill(store, self.tenant, [make_case(self.tenant, 5)])
+        batch = [make_case(self.tenant, n) for n in range(1, 9)]
+        with pytest.raises(DuplicateKey):
+            store.import_cases(batch)  # type: ignore[attr-defined]
+        with store.unit_of_work(self.tenant) as uow:
+            assert uow.cases.count_by_status() == {"new": 1}
+
+    def test_import_refuses_saved_cases(self, store: Store) -> None:
+        """Only new cases can be imported."""
+        case = make_case(self.tenant, 1)
+        fill(store, self.tenant, [case])
+        with pytest.raises(InvalidInput):
+            store.import_cases([case])  # type: ignore[attr-defined]
+
+    def test_reopen_after_close(self, store: Store, reopen: Callable[[], Store]) -> None:
+        """Data (incl. a redaction and the number counter) survives closing and reopening."""
+        case = make_case(self.tenant, 1)
+        case.add_comment("secret 1234", audience="public", actor=_agent(), at=T0)
+        fill(store, self.tenant, [case])
+        with store.unit_of_work(self.tenant) as uow:
+            loaded = uow.cases.get(case.id)
+            loaded.redact_comment(2, reason="card number", actor=_agent(), at=T0)
+            uow.cases.save(loaded, 1)
+            assert uow.numbers.next_number() == 1
+            uow.commit()
+        store.close()
+        again = reopen()
+        try:
+            with again.unit_of_work(self.tenant) as uow:
+                stored = uow.cases.get(case.id)
+                assert stored.version == 2
+                assert stored.timeline[1].redaction is not None
+                assert "1234" not in stored.timeline[1].body
+                assert uow.numbers.next_number() == 2
+        finally:
+            again.close()
+
+
+def _agent() -> Any:
+    from caselib.model import Actor
+
+    return Actor.agent("ana")
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+import sqlite3  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from caselib.errors import SchemaMismatch  # noqa: E402
+from caselib.storage.sqlite import SCHEMA_VERSION, SqliteStore  # noqa: E402
+from caselib.testing.conformance import StoreContract  # noqa: E402
+
+
+class TestSqliteConformance(StoreContract):
+    """The generic storage contract on a SQLite file, with a second handle on the same file."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[SqliteStore]:
+        s = SqliteStore(tmp_path / "cases.db", timeout=10)
+        yield s
+        s.close()
+
+    @pytest.fixture
+    def second_store(self, store: SqliteStore) -> Iterator[SqliteStore]:
+        s = SqliteStore(store.path, timeout=10)
+        yield s
+        s.close()
+
+
+class TestSqliteStore(StoreChecks):
+    """SQLite-specific behaviour: schema, pragmas, plans, batch import."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[SqliteStore]:
+        s = SqliteStore(tmp_path / "cases.db", timeout=10)
+        yield s
+        s.close()
+
+    @pytest.fixture
+    def reopen(self, store: SqliteStore) -> Callable[[], Store]:
+        return lambda: SqliteStore(store.path)
+
+    def test_newer_schema_is_refused_untouched(self, tmp_path: Path) -> None:
+        """A file from a newer caselib raises SchemaMismatch and is not modified."""
+        path = tmp_path / "future.db"
+        SqliteStore(path).close()
+        with sqlite3.connect(path) as conn:
+            conn.execute("INSERT INTO schema_version VALUES (?, 'later')", (SCHEMA_VERSION + 1,))
+        conn.close()
+        before = path.read_bytes()
+        with pytest.raises(SchemaMismatch, match="Upgrade caselib"):
+            SqliteStore(path)
+        assert path.read_bytes() == before
+
+    def test_wal_and_foreign_keys(self, store: SqliteStore) -> None:
+        """Connections run in WAL mode with foreign keys on."""
+        conn = store._checkout()
+        try:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        finally:
+            store._checkin(conn)
+
+    def test_memory_path_is_refused(self) -> None:
+        """':memory:' would give each pooled connection its own database."""
+        with pytest.raises(InvalidInput):
+            SqliteStore(":memory:")
+
+    def test_inbox_query_uses_the_partial_index(self, store: SqliteStore) -> None:
+        """One agent's active cases in created order read the inbox index, with no sort."""
+        from caselib.storage._sql import query_sql
+        from caselib.storage.sqlite import DIALECT
+
+        q = CaseQuery(assignees={"ana"}, status_categories={"new", "open", "waiting"})
+        sql, params = query_sql(q, "acme", DIALECT)
+        conn = store._checkout()
+        try:
+            plan = " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        finally:
+            store._checkin(conn)
+        assert "cases_inbox" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+    def test_busy_writer_times_out_as_storage_error(self, store: SqliteStore) -> None:
+        """A writer blocked past the timeout gets a StorageError, not a driver error."""
+        from caselib.errors import StorageError
+
+        impatient = SqliteStore(store.path, timeout=0.05)
+        try:
+            with store.unit_of_work(self.tenant) as holder:
+                holder.numbers.next_number()
+                with impatient.unit_of_work(self.tenant) as other, pytest.raises(
+                        StorageError, match="locked"):
+                    other.numbers.next_number()
+        finally:
+            impatient.close()
+
+    def test_several_processes_create_cases(self, store: SqliteStore) -> None:
+        """Processes writing one file at once: every case stored, numbers never repeat."""
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(3) as pool:
+            numbers = pool.starmap(_create_many, [(store.path, 15)] * 3)
+        flat = [n for chunk in numbers for n in chunk]
+        assert len(flat) == len(set(flat)) == 45
+        with store.unit_of_work(self.tenant) as uow:
+            assert sum(uow.cases.count_by_status().values()) == 45
+
+
+def _create_many(path: str, n: int) -> list[str]:
+    from caselib import Actor, ServiceDesk
+
+    store = SqliteStore(path)
+    try:
+        desk = ServiceDesk(store, tenant="acme")
+        return [desk.create_case(subject=f"case {i}", actor=Actor.agent("ana")).number
+                for i in range(n)]
+    finally:
+        store.close()
