@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -25,10 +25,26 @@ import attrs
 from caselib.assignment import AgentLoad, AssignmentOutcome, choose_assignee
 from caselib.directory import Directory
 from caselib.errors import (
+    CaseNotFound,
     ConcurrencyConflict,
     InvalidConfiguration,
     InvalidInput,
+    PermissionDenied,
     TransitionNotAllowed,
+)
+from caselib.kb import (
+    Article,
+    CategoryMode,
+    Deflection,
+    DeflectionReport,
+    KbIndex,
+    KbSettings,
+    Period,
+    ResolvedByArticle,
+    Suggestion,
+    SuggestionShown,
+    case_query,
+    deflection_analytics,
 )
 from caselib.lifecycle import CompiledWorkflow, Workflow
 from caselib.model import Actor, Attachment, Case, CasePolicy, Links
@@ -69,6 +85,7 @@ class TenantSettings:
     policy: CasePolicy = attrs.field(factory=CasePolicy)
     workflows: tuple[Workflow, ...] = ()
     router: Router | None = attrs.field(factory=default_router)
+    kb: KbSettings = attrs.field(factory=KbSettings)
 
 
 @attrs.frozen
@@ -133,6 +150,8 @@ class ServiceDesk:
         self.directory = directory
         self._ids = ids
         self._local = threading.local()
+        self._kb_index: KbIndex | None = None
+        self._kb_lock = threading.Lock()
         self._workflows: dict[str, CompiledWorkflow] = {}
         for wf in (self.settings.workflow, *self.settings.workflows):
             if wf.name in self._workflows:
@@ -627,3 +646,122 @@ class ServiceDesk:
                     uow.commit()
                     delivered = len(done)
         return delivered
+
+    # -- knowledge base ---------------------------------------------------------------------
+
+    def kb_index(self) -> KbIndex:
+        """The tenant's article index, built from the article store on first use.
+
+        The index lives in this desk's memory and is kept current by :meth:`put_article` and
+        :meth:`remove_article`; a desk in another process rebuilds its own at start-up (see
+        docs/kb.md for the trade-off) or after :meth:`reload_kb`.
+        """
+        with self._kb_lock:
+            if self._kb_index is None:
+                with self._uow() as uow:
+                    articles = uow.articles.list()
+                self._kb_index = KbIndex.build(articles, self.settings.kb)
+            return self._kb_index
+
+    def reload_kb(self) -> KbIndex:
+        """Rebuild the index from the article store (after another process changed it)."""
+        with self._kb_lock:
+            self._kb_index = None
+        return self.kb_index()
+
+    def put_article(self, article: Article, *, actor: Actor) -> Article:
+        """Create or replace a knowledge-base article; only agents may."""
+        if actor.kind.value == "customer":
+            raise PermissionDenied("customers cannot edit knowledge-base articles")
+        index = self.kb_index()
+        with self._uow() as uow:
+            uow.articles.put(article)
+            uow.commit()
+        with self._kb_lock:
+            index.upsert(article)
+        return article
+
+    def remove_article(self, article_id: str, *, actor: Actor) -> None:
+        """Delete an article (suggestion and deflection history stays)."""
+        if actor.kind.value == "customer":
+            raise PermissionDenied("customers cannot edit knowledge-base articles")
+        index = self.kb_index()
+        with self._uow() as uow:
+            uow.articles.remove(article_id)
+            uow.commit()
+        with self._kb_lock:
+            if article_id in index:
+                index.remove(article_id)
+
+    def suggest_articles(self, case_id: str, *, actor: Actor, limit: int = 5,
+                         category_mode: CategoryMode = "boost") -> list[Suggestion]:
+        """Published articles scored against the case, best first; logs that they were shown.
+
+        The query is built only from what the customer can see (subject, description,
+        category, latest public replies), so a suggestion never leaks an internal note.
+        """
+        now = self._now()
+        case = self.get_case(case_id)
+        replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
+        query = case_query(case.subject, case.description, case.category, replies)
+        index = self.kb_index()
+        with self._kb_lock:
+            hits = index.search(query, limit=limit, category=case.category,
+                                category_mode=category_mode)
+        if hits:
+            with self._uow() as uow:
+                uow.kb_log.record_shown([
+                    SuggestionShown(case.id, h.article_id, h.rank, h.score, now, actor.id)
+                    for h in hits])
+                uow.commit()
+        return hits
+
+    def open_article(self, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
+        """Record that a suggested article was opened: a deflection (rank and score as shown)."""
+        now = self._now()
+        self.get_case(case_id)  # CaseNotFound before anything is written
+        with self._uow() as uow:
+            uow.articles.get(article_id)
+            shown = [s for s in uow.kb_log.shown(since=now - timedelta(days=90))
+                     if s.case_id == case_id and s.article_id == article_id]
+            last = shown[-1] if shown else None
+            deflection = Deflection(case_id, article_id, actor.id, now,
+                                    last.rank if last else 0, last.score if last else 0.0)
+            uow.kb_log.record_opened(deflection)
+            uow.commit()
+        return deflection
+
+    def mark_resolved_by_article(self, case_id: str, article_id: str, *,
+                                 actor: Actor) -> Case:
+        """Credit an article with resolving the case (closes the deflection loop)."""
+
+        def command(case: Case, now: datetime) -> None:
+            uow: UnitOfWork = self._local.uow
+            uow.articles.get(article_id)
+            uow.kb_log.record_resolved(ResolvedByArticle(case.id, article_id, now))
+            case.record_activity(actor, now, "resolved_by_article", "",
+                                 article_id=article_id)
+
+        return self._change(case_id, command)
+
+    def deflection_report(self, *, since: datetime | None = None, until: datetime | None = None,
+                          period: Period = "week") -> DeflectionReport:
+        """Suggestions shown, opened, open rate, deflection rate, per article, by period."""
+        lo = None if since is None else aware_utc(since, "since")
+        hi = None if until is None else aware_utc(until, "until")
+        with self._uow() as uow:
+            shown = uow.kb_log.shown(lo, hi)
+            opened = uow.kb_log.opened(lo, hi)
+            resolved = uow.kb_log.resolved(lo, hi)
+            outcomes: dict[str, tuple[datetime | None, datetime | None]] = {}
+            case_ids = ({x.case_id for x in shown} | {x.case_id for x in opened}
+                        | {x.case_id for x in resolved})
+            for case_id in case_ids:
+                try:
+                    case = uow.cases.get(case_id)
+                except CaseNotFound:
+                    continue
+                agent_replies = [e.at for e in case.timeline if e.audience is Audience.PUBLIC
+                                 and e.actor_kind.value == "agent"]
+                outcomes[case_id] = (case.resolved_at, max(agent_replies, default=None))
+        return deflection_analytics(shown, opened, outcomes, resolved, period=period)

@@ -1,0 +1,96 @@
+"""Knowledge-base suggestions and deflections through ServiceDesk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from caselib import Actor, ArticleNotFound, MemoryStore, PermissionDenied, ServiceDesk
+from caselib.kb import Article, ArticleStatus
+from caselib.testing import FrozenClock
+
+ARTICLES = [
+    ("kb-vpn", "VPN disconnects every hour", "Upgrade the VPN client to 3.3 to fix keep-alive."),
+    ("kb-vat", "Invoice shows the wrong VAT rate", "Check the billing country and VAT id."),
+    ("kb-pass", "Reset your password", "Use the reset link; it expires after one hour."),
+]
+
+
+@pytest.fixture
+def kb_desk(clock: FrozenClock, agent: Actor) -> ServiceDesk:
+    desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock)
+    for aid, title, body in ARTICLES:
+        desk.put_article(Article(id=aid, title=title, body=body, updated_at=clock.now()),
+                         actor=agent)
+    return desk
+
+
+class TestSuggestions:
+    """Suggestions come from published articles and customer-visible text only."""
+
+    def test_best_article_first_and_logged(self, kb_desk: ServiceDesk, agent: Actor) -> None:
+        case = kb_desk.create_case(subject="VPN keeps disconnecting", actor=agent)
+        hits = kb_desk.suggest_articles(case.id, actor=agent, limit=2)
+        assert hits[0].article_id == "kb-vpn" and hits[0].rank == 1
+        report = kb_desk.deflection_report()
+        assert report.totals.shown == len(hits)
+
+    def test_internal_notes_never_feed_the_query(self, kb_desk: ServiceDesk,
+                                                 agent: Actor) -> None:
+        case = kb_desk.create_case(subject="Question", actor=agent)
+        kb_desk.add_comment(case.id, "invoice VAT wrong rate billing", actor=agent)
+        assert kb_desk.suggest_articles(case.id, actor=agent) == []
+        kb_desk.add_comment(case.id, "Is my invoice VAT wrong?", actor=agent, audience="public")
+        assert kb_desk.suggest_articles(case.id, actor=agent)[0].article_id == "kb-vat"
+
+    def test_archived_never_suggested(self, kb_desk: ServiceDesk, agent: Actor,
+                                      clock: FrozenClock) -> None:
+        kb_desk.put_article(Article(id="kb-vpn", title="VPN disconnects every hour",
+                                    status=ArticleStatus.ARCHIVED, updated_at=clock.now()),
+                            actor=agent)
+        case = kb_desk.create_case(subject="VPN disconnects", actor=agent)
+        assert "kb-vpn" not in [h.article_id for h in kb_desk.suggest_articles(case.id,
+                                                                               actor=agent)]
+
+    def test_index_rebuilt_from_store(self, kb_desk: ServiceDesk, agent: Actor) -> None:
+        """Another desk over the same store builds its index from the article store."""
+        other = ServiceDesk(kb_desk.store, tenant="acme", clock=kb_desk.clock)
+        assert len(other.kb_index()) == 3
+        kb_desk.remove_article("kb-pass", actor=agent)
+        assert len(kb_desk.kb_index()) == 2 and len(other.reload_kb()) == 2
+        with pytest.raises(ArticleNotFound):
+            kb_desk.remove_article("kb-pass", actor=agent)
+
+    def test_customers_cannot_edit(self, kb_desk: ServiceDesk, clock: FrozenClock) -> None:
+        with pytest.raises(PermissionDenied):
+            kb_desk.put_article(Article(id="x", title="x", updated_at=clock.now()),
+                                actor=Actor.customer("c"))
+
+
+class TestDeflection:
+    """Opening a suggestion is a deflection; resolution without agent replies counts."""
+
+    def test_deflection_rolls_up(self, kb_desk: ServiceDesk, agent: Actor,
+                                 clock: FrozenClock) -> None:
+        customer = Actor.customer("c1")
+        deflected = kb_desk.create_case(subject="Reset password link", actor=customer)
+        worked = kb_desk.create_case(subject="Wrong VAT on invoice", actor=customer)
+        for case in (deflected, worked):
+            kb_desk.suggest_articles(case.id, actor=customer)
+        clock.advance(minutes=5)
+        opened = kb_desk.open_article(deflected.id, "kb-pass", actor=customer)
+        assert opened.rank == 1 and opened.score > 0
+        kb_desk.open_article(worked.id, "kb-vat", actor=customer)
+        clock.advance(minutes=5)
+        for case in (deflected, worked):
+            for status in ("open", "in_progress"):
+                kb_desk.transition(case.id, status, actor=agent)
+        kb_desk.add_comment(worked.id, "Fixed your VAT id", actor=agent, audience="public")
+        for case in (deflected, worked):
+            kb_desk.transition(case.id, "pending_customer", actor=agent)
+            kb_desk.resolve(case.id, "done", actor=agent)
+        kb_desk.mark_resolved_by_article(deflected.id, "kb-pass", actor=agent)
+        report = kb_desk.deflection_report(since=clock.now() - timedelta(days=1))
+        assert report.totals.opened == 2
+        assert report.totals.deflection_rate == pytest.approx(0.5)
