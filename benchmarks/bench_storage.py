@@ -97,7 +97,7 @@ def bench_store(name: str, open_store: Callable[[], Store], raw_insert: Callable
     batch = list(make_cases("batch", n_batch))
     secs_lib = timed(lambda: store.import_cases(batch))  # type: ignore[attr-defined]
     print(f"import_cases (batch)   : {n_batch / secs_lib:10,.0f} cases/s  ({n_batch} cases)")
-    rows = [part for part in import_rows(make_cases("raw", n_batch), events=True)]
+    rows = list(import_rows(make_cases("raw", n_batch), events=True))
     conn = raw_conn()
     secs_raw = timed(lambda: raw_insert(conn, rows))
     print(f"raw executemany (floor): {n_batch / secs_raw:10,.0f} cases/s")

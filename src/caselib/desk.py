@@ -50,18 +50,31 @@ from caselib.lifecycle import CompiledWorkflow, Workflow
 from caselib.model import Actor, Attachment, Case, CasePolicy, Links
 from caselib.ports import (
     CaseQuery,
+    CaseSummary,
     Clock,
     EventSink,
+    Notification,
+    Notifier,
     Page,
     Store,
     SystemClock,
     UnitOfWork,
 )
+from caselib.events import SlaBreached
 from caselib.routing import FallbackMap, RouteDecision, Router
+from caselib.sla import DueExplanation, SlaPolicies, evaluate, explain_due, mark_breached
 from caselib.timeutil import aware_utc
 from caselib.vocab import Audience, Priority, Severity, Source, StatusCategory
 
-__all__ = ["CustomerReply", "CustomerView", "ServiceDesk", "TenantSettings", "default_router"]
+__all__ = [
+    "BreachNotice",
+    "CustomerReply",
+    "CustomerView",
+    "ServiceDesk",
+    "SweepReport",
+    "TenantSettings",
+    "default_router",
+]
 
 T = TypeVar("T")
 
@@ -86,6 +99,8 @@ class TenantSettings:
     workflows: tuple[Workflow, ...] = ()
     router: Router | None = attrs.field(factory=default_router)
     kb: KbSettings = attrs.field(factory=KbSettings)
+    sla: SlaPolicies | None = attrs.field(factory=SlaPolicies)
+    """SLA policies; ``None`` turns SLA clocks off."""
 
 
 @attrs.frozen
@@ -113,6 +128,36 @@ class CustomerView:
     updated_at: datetime
     replies: tuple[CustomerReply, ...]
     resolution: str | None
+
+
+@attrs.frozen
+class BreachNotice:
+    """One breach the sweep recorded: which case and target, and who was told."""
+
+    case_id: str
+    number: str
+    target: str
+    due_at: datetime
+    breached_by_seconds: float
+    old_priority: Priority
+    new_priority: Priority
+    notified: tuple[str, ...]
+
+
+@attrs.frozen
+class SweepReport:
+    """What one :meth:`ServiceDesk.sweep_breaches` run did."""
+
+    at: datetime
+    examined: int
+    breaches: tuple[BreachNotice, ...]
+    conflicts: int
+    """Cases another sweeper (or a command) changed first; they were re-read and re-checked."""
+
+    @property
+    def cases_breached(self) -> int:
+        """Distinct cases with at least one new breach."""
+        return len({b.case_id for b in self.breaches})
 
 
 def _new_id() -> str:
@@ -208,7 +253,23 @@ class ServiceDesk:
         return case
 
     def _after_change(self, case: Case, now: datetime) -> None:
-        """Hook for derived state (SLA clocks) after every command, before the save."""
+        """Re-derive SLA clocks after every command, before the save.
+
+        Due times come from the start time and the pause history (never from ``now``), so a
+        priority change or a policy edit moves them consistently; ``now`` only decides the
+        displayed state (running / warning). Breaches are recorded by the sweep alone, so
+        each is noticed, escalated and notified exactly once.
+        """
+        policies = self.settings.sla
+        if policies is None:
+            return
+        policy = policies.policy_for(case)
+        case.sla_policy = policy.id
+        if case.sla_started_at is None:
+            case.sla_started_at = case.created_at
+        result = evaluate(case, policy, now)
+        case.pauses = list(result.pauses)
+        case.sla_targets = list(result.targets)
 
     def retrying(self, command: Callable[[], T], *, attempts: int = 5) -> T:
         """Run ``command`` again when it loses a race (:class:`ConcurrencyConflict`).
@@ -765,3 +826,154 @@ class ServiceDesk:
                                  and e.actor_kind.value == "agent"]
                 outcomes[case_id] = (case.resolved_at, max(agent_replies, default=None))
         return deflection_analytics(shown, opened, outcomes, resolved, period=period)
+
+    # -- SLA --------------------------------------------------------------------------------
+
+    def escalate(self, case_id: str, *, actor: Actor, reason: str = "escalated",
+                 expected_version: int | None = None) -> Case:
+        """Raise priority to high (an urgent case stays urgent); due times re-derive."""
+
+        def command(case: Case, now: datetime) -> bool:
+            target = max(case.priority, Priority.HIGH)
+            return case.change_priority(target, actor=actor, at=now, reason=reason)
+
+        return self._change(case_id, command, expected_version)
+
+    def explain_due(self, case_id: str, target: str = "resolution") -> DueExplanation:
+        """How the due time of ``target`` follows from start, pauses and calendar, in words."""
+        policies = self.settings.sla
+        if policies is None:
+            raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")
+        case = self.get_case(case_id)
+        return explain_due(case, policies.policy_for(case), target, self._now())
+
+    def approaching(self, within: timedelta, *, limit: int = 200) -> list[CaseSummary]:
+        """The amber list: active cases whose next SLA due time is within ``within``."""
+        now = self._now()
+        query = CaseQuery(due_before=now + within, status_categories=_ACTIVE, order="due",
+                          limit=limit)
+        with self._uow() as uow:
+            return list(uow.cases.query(query).items)
+
+    def sweep_breaches(self, *, actor: Actor, notifier: Notifier | None = None,
+                       batch: int = 500) -> SweepReport:
+        """Record every SLA breach that has happened by now; an admin action.
+
+        Reads only cases whose stored next due time has passed (an index range, so the cost
+        follows the number of due cases, not of open cases). For each newly breached target
+        it marks the breach, raises the priority one rung (capped at urgent), re-derives the
+        due times, writes a system timeline entry and a ``case.sla_breached`` event, and —
+        after the commit — notifies the owner and the owner's manager (no owner: the team's
+        queue contact, from the :class:`~caselib.directory.Directory`).
+
+        Idempotent and safe to run from several processes: each case is saved with its
+        version check, so when two sweepers race, one commits and the other re-reads the case,
+        finds the breach recorded and notifies no one. A second sweep at the same instant
+        changes nothing.
+        """
+        if not actor.is_admin:
+            raise PermissionDenied("the breach sweep is an admin action (give the actor the "
+                                   "'admin' role or use Actor.system())")
+        policies = self.settings.sla
+        if policies is None:
+            raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")
+        now = self._now()
+        notices: list[BreachNotice] = []
+        seen: set[str] = set()
+        examined = conflicts = 0
+        query = CaseQuery(due_before=now, status_categories=_ACTIVE, order="due", limit=batch)
+        while True:
+            with self._uow() as uow:
+                due = [s.id for s in uow.cases.query(query).items if s.id not in seen]
+            if not due:
+                break
+            for case_id in due:
+                seen.add(case_id)
+                examined += 1
+                for _attempt in range(5):
+                    try:
+                        found, outbox = self._sweep_case(case_id, now, actor, policies)
+                    except ConcurrencyConflict:
+                        conflicts += 1
+                        continue
+                    for notice in found:
+                        for recipient in notice.notified:
+                            if notifier is not None:
+                                notifier.notify(outbox[(notice.target, recipient)])
+                    notices.extend(found)
+                    break
+        return SweepReport(now, examined, tuple(notices), conflicts)
+
+    def _sweep_case(
+        self, case_id: str, now: datetime, actor: Actor, policies: SlaPolicies,
+    ) -> tuple[list[BreachNotice], dict[tuple[str, str], Notification]]:
+        found: list[BreachNotice] = []
+        messages: dict[tuple[str, str], Notification] = {}
+        with self._uow() as uow:
+            case = uow.cases.get(case_id)
+            loaded = case.version
+            policy = policies.policy_for(case)
+            result = evaluate(case, policy, now)
+            for _round in range(8):  # one rung per breach; the ladder has four rungs
+                if not result.newly_breached:
+                    break
+                marked = mark_breached(result, result.newly_breached, now)
+                case.sla_targets = list(marked)
+                old = new_priority = case.priority
+                for _ in result.newly_breached:  # one rung per breached target, capped
+                    new_priority = new_priority.raise_one_rung()
+                case.change_priority(new_priority, actor=actor, at=now, reason="SLA breached")
+                recipients = self._breach_recipients(case)
+                for name in result.newly_breached:
+                    target = next(t for t in marked if t.name == name)
+                    assert target.due_at is not None
+                    late = target.breached_by_seconds or 0.0
+                    case.record_activity(
+                        actor, now, "sla_breached",
+                        f"{name.replace('_', ' ')} target breached "
+                        f"(due {target.due_at:%Y-%m-%d %H:%M} UTC)",
+                        target=name, breached_by_seconds=late, notified=list(recipients))
+                    case.emit(SlaBreached(case.id, case.tenant, now, actor.id, name,
+                                          target.due_at, late, recipients))
+                    found.append(BreachNotice(case.id, case.number, name, target.due_at, late,
+                                              old, case.priority, recipients))
+                    for who in recipients:
+                        messages[(name, who)] = Notification(
+                            who, f"SLA breached: {case.number} {name.replace('_', ' ')}",
+                            f"{case.number} '{case.subject}' missed its {name} target "
+                            f"(due {target.due_at:%Y-%m-%d %H:%M} UTC); priority is now "
+                            f"{case.priority.value}.", case.id, "sla_breached",
+                            f"{case.id}:{name}:{target.due_at.isoformat()}:{who}")
+                case.sla_targets = list(marked)
+                result = evaluate(case, policy, now)
+            case.pauses = list(result.pauses)
+            case.sla_targets = list(result.targets)
+            if not found and [(t.name, t.due_at, t.state) for t in result.targets] == [
+                (t.name, t.due_at, t.state) for t in uow.cases.get(case_id).sla_targets
+            ]:
+                return [], {}  # nothing new: write nothing, so a repeat sweep is a no-op
+            uow.cases.save(case, loaded)
+            uow.commit()
+        return found, messages
+
+    def _breach_recipients(self, case: Case) -> tuple[str, ...]:
+        """Owner and owner's manager; with no owner, the team's queue contact."""
+        people: list[str] = []
+        directory = self.directory
+        if case.assignee:
+            people.append(case.assignee)
+            manager = None if directory is None else directory.manager_of(case.assignee)
+            if manager:
+                people.append(manager)
+        elif case.team and directory is not None:
+            team = directory.team(case.team)
+            if team is not None and team.queue_contact:
+                people.append(team.queue_contact)
+            if team is not None and team.manager_id:
+                people.append(team.manager_id)
+        elif case.team:
+            people.append(f"queue:{case.team}")
+        return tuple(dict.fromkeys(people))
+
+
+_ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING)

@@ -28,6 +28,7 @@ __all__ = [
     "PriorityChanged",
     "Reopened",
     "Resolved",
+    "SlaBreached",
     "StatusChanged",
     "event_payload",
 ]
@@ -162,3 +163,14 @@ def event_payload(event: DomainEvent) -> dict[str, Any]:
         return value
 
     return {a.name: convert(getattr(event, a.name)) for a in attrs.fields(type(event))}
+
+
+@attrs.frozen
+class SlaBreached(DomainEvent):
+    """An SLA target passed its due time unmet (recorded once, by the breach sweep)."""
+
+    type: ClassVar[str] = "case.sla_breached"
+    target: str
+    due_at: datetime
+    breached_by_seconds: float
+    notified: tuple[str, ...] = ()

@@ -312,9 +312,16 @@ class _Postings:
     Arrays rather than dicts keep a posting at 6-10 bytes (100k articles ≈ 7M postings).
     ``max_tf``/``min_len`` per field bound the layer's best possible contribution for pruning;
     they are updated on add and left alone on remove (still a valid, if looser, bound).
+
+    Search caches, filled lazily by :meth:`KbIndex._term_plan`: ``sat`` holds each posting's
+    saturated frequency ``tf~/(k1 + tf~)`` (float32, aligned with ``slots``) computed with the
+    average field lengths ``key``; add/remove keep it aligned. When the averages drift the
+    cached values are off by a bounded factor, which pruning allows for (and a large drift
+    refills the cache). ``best`` is the layer's largest possible ``tf~`` under ``best_key``.
+    Final scores never use these caches: survivors are re-scored exactly.
     """
 
-    __slots__ = ("fields", "max_tf", "min_len", "slots", "tfs")
+    __slots__ = ("best", "best_key", "fields", "key", "max_tf", "min_len", "sat", "slots", "tfs")
 
     def __init__(self, fields: tuple[int, ...]) -> None:
         self.fields = fields
@@ -322,6 +329,10 @@ class _Postings:
         self.tfs = tuple(array("H") for _ in fields)
         self.max_tf = [0] * len(fields)
         self.min_len = [1 << 30] * len(fields)
+        self.sat: array[float] | None = None
+        self.key: tuple[float, float, float] | None = None
+        self.best = 0.0
+        self.best_key: tuple[float, float, float] | None = None
 
 
 class _Term:
@@ -377,6 +388,7 @@ class KbIndex:
         self._postings: dict[str, _Term] = {}
         self._total_len = [0, 0, 0]
         self._n = 0
+        self._avgs: tuple[float, float, float] | None = None  # average field lengths, cached
 
     # -- building ---------------------------------------------------------------------------
 
@@ -501,10 +513,27 @@ class KbIndex:
                 if tf:
                     if tf > p.max_tf[i]:
                         p.max_tf[i] = tf
+                        p.best_key = None
                     if lens[f] < p.min_len[i]:
                         p.min_len[i] = lens[f]
+                        p.best_key = None
+            if p.sat is not None:  # keep the cache aligned, computed with its own averages
+                p.sat.append(self._saturation(c, lens, p.key))
         self._terms_of.append(tuple(counts))
         self._n += 1
+        self._avgs = None
+
+    def _saturation(
+        self, tfs: Sequence[int], lens: Sequence[int], avgs: tuple[float, float, float] | None
+    ) -> float:
+        """``tf~/(k1 + tf~)`` of one posting under the given average lengths."""
+        assert avgs is not None
+        x = 0.0
+        for f, fs in enumerate(self.settings.fields()):
+            if tfs[f]:
+                e = fs.b / avgs[f] if avgs[f] else 0.0
+                x += fs.weight * min(tfs[f], _MAX_TF) / ((1.0 - fs.b) + e * lens[f])
+        return x / (self.settings.k1 + x)
 
     def _unindex(self, slot: int) -> None:
         postings = self._postings
@@ -516,6 +545,8 @@ class KbIndex:
                     del p.slots[i]
                     for arr in p.tfs:
                         del arr[i]
+                    if p.sat is not None:
+                        del p.sat[i]
                     break
             if not t.df:
                 del postings[term]
@@ -526,6 +557,7 @@ class KbIndex:
         self._ids[slot] = None
         self._categories[slot] = None
         self._n -= 1
+        self._avgs = None
 
     def compact(self) -> None:
         """Re-index from the held articles, dropping the slots of removed versions.

@@ -567,6 +567,10 @@ class Case:
 
     # -- persistence bookkeeping (used by stores, not by hosts) ------------------------------
 
+    def emit(self, event: DomainEvent) -> None:
+        """Collect an event raised by an application service (e.g. an SLA breach)."""
+        self._events.append(event)
+
     def pull_events(self) -> list[DomainEvent]:
         """Hand the collected events to the store and forget them."""
         events, self._events = self._events, []

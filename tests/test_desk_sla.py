@@ -1,0 +1,179 @@
+"""SLA clocks on the desk: re-derived dues, escalation, the breach sweep and its guarantees."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from caselib import Actor, InvalidConfiguration, MemoryStore, PermissionDenied, Priority
+from caselib import ServiceDesk, TenantSettings
+from caselib.assignment import Agent, Team
+from caselib.directory import StaticDirectory
+from caselib.testing import FrozenClock, RecordingNotifier
+
+ADMIN = Actor.system("sweeper")
+
+
+def directory() -> StaticDirectory:
+    return StaticDirectory(
+        [Team("support", "Support", "none", members=("ana",), queue_contact="queue-lead",
+              manager_id="boss")],
+        [Agent("ana", "Ana", manager_id="mgr-ana")],
+    )
+
+
+@pytest.fixture
+def sla_desk(clock: FrozenClock) -> ServiceDesk:
+    return ServiceDesk(MemoryStore(), tenant="acme", clock=clock, directory=directory())
+
+
+def target(case: object, name: str) -> object:
+    return next(t for t in case.sla_targets if t.name == name)  # type: ignore[attr-defined]
+
+
+class TestClocks:
+    """Dues follow the default policy and are re-derived, never taken from 'now'."""
+
+    def test_default_resolution_targets(self, sla_desk: ServiceDesk, agent: Actor,
+                                        clock: FrozenClock) -> None:
+        """Resolution: urgent 4 h, high 24 h, normal 72 h, low 168 h on a 24/7 calendar."""
+        for prio, hours in (("urgent", 4), ("high", 24), ("normal", 72), ("low", 168)):
+            case = sla_desk.create_case(subject=prio, actor=agent, priority=prio)
+            assert target(case, "resolution").due_at == clock.now() + timedelta(hours=hours)
+
+    def test_priority_change_rederives_from_start(self, sla_desk: ServiceDesk, agent: Actor,
+                                                  clock: FrozenClock) -> None:
+        start = clock.now()
+        case = sla_desk.create_case(subject="x", actor=agent, priority="low")
+        clock.advance(hours=2)
+        case = sla_desk.change_priority(case.id, "urgent", actor=agent)
+        assert target(case, "resolution").due_at == start + timedelta(hours=4)
+
+    def test_waiting_pauses_the_clock(self, sla_desk: ServiceDesk, agent: Actor,
+                                      clock: FrozenClock) -> None:
+        start = clock.now()
+        case = sla_desk.create_case(subject="x", actor=agent, priority="urgent")
+        for status in ("open", "in_progress", "pending_customer"):
+            case = sla_desk.transition(case.id, status, actor=agent)
+        assert target(case, "resolution").state == "paused"
+        clock.advance(hours=3)
+        case = sla_desk.transition(case.id, "in_progress", actor=agent)
+        assert target(case, "resolution").due_at == start + timedelta(hours=7)
+        assert case.pauses and case.pauses[0].end == clock.now()
+
+    def test_escalate(self, sla_desk: ServiceDesk, agent: Actor) -> None:
+        """Escalation raises to high; urgent stays urgent."""
+        low = sla_desk.create_case(subject="x", actor=agent, priority="low")
+        assert sla_desk.escalate(low.id, actor=agent).priority is Priority.HIGH
+        top = sla_desk.create_case(subject="y", actor=agent, priority="urgent")
+        assert sla_desk.escalate(top.id, actor=agent).version == top.version
+
+    def test_explain_due(self, sla_desk: ServiceDesk, agent: Actor) -> None:
+        case = sla_desk.create_case(subject="x", actor=agent, priority="high")
+        explanation = sla_desk.explain_due(case.id, "resolution")
+        assert explanation.due_at == target(case, "resolution").due_at
+        assert explanation.text
+
+    def test_sla_off(self, clock: FrozenClock, agent: Actor) -> None:
+        desk = ServiceDesk(MemoryStore(), clock=clock, settings=TenantSettings(sla=None))
+        assert desk.create_case(subject="x", actor=agent).sla_targets == []
+        with pytest.raises(InvalidConfiguration):
+            desk.sweep_breaches(actor=ADMIN)
+
+
+class TestSweep:
+    """The breach sweep marks, escalates and notifies exactly once."""
+
+    def test_marks_escalates_notifies(self, sla_desk: ServiceDesk, agent: Actor,
+                                      clock: FrozenClock) -> None:
+        case = sla_desk.create_case(subject="x", actor=agent, priority="high")
+        sla_desk.assign(case.id, assignee="ana", actor=agent)
+        sla_desk.add_comment(case.id, "on it", actor=agent, audience="public")
+        clock.advance(hours=25)
+        notifier = RecordingNotifier()
+        report = sla_desk.sweep_breaches(actor=ADMIN, notifier=notifier)
+        assert [b.target for b in report.breaches] == ["resolution"]
+        assert {n.recipient for n in notifier.sent} == {"ana", "mgr-ana"}
+        case = sla_desk.get_case(case.id)
+        assert case.priority is Priority.URGENT and case.breached
+        assert target(case, "resolution").state == "breached"
+        assert any(e.kind == "sla_breached" for e in case.timeline)
+
+    def test_second_sweep_changes_nothing(self, sla_desk: ServiceDesk, agent: Actor,
+                                          clock: FrozenClock) -> None:
+        for i in range(5):
+            sla_desk.create_case(subject=f"c{i}", actor=agent, priority="urgent")
+        clock.advance(hours=5)
+        first = sla_desk.sweep_breaches(actor=ADMIN, notifier=RecordingNotifier())
+        assert first.cases_breached == 5
+        versions = {s.id: s.version for s in sla_desk.find_cases(limit=100).items}
+        notifier = RecordingNotifier()
+        second = sla_desk.sweep_breaches(actor=ADMIN, notifier=notifier)
+        assert second.breaches == () and notifier.sent == []
+        assert {s.id: s.version for s in sla_desk.find_cases(limit=100).items} == versions
+
+    def test_priority_never_above_urgent(self, sla_desk: ServiceDesk, agent: Actor,
+                                         clock: FrozenClock) -> None:
+        case = sla_desk.create_case(subject="x", actor=agent, priority="urgent")
+        clock.advance(days=30)
+        sla_desk.sweep_breaches(actor=ADMIN)
+        case = sla_desk.get_case(case.id)
+        assert case.priority is Priority.URGENT
+        assert {t.state for t in case.sla_targets} == {"breached"}
+
+    def test_unowned_case_notifies_queue(self, sla_desk: ServiceDesk, agent: Actor,
+                                         clock: FrozenClock) -> None:
+        case = sla_desk.create_case(subject="x", actor=agent, priority="urgent")
+        assert case.team == "support" and case.assignee is None
+        clock.advance(hours=5)
+        notifier = RecordingNotifier()
+        sla_desk.sweep_breaches(actor=ADMIN, notifier=notifier)
+        assert {n.recipient for n in notifier.sent} == {"queue-lead", "boss"}
+
+    def test_paused_and_resolved_cases_never_breach(self, sla_desk: ServiceDesk, agent: Actor,
+                                                    clock: FrozenClock) -> None:
+        waiting = sla_desk.create_case(subject="w", actor=agent, priority="urgent")
+        for status in ("open", "in_progress", "pending_customer"):
+            sla_desk.transition(waiting.id, status, actor=agent)
+        sla_desk.add_comment(waiting.id, "answered", actor=agent, audience="public")
+        clock.advance(days=3)
+        report = sla_desk.sweep_breaches(actor=ADMIN)
+        assert [b.target for b in report.breaches if b.case_id == waiting.id] == []
+
+    def test_admin_only(self, sla_desk: ServiceDesk, agent: Actor) -> None:
+        with pytest.raises(PermissionDenied):
+            sla_desk.sweep_breaches(actor=agent)
+        sla_desk.sweep_breaches(actor=Actor.agent("lead", "admin"))
+
+    def test_concurrent_sweepers_notify_once(self, sla_desk: ServiceDesk, agent: Actor,
+                                             clock: FrozenClock) -> None:
+        """Two sweepers at once: every breach is notified exactly once."""
+        for i in range(30):
+            sla_desk.create_case(subject=f"c{i}", actor=agent, priority="urgent")
+        clock.advance(hours=5)
+        notifier = RecordingNotifier()
+        barrier = threading.Barrier(2)
+
+        def sweep() -> None:
+            barrier.wait()
+            sla_desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=7)
+
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        keys = [n.key for n in notifier.sent]
+        assert len(keys) == len(set(keys))
+        # 30 cases x (first response + resolution) targets x (queue lead + manager)
+        assert len(keys) == 30 * 2 * 2
+
+    def test_approaching_amber_list(self, sla_desk: ServiceDesk, agent: Actor,
+                                    clock: FrozenClock) -> None:
+        soon = sla_desk.create_case(subject="soon", actor=agent, priority="urgent")
+        sla_desk.create_case(subject="later", actor=agent, priority="low")
+        clock.advance(minutes=30)
+        ids = [s.id for s in sla_desk.approaching(timedelta(hours=4))]
+        assert ids == [soon.id]
