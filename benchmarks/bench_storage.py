@@ -82,7 +82,8 @@ def median_ms(fn: Callable[[], Any], runs: int) -> float:
     return statistics.median(timed(fn) * 1000 for _ in range(runs))
 
 
-def bench_store(name: str, open_store: Callable[[], Store], raw_insert: Callable[[Any, list[Any]], None],
+def bench_store(name: str, open_store: Callable[[], Store],
+                raw_insert: Callable[[Any, list[Any]], None],
                 raw_conn: Callable[[], Any], n_fill: int, quick: bool) -> None:
     print(f"\n== {name} ==")
     n_one = 2_000 if quick else 5_000

@@ -7,8 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from caselib import Actor, InvalidConfiguration, MemoryStore, PermissionDenied, Priority
-from caselib import ServiceDesk, TenantSettings
+from caselib import (
+    Actor,
+    InvalidConfiguration,
+    MemoryStore,
+    PermissionDenied,
+    Priority,
+    ServiceDesk,
+    TenantSettings,
+)
 from caselib.assignment import Agent, Team
 from caselib.directory import StaticDirectory
 from caselib.testing import FrozenClock, RecordingNotifier

@@ -32,6 +32,7 @@ from caselib.errors import (
     PermissionDenied,
     TransitionNotAllowed,
 )
+from caselib.events import SlaBreached
 from caselib.kb import (
     Article,
     CategoryMode,
@@ -60,7 +61,6 @@ from caselib.ports import (
     SystemClock,
     UnitOfWork,
 )
-from caselib.events import SlaBreached
 from caselib.routing import FallbackMap, RouteDecision, Router
 from caselib.sla import DueExplanation, SlaPolicies, evaluate, explain_due, mark_breached
 from caselib.timeutil import aware_utc

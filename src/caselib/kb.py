@@ -629,33 +629,110 @@ class KbIndex:
                 boost = self.settings.category_boost
         return self._top(weights, limit, only, category, boost)
 
-    def _term_plan(self, weights: Mapping[str, float]) -> list[tuple[float, float, _Postings]]:
-        """(qw·idf, upper bound, postings layer), highest bound first."""
+    #: Cached saturations are refilled once the averages drift by more than this factor;
+    #: below it pruning widens its bounds by the drift instead (see ``_top``).
+    _DRIFT: Final = 1.02
+
+    def _fill(self, p: _Postings, avgs: tuple[float, float, float]) -> None:
+        """Compute the layer's cached saturations under ``avgs``."""
+        k1, ((wt, ct, et), (wg, cg, eg), (wb, cb, eb)) = self._params(avgs)
+        lt, lg, lb = self._lens
+        if len(p.fields) == 1:
+            xs = [wb * c / (cb + eb * lb[s]) for s, c in zip(p.slots, p.tfs[0], strict=True)]
+        else:
+            xs = []
+            append = xs.append
+            for s, a, g, c in zip(p.slots, *p.tfs, strict=True):
+                x = 0.0
+                if a:
+                    x = wt * a / (ct + et * lt[s])
+                if g:
+                    x += wg * g / (cg + eg * lg[s])
+                if c:
+                    x += wb * c / (cb + eb * lb[s])
+                append(x)
+        p.sat = array("f", [x / (k1 + x) for x in xs])
+        p.key = avgs
+
+    def _current_avgs(self) -> tuple[float, float, float]:
+        avgs = self._avgs
+        if avgs is None:
+            n = self._n
+            t0, t1, t2 = self._total_len
+            avgs = self._avgs = (t0 / n, t1 / n, t2 / n) if n else (0.0, 0.0, 0.0)
+        return avgs
+
+    def _term_plan(
+        self, weights: Mapping[str, float]
+    ) -> tuple[list[tuple[float, float, array[int], array[float], int]], float, float]:
+        """Plan entries (qw·idf, upper bound, slots, saturations, term number), highest bound
+        first, and
+        the factors (lo, hi) bounding true saturations relative to the cached ones."""
         k1 = self.settings.k1
         fields = self.settings.fields()
-        avgs = [t / self._n if self._n else 0.0 for t in self._total_len]
+        avgs = self._current_avgs()
+        n = self._n
+        log = math.log
+        lo = hi = 1.0
+        drift = self._DRIFT
         plan = []
-        for term, qw in weights.items():
-            t = self._postings[term]
-            wi = qw * self.idf(t.df)
-            for p in (t.hi, t.lo):
+        postings = self._postings
+        for ti, (term, qw) in enumerate(weights.items()):
+            t = postings[term]
+            h, b = t.hi, t.lo
+            df = len(h.slots) + len(b.slots)
+            wi = qw * log(1.0 + (n - df + 0.5) / (df + 0.5))
+            for p in (h, b):
                 if not p.slots:
                     continue
-                # Best case per field: its largest tf in its shortest field; summing the
-                # per-field maxima can only overestimate, which keeps pruning exact.
-                best = 0.0
-                for i, f in enumerate(p.fields):
-                    fs = fields[f]
-                    if p.max_tf[i] and avgs[f]:
-                        norm = 1.0 - fs.b + fs.b * p.min_len[i] / avgs[f]
-                        best += fs.weight * p.max_tf[i] / norm
-                plan.append((wi, wi * best / (k1 + best), p))
+                key = p.key
+                if key is None or p.sat is None:
+                    self._fill(p, avgs)
+                elif key is not avgs and key != avgs:
+                    # True saturation / cached lies between 1 and avg_now / avg_cached per field.
+                    plo = phi = 1.0
+                    for f in p.fields:
+                        if key[f] and avgs[f]:
+                            r = avgs[f] / key[f]
+                            plo = min(plo, r)
+                            phi = max(phi, r)
+                        elif key[f] or avgs[f]:
+                            plo, phi = 0.0, math.inf
+                    if phi > drift * plo:
+                        self._fill(p, avgs)
+                    else:
+                        lo = min(lo, plo)
+                        hi = max(hi, phi)
+                if p.best_key is not avgs:
+                    # Best case per field: its largest tf in its shortest field; summing the
+                    # per-field maxima can only overestimate, which keeps pruning exact.
+                    best = 0.0
+                    for i, f in enumerate(p.fields):
+                        fs = fields[f]
+                        if p.max_tf[i] and avgs[f]:
+                            norm = 1.0 - fs.b + fs.b * p.min_len[i] / avgs[f]
+                            best += fs.weight * p.max_tf[i] / norm
+                    p.best = best
+                    p.best_key = avgs
+                best = p.best
+                assert p.sat is not None
+                plan.append((wi, wi * best / (k1 + best), p.slots, p.sat, ti))
         # Stable sort: equal bounds keep term order, so the plan is deterministic.
         plan.sort(key=lambda e: -e[1])
-        return plan
+        return plan, lo, hi
+
+    def _params(
+        self, avgs: tuple[float, float, float]
+    ) -> tuple[float, list[tuple[float, float, float]]]:
+        """k1 and per-field (weight, 1 - b, b / avglen) for the tf~ formula."""
+        out = []
+        for f, fs in enumerate(self.settings.fields()):
+            avg = avgs[f]
+            out.append((fs.weight, 1.0 - fs.b, fs.b / avg if avg else 0.0))
+        return self.settings.k1, out
 
     def _scorer(self) -> tuple[float, list[tuple[float, float, float]]]:
-        """k1 and per-field (weight, 1 - b, b / avglen) for the tf~ formula."""
+        """k1 and per-field (weight, 1 - b, b / avglen) under the current averages."""
         out = []
         for f, fs in enumerate(self.settings.fields()):
             avg = self._total_len[f] / self._n if self._n else 0.0
@@ -670,118 +747,94 @@ class KbIndex:
         category: str | None,
         boost: float,
     ) -> list[Suggestion]:
-        k1, ((wt, ct, et), (wg, cg, eg), (wb, cb, eb)) = self._scorer()
-        lt, lg, lb = self._lens
+        plan, lo, hi = self._term_plan(weights)
         cats = self._categories
-        plan = self._term_plan(weights)
+        # Accumulated values use the cached float32 saturations: the true partial score of an
+        # article lies within [lo, hi] times its accumulated value, widened by ``slack`` for
+        # float32 and summation rounding. Pruning compares bounds only, so it stays exact.
+        slack = 1e-6
+        lo *= 1.0 - slack
+        hi *= 1.0 + slack
         remaining: float = sum(e[1] for e in plan)
         acc: dict[int, float] = {}
         candidates: list[int] | None = None  # set once no unseen article can reach the top
-        theta = 0.0
-        # Pruning compares with a little slack so float rounding can never drop a true hit.
-        slack = 1.0 - 1e-9
+        theta = 0.0  # a lower bound of the true k-th best score
         top_boost = boost if boost > 1.0 else 1.0
-
         plain = boost == 1.0
+        nlargest = heapq.nlargest
 
-        def top_values(slots: Iterable[int]) -> list[float]:
-            # Inline comprehensions rather than a helper call per article: this runs on every
-            # accumulated article and dominated the profile when it called a function.
+        def kth(slots: Iterable[int] | None) -> float:
+            """Lower bound of the k-th best true score (0.0 with fewer than k articles)."""
             if plain:
-                return [acc[s] for s in slots]
-            return [acc[s] * boost if cats[s] == category else acc[s] for s in slots]
+                values: Iterable[float] = (
+                    acc.values() if slots is None else [acc[s] for s in slots]
+                )
+            else:
+                items = acc.items() if slots is None else [(s, acc[s]) for s in slots]
+                values = [v * boost if cats[s] == category else v for s, v in items]
+            top = nlargest(limit, values)
+            return top[-1] * lo if len(top) == limit else 0.0
 
         def survivors(slots: Iterable[int], extra: float) -> list[int]:
+            # Keep s while (hi·acc[s] + extra)·boost_s can still reach theta.
             if plain:
-                return [s for s in slots if acc[s] + extra >= theta]
-            return [
-                s
-                for s in slots
-                if (acc[s] + extra) * (boost if cats[s] == category else 1.0) >= theta
-            ]
+                cut = (theta - extra) / hi
+                return [s for s in slots if acc[s] >= cut]
+            cut_in = (theta / boost - extra) / hi
+            cut_out = (theta - extra) / hi
+            return [s for s in slots if acc[s] >= (cut_in if cats[s] == category else cut_out)]
 
-        for wi, ub, p in plan:
+        # Finding theta is a pass over the accumulator, so it is skipped while it cannot
+        # settle the top: theta can grow by at most a layer's bound per layer, and cannot
+        # exceed the sum over the terms seen so far of their largest layer bound (an article
+        # gets one layer per term). Skipping only delays pruning; it never changes results.
+        seen_ub = [0.0] * len(weights)
+        theta_cap = 0.0
+        for wi, ub, slots, sat, ti in plan:
             remaining -= ub
-            slots = p.slots
-            body_only = len(p.fields) == 1
             if candidates is None:
-                get = acc.get
-                if body_only:
-                    for slot, c in zip(slots, p.tfs[0], strict=True):
-                        if only is not None and cats[slot] != only:
-                            continue
-                        x = wb * c / (cb + eb * lb[slot])
-                        acc[slot] = get(slot, 0.0) + wi * x / (k1 + x)
+                if ub > seen_ub[ti]:
+                    seen_ub[ti] = ub
+                theta_cap = min(theta_cap + ub * top_boost, sum(seen_ub) * top_boost)
+                if only is not None:
+                    get = acc.get
+                    for slot, v in zip(slots, sat, strict=True):
+                        if cats[slot] == only:
+                            acc[slot] = get(slot, 0.0) + wi * v
+                elif not acc:
+                    acc = dict(zip(slots, map(wi.__mul__, sat), strict=True))
                 else:
-                    tft, tfg, tfb = p.tfs
-                    for slot, a, g, c in zip(slots, tft, tfg, tfb, strict=True):
-                        if only is not None and cats[slot] != only:
-                            continue
-                        x = 0.0
-                        if a:
-                            x = wt * a / (ct + et * lt[slot])
-                        if g:
-                            x += wg * g / (cg + eg * lg[slot])
-                        if c:
-                            x += wb * c / (cb + eb * lb[slot])
-                        acc[slot] = get(slot, 0.0) + wi * x / (k1 + x)
-                if len(acc) >= limit:
-                    values = acc.values() if plain else top_values(acc)
-                    theta = heapq.nlargest(limit, values)[-1] * slack
+                    get = acc.get
+                    for slot, v in zip(slots, sat, strict=True):
+                        acc[slot] = get(slot, 0.0) + wi * v
+                if len(acc) >= limit and remaining * top_boost < theta_cap * hi:
+                    theta = kth(None)
+                    theta_cap = theta
                     if remaining * top_boost < theta:
                         # From here on no unseen article can reach the top: only update these.
                         candidates = survivors(acc, remaining)
-            elif len(slots) < 3 * len(candidates):
-                # A short layer: walking it beats one binary search per candidate.
-                wanted = set(candidates)
-                if body_only:
-                    for slot, c in zip(slots, p.tfs[0], strict=True):
-                        if slot in wanted:
-                            x = wb * c / (cb + eb * lb[slot])
-                            acc[slot] += wi * x / (k1 + x)
-                else:
-                    tft, tfg, tfb = p.tfs
-                    for slot, a, g, c in zip(slots, tft, tfg, tfb, strict=True):
-                        if slot in wanted:
-                            x = 0.0
-                            if a:
-                                x = wt * a / (ct + et * lt[slot])
-                            if g:
-                                x += wg * g / (cg + eg * lg[slot])
-                            if c:
-                                x += wb * c / (cb + eb * lb[slot])
-                            acc[slot] += wi * x / (k1 + x)
             else:
                 n = len(slots)
-                for slot in candidates:
+                if n < 8 * len(candidates):
+                    hits = set(candidates).intersection(slots)
+                else:
+                    hits = candidates
+                for slot in hits:
                     i = bisect_left(slots, slot)
                     if i < n and slots[i] == slot:
-                        if body_only:
-                            x = wb * p.tfs[0][i] / (cb + eb * lb[slot])
-                        else:
-                            a, g, c = p.tfs[0][i], p.tfs[1][i], p.tfs[2][i]
-                            x = 0.0
-                            if a:
-                                x = wt * a / (ct + et * lt[slot])
-                            if g:
-                                x += wg * g / (cg + eg * lg[slot])
-                            if c:
-                                x += wb * c / (cb + eb * lb[slot])
-                        acc[slot] += wi * x / (k1 + x)
-            if candidates is not None:
-                if candidates:
-                    theta = max(theta, heapq.nlargest(limit, top_values(candidates))[-1] * slack)
+                        acc[slot] += wi * sat[i]
+                if len(candidates) >= limit:
+                    theta = max(theta, kth(candidates))
                 candidates = survivors(candidates, remaining)
         pool = candidates if candidates is not None else list(acc)
         if len(pool) > limit:
-            theta = heapq.nlargest(limit, top_values(pool))[-1] * slack
+            theta = max(theta, kth(pool))
             pool = survivors(pool, 0.0)
         # Exact, order-independent scores for the survivors: terms in sorted order.
-        scored = [self._explain(slot, weights, category, boost) for slot in pool]
-        scored.sort(key=lambda e: (-e[0], e[1]))
+        scored = self._explain_all(pool, weights, category, boost, limit)
         return [
             Suggestion(article_id=aid, score=score, rank=rank, explanation=expl)
-            for rank, (score, aid, expl) in enumerate(scored[:limit], start=1)
+            for rank, (score, aid, expl) in enumerate(scored, start=1)
         ]
 
     @staticmethod
@@ -793,6 +846,70 @@ class KbIndex:
                     return (0, 0, p.tfs[0][i])
                 return (p.tfs[0][i], p.tfs[1][i], p.tfs[2][i])
         return None
+
+    def _explain_all(
+        self, pool: Iterable[int], weights: Mapping[str, float], category: str | None,
+        boost: float, limit: int,
+    ) -> list[tuple[float, str, Explanation]]:
+        """Exact scores of ``pool`` (terms in sorted order), best ``limit`` first, explained.
+
+        Same arithmetic, in the same order, as :meth:`_explain`; shared work is done once.
+        """
+        k1, params = self._scorer()
+        (wt, ct, et), (wg, cg, eg), (wb, cb, eb) = params
+        lt, lg, lb = self._lens
+        cats = self._categories
+        ids = self._ids
+        terms = []
+        for term, qw in weights.items():  # sorted by term
+            t = self._postings[term]
+            idf = self.idf(t.df)
+            terms.append((term, qw, idf, qw * idf, t.hi.slots, t.hi.tfs, t.lo.slots, t.lo.tfs[0]))
+        scored = []
+        for slot in pool:
+            found = []
+            contributions = []
+            for entry in terms:
+                hs, htfs, ls, ltf = entry[4:]
+                i = bisect_left(hs, slot)
+                if i < len(hs) and hs[i] == slot:
+                    a, g, c = htfs[0][i], htfs[1][i], htfs[2][i]
+                else:
+                    i = bisect_left(ls, slot)
+                    if i < len(ls) and ls[i] == slot:
+                        a, g, c = 0, 0, ltf[i]
+                    else:
+                        continue
+                x = 0.0
+                if a:
+                    x += wt * a / (ct + et * lt[slot])
+                if g:
+                    x += wg * g / (cg + eg * lg[slot])
+                if c:
+                    x += wb * c / (cb + eb * lb[slot])
+                contributions.append(entry[3] * x / (k1 + x))
+                found.append((entry, (a, g, c)))
+            base = sum(contributions)
+            extra = base * (boost - 1.0) if boost != 1.0 and cats[slot] == category else 0.0
+            score = base + extra if extra else base
+            article_id = ids[slot]
+            assert article_id is not None
+            scored.append((score, article_id, extra, found, contributions))
+        scored.sort(key=lambda e: (-e[0], e[1]))
+        out = []
+        for score, article_id, extra, found, contributions in scored[:limit]:
+            matches = tuple(
+                TermMatch(
+                    term=entry[0],
+                    query_weight=entry[1],
+                    idf=entry[2],
+                    tf=tuple((FIELDS[f], tf) for f, tf in enumerate(tfs) if tf),
+                    contribution=contribution,
+                )
+                for (entry, tfs), contribution in zip(found, contributions, strict=True)
+            )
+            out.append((score, article_id, Explanation(matches, extra)))
+        return out
 
     def _explain(
         self, slot: int, weights: Mapping[str, float], category: str | None, boost: float

@@ -89,6 +89,8 @@ def _text(value: object, field: str, limit: int, *, required: bool = True) -> st
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
     text = value.strip()
+    if "\x00" in text:  # PostgreSQL cannot store NUL in text, and no human typed one
+        raise InvalidInput(f"{field} contains a NUL character", field=field)
     if required and not text:
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(text) > limit:
@@ -144,6 +146,8 @@ def validate_custom_fields(values: Mapping[str, object]) -> dict[str, CustomValu
                 raise InvalidInput(f"{field} must be a finite number", field=field)
             out[key] = value
         elif isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidInput(f"{field} contains a NUL character", field=field)
             if len(value) > CUSTOM_TEXT_MAX_LENGTH:
                 raise TextTooLong(field, len(value), CUSTOM_TEXT_MAX_LENGTH)
             out[key] = value

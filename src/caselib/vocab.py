@@ -41,6 +41,9 @@ class _ParseableEnum(enum.Enum):
         if isinstance(value, cls):
             return value
         if isinstance(value, str):
+            exact = cls._value2member_map_.get(value)  # fast path: a canonical value
+            if exact is not None:
+                return exact  # type: ignore[return-value]
             key = value.strip().lower().replace("-", "_").replace(" ", "_")
             key = cls._aliases().get(key, key)
             try:

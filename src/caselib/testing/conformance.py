@@ -1200,7 +1200,7 @@ _CASE_FIELDS = st.fixed_dictionaries({
     "breached": st.booleans(),
     "custom": st.dictionaries(st.sampled_from(["plan", "seats", "vip"]),
                               st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
-                                        st.text(max_size=5)), max_size=2),
+                                        st.text(st.characters(blacklist_characters="\x00"), max_size=5)), max_size=2),
 })
 _CHANGES = st.one_of(
     st.tuples(st.just("comment"), st.sampled_from(["internal", "public"]),
