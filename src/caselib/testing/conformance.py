@@ -1190,6 +1190,8 @@ _TEAMS = st.sampled_from([None, "tier1", "tier2"])
 _TAGS = st.frozensets(st.sampled_from(["vip", "eu", "tax", "bug"]), max_size=3)
 _STATUS = st.sampled_from([s for s, _ in STATUSES])
 _OFFSETS = st.one_of(st.none(), st.integers(-48, 48))
+_NO_NUL = st.characters(blacklist_characters="\x00")  # caselib refuses NUL in text
+
 _CASE_FIELDS = st.fixed_dictionaries({
     "priority": st.sampled_from(list(Priority)),
     "assignee": _PEOPLE,
@@ -1200,7 +1202,7 @@ _CASE_FIELDS = st.fixed_dictionaries({
     "breached": st.booleans(),
     "custom": st.dictionaries(st.sampled_from(["plan", "seats", "vip"]),
                               st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
-                                        st.text(st.characters(blacklist_characters="\x00"), max_size=5)), max_size=2),
+                                        st.text(_NO_NUL, max_size=5)), max_size=2),
 })
 _CHANGES = st.one_of(
     st.tuples(st.just("comment"), st.sampled_from(["internal", "public"]),
