@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from caselib import Actor, MemoryStore, ServiceDesk
 from caselib.testing import FrozenClock
+from pg import pg_schema  # noqa: F401  (fixture: a fresh PostgreSQL schema per test)
 
 settings.register_profile(
     "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -13,10 +13,7 @@ server is a failure, so CI can never go green by silently skipping them.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,34 +21,12 @@ import pytest
 
 from caselib import Actor, ConcurrencyConflict, ServiceDesk
 from caselib.ports import Store
+from pg import DSN as PG_DSN
 
-PG_DSN = os.environ.get("CASELIB_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-PG_HINT = (
-    f"PostgreSQL is not reachable at {PG_DSN}. Start one with "
-    "`docker run -d --name caselib-pg -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust "
-    "-e POSTGRES_DB=test postgres:16` (or set CASELIB_PG_DSN)."
-)
 PROCESSES = 8
 UPDATES = 200
 TENANT = "acme"
 
-
-@pytest.fixture
-def pg_schema() -> Iterator[str]:
-    """A fresh schema name on a reachable server; dropped afterwards."""
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, connect_timeout=3):
-            pass
-    except Exception as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"{PG_HINT} ({err})")
-        pytest.skip(PG_HINT)
-    schema = f"t_conc_{uuid.uuid4().hex[:10]}"
-    yield schema
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def open_store(kind: str, where: str) -> Store:

@@ -356,19 +356,38 @@ class ServiceDesk:
         assignee: str | None = None,
         team: str | None = None,
     ) -> Case:
-        """Open a case in the workflow's initial status and give it the next case number."""
+        """Open a case in the workflow's initial status and give it the next case number.
+
+        Unless ``assignee`` or ``team`` is given (a manual, sticky assignment), the router
+        picks the team queue and the team's strategy may pick an owner. If another process
+        takes the same round-robin turn at the same moment, the create is retried (nothing
+        was written by the losing attempt).
+        """
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                return self._create(
+                    subject=subject, actor=actor, description=description, priority=priority,
+                    severity=severity, case_type=case_type, category=category,
+                    subcategory=subcategory, reason_code=reason_code, source=source,
+                    links=links, tags=tags, custom=custom, assignee=assignee, team=team)
+            except ConcurrencyConflict:
+                if attempt == _CREATE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _create(self, **fields: Any) -> Case:
         now = self._now()
         policy = self.settings.policy
         wf = self.workflow
+        actor: Actor = fields.pop("actor")
+        assignee = fields.pop("assignee")
+        team = fields.pop("team")
         with self._uow() as uow:
             number = policy.numbers.format(uow.numbers.next_number())
             case = Case.open(
-                id=self._ids(), tenant=self.tenant, number=number, subject=subject,
-                status=wf.initial, status_category=wf.category(wf.initial), workflow=wf.name,
-                actor=actor, at=now, policy=policy, description=description,
-                priority=priority, severity=severity, case_type=case_type, category=category,
-                subcategory=subcategory, reason_code=reason_code, source=source, links=links,
-                tags=tags, custom=custom,
+                id=self._ids(), tenant=self.tenant, number=number, status=wf.initial,
+                status_category=wf.category(wf.initial), workflow=wf.name, actor=actor, at=now,
+                policy=policy, **fields,
             )
             if assignee is not None or team is not None:
                 case.assign(assignee=assignee, team=team, actor=actor, at=now)
@@ -856,7 +875,7 @@ class ServiceDesk:
             return list(uow.cases.query(query).items)
 
     def sweep_breaches(self, *, actor: Actor, notifier: Notifier | None = None,
-                       batch: int = 500) -> SweepReport:
+                       batch: int = 200) -> SweepReport:
         """Record every SLA breach that has happened by now; an admin action.
 
         Reads only cases whose stored next due time has passed (an index range, so the cost
@@ -866,10 +885,14 @@ class ServiceDesk:
         after the commit — notifies the owner and the owner's manager (no owner: the team's
         queue contact, from the :class:`~caselib.directory.Directory`).
 
-        Idempotent and safe to run from several processes: each case is saved with its
-        version check, so when two sweepers race, one commits and the other re-reads the case,
-        finds the breach recorded and notifies no one. A second sweep at the same instant
-        changes nothing.
+        Due cases are handled ``batch`` at a time, one unit of work per batch. Idempotent and
+        safe to run from several processes: each case is saved with its version check, so when
+        two sweepers race for a case, one commits it and the other skips it, re-reads it on
+        its next pass, finds the breach recorded and notifies no one. Notifications go out
+        only after the commit that recorded the breach (exactly once per breach; a crash
+        between commit and notification loses the notification, while the
+        ``case.sla_breached`` outbox event is still relayed at least once). A second sweep
+        at the same instant changes nothing.
         """
         if not actor.is_admin:
             raise PermissionDenied("the breach sweep is an admin action (give the actor the "
@@ -879,82 +902,98 @@ class ServiceDesk:
             raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")
         now = self._now()
         notices: list[BreachNotice] = []
-        seen: set[str] = set()
+        attempts: dict[str, int] = {}
         examined = conflicts = 0
         query = CaseQuery(due_before=now, status_categories=_ACTIVE, order="due", limit=batch)
         while True:
+            found: list[tuple[BreachNotice, list[Notification]]] = []
             with self._uow() as uow:
-                due = [s.id for s in uow.cases.query(query).items if s.id not in seen]
-            if not due:
-                break
-            for case_id in due:
-                seen.add(case_id)
-                examined += 1
-                for _attempt in range(5):
-                    try:
-                        found, outbox = self._sweep_case(case_id, now, actor, policies)
-                    except ConcurrencyConflict:
-                        conflicts += 1
-                        continue
-                    for notice in found:
-                        for recipient in notice.notified:
-                            if notifier is not None:
-                                notifier.notify(outbox[(notice.target, recipient)])
-                    notices.extend(found)
+                due = [s.id for s in uow.cases.query(query).items
+                       if attempts.get(s.id, 0) < _SWEEP_ATTEMPTS]
+                if not due:
                     break
+                saved: list[str] = []
+                for case_id in due:
+                    attempts[case_id] = attempts.get(case_id, 0) + 1
+                    examined += 1
+                    case = uow.cases.get(case_id)
+                    loaded = case.version
+                    outcome = self._record_breaches(case, now, actor, policies)
+                    if outcome is None:
+                        attempts[case_id] = _SWEEP_ATTEMPTS  # nothing to record: done
+                        continue
+                    try:
+                        uow.cases.save(case, loaded)
+                    except ConcurrencyConflict:
+                        conflicts += 1  # someone else saved first; re-read on the next pass
+                        continue
+                    saved.append(case_id)
+                    found.extend(outcome)
+                try:
+                    uow.commit()
+                except ConcurrencyConflict:
+                    conflicts += len(saved)  # the whole batch is re-read on the next pass
+                    continue
+            for case_id in saved:
+                attempts[case_id] = _SWEEP_ATTEMPTS
+            for notice, messages in found:
+                notices.append(notice)
+                if notifier is not None:
+                    for message in messages:
+                        notifier.notify(message)
         return SweepReport(now, examined, tuple(notices), conflicts)
 
-    def _sweep_case(
-        self, case_id: str, now: datetime, actor: Actor, policies: SlaPolicies,
-    ) -> tuple[list[BreachNotice], dict[tuple[str, str], Notification]]:
-        found: list[BreachNotice] = []
-        messages: dict[tuple[str, str], Notification] = {}
-        with self._uow() as uow:
-            case = uow.cases.get(case_id)
-            loaded = case.version
-            policy = policies.policy_for(case)
+    def _record_breaches(
+        self, case: Case, now: datetime, actor: Actor, policies: SlaPolicies,
+    ) -> list[tuple[BreachNotice, list[Notification]]] | None:
+        """Mark every newly breached target of ``case`` and escalate; ``None``: nothing to save.
+
+        Marking a breach raises the priority a rung, which re-derives the other targets'
+        due times, which may breach them too: repeat at the same instant until nothing new
+        breaches, so a second sweep at the same instant finds nothing.
+        """
+        policy = policies.policy_for(case)
+        before = [(t.name, t.due_at, t.state) for t in case.sla_targets]
+        result = evaluate(case, policy, now)
+        found: list[tuple[BreachNotice, list[Notification]]] = []
+        for _round in range(8):  # each round marks ≥ 1 of at most three targets
+            if not result.newly_breached:
+                break
+            marked = mark_breached(result, result.newly_breached, now)
+            case.sla_targets = list(marked)
+            old = new_priority = case.priority
+            for _ in result.newly_breached:  # one rung per breached target, capped
+                new_priority = new_priority.raise_one_rung()
+            case.change_priority(new_priority, actor=actor, at=now, reason="SLA breached")
+            recipients = self._breach_recipients(case)
+            for name in result.newly_breached:
+                target = next(t for t in marked if t.name == name)
+                assert target.due_at is not None
+                late = target.breached_by_seconds or 0.0
+                label = name.replace("_", " ")
+                case.record_activity(
+                    actor, now, "sla_breached",
+                    f"{label} target breached (due {target.due_at:%Y-%m-%d %H:%M} UTC)",
+                    target=name, breached_by_seconds=late, notified=list(recipients))
+                case.emit(SlaBreached(case.id, case.tenant, now, actor.id, name,
+                                      target.due_at, late, recipients))
+                messages = [
+                    Notification(
+                        who, f"SLA breached: {case.number} {label}",
+                        f"{case.number} '{case.subject}' missed its {label} target "
+                        f"(due {target.due_at:%Y-%m-%d %H:%M} UTC); priority is now "
+                        f"{case.priority.value}.", case.id, "sla_breached",
+                        f"{case.id}:{name}:{target.due_at.isoformat()}:{who}")
+                    for who in recipients
+                ]
+                found.append((BreachNotice(case.id, case.number, name, target.due_at, late,
+                                           old, case.priority, recipients), messages))
             result = evaluate(case, policy, now)
-            for _round in range(8):  # one rung per breach; the ladder has four rungs
-                if not result.newly_breached:
-                    break
-                marked = mark_breached(result, result.newly_breached, now)
-                case.sla_targets = list(marked)
-                old = new_priority = case.priority
-                for _ in result.newly_breached:  # one rung per breached target, capped
-                    new_priority = new_priority.raise_one_rung()
-                case.change_priority(new_priority, actor=actor, at=now, reason="SLA breached")
-                recipients = self._breach_recipients(case)
-                for name in result.newly_breached:
-                    target = next(t for t in marked if t.name == name)
-                    assert target.due_at is not None
-                    late = target.breached_by_seconds or 0.0
-                    case.record_activity(
-                        actor, now, "sla_breached",
-                        f"{name.replace('_', ' ')} target breached "
-                        f"(due {target.due_at:%Y-%m-%d %H:%M} UTC)",
-                        target=name, breached_by_seconds=late, notified=list(recipients))
-                    case.emit(SlaBreached(case.id, case.tenant, now, actor.id, name,
-                                          target.due_at, late, recipients))
-                    found.append(BreachNotice(case.id, case.number, name, target.due_at, late,
-                                              old, case.priority, recipients))
-                    for who in recipients:
-                        messages[(name, who)] = Notification(
-                            who, f"SLA breached: {case.number} {name.replace('_', ' ')}",
-                            f"{case.number} '{case.subject}' missed its {name} target "
-                            f"(due {target.due_at:%Y-%m-%d %H:%M} UTC); priority is now "
-                            f"{case.priority.value}.", case.id, "sla_breached",
-                            f"{case.id}:{name}:{target.due_at.isoformat()}:{who}")
-                case.sla_targets = list(marked)
-                result = evaluate(case, policy, now)
-            case.pauses = list(result.pauses)
-            case.sla_targets = list(result.targets)
-            if not found and [(t.name, t.due_at, t.state) for t in result.targets] == [
-                (t.name, t.due_at, t.state) for t in uow.cases.get(case_id).sla_targets
-            ]:
-                return [], {}  # nothing new: write nothing, so a repeat sweep is a no-op
-            uow.cases.save(case, loaded)
-            uow.commit()
-        return found, messages
+        case.pauses = list(result.pauses)
+        case.sla_targets = list(result.targets)
+        if not found and [(t.name, t.due_at, t.state) for t in result.targets] == before:
+            return None  # nothing new: write nothing, so a repeat sweep is a no-op
+        return found
 
     def _breach_recipients(self, case: Case) -> tuple[str, ...]:
         """Owner and owner's manager; with no owner, the team's queue contact."""
@@ -977,3 +1016,5 @@ class ServiceDesk:
 
 
 _ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING)
+_SWEEP_ATTEMPTS = 5
+_CREATE_ATTEMPTS = 10
