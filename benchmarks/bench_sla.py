@@ -1,4 +1,4 @@
-"""SLA benchmarks: business-calendar due-time computations (and, later, the breach sweep).
+"""SLA benchmarks: business-calendar due-time computations and the breach sweep.
 
 Run from the repository root::
 
@@ -7,7 +7,10 @@ Run from the repository root::
 Prints, from one run, due computations per second for spans of 1 hour, 1 week and 1 year on a
 realistic calendar (Europe/Berlin, Mon-Fri 09:00-12:00 + 13:00-17:30, German holidays), the
 1-year / 1-hour cost ratio (the calendar's cost must not grow with the span), and the same spans
-against the minute-walking oracle in ``caselib.testing.calendar_oracle`` with the speed-up.
+against the minute-walking oracle in ``caselib.testing.calendar_oracle`` with the speed-up;
+then a breach sweep over SQLite stores of 100,000 and 1,000,000 open cases with the same 10,000
+(1 % of a million) due, which should take about the same time (``--sweep-sizes``, ``--due``,
+``--no-sweep`` to change that).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,15 +140,131 @@ def report_calendar() -> None:
 
 
 # --- sweep --------------------------------------------------------------------------------------
-# TODO(lead): add the breach-sweep benchmark here (1M cases on SQLite): a ``report_sweep()``
-# function that builds the store, runs ``ServiceDesk.sweep_breaches`` and prints cases/s; then
-# call it from ``main()`` below.
+
+
+def fill_store(path: Path, open_cases: int, due: int, now: datetime) -> None:
+    """Write ``open_cases`` open cases, ``due`` of them past their resolution due time.
+
+    Cases are clones of one case made by a real desk (so every field is valid), with their
+    creation time set so that the default policy puts exactly ``due`` of them past due at
+    ``now``; SLA targets are derived by the same code the desk uses, then bulk-imported.
+    """
+    from caselib import Actor, MemoryStore, ServiceDesk
+    from caselib.sla import SlaPolicy, evaluate
+    from caselib.storage.sqlite import SqliteStore
+    from caselib.testing import FrozenClock
+
+    policy = SlaPolicy.default()
+    agent = Actor.agent("ana")
+    store = SqliteStore(path)
+    rng = random.Random(11)
+    # Two templates (due and not due), SLA already evaluated; clones differ only in
+    # id, number and creation time, shifted together with their due times.
+    templates = []
+    for age in (timedelta(hours=80), timedelta(hours=1)):  # normal: resolution 72 h
+        clock = FrozenClock(now - age)
+        desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock)
+        case = desk.create_case(subject="Printer jams on tray 2", actor=agent,
+                                priority="normal", category="Technical")
+        case = desk.add_comment(case.id, "On it", actor=agent, audience="public")
+        evaluate(case, policy, now)
+        templates.append(case)
+    chunk: list[object] = []
+    due_every = max(1, open_cases // max(1, due))
+    made_due = 0
+    for i in range(open_cases):
+        late = made_due < due and i % due_every == 0
+        made_due += late
+        base = templates[0 if late else 1]
+        shift = timedelta(seconds=rng.randint(0, 3600))
+        case = base.clone()
+        case.id = f"c{i:08d}"
+        case.number = f"CASE-{i + 1:07d}"
+        case.version = 0
+        case.created_at = case.updated_at = base.created_at - shift
+        case.sla_started_at = case.created_at
+        case.timeline = [attrs_evolve_at(e, e.at - shift) for e in base.timeline]
+        case.first_response_at = base.first_response_at and base.first_response_at - shift
+        case.sla_targets = [attrs_evolve_due(t, shift) for t in base.sla_targets]
+        chunk.append(case)
+        if len(chunk) == 20_000:
+            store.import_cases(chunk, events=False)  # type: ignore[arg-type]
+            chunk = []
+    if chunk:
+        store.import_cases(chunk, events=False)  # type: ignore[arg-type]
+    store.close()
+
+
+def attrs_evolve_at(entry: object, at: datetime) -> object:
+    import attrs
+
+    return attrs.evolve(entry, at=at)  # type: ignore[misc]
+
+
+def attrs_evolve_due(target: object, shift: timedelta) -> object:
+    import attrs
+
+    def moved(value: datetime | None) -> datetime | None:
+        return None if value is None else value - shift
+
+    t: Any = target
+    return attrs.evolve(t, due_at=moved(t.due_at), warn_at=moved(t.warn_at),
+                        met_at=moved(t.met_at))
+
+
+def time_sweep(path: Path, now: datetime) -> tuple[float, int]:
+    """Seconds for one sweep at ``now`` and the number of breaches it recorded."""
+    from caselib import Actor, ServiceDesk
+    from caselib.storage.sqlite import SqliteStore
+    from caselib.testing import FrozenClock
+
+    store = SqliteStore(path)
+    desk = ServiceDesk(store, tenant="acme", clock=FrozenClock(now))
+    start = time.perf_counter()
+    report = desk.sweep_breaches(actor=Actor.system())
+    elapsed = time.perf_counter() - start
+    again = time.perf_counter()
+    second = desk.sweep_breaches(actor=Actor.system())
+    repeat = time.perf_counter() - again
+    store.close()
+    assert not second.breaches, "a second sweep at the same instant must change nothing"
+    print(f"    (repeat sweep at the same instant: {repeat * 1000:.0f} ms, 0 breaches)")
+    return elapsed, len(report.breaches)
+
+
+def report_sweep(sizes: tuple[int, ...], due: int) -> None:
+    """Sweep SQLite stores of several sizes holding the same number of due cases."""
+    import tempfile
+
+    print()
+    print("== Breach sweep on SQLite (each store: N open cases, the same number due) ==")
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "sweep.sqlite3"
+            start = time.perf_counter()
+            fill_store(path, n, due, now)
+            fill = time.perf_counter() - start
+            seconds, breaches = time_sweep(path, now)
+            print(f"  {n:>9,} open, {due:,} due: sweep {seconds:6.2f} s "
+                  f"({breaches:,} breaches, {breaches / seconds:,.0f}/s; fill took {fill:.0f} s)")
+    print(f"  target: <= 2 s at 1,000,000 open with 1 % ({due:,}) due; "
+          "the sizes should take about the same time")
 
 
 def main() -> None:
     """Run every benchmark section once and print the figures."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sweep-sizes", default="100000,1000000",
+                        help="comma-separated open-case counts for the sweep section")
+    parser.add_argument("--due", type=int, default=10_000, help="due cases in every store")
+    parser.add_argument("--no-sweep", action="store_true")
+    args = parser.parse_args()
     report_calendar()
-    # report_sweep()  # TODO(lead): sweep section
+    if not args.no_sweep:
+        report_sweep(tuple(int(x) for x in args.sweep_sizes.split(",")), args.due)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg import DSN
 
 from caselib import Actor, ServiceDesk
 from caselib.assignment import Agent, Team
 from caselib.directory import StaticDirectory
 from caselib.ports import CaseQuery, Notification, Store
 from caselib.testing import FrozenClock
+from pg import DSN
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AGENTS = ("ann", "bob", "cy")

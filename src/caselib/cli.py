@@ -21,7 +21,8 @@ from caselib.errors import CaselibError
 from caselib.model import Actor, Case
 from caselib.ports import Store
 from caselib.storage.memory import MemoryStore
-from caselib.testing import FrozenClock, RecordingSink
+from caselib.kb import Article
+from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
 
 __all__ = ["main"]
 
@@ -35,6 +36,13 @@ def _open_store(kind: str, db: str | None) -> tuple[Store, str]:
         return MemoryStore(), "in-memory store (SQLite adapter not available)"
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="caselib-demo-")) / "demo.sqlite3"
     return SqliteStore(path), f"SQLite store at {path}"
+
+
+_ARTICLES = (
+    ("kb-vpn", "VPN drops every hour", "Upgrade the VPN client to 3.3; it fixes keep-alive."),
+    ("kb-vat", "Invoice shows the wrong VAT", "Check the billing country and the VAT id."),
+    ("kb-parts", "Missing parts on delivery", "Order the part from purchasing with the SKU."),
+)
 
 
 class _Printer:
@@ -61,7 +69,7 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
 
     p(f"caselib {__version__} demo on the {where}")
     p("=" * 72)
-    p("08:30  Three cases arrive")
+    p("08:30  Three cases arrive; the router picks each one's queue")
     vpn = desk.create_case(subject="VPN drops every hour", actor=customer, source="portal",
                            category="Technical", priority="high", links={"account": "acc-7"})
     invoice = desk.create_case(subject="Invoice shows wrong VAT", actor=customer,
@@ -70,6 +78,18 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
                             category="Delivery", reason_code="missing_part", priority="critical")
     for case in (vpn, invoice, part):
         p.case(case)
+    due = {t.name: t.due_at for t in part.sla_targets}
+    p(f"        {part.number} is urgent: first response due {due['first_response']:%H:%M}, "
+      f"resolution due {due['resolution']:%H:%M} (UTC)")
+
+    p()
+    p("08:35  Knowledge-base suggestions for the VPN case")
+    for aid, title, body in _ARTICLES:
+        desk.put_article(Article(id=aid, title=title, body=body, updated_at=clock.now()),
+                         actor=ana)
+    for hit in desk.suggest_articles(vpn.id, actor=ana, limit=2):
+        p(f"        #{hit.rank} {hit.article_id:<10} score {hit.score:5.2f}")
+    desk.open_article(vpn.id, "kb-vpn", actor=ana)
 
     p()
     p("09:00  Ana takes the VPN case and asks the customer for logs")
@@ -91,7 +111,7 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
     _refused(p, lambda: desk.resolve(invoice.id, "", actor=bo))
 
     p()
-    p("10:00  The customer answers; Ana resolves, the customer rates it and reopens a day later")
+    p("10:00  The customer answers; Ana resolves, the customer rates it and reopens next day")
     clock.advance(minutes=50)
     desk.add_comment(vpn.id, "Log attached.", actor=customer, audience="public")
     desk.transition(vpn.id, "in_progress", actor=ana)
@@ -106,6 +126,19 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
     vpn = desk.reopen(vpn.id, actor=customer, reason="Dropped again after reboot")
     p.case(vpn)
     p(f"        resolutions kept: {[r.summary for r in vpn.resolutions]}")
+
+    p()
+    p("Tue 13:30  Cases nobody took breach their SLA: the sweep escalates and notifies")
+    clock.set(datetime(2026, 3, 3, 13, 30, tzinfo=UTC))
+    notifier = RecordingNotifier()
+    report = desk.sweep_breaches(actor=Actor.system(), notifier=notifier)
+    for breach in report.breaches:
+        p(f"        {breach.number} {breach.target} breached "
+          f"({breach.breached_by_seconds / 60:.0f} min late); "
+          f"priority {breach.old_priority.value} → {breach.new_priority.value}; "
+          f"notified: {', '.join(breach.notified) or 'nobody'}")
+    again = desk.sweep_breaches(actor=Actor.system(), notifier=notifier)
+    p(f"        a second sweep records {len(again.breaches)} breaches (idempotent)")
 
     p()
     p(f"Timeline of {vpn.number} (what agents see)")

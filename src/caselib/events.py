@@ -152,17 +152,36 @@ class CsatRecorded(DomainEvent):
 
 def event_payload(event: DomainEvent) -> dict[str, Any]:
     """A JSON-ready dict of the event's fields (datetimes as ISO text), for outboxes."""
+    cls = type(event)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(a.name for a in attrs.fields(cls))
+    payload = {}
+    for name in names:
+        value = getattr(event, name)
+        # the common field types first: one type() test each, no call into convert
+        kind = type(value)
+        if kind is str or value is None or kind is int or kind is bool or kind is float:
+            payload[name] = value
+        elif kind is datetime:
+            payload[name] = to_iso(value)
+        else:
+            payload[name] = _convert(value)
+    return payload
 
-    def convert(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return to_iso(value)
-        if isinstance(value, tuple):
-            return [convert(v) for v in value]
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        return value
 
-    return {a.name: convert(getattr(event, a.name)) for a in attrs.fields(type(event))}
+_FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
+"""Field names per event class (attrs.fields() is a lookup plus checks on every call)."""
+
+
+def _convert(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_iso(value)
+    if isinstance(value, tuple):
+        return [_convert(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _convert(v) for k, v in value.items()}
+    return value
 
 
 @attrs.frozen

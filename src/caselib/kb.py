@@ -313,16 +313,12 @@ class _Postings:
     ``max_tf``/``min_len`` per field bound the layer's best possible contribution for pruning;
     they are updated on add and left alone on remove (still a valid, if looser, bound).
 
-    Search caches, filled lazily by :meth:`KbIndex._term_plan`: ``parts`` holds each posting's
-    saturated frequency ``tf~/(k1 + tf~)`` (float32) computed with the average field lengths
-    ``key``, as ``[slots, saturations, largest saturation]`` lists. A long layer is split in
-    two parts at ``cut`` (high-impact postings, then the rest) so the many weak postings get a
-    low bound of their own and pruning can skip them; a short layer has one part sharing
-    ``slots``. Add/remove keep the parts aligned (the largest value is kept on remove: still
-    a bound). When the averages drift the cached values are off by a bounded factor, which
-    pruning allows for (a large drift refills the cache). ``best`` is the layer's largest
-    possible ``tf~`` under ``best_key``. Final scores never use these caches: survivors are
-    re-scored exactly.
+    Search caches, filled lazily by :meth:`KbIndex._term_plan`: ``sat`` holds each posting's
+    saturated frequency ``tf~/(k1 + tf~)`` (float32, aligned with ``slots``) computed with the
+    average field lengths ``key``; add/remove keep it aligned. When the averages drift the
+    cached values are off by a bounded factor, which pruning allows for (and a large drift
+    refills the cache). ``best`` is the layer's largest possible ``tf~`` under ``best_key``.
+    Final scores never use these caches: survivors are re-scored exactly.
     """
 
     __slots__ = (
@@ -330,10 +326,10 @@ class _Postings:
         "best_key",
         "fields",
         "key",
-        "cut",
-        "parts",
+        "max_sat",
         "max_tf",
         "min_len",
+        "sat",
         "slots",
         "tfs",
     )
@@ -344,9 +340,9 @@ class _Postings:
         self.tfs = tuple(array("H") for _ in fields)
         self.max_tf = [0] * len(fields)
         self.min_len = [1 << 30] * len(fields)
-        self.parts: list[list[Any]] | None = None
-        self.cut: float | None = None  # None: one part sharing ``slots``
+        self.sat: array[float] | None = None
         self.key: tuple[float, float, float] | None = None
+        self.max_sat = 0.0  # largest cached saturation (kept on remove: still a bound)
         self.best = 0.0
         self.best_key: tuple[float, float, float] | None = None
 
@@ -533,16 +529,11 @@ class KbIndex:
                     if lens[f] < p.min_len[i]:
                         p.min_len[i] = lens[f]
                         p.best_key = None
-            if p.parts is not None:  # keep the cache aligned, computed with its own averages
+            if p.sat is not None:  # keep the cache aligned, computed with its own averages
                 v = self._saturation(c, lens, p.key)
-                if p.cut is None:
-                    part = p.parts[0]
-                else:
-                    part = p.parts[0] if v > p.cut else p.parts[1]
-                    part[0].append(slot)
-                part[1].append(v)
-                if v > part[2]:
-                    part[2] = v
+                p.sat.append(v)
+                if v > p.max_sat:
+                    p.max_sat = v
         self._terms_of.append(tuple(counts))
         self._n += 1
         self._avgs = None
@@ -569,16 +560,8 @@ class KbIndex:
                     del p.slots[i]
                     for arr in p.tfs:
                         del arr[i]
-                    if p.parts is not None:
-                        if p.cut is None:
-                            del p.parts[0][1][i]
-                        else:
-                            for part in p.parts:
-                                j = bisect_left(part[0], slot)
-                                if j < len(part[0]) and part[0][j] == slot:
-                                    del part[0][j]
-                                    del part[1][j]
-                                    break
+                    if p.sat is not None:
+                        del p.sat[i]
                     break
             if not t.df:
                 del postings[term]
@@ -664,9 +647,6 @@ class KbIndex:
     #: Cached saturations are refilled once the averages drift by more than this factor;
     #: below it pruning widens its bounds by the drift instead (see ``_top``).
     _DRIFT: Final = 1.02
-    #: Layers with at least this many postings get split at ``_CUT`` × their top saturation.
-    _SPLIT: Final = 1 << 40
-    _CUT: Final = 0.5
 
     def _fill(self, p: _Postings, avgs: tuple[float, float, float]) -> None:
         """Compute the layer's cached saturations under ``avgs``."""
@@ -686,20 +666,8 @@ class KbIndex:
                 if c:
                     x += wb * c / (cb + eb * lb[s])
                 append(x)
-        sat = array("f", [x / (k1 + x) for x in xs])
-        top = max(sat, default=0.0)
-        if len(sat) < self._SPLIT:
-            p.cut = None
-            p.parts = [[p.slots, sat, top]]
-        else:
-            cut = p.cut = top * self._CUT
-            strong = [i for i, v in enumerate(sat) if v > cut]
-            weak = [i for i, v in enumerate(sat) if v <= cut]
-            slots = p.slots
-            p.parts = [
-                [array("i", [slots[i] for i in ids]), array("f", [sat[i] for i in ids]), m]
-                for ids, m in ((strong, top), (weak, max((sat[i] for i in weak), default=0.0)))
-            ]
+        p.sat = array("f", [x / (k1 + x) for x in xs])
+        p.max_sat = max(p.sat, default=0.0)
         p.key = avgs
 
     def _current_avgs(self) -> tuple[float, float, float]:
@@ -735,7 +703,7 @@ class KbIndex:
                     continue
                 key = p.key
                 phi = 1.0
-                if key is None or p.parts is None:
+                if key is None or p.sat is None:
                     self._fill(p, avgs)
                 elif key is not avgs and key != avgs:
                     # True saturation / cached lies between 1 and avg_now / avg_cached per field.
@@ -767,12 +735,9 @@ class KbIndex:
                 best = p.best
                 # Two bounds: from max tf and min length (any averages), and the largest
                 # cached saturation (exact when fresh, times the drift otherwise).
-                bound = best / (k1 + best)
-                assert p.parts is not None
-                for part_slots, sat, top in p.parts:
-                    if part_slots:
-                        ub = min(bound, top * phi * (1.0 + 1e-6))
-                        plan.append((wi, wi * ub, part_slots, sat, ti))
+                ub = min(best / (k1 + best), p.max_sat * phi * (1.0 + 1e-6))
+                assert p.sat is not None
+                plan.append((wi, wi * ub, p.slots, p.sat, ti))
         # Stable sort: equal bounds keep term order, so the plan is deterministic.
         plan.sort(key=lambda e: -e[1])
         return plan, lo, hi
@@ -860,14 +825,11 @@ class KbIndex:
                 elif not acc:
                     acc = dict(zip(slots, map(wi.__mul__, sat), strict=True))
                 else:
-                    # Dict building, key intersection and update run in C; Python only adds
-                    # up the articles already seen.
-                    layer = dict(zip(slots, map(wi.__mul__, sat), strict=True))
-                    for slot in layer.keys() & acc.keys():
-                        layer[slot] += acc[slot]
-                    acc.update(layer)
+                    get = acc.get
+                    for slot, v in zip(slots, sat, strict=True):
+                        acc[slot] = get(slot, 0.0) + wi * v
                 if len(acc) >= limit and remaining * top_boost < theta_cap * hi:
-                    theta = max(theta, kth(None))
+                    theta = kth(None)
                     theta_cap = theta
                     if remaining * top_boost < theta:
                         # From here on no unseen article can reach the top: only update these.

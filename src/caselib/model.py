@@ -349,10 +349,10 @@ class TimelineEntry:
             text = "changed " + ", ".join(sorted(d))
         elif self.kind == "created":
             text = f"case opened as {d.get('status')}"
-        elif self.data:
-            text = ", ".join(f"{k}={v}" for k, v in d.items())
-        else:
+        elif self.body or not d:
             return self.body
+        else:
+            text = ", ".join(f"{k}={v}" for k, v in d.items())
         return f"{text}: {self.body}" if self.body else text
 
 
