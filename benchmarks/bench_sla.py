@@ -19,9 +19,9 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 try:
     import caselib  # noqa: F401

@@ -18,10 +18,10 @@ from typing import TextIO
 from caselib import __version__
 from caselib.desk import ServiceDesk
 from caselib.errors import CaselibError
+from caselib.kb import Article
 from caselib.model import Actor, Case
 from caselib.ports import Store
 from caselib.storage.memory import MemoryStore
-from caselib.kb import Article
 from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
 
 __all__ = ["main"]
