@@ -12,7 +12,17 @@ knowledge-base suggestions::
 from __future__ import annotations
 
 from caselib._version import __version__
-from caselib.desk import CustomerReply, CustomerView, ServiceDesk, TenantSettings
+from caselib.assignment import Agent, AssignmentStrategy, Team
+from caselib.calendar import BusinessCalendar, Holiday
+from caselib.desk import (
+    BreachNotice,
+    CustomerReply,
+    CustomerView,
+    ServiceDesk,
+    SweepReport,
+    TenantSettings,
+)
+from caselib.directory import Directory, StaticDirectory
 from caselib.errors import (
     ArticleNotFound,
     CaselibError,
@@ -32,6 +42,7 @@ from caselib.errors import (
     TransitionNotAllowed,
     UnknownValue,
 )
+from caselib.kb import Article, ArticleStatus, KbIndex, KbSettings, Suggestion
 from caselib.lifecycle import CompiledWorkflow, Status, Transition, Workflow
 from caselib.model import (
     Actor,
@@ -44,7 +55,18 @@ from caselib.model import (
     Resolution,
     TimelineEntry,
 )
-from caselib.ports import CaseQuery, CaseSummary, OutboxMessage, Page, SystemClock
+from caselib.ports import (
+    CaseQuery,
+    CaseSummary,
+    Notification,
+    OutboxMessage,
+    Page,
+    Store,
+    SystemClock,
+    UnitOfWork,
+)
+from caselib.routing import FallbackMap, RouteDecision, Router, RuleSet
+from caselib.sla import SlaPolicies, SlaPolicy, SlaTargets
 from caselib.storage.memory import MemoryStore
 from caselib.vocab import (
     ActorKind,
@@ -59,9 +81,15 @@ from caselib.vocab import (
 __all__ = [
     "Actor",
     "ActorKind",
+    "Agent",
+    "Article",
     "ArticleNotFound",
+    "ArticleStatus",
+    "AssignmentStrategy",
     "Attachment",
     "Audience",
+    "BreachNotice",
+    "BusinessCalendar",
     "Case",
     "CaseNotFound",
     "CasePolicy",
@@ -74,33 +102,51 @@ __all__ = [
     "Csat",
     "CustomerReply",
     "CustomerView",
+    "Directory",
     "DuplicateKey",
+    "FallbackMap",
+    "Holiday",
     "InvalidConfiguration",
     "InvalidInput",
+    "KbIndex",
+    "KbSettings",
     "Links",
     "MemoryStore",
     "NaiveDatetime",
     "NotFound",
     "NoteRequired",
+    "Notification",
     "NumberFormat",
     "OutboxMessage",
     "Page",
     "PermissionDenied",
     "Priority",
     "Resolution",
+    "RouteDecision",
+    "Router",
+    "RuleSet",
     "SchemaMismatch",
     "ServiceDesk",
     "Severity",
+    "SlaPolicies",
+    "SlaPolicy",
+    "SlaTargets",
     "Source",
+    "StaticDirectory",
     "Status",
     "StatusCategory",
     "StorageError",
+    "Store",
+    "Suggestion",
+    "SweepReport",
     "SystemClock",
+    "Team",
     "TenantSettings",
     "TextTooLong",
     "TimelineEntry",
     "Transition",
     "TransitionNotAllowed",
+    "UnitOfWork",
     "UnknownValue",
     "Vocabulary",
     "Workflow",
