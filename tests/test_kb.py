@@ -419,3 +419,66 @@ class TestRelevance:
         mrr, recall5 = ev.evaluate(KbIndex.build(articles), half_b)  # type: ignore[attr-defined]
         assert mrr >= 0.87
         assert recall5 >= 0.96
+
+
+class TestSearchCaches:
+    """The cached saturations and pruning bounds stay exact while the corpus changes."""
+
+    @staticmethod
+    def _corpus(count: int, seed: int) -> list[Article]:
+        import random
+
+        rng = random.Random(seed)
+        vocab = ["bill", "refund", "password", "login", "page", "export", "pdf", "team"]
+        vocab += ["invoice", "card", "error", "sync", "mobile", "email", "report", "admin"]
+        return [
+            art(
+                f"c{seed}-{i}",
+                " ".join(rng.choices(vocab, k=rng.randint(1, 6))),
+                " ".join(rng.choices(vocab, k=rng.randint(0, 80))),
+                category=rng.choice([None, "billing", "account"]),
+            )
+            for i in range(count)
+        ]
+
+    def test_search_writes_search_equals_build_and_brute_force(self) -> None:
+        base = self._corpus(150, 1)
+        index = KbIndex.build(base)
+        queries = ["refund invoice error", "password login mobile email", "bill card pdf team"]
+        for q in queries:  # fill the caches
+            index.search(q, limit=10)
+        live = {a.id: a for a in base}
+        # Small drift (cached values reused with widened bounds), then a large one (refill).
+        for batch in (self._corpus(3, 2), self._corpus(120, 3)):
+            for a in batch:
+                index.add(a)
+                live[a.id] = a
+            for aid in list(live)[::7]:
+                index.remove(aid)
+                del live[aid]
+            fresh = KbIndex.build(live.values())
+            for q in queries:
+                for kw in ({}, {"category": "billing"}, {"category": "billing",
+                                                        "category_mode": "filter"}):  # fmt: skip
+                    got = index.search(q, limit=10, **kw)  # type: ignore[arg-type]
+                    want = fresh.search(q, limit=10, **kw)  # type: ignore[arg-type]
+                    assert [(h.article_id, h.score) for h in got] == [
+                        (h.article_id, h.score) for h in want
+                    ]
+            s = plain_settings()
+            plain = KbIndex.build(live.values(), s)
+            plain.search(queries[0])
+            expected = brute_bm25f(list(live.values()), queries[0], s)
+            ranked = sorted(expected, key=lambda a: (-expected[a], a))[:10]
+            got_plain = plain.search(queries[0], limit=10)
+            assert [h.article_id for h in got_plain] == ranked
+            for h in got_plain:
+                assert h.score == pytest.approx(expected[h.article_id], rel=1e-12)
+
+    def test_top_k_equals_full_ranking(self) -> None:
+        index = KbIndex.build(self._corpus(300, 4))
+        for q in ["refund invoice error sync", "page", "admin report export pdf card"]:
+            full = index.search(q, limit=1000)
+            assert [h.article_id for h in index.search(q, limit=5)] == [
+                h.article_id for h in full[:5]
+            ]

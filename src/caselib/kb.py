@@ -787,9 +787,7 @@ class KbIndex:
         def kth(slots: Iterable[int] | None) -> float:
             """Lower bound of the k-th best true score (0.0 with fewer than k articles)."""
             if plain:
-                values: Iterable[float] = (
-                    acc.values() if slots is None else [acc[s] for s in slots]
-                )
+                values: Iterable[float] = acc.values() if slots is None else [acc[s] for s in slots]
             else:
                 items = acc.items() if slots is None else [(s, acc[s]) for s in slots]
                 values = [v * boost if cats[s] == category else v for s, v in items]
@@ -836,6 +834,7 @@ class KbIndex:
                         candidates = survivors(acc, remaining)
             else:
                 n = len(slots)
+                hits: Iterable[int]
                 if n < 8 * len(candidates):
                     hits = set(candidates).intersection(slots)
                 else:
@@ -858,23 +857,18 @@ class KbIndex:
             for rank, (score, aid, expl) in enumerate(scored, start=1)
         ]
 
-    @staticmethod
-    def _tfs(t: _Term, slot: int) -> tuple[int, int, int] | None:
-        for p in (t.hi, t.lo):
-            i = bisect_left(p.slots, slot)
-            if i < len(p.slots) and p.slots[i] == slot:
-                if len(p.fields) == 1:
-                    return (0, 0, p.tfs[0][i])
-                return (p.tfs[0][i], p.tfs[1][i], p.tfs[2][i])
-        return None
-
     def _explain_all(
-        self, pool: Iterable[int], weights: Mapping[str, float], category: str | None,
-        boost: float, limit: int,
+        self,
+        pool: Iterable[int],
+        weights: Mapping[str, float],
+        category: str | None,
+        boost: float,
+        limit: int,
     ) -> list[tuple[float, str, Explanation]]:
         """Exact scores of ``pool`` (terms in sorted order), best ``limit`` first, explained.
 
-        Same arithmetic, in the same order, as :meth:`_explain`; shared work is done once.
+        Terms are summed in sorted order whatever order the postings were added in, so an
+        incrementally maintained index scores exactly like a fresh build.
         """
         k1, params = self._scorer()
         (wt, ct, et), (wg, cg, eg), (wb, cb, eb) = params
@@ -931,39 +925,6 @@ class KbIndex:
             )
             out.append((score, article_id, Explanation(matches, extra)))
         return out
-
-    def _explain(
-        self, slot: int, weights: Mapping[str, float], category: str | None, boost: float
-    ) -> tuple[float, str, Explanation]:
-        k1, params = self._scorer()  # cheap: three divisions
-        lens = self._lens
-        matches = []
-        for term, qw in weights.items():  # sorted by term
-            t = self._postings[term]
-            tfs = self._tfs(t, slot)
-            if tfs is None:
-                continue
-            x = 0.0
-            for f, (w, c, e) in enumerate(params):
-                if tfs[f]:
-                    x += w * tfs[f] / (c + e * lens[f][slot])
-            idf = self.idf(t.df)
-            contribution = qw * idf * x / (k1 + x)
-            matches.append(
-                TermMatch(
-                    term=term,
-                    query_weight=qw,
-                    idf=idf,
-                    tf=tuple((FIELDS[f], tf) for f, tf in enumerate(tfs) if tf),
-                    contribution=contribution,
-                )
-            )
-        base = sum(m.contribution for m in matches)
-        extra = base * (boost - 1.0) if boost != 1.0 and self._categories[slot] == category else 0.0
-        score = base + extra if extra else base
-        article_id = self._ids[slot]
-        assert article_id is not None
-        return score, article_id, Explanation(tuple(matches), extra)
 
 
 # --- case -> query ---------------------------------------------------------------------------
