@@ -565,3 +565,16 @@ def test_escalation_loop_settles_and_breaches_stick(
     final = evaluate(case, policy, now)
     assert final.newly_breached == ()
     assert evaluate(stored(case, final.targets), policy, now) == final
+
+
+class TestIsoDurations:
+    """Targets written as ISO 8601 durations (as other helpdesks export them)."""
+
+    @pytest.mark.parametrize(("text", "hours"), [("PT4H", 4), ("p3dt12h", 84), ("PT90M", 1.5)])
+    def test_accepted(self, text: str, hours: float) -> None:
+        assert parse_duration(text) == timedelta(hours=hours)
+
+    @pytest.mark.parametrize("text", ["P1M", "P1Y", "P2026-01-01", "PXYZ"])
+    def test_refused(self, text: str) -> None:
+        with pytest.raises(InvalidConfiguration):
+            parse_duration(text)

@@ -52,6 +52,8 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import attrs
+import pendulum
+import pendulum.parsing.exceptions
 
 from caselib.calendar import BusinessCalendar, Holiday, TimeRange
 from caselib.errors import InvalidConfiguration, InvalidInput, UnknownValue
@@ -96,7 +98,8 @@ _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 def parse_duration(value: object, what: str = "duration") -> timedelta:
-    """A positive whole-second duration from ``"4h"``, ``"1h30m"``, ``"2d"`` or a timedelta.
+    """A positive whole-second duration from ``"4h"``, ``"1h30m"``, ``"2d"``, ISO 8601
+    (``"PT4H"``, ``"P3DT12H"``, as JSON APIs and other helpdesks export them) or a timedelta.
 
     Bare numbers are refused: "8" could mean minutes or hours, and an SLA off by a factor of 60
     is worse than a configuration error.
@@ -106,6 +109,8 @@ def parse_duration(value: object, what: str = "duration") -> timedelta:
     """
     if isinstance(value, timedelta):
         td = value
+    elif isinstance(value, str) and value.strip()[:1] in ("P", "p"):
+        td = _iso_duration(value.strip(), what)
     elif isinstance(value, str):
         text = value.replace(" ", "").lower()
         match = _DURATION.match(text)
@@ -124,6 +129,21 @@ def parse_duration(value: object, what: str = "duration") -> timedelta:
     if td.microseconds:
         raise InvalidConfiguration(f"{what} must be whole seconds, got {td}")
     return td
+
+
+def _iso_duration(text: str, what: str) -> timedelta:
+    """ISO 8601 durations, parsed by pendulum; months and years are refused (not fixed)."""
+    try:
+        parsed = pendulum.parse(text.upper())
+    except (ValueError, pendulum.parsing.exceptions.ParserError) as err:
+        raise InvalidConfiguration(f"{what}: {text!r} is not an ISO 8601 duration") from err
+    if not isinstance(parsed, pendulum.Duration):
+        raise InvalidConfiguration(f"{what}: {text!r} is a date or time, not a duration")
+    if parsed.years or parsed.months:
+        raise InvalidConfiguration(
+            f"{what}: {text!r} uses months or years, which have no fixed length; "
+            "give days or hours")
+    return timedelta(seconds=parsed.total_seconds())
 
 
 def format_duration(value: timedelta) -> str:
