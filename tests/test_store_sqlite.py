@@ -123,10 +123,11 @@ class StoreChecks:
         check()
 
     def test_import_cases(self, store: Store) -> None:
-        """A batch import stores cases at version 1 with timeline, tags and events."""
+        """A batch import with events stores cases at version 1 with timeline, tags and events
+        exactly as one-by-one adds do."""
         cases = varied_cases(self.tenant, 30)
         reference = clones(cases)
-        assert store.import_cases(cases) == 30  # type: ignore[attr-defined]
+        assert store.import_cases(cases, events=True) == 30  # type: ignore[attr-defined]
         assert all(c.version == 1 and not c.pending_events for c in cases)
         memory = MemoryStore()
         fill(memory, self.tenant, reference)
@@ -137,6 +138,20 @@ class StoreChecks:
                 CaseQuery(tags={"vip"}, limit=100))
             assert [x.key for x in s.outbox.pending(1000)] == [
                 x.key for x in m.outbox.pending(1000)]
+
+    def test_import_drops_events_by_default(self, store: Store) -> None:
+        """An import is a migration of history: by default nothing reaches the outbox."""
+        cases = varied_cases(self.tenant, 10)
+        reference = clones(cases)
+        assert store.import_cases(cases) == 10  # type: ignore[attr-defined]
+        assert all(c.version == 1 and not c.pending_events for c in cases)
+        memory = MemoryStore()
+        fill(memory, self.tenant, reference)
+        with store.unit_of_work(self.tenant) as s, memory.unit_of_work(self.tenant) as m:
+            assert s.outbox.pending(1000) == []
+            for case in reference:
+                assert s.cases.get(case.id).timeline == m.cases.get(case.id).timeline
+            assert s.cases.count_by_status() == m.cases.count_by_status()
 
     def test_import_is_all_or_nothing(self, store: Store) -> None:
         """A duplicate anywhere in the batch writes nothing."""
@@ -266,6 +281,31 @@ class TestSqliteStore(StoreChecks):
         assert "cases_inbox" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
 
+    def _plan(self, store: SqliteStore, sql: str, params: Any) -> str:
+        conn = store._checkout()
+        try:
+            return " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        finally:
+            store._checkin(conn)
+
+    def test_due_sweep_uses_the_partial_due_index(self, store: SqliteStore) -> None:
+        """The breach sweep (active, due before now, due order) reads cases_due, no sort."""
+        from caselib.storage._sql import query_sql
+        from caselib.storage.sqlite import DIALECT
+
+        q = CaseQuery(due_before=T0, status_categories={"new", "open", "waiting"}, order="due")
+        plan = self._plan(store, *query_sql(q, "acme", DIALECT))
+        assert "cases_due" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+    def test_board_counts_read_the_status_index_only(self, store: SqliteStore) -> None:
+        """count_by_status is a GROUP BY over the (tenant, status) index, never the table."""
+        from caselib.storage._sql import count_by_status_sql
+        from caselib.storage.sqlite import DIALECT
+
+        plan = self._plan(store, *count_by_status_sql(None, "acme", DIALECT))
+        assert "COVERING INDEX cases_status" in plan, plan
+
     def test_busy_writer_times_out_as_storage_error(self, store: SqliteStore) -> None:
         """A writer blocked past the timeout gets a StorageError, not a driver error."""
         from caselib.errors import StorageError
@@ -303,3 +343,65 @@ def _create_many(path: str, n: int) -> list[str]:
                 for i in range(n)]
     finally:
         store.close()
+
+
+class TestRowEncoding:
+    """The hand-written row encoders produce exactly what the generic JSON path produces."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        seq=st.integers(min_value=1, max_value=2**40),
+        text=st.text(), actor=st.text(min_size=1), kind=st.text(min_size=1),
+        data=st.dictionaries(st.text(), st.none() | st.booleans() | st.integers() | st.text()
+                             | st.floats(allow_nan=False) | st.lists(st.text(), max_size=3)),
+        redacted=st.booleans(),
+        at=st.datetimes(timezones=st.just(UTC)),
+    )
+    def test_entry_json_is_dumps_of_entry_to_dict(
+            self, seq: int, text: str, actor: str, kind: str, data: dict[str, Any],
+            redacted: bool, at: datetime) -> None:
+        """entry_json(e) == dumps(entry_to_dict(e)) for any text, data and redaction."""
+        from caselib.model import Redaction, TimelineEntry
+        from caselib.storage._sql import dumps, entry_json
+        from caselib.storage.codec import entry_to_dict
+        from caselib.vocab import ActorKind, Audience
+
+        red = Redaction(actor, at, text) if redacted else None
+        for kind_of_actor in ActorKind:
+            for audience in Audience:
+                entry = TimelineEntry(seq, at, actor, kind_of_actor, audience, kind, text, data,
+                                      red)
+                assert entry_json(entry) == dumps(entry_to_dict(entry))
+
+    def test_event_payload_matches_the_generic_conversion(self) -> None:
+        """The per-class fast path of event_payload gives the same dict as converting
+        every field (datetimes, tuples and nested dicts included)."""
+        import attrs
+
+        from caselib import events as ev
+        from caselib.timeutil import to_iso
+
+        def generic(event: ev.DomainEvent) -> dict[str, Any]:
+            def convert(value: Any) -> Any:
+                if isinstance(value, datetime):
+                    return to_iso(value)
+                if isinstance(value, tuple):
+                    return [convert(v) for v in value]
+                if isinstance(value, dict):
+                    return {k: convert(v) for k, v in value.items()}
+                return value
+            return {a.name: convert(getattr(event, a.name)) for a in attrs.fields(type(event))}
+
+        samples: list[ev.DomainEvent] = [
+            ev.CaseCreated("c", "t", T0, "ana", "CASE-1", "s", "high", "new"),
+            ev.StatusChanged("c", "t", T0, "ana", "new", "open", "new", "open", None),
+            ev.Assigned("c", "t", T0, "ana", None, "bo", None, "tier1", False),
+            ev.FieldsUpdated("c", "t", T0, "ana", {"due": (T0, None), "x": ({"at": T0}, 1)}),
+            ev.SlaBreached("c", "t", T0, "ana", "resolution", T0, 1.5, ("bo", "cy")),
+            ev.Closed("c", "t", T0, "ana", None),
+            ev.CsatRecorded("c", "t", T0, "ana", 5),
+        ]
+        for event in samples:
+            fast = ev.event_payload(event)
+            assert fast == generic(event)
+            assert list(fast) == list(generic(event))
