@@ -455,6 +455,8 @@ class Case:
     _events: list[DomainEvent] = attrs.field(factory=list, alias="_events", repr=False)
     _saved_entries: int = attrs.field(default=0, alias="_saved_entries", repr=False)
     _redacted: set[int] = attrs.field(factory=set, alias="_redacted", repr=False)
+    _saved_tags: frozenset[str] | None = attrs.field(
+        default=None, alias="_saved_tags", repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -593,9 +595,15 @@ class Case:
         """Previously saved entries whose text was redacted since the last save."""
         return [self.timeline[s - 1] for s in sorted(self._redacted) if s <= self._saved_entries]
 
+    @property
+    def tags_changed_since_save(self) -> bool:
+        """Whether ``tags`` differ from what the store holds (stores skip rewriting them)."""
+        return self._saved_tags is None or self._saved_tags != self.tags
+
     def mark_saved(self, version: int) -> None:
         """Record that the store holds this state at ``version``."""
         self.version = version
+        self._saved_tags = self.tags
         self._saved_entries = len(self.timeline)
         self._redacted.clear()
         self._events.clear()

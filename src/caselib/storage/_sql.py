@@ -535,12 +535,13 @@ class SqlCases:
 
     def _write_children(self, case: Case, version: int, *, replace_tags: bool) -> None:
         s, ph = self._s, self._s.dialect.ph
-        if replace_tags:
-            s.run(f"DELETE FROM case_tags WHERE tenant = {ph} AND case_id = {ph}",
-                  (case.tenant, case.id))
-        tags = tag_rows(case)
-        if tags:
-            s.run_many(self._insert_tag, tags)
+        if not replace_tags or case.tags_changed_since_save:
+            if replace_tags:
+                s.run(f"DELETE FROM case_tags WHERE tenant = {ph} AND case_id = {ph}",
+                      (case.tenant, case.id))
+            tags = tag_rows(case)
+            if tags:
+                s.run_many(self._insert_tag, tags)
         entries = timeline_rows(case, case.unsaved_entries())
         if entries:
             s.run_many(self._insert_entry, entries)
