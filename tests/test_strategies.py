@@ -1,0 +1,62 @@
+"""The shipped hypothesis strategies produce what they promise, and drive a desk safely."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from caselib import Actor, CaselibError, MemoryStore, ServiceDesk
+from caselib.testing import FrozenClock
+from caselib.testing.strategies import actors, case_fields, commands, workflows
+
+AGENT = Actor.agent("ana")
+
+
+class TestStrategies:
+    """Every generated value is accepted by caselib."""
+
+    @given(case_fields())
+    def test_case_fields_always_create(self, fields: dict[str, Any]) -> None:
+        """case_fields() are valid create_case arguments."""
+        desk = ServiceDesk(MemoryStore(), clock=FrozenClock())
+        case = desk.create_case(actor=AGENT, **fields)
+        assert case.version == 1 and desk.get_case(case.id).subject == case.subject
+
+    @given(workflows())
+    def test_workflows_compile(self, workflow: Any) -> None:
+        """workflows() always compile and can start a case."""
+        compiled = workflow.compile()
+        assert compiled.initial in compiled.statuses
+
+    @given(st.lists(st.tuples(commands(), actors()), max_size=25))
+    def test_commands_only_raise_caselib_errors(self, steps: list[Any]) -> None:
+        """Random commands either apply or raise a CaselibError; versions only move up."""
+        clock = FrozenClock()
+        desk = ServiceDesk(MemoryStore(), clock=clock)
+        case = desk.create_case(subject="x", actor=AGENT)
+        version = case.version
+        for (name, args), actor in steps:
+            clock.advance(minutes=1)
+            try:
+                if name == "comment":
+                    desk.add_comment(case.id, args["body"], actor=actor,
+                                     audience=args["audience"])
+                elif name == "transition":
+                    desk.transition(case.id, args["to"], actor=actor, note=args["note"])
+                elif name == "resolve":
+                    desk.resolve(case.id, args["summary"] or "", actor=actor)
+                elif name == "close":
+                    desk.close(case.id, args["note"] or "", actor=actor, csat=args["csat"])
+                elif name == "reopen":
+                    desk.reopen(case.id, actor=actor)
+                elif name == "priority":
+                    desk.change_priority(case.id, args["priority"], actor=actor)
+                elif name == "assign":
+                    desk.assign(case.id, assignee=args["assignee"], actor=actor)
+            except CaselibError:
+                pass
+            now = desk.get_case(case.id).version
+            assert now >= version
+            version = now
