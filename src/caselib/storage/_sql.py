@@ -19,9 +19,11 @@ from __future__ import annotations
 import abc
 import json
 import json.encoder
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from types import TracebackType
+from typing import Any, Final, Generic, Self, TypeVar
 
 from caselib.errors import (
     ArticleNotFound,
@@ -29,6 +31,7 @@ from caselib.errors import (
     ConcurrencyConflict,
     DuplicateKey,
     InvalidInput,
+    StorageError,
 )
 from caselib.events import event_payload
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
@@ -779,8 +782,79 @@ class SqlAssignments:
               (s.tenant, agent, to_iso(aware_utc(at, "at"))))
 
 
+C = TypeVar("C")
+
+
+class ConnectionPool(Generic[C]):
+    """Idle connections kept for reuse by the SQL stores.
+
+    A unit of work checks a connection out for its whole life and gives it back when it ends;
+    ``reset`` rolls back whatever is still open and says whether the connection is fit for
+    reuse (a broken one is closed instead). Thread-safe.
+    """
+
+    def __init__(self, connect: Callable[[], C], reset: Callable[[C], bool],
+                 close: Callable[[C], None], size: int) -> None:
+        self._connect = connect
+        self._reset = reset
+        self._close = close
+        self._size = size
+        self._lock = threading.Lock()
+        self._idle: list[C] = []
+        self._closed = False
+
+    def checkout(self) -> C:
+        """An idle connection, or a new one."""
+        with self._lock:
+            if self._closed:
+                raise StorageError("the store is closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def checkin(self, conn: C) -> None:
+        """Take a connection back (rolling back anything left open), or close it."""
+        if not self._reset(conn):
+            self._close(conn)
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < self._size:
+                self._idle.append(conn)
+                return
+        self._close(conn)
+
+    def close(self) -> None:
+        """Close idle connections; busy ones are closed when they are checked in. Idempotent."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            self._close(conn)
+
+
 class SqlUnitOfWorkBase(SqlSession):
-    """Wires the shared repositories onto a session; adapters subclass it."""
+    """Wires the shared repositories onto a session; adapters subclass it.
+
+    Subclasses hold their connection in ``_conn`` (``None`` once the unit of work ended)
+    and implement ``commit`` / ``rollback``.
+    """
+
+    _conn: Any
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._conn is not None:
+            self.rollback()
+
+    def rollback(self) -> None:  # pragma: no cover - overridden by every adapter
+        raise NotImplementedError
+
+    def check_open(self) -> None:
+        if self._conn is None:
+            raise StorageError("this unit of work has already been committed or rolled back")
 
     def _init_repositories(self, clock: Callable[[], datetime]) -> None:
         self.cases = SqlCases(self)

@@ -31,18 +31,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final
 
 from caselib.errors import DuplicateKey, InvalidInput, SchemaMismatch, StorageError
 from caselib.model import Case
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
+    ConnectionPool,
     SqlDialect,
     SqlUnitOfWorkBase,
     import_rows,
@@ -189,6 +188,10 @@ def _errors() -> Iterator[None]:
         raise _translate(err) from err
 
 
+def _close(conn: psycopg.Connection[Any]) -> None:
+    conn.close()
+
+
 class PostgresStore:
     """A :class:`~caselib.ports.Store` in a PostgreSQL schema.
 
@@ -211,10 +214,8 @@ class PostgresStore:
             raise InvalidInput("pool_size must be >= 0", field="pool_size")
         self.dsn = dsn
         self.schema = schema
-        self._pool_size = pool_size
-        self._lock = threading.Lock()
-        self._idle: list[psycopg.Connection[Any]] = []
-        self._closed = False
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            self._connect, self._reset, _close, pool_size)
         conn = self._connect(search_path=False)
         try:
             self._migrate(conn)
@@ -273,29 +274,21 @@ class PostgresStore:
                 conn.rollback()
                 raise
 
-    def _checkout(self) -> psycopg.Connection[Any]:
-        with self._lock:
-            if self._closed:
-                raise StorageError("the store is closed")
-            if self._idle:
-                return self._idle.pop()
-        return self._connect()
-
-    def _checkin(self, conn: psycopg.Connection[Any]) -> None:
-        pq = self._psycopg.pq
+    def _reset(self, conn: psycopg.Connection[Any]) -> bool:
         try:
             if conn.closed:
-                return
-            if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                return False
+            if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
                 conn.rollback()
         except self._psycopg.Error:
-            conn.close()
-            return
-        with self._lock:
-            if not self._closed and len(self._idle) < self._pool_size:
-                self._idle.append(conn)
-                return
-        conn.close()
+            return False
+        return True
+
+    def _checkout(self) -> psycopg.Connection[Any]:
+        return self._pool.checkout()
+
+    def _checkin(self, conn: psycopg.Connection[Any]) -> None:
+        self._pool.checkin(conn)
 
     # -- the Store protocol ---------------------------------------------------------------
 
@@ -307,11 +300,7 @@ class PostgresStore:
 
     def close(self) -> None:
         """Close idle connections; busy ones close when their unit of work ends. Idempotent."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        self._pool.close()
 
     def drop_schema(self) -> None:
         """Drop the whole schema with every tenant's data (tests and teardown only)."""
@@ -387,19 +376,7 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
     def __repr__(self) -> str:
         return f"<PostgresUnitOfWork tenant={self.tenant!r}{' done' if self._conn is None else ''}>"
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._conn is not None:
-            self.rollback()
-
     # -- SqlSession -----------------------------------------------------------------------
-
-    def check_open(self) -> None:
-        if self._conn is None:
-            raise StorageError("this unit of work has already been committed or rolled back")
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None:

@@ -36,12 +36,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal
 
 from caselib.errors import (
     DuplicateKey,
@@ -53,6 +51,7 @@ from caselib.model import Case
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
+    ConnectionPool,
     SqlDialect,
     SqlUnitOfWorkBase,
     import_rows,
@@ -218,6 +217,19 @@ def _check_version(version: int, path: str) -> None:
             "Upgrade caselib; nothing was changed.")
 
 
+def _reset(conn: sqlite3.Connection) -> bool:
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    conn.close()
+
+
 class SqliteStore:
     """A :class:`~caselib.ports.Store` in one SQLite file.
 
@@ -243,16 +255,15 @@ class SqliteStore:
             raise InvalidInput("synchronous must be 'NORMAL' or 'FULL'", field="synchronous")
         self._timeout = float(timeout)
         self._synchronous = synchronous
-        self._lock = threading.Lock()
-        self._idle: list[sqlite3.Connection] = []
-        self._closed = False
+        self._pool: ConnectionPool[sqlite3.Connection] = ConnectionPool(
+            self._connect, _reset, _close, _POOL_MAX)
         conn = self._connect()
         try:
             self._migrate(conn)
         except BaseException:
             conn.close()
             raise
-        self._idle.append(conn)
+        self._pool.checkin(conn)
 
     def __repr__(self) -> str:
         return f"<SqliteStore {self.path!r}>"
@@ -303,25 +314,10 @@ class SqliteStore:
                 raise
 
     def _checkout(self) -> sqlite3.Connection:
-        with self._lock:
-            if self._closed:
-                raise StorageError("the store is closed")
-            if self._idle:
-                return self._idle.pop()
-        return self._connect()
+        return self._pool.checkout()
 
     def _checkin(self, conn: sqlite3.Connection) -> None:
-        try:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            conn.close()
-            return
-        with self._lock:
-            if not self._closed and len(self._idle) < _POOL_MAX:
-                self._idle.append(conn)
-                return
-        conn.close()
+        self._pool.checkin(conn)
 
     # -- the Store protocol ---------------------------------------------------------------
 
@@ -333,11 +329,7 @@ class SqliteStore:
 
     def close(self) -> None:
         """Close idle connections; connections of running units of work close when they end."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        self._pool.close()
 
     # -- bulk -----------------------------------------------------------------------------
 
@@ -400,19 +392,7 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
         state = "done" if self._conn is None else "writing" if self._writing else "open"
         return f"<SqliteUnitOfWork tenant={self.tenant!r} {state}>"
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._conn is not None:
-            self.rollback()
-
     # -- SqlSession -----------------------------------------------------------------------
-
-    def check_open(self) -> None:
-        if self._conn is None:
-            raise StorageError("this unit of work has already been committed or rolled back")
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
