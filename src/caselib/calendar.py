@@ -73,7 +73,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -545,7 +545,10 @@ def _check_zone(instance: BusinessCalendar, attribute: attrs.Attribute[str], val
         ) from err
 
 
-@attrs.frozen
+_ALWAYS: Final[tuple[tuple[TimeRange, ...], ...]] = tuple((TimeRange(0, 1440),) for _ in range(7))
+
+
+@attrs.frozen(cache_hash=True)
 class BusinessCalendar:
     """Weekly business hours in one IANA zone, minus holidays.
 
@@ -588,7 +591,15 @@ class BusinessCalendar:
     @classmethod
     def always_open(cls, tz: str = "UTC") -> BusinessCalendar:
         """A 24/7 calendar: business time is plain elapsed time (useful for urgent tiers)."""
-        return cls(tz, tuple((TimeRange(0, 1440),) for _ in range(7)))
+        return cls(tz, _ALWAYS)
+
+    @property
+    def is_always_open(self) -> bool:
+        """True when business time is plain elapsed time (24/7, no active holiday).
+
+        SLA code takes an arithmetic shortcut for such calendars.
+        """
+        return self.hours == _ALWAYS and not any(h.active for h in self.holidays)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:

@@ -44,6 +44,7 @@ Rules
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -607,14 +608,19 @@ def _pause_reason(category: StatusCategory) -> str | None:
 def _status_changes(case: Case) -> list[tuple[datetime, StatusCategory, StatusCategory]]:
     """``(at, old_category, new_category)`` for each status change, in timeline order."""
     return [
-        (
-            e.at,
-            StatusCategory.parse(e.data.get("old_category")),
-            StatusCategory.parse(e.data.get("new_category")),
-        )
+        (e.at, _category(e.data.get("old_category")), _category(e.data.get("new_category")))
         for e in case.timeline
         if e.kind == "status_changed"
     ]
+
+
+_CATEGORIES: Final = {c.value: c for c in StatusCategory}
+
+
+def _category(value: object) -> StatusCategory:
+    """A stored category name → member; a dict hit on the hot path of every evaluation."""
+    found = _CATEGORIES.get(value) if isinstance(value, str) else None
+    return found if found is not None else StatusCategory.parse(value)
 
 
 def derive_pauses(case: Case) -> list[Pause]:
@@ -731,7 +737,29 @@ def due_with_pauses(
         raise InvalidInput(
             f"target must be a non-negative timedelta, got {target!r}", field="target"
         )
+    return _due(calendar, start, target, tuple(pauses))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _due(
+    calendar: BusinessCalendar, start: datetime, target: timedelta, pauses: tuple[Pause, ...]
+) -> datetime | None:
+    """:func:`due_with_pauses` on checked inputs, memoised.
+
+    Every command re-derives a case's dues from the same start and pause history, so most
+    calls repeat an earlier one; all arguments are immutable values, so caching is exact.
+    """
     cur, remaining = start, target
+    if calendar.is_always_open:  # business time is elapsed time: plain UTC arithmetic
+        for s, e in _merged_spans(pauses, start):
+            if s > cur:
+                if cur + remaining <= s:
+                    return cur + remaining
+                remaining -= s - cur
+            if e is None:
+                return None
+            cur = max(cur, e)
+        return cur + remaining
     for s, e in _merged_spans(pauses, start):
         if s > cur:
             candidate = calendar.add(cur, remaining)
@@ -763,12 +791,13 @@ def _warn_at(
 ) -> datetime | None:
     cal = policy.calendar
     found: list[datetime] = []
+    spans = tuple(pauses)
     if policy.warn_fraction is not None:
-        at = due_with_pauses(cal, start, target * policy.warn_fraction, pauses)
+        at = _due(cal, start, target * policy.warn_fraction, spans)
         if at is not None:
             found.append(at)
     if policy.warn_before is not None:
-        at = due_with_pauses(cal, start, max(target - policy.warn_before, _ZERO), pauses)
+        at = _due(cal, start, max(target - policy.warn_before, _ZERO), spans)
         if at is not None:
             found.append(at)
     return min(found) if found else None
@@ -814,7 +843,7 @@ def _clock(case: Case, policy: SlaPolicy, name: str, pauses: Sequence[Pause]) ->
         start,
         relevant,
         met_at,
-        due_with_pauses(policy.calendar, start, duration, relevant),
+        _due(policy.calendar, start, duration, relevant),
         _warn_at(policy, start, duration, relevant),
     )
 

@@ -178,6 +178,7 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this caselib writes; older files are migrated forward on open."""
 
 _POOL_MAX: Final = 8
+_CACHE_KIB: Final = -65_536  # negative: KiB, i.e. 64 MiB
 _WAL_CHECKPOINT_PAGES: Final = 10_000
 _WAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
 
@@ -288,6 +289,12 @@ class SqliteStore:
             # WAL file back after a checkpoint so it does not stay at its peak size.
             conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
             conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
+            # A 64 MiB page cache per connection (SQLite's default is 2 MiB): at a million
+            # cases the case indexes no longer fit in 2 MiB, and every UPDATE of a case then
+            # re-reads index pages from the OS (the breach sweep ran 1.7x slower at 1M than at
+            # 100k). Pages are allocated only as they are used.
+            conn.execute(f"PRAGMA cache_size = {_CACHE_KIB}")
+            conn.execute("PRAGMA temp_store = MEMORY")
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
