@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caselib.calendar import BusinessCalendar
@@ -578,3 +578,33 @@ class TestIsoDurations:
     def test_refused(self, text: str) -> None:
         with pytest.raises(InvalidConfiguration):
             parse_duration(text)
+
+
+class TestPauseMemo:
+    """derive_pauses folds incrementally over the append-only timeline; the memo is exact."""
+
+    @settings(max_examples=60)
+    @given(st.lists(st.sampled_from(["open", "in_progress", "pending_customer", "resolved",
+                                     "closed", "comment"]), max_size=30))
+    def test_incremental_equals_fresh(self, steps: list[str]) -> None:
+        from caselib import Actor, CaselibError, MemoryStore, ServiceDesk
+        from caselib.testing import FrozenClock
+
+        clock = FrozenClock()
+        desk = ServiceDesk(MemoryStore(), clock=clock)
+        agent = Actor.agent("ana")
+        case = desk.create_case(subject="x", actor=agent)
+        for step in steps:
+            clock.advance(minutes=7)
+            try:
+                if step == "comment":
+                    case = desk.add_comment(case.id, "hi", actor=agent, audience="public")
+                else:
+                    case = desk.transition(case.id, step, actor=agent, note="n")
+            except CaselibError:
+                continue
+            memoised = derive_pauses(case)
+            fresh = case.clone()
+            fresh.memo.clear()
+            assert memoised == derive_pauses(fresh)
+            assert case.pauses == memoised

@@ -457,6 +457,9 @@ class Case:
     _redacted: set[int] = attrs.field(factory=set, alias="_redacted", repr=False)
     _saved_tags: frozenset[str] | None = attrs.field(
         default=None, alias="_saved_tags", repr=False)
+    _memo: dict[str, Any] = attrs.field(factory=dict, alias="_memo", repr=False)
+    """Derived data that domain modules fold incrementally over the append-only timeline
+    (e.g. SLA pauses); never stored, copied with the case, rebuilt when absent."""
 
     def __repr__(self) -> str:
         return (
@@ -572,6 +575,11 @@ class Case:
         return [e for e in self.timeline if e.audience is Audience.PUBLIC]
 
     # -- persistence bookkeeping (used by stores, not by hosts) ------------------------------
+
+    @property
+    def memo(self) -> dict[str, Any]:
+        """Scratch space for derived data folded over the timeline (see ``_memo``)."""
+        return self._memo
 
     def emit(self, event: DomainEvent) -> None:
         """Collect an event raised by an application service (e.g. an SLA breach)."""
@@ -912,7 +920,7 @@ class Case:
 _CASE_SLOTS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Case))
 _CONTAINERS = {"custom": "dict", "attachments": "list", "timeline": "list",
                "resolutions": "list", "pauses": "list", "sla_targets": "list",
-               "_events": "list", "_redacted": "set"}
+               "_events": "list", "_redacted": "set", "_memo": "dict"}
 
 
 def _make_clone() -> Callable[[Case], Case]:

@@ -634,21 +634,35 @@ def derive_pauses(case: Case) -> list[Pause]:
     Waiting followed directly by resolved gives two adjacent pauses with their own reasons, so
     an explanation can say what stopped the clock when.
     """
-    changes = _status_changes(case)
-    initial = changes[0][1] if changes else case.status_category
-    pauses: list[Pause] = []
-    reason = _pause_reason(initial)
-    since: datetime | None = case.created_at if reason else None
-    for at, _old, new in changes:
-        new_reason = _pause_reason(new)
+    timeline = case.timeline
+    memo = case.memo.get("pauses")
+    if memo is not None and memo[0] <= len(timeline):
+        # The timeline is append-only, so the fold over its first ``n`` entries still holds.
+        done, closed_so_far, reason, since = memo
+        closed = list(closed_so_far)
+    else:
+        first = next((e for e in timeline if e.kind == "status_changed"), None)
+        initial = (case.status_category if first is None
+                   else _category(first.data.get("old_category")))
+        done, closed = 0, []
+        reason = _pause_reason(initial)
+        since = case.created_at if reason else None
+        if first is None:
+            return [Pause(since, None, reason)] if since is not None and reason else []
+    for entry in timeline[done:]:
+        if entry.kind != "status_changed":
+            continue
+        at = entry.at
+        new_reason = _pause_reason(_category(entry.data.get("new_category")))
         if new_reason == reason:
             continue
         if since is not None and reason is not None and at > since:
-            pauses.append(Pause(since, at, reason))
+            closed.append(Pause(since, at, reason))
         reason, since = new_reason, (at if new_reason else None)
+    case.memo["pauses"] = (len(timeline), tuple(closed), reason, since)
     if since is not None and reason is not None:
-        pauses.append(Pause(since, None, reason))
-    return pauses
+        closed.append(Pause(since, None, reason))
+    return closed
 
 
 def _resolved_since(case: Case) -> datetime | None:
