@@ -8,6 +8,7 @@ parity with the reference ``MemoryStore`` on a varied data set.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -405,3 +406,25 @@ class TestRowEncoding:
             fast = ev.event_payload(event)
             assert fast == generic(event)
             assert list(fast) == list(generic(event))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+class TestJsonEncoder:
+    """The store's JSON encoder (orjson when installed) writes what the stdlib would read back
+    as the same value, compact and without ASCII escaping."""
+
+    @given(_JSON)
+    def test_same_values_as_stdlib(self, value: object) -> None:
+        from caselib.storage._sql import dumps
+
+        text = dumps(value)
+        assert json.loads(text) == value
+        if isinstance(value, str) and value.isprintable():
+            assert text == json.dumps(value, ensure_ascii=False)

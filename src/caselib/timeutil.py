@@ -36,10 +36,25 @@ def aware_utc(value: object, field: str = "datetime") -> datetime:
 
 
 def to_iso(value: datetime) -> str:
-    """Serialise an aware UTC datetime as fixed-width ISO text (sorts correctly as text)."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(timespec="microseconds")
+    """Serialise an aware UTC datetime as fixed-width ISO text (sorts correctly as text).
+
+    Memoised in a small table: a case's timestamps repeat (its created entry, routing and
+    first assignment share ``created_at``; ``updated_at`` is its latest entry's time), and
+    formatting is a visible share of every save and bulk import. Equal instants in any zone
+    are equal keys, and they map to the same UTC text, so the table is exact.
+    """
+    text = _ISO.get(value)
+    if text is None:
+        utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+        text = utc.isoformat(timespec="microseconds")
+        if len(_ISO) >= _ISO_MAX:
+            _ISO.clear()
+        _ISO[value] = text
+    return text
+
+
+_ISO: dict[datetime, str] = {}
+_ISO_MAX = 4096
 
 
 def from_iso(text: str) -> datetime:
