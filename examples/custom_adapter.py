@@ -369,8 +369,8 @@ class _KbLog:
         self._uow._logs[name].append(json.dumps(
             {k: to_iso(v) if isinstance(v, datetime) else v for k, v in fields.items()}))
 
-    def _read(self, name: str, cls: Any, since: datetime | None, until: datetime | None
-              ) -> list[Any]:
+    def _read(self, name: str, cls: Any, since: datetime | None, until: datetime | None,
+              case_id: str | None) -> list[Any]:
         self._uow.check()
         with self._uow._store._lock:
             texts = list(self._uow._data.logs[name])
@@ -378,7 +378,8 @@ class _KbLog:
         for text in texts:
             d = json.loads(text)
             d["at"] = from_iso(d["at"])
-            if (since is None or d["at"] >= since) and (until is None or d["at"] < until):
+            if ((since is None or d["at"] >= since) and (until is None or d["at"] < until)
+                    and (case_id is None or d["case_id"] == case_id)):
                 items.append(cls(**d))
         return sorted(items, key=lambda x: x.at)
 
@@ -393,17 +394,17 @@ class _KbLog:
     def record_resolved(self, resolved: ResolvedByArticle) -> None:
         self._append("resolved", resolved)
 
-    def shown(self, since: datetime | None = None, until: datetime | None = None
-              ) -> list[SuggestionShown]:
-        return self._read("shown", SuggestionShown, since, until)
+    def shown(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[SuggestionShown]:
+        return self._read("shown", SuggestionShown, since, until, case_id)
 
-    def opened(self, since: datetime | None = None, until: datetime | None = None
-               ) -> list[Deflection]:
-        return self._read("opened", Deflection, since, until)
+    def opened(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[Deflection]:
+        return self._read("opened", Deflection, since, until, case_id)
 
-    def resolved(self, since: datetime | None = None, until: datetime | None = None
-                 ) -> list[ResolvedByArticle]:
-        return self._read("resolved", ResolvedByArticle, since, until)
+    def resolved(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[ResolvedByArticle]:
+        return self._read("resolved", ResolvedByArticle, since, until, case_id)
 
 
 class _Assignments:

@@ -802,8 +802,8 @@ class ServiceDesk:
         self.get_case(case_id)  # CaseNotFound before anything is written
         with self._uow() as uow:
             uow.articles.get(article_id)
-            shown = [s for s in uow.kb_log.shown(since=now - timedelta(days=90))
-                     if s.case_id == case_id and s.article_id == article_id]
+            shown = [s for s in uow.kb_log.shown(case_id=case_id)
+                     if s.article_id == article_id]
             last = shown[-1] if shown else None
             deflection = Deflection(case_id, article_id, actor.id, now,
                                     last.rank if last else 0, last.score if last else 0.0)

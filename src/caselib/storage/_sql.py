@@ -723,41 +723,46 @@ class SqlKbLog:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    def _append(self, table: str, rows: Sequence[tuple[str, str, str]]) -> None:
+    def _append(self, table: str, rows: Sequence[tuple[str, str, str, str]]) -> None:
         self._s.check_open()
         if rows:
-            self._s.run_many(insert_sql(table, ("tenant", "at", "doc"), self._s.dialect), rows)
+            self._s.run_many(
+                insert_sql(table, ("tenant", "case_id", "at", "doc"), self._s.dialect), rows)
 
-    def _read(self, table: str, since: datetime | None, until: datetime | None) -> list[Any]:
+    def _read(self, table: str, since: datetime | None, until: datetime | None,
+              case_id: str | None) -> list[Any]:
         s, ph = self._s, self._s.dialect.ph
         s.check_open()
         extra, params = between_sql(since, until, s.dialect)
+        if case_id is not None:
+            extra, params = f" AND case_id = {ph}{extra}", [case_id, *params]
         rows = s.fetch(f"SELECT doc FROM {table} WHERE tenant = {ph}{extra} ORDER BY at, seq",
                        [s.tenant, *params])
         return [doc for (doc,) in rows]
 
     def record_shown(self, shown: Sequence[SuggestionShown]) -> None:
-        self._append("kb_shown", [(self._s.tenant, to_iso(x.at), shown_json(x)) for x in shown])
+        self._append("kb_shown", [(self._s.tenant, x.case_id, to_iso(x.at), shown_json(x))
+                                  for x in shown])
 
     def record_opened(self, deflection: Deflection) -> None:
-        self._append("kb_opened",
-                     [(self._s.tenant, to_iso(deflection.at), deflection_json(deflection))])
+        self._append("kb_opened", [(self._s.tenant, deflection.case_id, to_iso(deflection.at),
+                                    deflection_json(deflection))])
 
     def record_resolved(self, resolved: ResolvedByArticle) -> None:
-        self._append("kb_resolved",
-                     [(self._s.tenant, to_iso(resolved.at), resolved_json(resolved))])
+        self._append("kb_resolved", [(self._s.tenant, resolved.case_id, to_iso(resolved.at),
+                                      resolved_json(resolved))])
 
-    def shown(self, since: datetime | None = None, until: datetime | None = None
-              ) -> list[SuggestionShown]:
-        return [shown_from_json(d) for d in self._read("kb_shown", since, until)]
+    def shown(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[SuggestionShown]:
+        return [shown_from_json(d) for d in self._read("kb_shown", since, until, case_id)]
 
-    def opened(self, since: datetime | None = None, until: datetime | None = None
-               ) -> list[Deflection]:
-        return [deflection_from_json(d) for d in self._read("kb_opened", since, until)]
+    def opened(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[Deflection]:
+        return [deflection_from_json(d) for d in self._read("kb_opened", since, until, case_id)]
 
-    def resolved(self, since: datetime | None = None, until: datetime | None = None
-                 ) -> list[ResolvedByArticle]:
-        return [resolved_from_json(d) for d in self._read("kb_resolved", since, until)]
+    def resolved(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[ResolvedByArticle]:
+        return [resolved_from_json(d) for d in self._read("kb_resolved", since, until, case_id)]
 
 
 class SqlAssignments:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 import attrs
 
@@ -46,6 +46,8 @@ from caselib.ports import (
     encode_cursor,
 )
 from caselib.storage.codec import outbox_messages
+
+_Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
 
 __all__ = ["MemoryStore"]
 
@@ -373,6 +375,12 @@ def _between(at: datetime, since: datetime | None, until: datetime | None) -> bo
     return (since is None or at >= since) and (until is None or at < until)
 
 
+def _select(items: list[_Logged], since: datetime | None, until: datetime | None,
+            case_id: str | None) -> list[_Logged]:
+    return sorted((x for x in items if _between(x.at, since, until)
+                   and (case_id is None or x.case_id == case_id)), key=lambda x: x.at)
+
+
 class _KbLog:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
@@ -390,26 +398,23 @@ class _KbLog:
         self._uow._check_open()
         self._uow._staged_ops.append(lambda data: data.resolved.append(resolved))
 
-    def shown(self, since: datetime | None = None, until: datetime | None = None
-              ) -> list[SuggestionShown]:
+    def shown(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[SuggestionShown]:
         self._uow._check_open()
         with self._uow._store._lock:
-            return sorted((s for s in self._uow._data.shown if _between(s.at, since, until)),
-                          key=lambda s: s.at)
+            return _select(self._uow._data.shown, since, until, case_id)
 
-    def opened(self, since: datetime | None = None, until: datetime | None = None
-               ) -> list[Deflection]:
+    def opened(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[Deflection]:
         self._uow._check_open()
         with self._uow._store._lock:
-            return sorted((s for s in self._uow._data.opened if _between(s.at, since, until)),
-                          key=lambda s: s.at)
+            return _select(self._uow._data.opened, since, until, case_id)
 
-    def resolved(self, since: datetime | None = None, until: datetime | None = None
-                 ) -> list[ResolvedByArticle]:
+    def resolved(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[ResolvedByArticle]:
         self._uow._check_open()
         with self._uow._store._lock:
-            return sorted((s for s in self._uow._data.resolved if _between(s.at, since, until)),
-                          key=lambda s: s.at)
+            return _select(self._uow._data.resolved, since, until, case_id)
 
 
 class _Assignments:

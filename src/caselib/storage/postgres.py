@@ -134,10 +134,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         *(f"""CREATE TABLE {t} (
             seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             tenant {_T} NOT NULL,
+            case_id {_T} NOT NULL,
             at {_T} NOT NULL,
             doc JSON NOT NULL
         )""" for t in ("kb_shown", "kb_opened", "kb_resolved")),
         *(f"CREATE INDEX {t}_at ON {t} (tenant, at, seq)"
+          for t in ("kb_shown", "kb_opened", "kb_resolved")),
+        *(f"CREATE INDEX {t}_case ON {t} (tenant, case_id, at, seq)"
           for t in ("kb_shown", "kb_opened", "kb_resolved")),
         f"""CREATE TABLE rr_cursors (
             tenant {_T} NOT NULL,

@@ -154,10 +154,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         *(f"""CREATE TABLE {t} (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
             at TEXT NOT NULL,
             doc TEXT NOT NULL
         )""" for t in ("kb_shown", "kb_opened", "kb_resolved")),
         *(f"CREATE INDEX {t}_at ON {t} (tenant, at, seq)"
+          for t in ("kb_shown", "kb_opened", "kb_resolved")),
+        *(f"CREATE INDEX {t}_case ON {t} (tenant, case_id, at, seq)"
           for t in ("kb_shown", "kb_opened", "kb_resolved")),
         """CREATE TABLE rr_cursors (
             tenant TEXT NOT NULL,

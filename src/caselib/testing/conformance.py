@@ -1084,7 +1084,8 @@ class StoreContract:
     # -- kb log ---------------------------------------------------------------------------------
 
     def test_kb_log_ranges_are_half_open_and_oldest_first(self, store: Store) -> None:
-        """``since <= at < until``; either bound may be omitted; results oldest first."""
+        """``since <= at < until``; either bound may be omitted; ``case_id`` narrows to one
+        case; results oldest first."""
         times = [T0 + timedelta(hours=h) for h in (2, 0, 1, 3)]
         shown = [SuggestionShown(f"c{i}", "a1", i + 1, 0.5 + i / 10, t, "ana")
                  for i, t in enumerate(times)]
@@ -1112,6 +1113,9 @@ class StoreContract:
                 assert read(until=h3) == by_time(items)[:3]
                 assert read(since=h1, until=h3) == by_time(items)[1:3]
                 assert read(since=h3, until=h3) == []
+                assert read(case_id="c2") == [items[2]]
+                assert read(since=h3, case_id="c2") == []
+                assert read(case_id="no-such-case") == []
 
     # -- assignment ledger --------------------------------------------------------------------
 
