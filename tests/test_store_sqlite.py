@@ -254,13 +254,13 @@ class TestSqliteStore(StoreChecks):
 
     def test_wal_and_foreign_keys(self, store: SqliteStore) -> None:
         """Connections run in WAL mode with foreign keys on."""
-        conn = store._checkout()
+        conn = store._pool.checkout()
         try:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
             assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         finally:
-            store._checkin(conn)
+            store._pool.checkin(conn)
 
     def test_memory_path_is_refused(self) -> None:
         """':memory:' would give each pooled connection its own database."""
@@ -274,20 +274,20 @@ class TestSqliteStore(StoreChecks):
 
         q = CaseQuery(assignees={"ana"}, status_categories={"new", "open", "waiting"})
         sql, params = query_sql(q, "acme", DIALECT)
-        conn = store._checkout()
+        conn = store._pool.checkout()
         try:
             plan = " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
         finally:
-            store._checkin(conn)
+            store._pool.checkin(conn)
         assert "cases_inbox" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
 
     def _plan(self, store: SqliteStore, sql: str, params: Any) -> str:
-        conn = store._checkout()
+        conn = store._pool.checkout()
         try:
             return " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
         finally:
-            store._checkin(conn)
+            store._pool.checkin(conn)
 
     def test_due_sweep_uses_the_partial_due_index(self, store: SqliteStore) -> None:
         """The breach sweep (active, due before now, due order) reads cases_due, no sort."""

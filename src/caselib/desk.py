@@ -60,6 +60,7 @@ from caselib.ports import (
     Store,
     SystemClock,
     UnitOfWork,
+    require_tenant,
 )
 from caselib.routing import FallbackMap, RouteDecision, Router
 from caselib.sla import DueExplanation, SlaPolicies, evaluate, explain_due, mark_breached
@@ -186,8 +187,7 @@ class ServiceDesk:
         ids: Callable[[], str] = _new_id,
         directory: Directory | None = None,
     ) -> None:
-        if not isinstance(tenant, str) or not tenant:
-            raise InvalidInput("tenant must be a non-empty string", field="tenant")
+        require_tenant(tenant)
         self.store = store
         self.tenant = tenant
         self.settings = settings or TenantSettings()

@@ -48,6 +48,7 @@ __all__ = [
     "Store",
     "SystemClock",
     "UnitOfWork",
+    "require_tenant",
 ]
 
 
@@ -549,6 +550,13 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+def require_tenant(tenant: object) -> str:
+    """The tenant check every store and desk applies: a non-empty string, or InvalidInput."""
+    if not isinstance(tenant, str) or not tenant:
+        raise InvalidInput("tenant must be a non-empty string", field="tenant")
+    return tenant
 
 
 class Store(Protocol):

@@ -44,6 +44,7 @@ from caselib.ports import (
     cursor_sort_key,
     decode_cursor,
     encode_cursor,
+    require_tenant,
 )
 from caselib.storage.codec import outbox_messages
 
@@ -82,8 +83,7 @@ class MemoryStore:
 
     def unit_of_work(self, tenant: str) -> MemoryUnitOfWork:
         """A new unit of work over ``tenant``."""
-        if not isinstance(tenant, str) or not tenant:
-            raise InvalidInput("tenant must be a non-empty string", field="tenant")
+        require_tenant(tenant)
         if self._closed:
             raise StorageError("the store is closed")
         with self._lock:

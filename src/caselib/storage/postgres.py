@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from caselib.errors import DuplicateKey, InvalidInput, SchemaMismatch, StorageError
 from caselib.model import Case
+from caselib.ports import require_tenant
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
@@ -228,7 +229,7 @@ class PostgresStore:
         except BaseException:
             conn.close()
             raise
-        self._checkin(conn)
+        self._pool.checkin(conn)
 
     def __repr__(self) -> str:
         return f"<PostgresStore schema={self.schema!r}>"
@@ -287,19 +288,12 @@ class PostgresStore:
             return False
         return True
 
-    def _checkout(self) -> psycopg.Connection[Any]:
-        return self._pool.checkout()
-
-    def _checkin(self, conn: psycopg.Connection[Any]) -> None:
-        self._pool.checkin(conn)
-
     # -- the Store protocol ---------------------------------------------------------------
 
     def unit_of_work(self, tenant: str) -> PostgresUnitOfWork:
         """A new unit of work over ``tenant``; it holds a connection until it ends."""
-        if not isinstance(tenant, str) or not tenant:
-            raise InvalidInput("tenant must be a non-empty string", field="tenant")
-        return PostgresUnitOfWork(self, tenant, self._checkout())
+        require_tenant(tenant)
+        return PostgresUnitOfWork(self, tenant, self._pool.checkout())
 
     def close(self) -> None:
         """Close idle connections; busy ones close when their unit of work ends. Idempotent."""
@@ -328,7 +322,7 @@ class PostgresStore:
         Raises:
             DuplicateKey: an id or number already exists (in the store or the batch).
         """
-        conn = self._checkout()
+        conn = self._pool.checkout()
         done: list[Case] = []
         tables = (
             ("cases", CASE_COLUMNS),
@@ -359,7 +353,7 @@ class PostgresStore:
                     conn.rollback()
                     raise
         finally:
-            self._checkin(conn)
+            self._pool.checkin(conn)
         for case in done:
             case.mark_saved(1)
         return len(done)
@@ -431,4 +425,4 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
     def _finish(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            self._store._checkin(conn)  # rolls back whatever is still open
+            self._store._pool.checkin(conn)  # rolls back whatever is still open

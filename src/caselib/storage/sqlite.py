@@ -48,6 +48,7 @@ from caselib.errors import (
     StorageError,
 )
 from caselib.model import Case
+from caselib.ports import require_tenant
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
@@ -323,19 +324,12 @@ class SqliteStore:
                 conn.execute("ROLLBACK")
                 raise
 
-    def _checkout(self) -> sqlite3.Connection:
-        return self._pool.checkout()
-
-    def _checkin(self, conn: sqlite3.Connection) -> None:
-        self._pool.checkin(conn)
-
     # -- the Store protocol ---------------------------------------------------------------
 
     def unit_of_work(self, tenant: str) -> SqliteUnitOfWork:
         """A new unit of work over ``tenant``; it holds a pooled connection until it ends."""
-        if not isinstance(tenant, str) or not tenant:
-            raise InvalidInput("tenant must be a non-empty string", field="tenant")
-        return SqliteUnitOfWork(self, tenant, self._checkout())
+        require_tenant(tenant)
+        return SqliteUnitOfWork(self, tenant, self._pool.checkout())
 
     def close(self) -> None:
         """Close idle connections; connections of running units of work close when they end."""
@@ -362,7 +356,7 @@ class SqliteStore:
         Raises:
             DuplicateKey: an id or number already exists (in the store or the batch).
         """
-        conn = self._checkout()
+        conn = self._pool.checkout()
         done: list[Case] = []
         try:
             with _errors():
@@ -380,7 +374,7 @@ class SqliteStore:
                     done.extend(chunk)
                 conn.execute("COMMIT")
         finally:
-            self._checkin(conn)
+            self._pool.checkin(conn)
         for case in done:
             case.mark_saved(1)
         return len(done)
@@ -475,6 +469,6 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
         conn, self._conn = self._conn, None
         self._writing = False
         if conn is not None:
-            self._store._checkin(conn)  # rolls back whatever is still open
+            self._store._pool.checkin(conn)  # rolls back whatever is still open
 
 

@@ -651,8 +651,10 @@ class StoreContract:
                 outbox_messages(make_case(self.tenant, 1, status="open", assignee="ana"), 1))
             assert [a.id for a in reader.articles.list()] == ["reset-password"]
 
-    def test_rollback_discards_everything(self, store: Store) -> None:
-        """rollback() drops cases, saves, outbox messages, articles, logs and cursors."""
+    @pytest.mark.parametrize("finish", ["rollback", "exit"])
+    def test_unfinished_work_is_discarded(self, store: Store, finish: str) -> None:
+        """rollback(), or a with-block that ends without commit(), drops cases, saves, outbox
+        marks, articles, logs and cursors."""
         existing = make_case(self.tenant, 1)
         _add(store, self.tenant, existing)
         with store.unit_of_work(self.tenant) as uow:
@@ -669,40 +671,9 @@ class StoreContract:
             uow.kb_log.record_resolved(ResolvedByArticle("case-00001", "a1", T0))
             assert uow.assignments.compare_and_set_cursor("tier1", None, "ana")
             uow.assignments.record_assigned("ana", T0)
-            uow.rollback()
+            if finish == "rollback":
+                uow.rollback()
         self._assert_only_first_case(store, existing, before)
-
-    def test_leaving_the_block_without_commit_rolls_back(self, store: Store) -> None:
-        """A with-block that ends without commit() writes nothing."""
-        existing = make_case(self.tenant, 1)
-        _add(store, self.tenant, existing)
-        with store.unit_of_work(self.tenant) as uow:
-            before = uow.outbox.pending()
-        with store.unit_of_work(self.tenant) as uow:
-            uow.cases.add(make_case(self.tenant, 2))
-            loaded = uow.cases.get(existing.id)
-            loaded.add_comment("lost", audience="internal", actor=AGENT, at=T0)
-            uow.cases.save(loaded, 1)
-            uow.outbox.mark_delivered([m.key for m in before])
-            uow.articles.put(_article("a1"))
-            uow.assignments.record_assigned("ana", T0)
-        self._assert_only_first_case(store, existing, before)
-
-    def test_exception_rolls_back(self, store: Store) -> None:
-        """An exception inside the block rolls back and propagates."""
-        def fail() -> None:
-            with store.unit_of_work(self.tenant) as uow:
-                uow.cases.add(make_case(self.tenant, 1))
-                uow.articles.put(_article("a1"))
-                raise RuntimeError("boom")
-
-        with pytest.raises(RuntimeError, match="boom"):
-            fail()
-        with store.unit_of_work(self.tenant) as uow:
-            with pytest.raises(CaseNotFound):
-                uow.cases.get("case-00001")
-            assert uow.outbox.pending() == []
-            assert uow.articles.list() == []
 
     def _assert_only_first_case(
         self, store: Store, existing: Case, before: list[OutboxMessage]
