@@ -89,7 +89,7 @@ def case_fields(draw: st.DrawFn) -> dict[str, Any]:
         "custom": draw(st.dictionaries(
             st.sampled_from(["tier", "region", "seats", "trial"]),
             st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000),
-                      st.text(max_size=20)),
+                      st.text(_text_alphabet, max_size=20)),
             max_size=3)),
     }
 
