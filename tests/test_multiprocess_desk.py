@@ -76,7 +76,7 @@ def _sweeper(kind: str, where: str, start: Any, out: Any) -> None:
 
 def round_robin_two_processes(kind: str, where: str) -> None:
     ctx = mp.get_context("spawn")
-    start = ctx.Barrier(2)
+    start = ctx.Barrier(2, timeout=60)
     procs = [ctx.Process(target=_creator, args=(kind, where, start)) for _ in range(2)]
     for p in procs:
         p.start()
@@ -100,7 +100,7 @@ def sweepers_two_processes(kind: str, where: str) -> None:
         desk.create_case(subject=f"outage {i}", actor=Actor.agent("ops"), priority="urgent")
     store.close()
     ctx = mp.get_context("spawn")
-    start, out = ctx.Barrier(2), ctx.Queue()
+    start, out = ctx.Barrier(2, timeout=60), ctx.Queue()
     procs = [ctx.Process(target=_sweeper, args=(kind, where, start, out)) for _ in range(2)]
     for p in procs:
         p.start()

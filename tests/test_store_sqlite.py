@@ -428,3 +428,31 @@ class TestJsonEncoder:
         assert json.loads(text) == value
         if isinstance(value, str) and value.isprintable():
             assert text == json.dumps(value, ensure_ascii=False)
+
+
+def _open_at_once(path: str, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        SqliteStore(path).close()
+        results.put("ok")
+    except Exception as err:  # reported to the parent
+        results.put(repr(err))
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_file_together(tmp_path: Path) -> None:
+    """Three processes opening the same new file at once all succeed (switching the file to
+    WAL answers "locked" at once instead of waiting; the store retries)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    for round_ in range(15):
+        path = str(tmp_path / f"race{round_}.sqlite3")
+        barrier, results = ctx.Barrier(3, timeout=60), ctx.Queue()
+        procs = [ctx.Process(target=_open_at_once, args=(path, barrier, results))
+                 for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert sorted(results.get(timeout=10) for _ in procs) == ["ok"] * 3

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -222,6 +223,26 @@ def _check_version(version: int, path: str) -> None:
             "Upgrade caselib; nothing was changed.")
 
 
+def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL, waiting out other processes that open it at the same moment.
+
+    Changing the journal mode needs the file to itself, and SQLite answers "database is
+    locked" at once instead of calling its busy handler, so two processes opening a new file
+    together would fail. Retry with a short back-off until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _reset(conn: sqlite3.Connection) -> bool:
     try:
         if conn.in_transaction:
@@ -304,7 +325,7 @@ class SqliteStore:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         with _errors():
             _check_version(_schema_version(conn), self.path)
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn, self._timeout)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 version = _schema_version(conn)  # again, under the write lock
