@@ -10,7 +10,10 @@ realistic calendar (Europe/Berlin, Mon-Fri 09:00-12:00 + 13:00-17:30, German hol
 against the minute-walking oracle in ``caselib.testing.calendar_oracle`` with the speed-up;
 then a breach sweep over SQLite stores of 100,000 and 1,000,000 open cases with the same 10,000
 (1 % of a million) due, which should take about the same time (``--sweep-sizes``, ``--due``,
-``--no-sweep`` to change that).
+``--no-sweep`` to change that). Each store is swept with its due cases scattered (every
+hundredth case at 1M: each due case on storage pages of its own, the worst case) and clustered
+(the oldest cases, as after a sweep outage or a tightened policy), and beside each sweep raw SQL
+doing the same reads and writes without domain code is timed on a copy (``--no-floor`` skips it).
 """
 
 from __future__ import annotations
@@ -142,7 +145,8 @@ def report_calendar() -> None:
 # --- sweep --------------------------------------------------------------------------------------
 
 
-def fill_store(path: Path, open_cases: int, due: int, now: datetime) -> None:
+def fill_store(path: Path, open_cases: int, due: int, now: datetime,
+               layout: str = "scattered") -> None:
     """Write ``open_cases`` open cases, ``due`` of them past their resolution due time.
 
     Cases are clones of one case made by a real desk (so every field is valid), with their
@@ -173,7 +177,9 @@ def fill_store(path: Path, open_cases: int, due: int, now: datetime) -> None:
     due_every = max(1, open_cases // max(1, due))
     made_due = 0
     for i in range(open_cases):
-        late = made_due < due and i % due_every == 0
+        # scattered: every (n/due)-th case, so each due case sits on pages of its own;
+        # clustered: the oldest cases, as after a sweep outage or a tightened policy
+        late = i < due if layout == "clustered" else made_due < due and i % due_every == 0
         made_due += late
         base = templates[0 if late else 1]
         shift = timedelta(seconds=rng.randint(0, 3600))
@@ -212,6 +218,17 @@ def attrs_evolve_due(target: object, shift: timedelta) -> object:
                         met_at=moved(t.met_at))
 
 
+def settle(path: Path) -> None:
+    """Flush the freshly written store to disk before timing anything on it.
+
+    Filling writes gigabytes; without this the first fsync of the measured run (a WAL
+    checkpoint) waits for the kernel to write back the whole fill, which is setup cost.
+    """
+    import os
+
+    os.sync()
+
+
 def time_sweep(path: Path, now: datetime) -> tuple[float, int]:
     """Seconds for one sweep at ``now`` and the number of breaches it recorded."""
     from caselib import Actor, ServiceDesk
@@ -232,22 +249,88 @@ def time_sweep(path: Path, now: datetime) -> tuple[float, int]:
     return elapsed, len(report.breaches)
 
 
-def report_sweep(sizes: tuple[int, ...], due: int) -> None:
+def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
+    """Seconds for raw SQL doing the sweep's reads and writes, with no domain code.
+
+    The same connection settings as the store (it opens one from a ``SqliteStore``), the
+    same batches and statements: the due query; each case's document and timeline; an
+    UPDATE of the columns a breach changes; two timeline rows and two outbox rows per case;
+    one commit per batch. The documents are written back as read (no JSON work at all), so
+    this is what the storage alone costs on this machine.
+    """
+    from caselib.storage.sqlite import SqliteStore
+    from caselib.timeutil import to_iso
+
+    store = SqliteStore(path)
+    conn = store._pool.checkout()
+    stamp = to_iso(now)
+    start = time.perf_counter()
+    while True:
+        ids = [r[0] for r in conn.execute(
+            "SELECT id FROM cases WHERE tenant = 'acme' AND next_due_at IS NOT NULL "
+            "AND next_due_at <= ? AND status_category IN ('new', 'open', 'waiting') "
+            "ORDER BY next_due_at, id LIMIT ?", (stamp, batch))]
+        if not ids:
+            break
+        marks = ", ".join("?" * len(ids))
+        conn.execute("BEGIN")
+        docs = conn.execute(f"SELECT id, doc, version FROM cases WHERE tenant = 'acme' "
+                            f"AND id IN ({marks})", ids).fetchall()
+        entries = conn.execute(f"SELECT case_id, entry FROM timeline WHERE tenant = 'acme' "
+                               f"AND case_id IN ({marks}) ORDER BY case_id, seq", ids).fetchall()
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        for case_id, doc, version in docs:
+            conn.execute(
+                "UPDATE cases SET priority = 'high', priority_rank = 2, updated_at = ?, "
+                "next_due_at = NULL, breached = 1, version = ?, doc = ? "
+                "WHERE tenant = 'acme' AND id = ? AND version = ?",
+                (stamp, version + 1, doc, case_id, version))
+        entry = entries[0][1]
+        conn.executemany("INSERT INTO timeline (tenant, case_id, seq, entry) VALUES "
+                         "('acme', ?, ?, ?)",
+                         [(case_id, seq, entry) for case_id, _, _ in docs for seq in (98, 99)])
+        conn.executemany("INSERT INTO outbox (key, tenant, case_id, type, payload, created_at) "
+                         "VALUES (?, 'acme', ?, 'case.sla_breached', ?, ?)",
+                         [(f"{case_id}:{version + 1}:{n}", case_id, entry, stamp)
+                          for case_id, _, version in docs for n in (0, 1)])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    store._pool.checkin(conn)
+    store.close()
+    return elapsed
+
+
+def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
+                 floor: bool) -> None:
     """Sweep SQLite stores of several sizes holding the same number of due cases."""
+    import shutil
     import tempfile
 
     print()
     print("== Breach sweep on SQLite (each store: N open cases, the same number due) ==")
     now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-    for n in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "sweep.sqlite3"
-            start = time.perf_counter()
-            fill_store(path, n, due, now)
-            fill = time.perf_counter() - start
-            seconds, breaches = time_sweep(path, now)
-            print(f"  {n:>9,} open, {due:,} due: sweep {seconds:6.2f} s "
-                  f"({breaches:,} breaches, {breaches / seconds:,.0f}/s; fill took {fill:.0f} s)")
+    for layout in layouts:
+        for n in sizes:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "sweep.sqlite3"
+                start = time.perf_counter()
+                fill_store(path, n, due, now, layout)
+                fill = time.perf_counter() - start
+                raw = None
+                if floor:
+                    copy = Path(tmp) / "floor.sqlite3"
+                    shutil.copyfile(path, copy)
+                    settle(copy)
+                    raw = time_raw_floor(copy, now)
+                    copy.unlink()
+                settle(path)
+                seconds, breaches = time_sweep(path, now)
+                floor_text = "" if raw is None else (
+                    f"; raw SQL floor {raw:.2f} s, sweep/floor {seconds / raw:.2f}")
+                print(f"  {layout:<9} {n:>9,} open, {due:,} due: sweep {seconds:6.2f} s "
+                      f"({breaches:,} breaches, {breaches / seconds:,.0f}/s{floor_text}; "
+                      f"fill took {fill:.0f} s)")
     print(f"  target: <= 2 s at 1,000,000 open with 1 % ({due:,}) due; "
           "the sizes should take about the same time")
 
@@ -260,11 +343,17 @@ def main() -> None:
     parser.add_argument("--sweep-sizes", default="100000,1000000",
                         help="comma-separated open-case counts for the sweep section")
     parser.add_argument("--due", type=int, default=10_000, help="due cases in every store")
+    parser.add_argument("--layouts", default="scattered,clustered",
+                        help="where the due cases sit in the store: scattered (every "
+                             "(n/due)-th case) and/or clustered (the oldest cases)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the raw-SQL floor (it copies each store once)")
     parser.add_argument("--no-sweep", action="store_true")
     args = parser.parse_args()
     report_calendar()
     if not args.no_sweep:
-        report_sweep(tuple(int(x) for x in args.sweep_sizes.split(",")), args.due)
+        report_sweep(tuple(int(x) for x in args.sweep_sizes.split(",")), args.due,
+                     tuple(args.layouts.split(",")), not args.no_floor)
 
 
 if __name__ == "__main__":

@@ -206,6 +206,15 @@ class _Cases:
             raise CaseNotFound(case_id, self._uow.tenant)
         return _case_of(text)
 
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        found = []
+        for case_id in dict.fromkeys(case_ids):
+            try:
+                found.append(self.get(case_id))
+            except CaseNotFound:
+                continue
+        return found
+
     def get_by_number(self, number: str) -> Case:
         self._uow.check()
         with self._uow._store._lock:

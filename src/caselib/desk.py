@@ -875,7 +875,7 @@ class ServiceDesk:
             return list(uow.cases.query(query).items)
 
     def sweep_breaches(self, *, actor: Actor, notifier: Notifier | None = None,
-                       batch: int = 200) -> SweepReport:
+                       batch: int = 500) -> SweepReport:
         """Record every SLA breach that has happened by now; an admin action.
 
         Reads only cases whose stored next due time has passed (an index range, so the cost
@@ -915,19 +915,24 @@ class ServiceDesk:
                 saved: list[str] = []
                 for case_id in due:
                     attempts[case_id] = attempts.get(case_id, 0) + 1
-                    examined += 1
-                    case = uow.cases.get(case_id)
+                examined += len(due)
+                # Decide every case of the batch first, then write them together: the write
+                # transaction (SQLite's single writer lock) is held for the writes alone.
+                changed = []
+                for case in uow.cases.get_many(due):
                     loaded = case.version
                     outcome = self._record_breaches(case, now, actor, policies)
                     if outcome is None:
-                        attempts[case_id] = _SWEEP_ATTEMPTS  # nothing to record: done
-                        continue
+                        attempts[case.id] = _SWEEP_ATTEMPTS  # nothing to record: done
+                    else:
+                        changed.append((case, loaded, outcome))
+                for case, loaded, outcome in changed:
                     try:
                         uow.cases.save(case, loaded)
                     except ConcurrencyConflict:
                         conflicts += 1  # someone else saved first; re-read on the next pass
                         continue
-                    saved.append(case_id)
+                    saved.append(case.id)
                     found.extend(outcome)
                 try:
                     uow.commit()

@@ -347,6 +347,15 @@ class CaseRepository(Protocol):
         """Load a case by its human number (``CASE-0042``); :class:`CaseNotFound` if none."""
         ...
 
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        """Load several whole cases at once: those of ``case_ids`` that exist, in that order.
+
+        Ids that are not found (or belong to another tenant) are left out and a repeated id
+        is returned once, so a batch job can read what a query just listed without one round
+        trip per case. The cases are read in one consistent snapshot.
+        """
+        ...
+
     def add(self, case: Case) -> None:
         """Insert a new case (``case.version`` is 0) with its timeline and pending events.
 

@@ -22,6 +22,8 @@ def aware_utc(value: object, field: str = "datetime") -> datetime:
         NaiveDatetime: ``value`` has no tzinfo (or a tzinfo that gives no offset).
         InvalidInput: ``value`` is not a datetime at all.
     """
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # already what this returns (the common case: caselib's own values)
     if not isinstance(value, datetime):
         raise InvalidInput(f"{field} must be a datetime, got {type(value).__name__}", field=field)
     if value.tzinfo is None or value.utcoffset() is None:

@@ -207,6 +207,12 @@ class _Cases:
                 raise CaseNotFound(case_id, self._uow.tenant)
             return case.clone()
 
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            found = (self._current(i) for i in dict.fromkeys(case_ids))
+            return [case.clone() for case in found if case is not None]
+
     def get_by_number(self, number: str) -> Case:
         self._uow._check_open()
         with self._uow._store._lock:

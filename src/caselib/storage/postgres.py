@@ -405,6 +405,15 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
             return None
         return rows[0][0], json.loads(rows[0][1])
 
+    def load_cases(self, case_ids: Sequence[str]) -> list[tuple[Any, list[Any]]]:
+        sql = (
+            "SELECT c.doc::text, (SELECT COALESCE(json_agg(t.entry ORDER BY t.seq), '[]')::text "
+            "FROM timeline t WHERE t.tenant = c.tenant AND t.case_id = c.id) "
+            "FROM cases c WHERE c.tenant = %s AND c.id = ANY(%s)"
+        )
+        return [(doc, json.loads(entries))
+                for doc, entries in self.fetch(sql, (self.tenant, list(case_ids)))]
+
     # -- UnitOfWork -----------------------------------------------------------------------
 
     def commit(self) -> None:

@@ -183,6 +183,7 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this caselib writes; older files are migrated forward on open."""
 
 _POOL_MAX: Final = 8
+_IN_CHUNK: Final = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 _CACHE_KIB: Final = -65_536  # negative: KiB, i.e. 64 MiB
 _WAL_CHECKPOINT_PAGES: Final = 10_000
 _WAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
@@ -467,6 +468,30 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
                 if snapshot:
                     conn.execute("COMMIT")
         return row[1], [e for (e,) in entries]
+
+    def load_cases(self, case_ids: Sequence[str]) -> list[tuple[Any, list[Any]]]:
+        conn = self._connection()
+        snapshot = not self._writing
+        docs: list[tuple[str, Any]] = []
+        entries: dict[str, list[Any]] = {}
+        with _errors():
+            if snapshot:
+                conn.execute("BEGIN")
+            try:
+                for at in range(0, len(case_ids), _IN_CHUNK):
+                    chunk = case_ids[at:at + _IN_CHUNK]
+                    marks = ", ".join("?" * len(chunk))
+                    docs += conn.execute(
+                        f"SELECT id, doc FROM cases WHERE tenant = ? AND id IN ({marks})",
+                        (self.tenant, *chunk)).fetchall()
+                    for case_id, entry in conn.execute(
+                            "SELECT case_id, entry FROM timeline WHERE tenant = ? AND case_id "
+                            f"IN ({marks}) ORDER BY case_id, seq", (self.tenant, *chunk)):
+                        entries.setdefault(case_id, []).append(entry)
+            finally:
+                if snapshot:
+                    conn.execute("COMMIT")
+        return [(doc, entries.get(case_id, [])) for case_id, doc in docs]
 
     # -- UnitOfWork -----------------------------------------------------------------------
 

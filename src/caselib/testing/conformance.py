@@ -391,6 +391,24 @@ class StoreContract:
         assert loaded.breached
         assert loaded.created_at.tzinfo is not None
 
+    def test_get_many_returns_existing_cases_in_the_order_asked(self, store: Store) -> None:
+        """``get_many`` returns whole cases in the order asked, each once, without unknown
+        ids or another tenant's cases, and sees the unit of work's own writes."""
+        rich = _rich_case(self.tenant)
+        _add(store, self.tenant, rich)
+        _add(store, self.tenant, make_case(self.tenant, 2))
+        _add(store, self.other_tenant, make_case(self.other_tenant, 3))
+        with store.unit_of_work(self.tenant) as uow:
+            assert uow.cases.get_many([]) == []
+            uow.cases.add(make_case(self.tenant, 4))
+            found = uow.cases.get_many(
+                ["case-00004", "nope", "case-00002", rich.id, "case-00003", "case-00002"])
+            assert [c.id for c in found] == ["case-00004", "case-00002", rich.id]
+            assert_same_case(found[2], uow.cases.get(rich.id))
+            assert len(found[2].timeline) == len(rich.timeline)
+            found[1].tags = frozenset({"changed"})  # a copy: the store is not touched
+            assert uow.cases.get("case-00002").tags == frozenset()
+
     def test_add_sets_version_one_and_marks_saved(self, store: Store) -> None:
         """``add`` sets version 1, clears pending events and unsaved entries."""
         case = make_case(self.tenant, 1)
