@@ -118,6 +118,22 @@ class TestAdd:
         )
         assert cal.is_open(start)
 
+    @given(
+        st.sampled_from(("Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC")),
+        st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 1, 1),
+                     timezones=st.just(UTC)),
+        st.timedeltas(min_value=-timedelta(days=400), max_value=timedelta(days=400)),
+    )
+    def test_always_open_between_is_elapsed_time(
+        self, zone: str, start: datetime, span: timedelta
+    ) -> None:
+        """On 24/7 calendars (any zone, DST or not) business time between two instants is the
+        real time between them, negative backwards, and inverts add."""
+        cal = BusinessCalendar.always_open(zone)
+        assert cal.business_between(start, start + span) == span
+        if span >= timedelta(0):
+            assert cal.business_between(start, cal.add(start, span)) == span
+
     def test_long_span(self) -> None:
         """A year of business time on office hours crosses DST twice and stays exact."""
         cal = office()

@@ -10,6 +10,7 @@ import pytest
 from caselib import (
     Actor,
     InvalidConfiguration,
+    InvalidInput,
     MemoryStore,
     PermissionDenied,
     Priority,
@@ -148,6 +149,29 @@ class TestSweep:
         clock.advance(days=3)
         report = sla_desk.sweep_breaches(actor=ADMIN)
         assert [b.target for b in report.breaches if b.case_id == waiting.id] == []
+
+    @pytest.mark.parametrize("batch", [1, 3, 500])
+    def test_any_batch_size_records_every_breach_once(
+        self, sla_desk: ServiceDesk, agent: Actor, clock: FrozenClock, batch: int
+    ) -> None:
+        """Small batches take several passes, a large one a single pass: the same breaches."""
+        ids = {sla_desk.create_case(subject=f"c{i}", actor=agent, priority="urgent").id
+               for i in range(7)}
+        clock.advance(hours=5)
+        report = sla_desk.sweep_breaches(actor=ADMIN, batch=batch)
+        assert report.cases_breached == 7
+        assert {b.case_id for b in report.breaches} == ids
+        assert sla_desk.sweep_breaches(actor=ADMIN, batch=batch).breaches == ()
+
+    @pytest.mark.parametrize("batch", [0, -1, 2.5, "10"])
+    def test_bad_batch_is_refused_before_anything_changes(
+        self, sla_desk: ServiceDesk, agent: Actor, clock: FrozenClock, batch: object
+    ) -> None:
+        case = sla_desk.create_case(subject="x", actor=agent, priority="urgent")
+        clock.advance(hours=5)
+        with pytest.raises(InvalidInput, match="batch"):
+            sla_desk.sweep_breaches(actor=ADMIN, batch=batch)  # type: ignore[arg-type]
+        assert sla_desk.get_case(case.id).version == case.version
 
     def test_admin_only(self, sla_desk: ServiceDesk, agent: Actor) -> None:
         with pytest.raises(PermissionDenied):

@@ -578,6 +578,7 @@ class BusinessCalendar:
     _tables: _Tables = attrs.field(init=False, repr=False, eq=False, hash=False)
     _zone: ZoneInfo = attrs.field(init=False, repr=False, eq=False, hash=False)
     _timeline: _Timeline = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _always: bool = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         # Derived state; attrs' documented way to set fields on a frozen instance.
@@ -585,6 +586,8 @@ class BusinessCalendar:
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_tables", self._build_tables())
         object.__setattr__(self, "_timeline", _Timeline(self, zone))
+        object.__setattr__(self, "_always", self.hours == _ALWAYS
+                           and not any(h.active for h in self.holidays))
 
     # -- construction ----------------------------------------------------------------------
 
@@ -599,7 +602,7 @@ class BusinessCalendar:
 
         SLA code takes an arithmetic shortcut for such calendars.
         """
-        return self.hours == _ALWAYS and not any(h.active for h in self.holidays)
+        return self._always
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:
@@ -773,6 +776,8 @@ class BusinessCalendar:
             NaiveDatetime: ``a`` or ``b`` has no tzinfo.
         """
         ua, ub = _utc_us(a, "a"), _utc_us(b, "b")
+        if self.is_always_open:  # business time is elapsed time
+            return timedelta(microseconds=ub - ua)
         if ub < ua:
             return timedelta(microseconds=-self._between_us(ub, ua))
         return timedelta(microseconds=self._between_us(ua, ub))

@@ -885,7 +885,10 @@ class ServiceDesk:
         after the commit — notifies the owner and the owner's manager (no owner: the team's
         queue contact, from the :class:`~caselib.directory.Directory`).
 
-        Due cases are handled ``batch`` at a time, one unit of work per batch. Idempotent and
+        Due cases are handled ``batch`` at a time, one unit of work per batch: the batch is
+        read with one ``get_many``, decided in memory, then written, so the store's write
+        lock is held for the writes only (a larger batch means fewer commits and a longer
+        hold). ``batch`` must be at least 1. Idempotent and
         safe to run from several processes: each case is saved with its version check, so when
         two sweepers race for a case, one commits it and the other skips it, re-reads it on
         its next pass, finds the breach recorded and notifies no one. Notifications go out
@@ -897,6 +900,9 @@ class ServiceDesk:
         if not actor.is_admin:
             raise PermissionDenied("the breach sweep is an admin action (give the actor the "
                                    "'admin' role or use Actor.system())")
+        if type(batch) is not int or batch < 1:
+            raise InvalidInput(f"batch must be a positive integer, got {batch!r}",
+                               field="batch")
         policies = self.settings.sla
         if policies is None:
             raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import abc
 import json
 import json.encoder
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -196,11 +195,14 @@ def _make_fast_decoder() -> Callable[[str | bytes | bytearray], Any]:
         return json.loads
     orjson_loads = orjson.loads
     refused = orjson.JSONDecodeError
-    long_digits = re.compile(r"[0-9]{19}").search
-    long_digits_b = re.compile(rb"[0-9]{19}").search
+    # digits -> "9", every other byte -> "x": a 19-digit run becomes a 19-nine run, found by
+    # a substring search (several times cheaper than a regular expression over the text)
+    digits = bytes(0x39 if 0x30 <= i <= 0x39 else 0x78 for i in range(256))
+    run = b"9" * 19
 
     def decode(text: str | bytes | bytearray) -> Any:
-        if (long_digits(text) if isinstance(text, str) else long_digits_b(text)) is not None:
+        raw = text.encode() if isinstance(text, str) else text
+        if run in raw.translate(digits):
             return json.loads(text)
         try:
             return orjson_loads(text)
