@@ -165,6 +165,18 @@ class TestPolicy:
             assert (targets.first_response, targets.resolution) == (fr * H, res * H)
             assert targets.next_reply is None
 
+    def test_targets_for_members_values_and_aliases(self) -> None:
+        """Members, values and aliases find the same targets; an evolved policy answers with
+        its new targets; an unknown rung is a typed error."""
+        policy = SlaPolicy.default()
+        assert policy.targets_for(Priority.HIGH) is policy.targets_for("high")
+        assert policy.targets_for("critical") is policy.targets_for(Priority.URGENT)
+        assert policy.targets_for(" High ") is policy.targets_for(Priority.HIGH)
+        faster = attrs.evolve(policy, targets={p: SlaTargets(H, 2 * H) for p in Priority})
+        assert faster.targets_for(Priority.LOW).resolution == 2 * H
+        with pytest.raises(UnknownValue):
+            policy.targets_for("asap")
+
     def test_round_trip(self) -> None:
         policy = SlaPolicy(
             "gold",

@@ -287,6 +287,13 @@ class SlaPolicy:
     calendar: BusinessCalendar = attrs.field(factory=_utc_calendar)
     warn_fraction: float | None = attrs.field(default=0.75, validator=_check_fraction)
     warn_before: timedelta | None = attrs.field(default=None, validator=_check_warn_before)
+    # targets by the member's value: hashing an Enum member runs Python code, and every
+    # evaluation looks targets up three times
+    _by_value: dict[str, SlaTargets] = attrs.field(init=False, repr=False, eq=False,
+                                                   hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_by_value", {p.value: t for p, t in self.targets.items()})
 
     @calendar.validator
     def _check_calendar(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -323,6 +330,10 @@ class SlaPolicy:
 
     def targets_for(self, priority: Priority | str) -> SlaTargets:
         """The targets that apply at ``priority``."""
+        if type(priority) is Priority:
+            found = self._by_value.get(priority._value_)
+            if found is not None:
+                return found
         return self.targets[Priority.parse(priority)]
 
     def to_dict(self) -> dict[str, Any]:
@@ -754,11 +765,25 @@ def due_with_pauses(
     return _due(calendar, start, target, tuple(pauses))
 
 
-@functools.lru_cache(maxsize=16_384)
 def _due(
     calendar: BusinessCalendar, start: datetime, target: timedelta, pauses: tuple[Pause, ...]
 ) -> datetime | None:
-    """:func:`due_with_pauses` on checked inputs, memoised.
+    """:func:`due_with_pauses` on checked inputs.
+
+    An un-paused clock on a 24/7 calendar is one addition, cheaper than a cache lookup (and
+    the breach sweep meets each case's start once, so caching it would only churn the
+    cache); everything else goes through the memo.
+    """
+    if not pauses and calendar.is_always_open:
+        return start + target
+    return _due_memo(calendar, start, target, pauses)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _due_memo(
+    calendar: BusinessCalendar, start: datetime, target: timedelta, pauses: tuple[Pause, ...]
+) -> datetime | None:
+    """:func:`_due`, memoised.
 
     Every command re-derives a case's dues from the same start and pause history, so most
     calls repeat an earlier one; all arguments are immutable values, so caching is exact.
@@ -1000,14 +1025,8 @@ def mark_breached(
         if t.met_at is not None and t.met_at <= t.due_at:
             raise InvalidInput(f"SLA target {t.name!r} was met on time", field="names")
         end = now if t.met_at is None else min(now, t.met_at)
-        out.append(
-            attrs.evolve(
-                t,
-                state="breached",
-                breached_at=t.due_at,
-                breached_by_seconds=_business_seconds(cal, t.due_at, end),
-            )
-        )
+        out.append(SlaTarget(t.name, t.due_at, "breached", t.warn_at, t.due_at, t.met_at,
+                             _business_seconds(cal, t.due_at, end)))
     return tuple(out)
 
 
