@@ -301,8 +301,33 @@ def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
     return elapsed
 
 
+def time_sweep_in(src: Path | None, path: Path, now: datetime) -> float:
+    """:func:`time_sweep` in a fresh interpreter importing caselib from ``src`` (another
+    checkout's ``src`` directory, e.g. a ``git worktree`` of an older commit; ``None``: this
+    one), on a settled copy of the store at ``path``; the copy is removed afterwards."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    copy = path.with_name("compare.sqlite3")
+    shutil.copyfile(path, copy)
+    settle(copy)
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--sweep-file", str(copy), "--now", now.isoformat()],
+            env=env, check=True, capture_output=True, text=True).stdout
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    return float(json.loads(out.strip().splitlines()[-1])["seconds"])
+
+
 def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
-                 floor: bool) -> None:
+                 floor: bool, baseline: Path | None = None) -> None:
     """Sweep SQLite stores of several sizes holding the same number of due cases."""
     import shutil
     import tempfile
@@ -324,6 +349,12 @@ def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
                     settle(copy)
                     raw = time_raw_floor(copy, now)
                     copy.unlink()
+                if baseline is not None:
+                    before = time_sweep_in(baseline, path, now)
+                    after = time_sweep_in(None, path, now)
+                    print(f"  {layout:<9} {n:>9,} open: baseline {before:.2f} s, this checkout "
+                          f"{after:.2f} s (each in a fresh process on a copy; "
+                          f"baseline / this = {before / after:.2f})")
                 settle(path)
                 seconds, breaches = time_sweep(path, now)
                 floor_text = "" if raw is None else (
@@ -349,11 +380,23 @@ def main() -> None:
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the raw-SQL floor (it copies each store once)")
     parser.add_argument("--no-sweep", action="store_true")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout's src directory (e.g. a git worktree of an "
+                             "older commit): each store is also swept by it, and by this "
+                             "checkout, in fresh processes on copies, side by side")
+    parser.add_argument("--sweep-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sweep_file is not None:  # the child of --baseline: one sweep, seconds as JSON
+        import json
+
+        seconds, _ = time_sweep(args.sweep_file, datetime.fromisoformat(args.now))
+        print(json.dumps({"seconds": seconds}))
+        return
     report_calendar()
     if not args.no_sweep:
         report_sweep(tuple(int(x) for x in args.sweep_sizes.split(",")), args.due,
-                     tuple(args.layouts.split(",")), not args.no_floor)
+                     tuple(args.layouts.split(",")), not args.no_floor, args.baseline)
 
 
 if __name__ == "__main__":
