@@ -207,12 +207,14 @@ class _Cases:
         return _case_of(text)
 
     def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        # one snapshot: the store's (re-entrant) lock is held across the whole loop
         found = []
-        for case_id in dict.fromkeys(case_ids):
-            try:
-                found.append(self.get(case_id))
-            except CaseNotFound:
-                continue
+        with self._uow._store._lock:
+            for case_id in dict.fromkeys(case_ids):
+                try:
+                    found.append(self.get(case_id))
+                except CaseNotFound:
+                    continue
         return found
 
     def get_by_number(self, number: str) -> Case:

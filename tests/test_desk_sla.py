@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,43 @@ def directory() -> StaticDirectory:
 @pytest.fixture
 def sla_desk(clock: FrozenClock) -> ServiceDesk:
     return ServiceDesk(MemoryStore(), tenant="acme", clock=clock, directory=directory())
+
+
+class _NoGetMany:
+    """A case repository as an adapter written before ``get_many`` joined the port."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name == "get_many":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+class _Hiding(_NoGetMany):
+    """A case repository whose ``get_many`` drops some ids (cases gone between the due
+    query and the read)."""
+
+    def __init__(self, inner: object, hide: set[str]) -> None:
+        super().__init__(inner)
+        self._hide = hide
+
+    def get_many(self, ids: list[str]) -> list[Any]:
+        inner: Any = self._inner
+        return [c for c in inner.get_many(ids) if c.id not in self._hide]
+
+
+class _StoreWithout(MemoryStore):
+    def __init__(self, hide: set[str] | None = None) -> None:
+        super().__init__()
+        self.hide = hide
+
+    def unit_of_work(self, tenant: str) -> Any:
+        uow = super().unit_of_work(tenant)
+        wrapped = _NoGetMany(uow.cases) if self.hide is None else _Hiding(uow.cases, self.hide)
+        uow.cases = wrapped  # type: ignore[assignment]
+        return uow
 
 
 def target(case: object, name: str) -> object:
@@ -172,6 +210,28 @@ class TestSweep:
         with pytest.raises(InvalidInput, match="batch"):
             sla_desk.sweep_breaches(actor=ADMIN, batch=batch)  # type: ignore[arg-type]
         assert sla_desk.get_case(case.id).version == case.version
+
+    def test_adapter_without_get_many_still_sweeps(self, clock: FrozenClock,
+                                                   agent: Actor) -> None:
+        desk = ServiceDesk(_StoreWithout(), tenant="acme", clock=clock, directory=directory())
+        for i in range(3):
+            desk.create_case(subject=f"c{i}", actor=agent, priority="urgent")
+        clock.advance(hours=5)
+        assert desk.sweep_breaches(actor=ADMIN, batch=2).cases_breached == 3
+
+    def test_a_case_missing_at_read_time_does_not_stall_the_sweep(
+        self, clock: FrozenClock, agent: Actor
+    ) -> None:
+        """An id the due query lists but the read does not return is tried a few times and
+        left; the cases behind it are still swept (even with a batch of one)."""
+        store = _StoreWithout(hide=set())
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = [desk.create_case(subject=f"c{i}", actor=agent, priority="urgent").id
+               for i in range(3)]
+        store.hide = {ids[0]}
+        clock.advance(hours=5)
+        report = desk.sweep_breaches(actor=ADMIN, batch=1)
+        assert {b.case_id for b in report.breaches} == set(ids[1:])
 
     def test_admin_only(self, sla_desk: ServiceDesk, agent: Actor) -> None:
         with pytest.raises(PermissionDenied):

@@ -453,6 +453,23 @@ class TestJsonEncoder:
             assert got == want
 
 
+    def test_decoder_reads_lone_surrogates_like_the_stdlib(self) -> None:
+        from caselib.storage._sql import loads
+
+        assert loads('"\ud800"') == json.loads('"\ud800"')
+        assert loads('["\\ud800"]') == json.loads('["\\ud800"]')
+
+
+def test_corrupt_enum_values_fail_as_the_enum_does() -> None:
+    """The codec's dict lookups keep the enum's own error for junk, hashable or not."""
+    from caselib.storage.codec import case_from_document, case_to_document
+
+    doc = case_to_document(make_case("acme", 1))
+    for junk in (["high"], "sky-high"):
+        with pytest.raises(ValueError, match="not a valid Priority"):
+            case_from_document({**doc, "priority": junk}, [])
+
+
 class TestPartialUpdates:
     """A save assigns only the columns that changed since the case was read (SQLite rewrites
     every index holding an assigned column, changed or not)."""
@@ -488,6 +505,45 @@ class TestPartialUpdates:
         sets = update.split(" SET ")[1].split(" WHERE ")[0]
         assigned = {part.split(" = ")[0] for part in sets.split(", ")}
         assert assigned == {"priority", "priority_rank", "updated_at", "version", "doc"}
+
+    def test_a_column_changed_out_of_band_is_repaired_by_the_next_save(
+        self, tmp_path: Path
+    ) -> None:
+        """The comparison is with what the store returned, not with the case as read."""
+        store = SqliteStore(tmp_path / "c.db")
+        try:
+            case = make_case("acme", 1, team="support")
+            with store.unit_of_work("acme") as uow:
+                uow.cases.add(case)
+                uow.commit()
+            conn = store._pool.checkout()
+            conn.execute("UPDATE cases SET team = 'stale', next_due_at = '2000-01-01' "
+                         "WHERE id = ?", (case.id,))
+            conn.commit()
+            store._pool.checkin(conn)
+            with store.unit_of_work("acme") as uow:
+                loaded = uow.cases.get(case.id)
+                loaded.change_priority(Priority.HIGH, actor=_agent(), at=T0)
+                uow.cases.save(loaded, 1)
+                uow.commit()
+            with store.unit_of_work("acme") as uow:
+                (summary,) = uow.cases.query(CaseQuery(limit=5)).items
+        finally:
+            store.close()
+        assert (summary.team, summary.next_due_at, summary.priority) == (
+            "support", None, Priority.HIGH)
+
+    def test_get_many_reads_more_ids_than_one_statement_takes(self, tmp_path: Path) -> None:
+        store = SqliteStore(tmp_path / "c.db")
+        try:
+            store.import_cases([make_case("acme", n) for n in range(1, 1201)])
+            wanted = [f"case-{n:05d}" for n in range(1200, 0, -1)]
+            with store.unit_of_work("acme") as uow:
+                found = uow.cases.get_many([*wanted, "missing"])
+        finally:
+            store.close()
+        assert [c.id for c in found] == wanted
+        assert all(len(c.timeline) == 1 for c in found)
 
     def test_a_case_read_elsewhere_is_written_whole(self, tmp_path: Path) -> None:
         store = SqliteStore(tmp_path / "c.db")

@@ -51,6 +51,7 @@ from caselib.lifecycle import CompiledWorkflow, Workflow
 from caselib.model import Actor, Attachment, Case, CasePolicy, Links
 from caselib.ports import (
     CaseQuery,
+    CaseRepository,
     CaseSummary,
     Clock,
     EventSink,
@@ -900,7 +901,7 @@ class ServiceDesk:
         if not actor.is_admin:
             raise PermissionDenied("the breach sweep is an admin action (give the actor the "
                                    "'admin' role or use Actor.system())")
-        if type(batch) is not int or batch < 1:
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
             raise InvalidInput(f"batch must be a positive integer, got {batch!r}",
                                field="batch")
         policies = self.settings.sla
@@ -910,14 +911,20 @@ class ServiceDesk:
         notices: list[BreachNotice] = []
         attempts: dict[str, int] = {}
         examined = conflicts = 0
-        query = CaseQuery(due_before=now, status_categories=_ACTIVE, order="due", limit=batch)
+        first = CaseQuery(due_before=now, status_categories=_ACTIVE, order="due", limit=batch)
+        query = first
         while True:
             found: list[tuple[BreachNotice, list[Notification]]] = []
             with self._uow() as uow:
-                due = [s.id for s in uow.cases.query(query).items
-                       if attempts.get(s.id, 0) < _SWEEP_ATTEMPTS]
+                page = uow.cases.query(query)
+                due = [s.id for s in page.items if attempts.get(s.id, 0) < _SWEEP_ATTEMPTS]
                 if not due:
-                    break
+                    if page.next_cursor is None:
+                        break
+                    # a whole page of cases given up on (lost races, vanished): page past
+                    # them, or they would hide every due case behind them
+                    query = attrs.evolve(first, after=page.next_cursor)
+                    continue
                 saved: list[str] = []
                 for case_id in due:
                     attempts[case_id] = attempts.get(case_id, 0) + 1
@@ -925,7 +932,7 @@ class ServiceDesk:
                 # Decide every case of the batch first, then write them together: the write
                 # transaction (SQLite's single writer lock) is held for the writes alone.
                 changed = []
-                for case in uow.cases.get_many(due):
+                for case in _get_many(uow.cases, due):
                     loaded = case.version
                     outcome = self._record_breaches(case, now, actor, policies)
                     if outcome is None:
@@ -1028,4 +1035,20 @@ class ServiceDesk:
 
 _ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING)
 _SWEEP_ATTEMPTS = 5
+
+
+def _get_many(cases: CaseRepository, case_ids: list[str]) -> list[Case]:
+    """``cases.get_many(case_ids)``, or a loop over ``get`` for an adapter written before
+    ``get_many`` joined the port (it keeps working, one round trip per case)."""
+    get_many = getattr(cases, "get_many", None)
+    if get_many is not None:
+        found: list[Case] = get_many(case_ids)
+        return found
+    loaded = []
+    for case_id in dict.fromkeys(case_ids):
+        try:
+            loaded.append(cases.get(case_id))
+        except CaseNotFound:
+            continue
+    return loaded
 _CREATE_ATTEMPTS = 10

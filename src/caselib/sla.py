@@ -1025,8 +1025,9 @@ def mark_breached(
         if t.met_at is not None and t.met_at <= t.due_at:
             raise InvalidInput(f"SLA target {t.name!r} was met on time", field="names")
         end = now if t.met_at is None else min(now, t.met_at)
-        out.append(SlaTarget(t.name, t.due_at, "breached", t.warn_at, t.due_at, t.met_at,
-                             _business_seconds(cal, t.due_at, end)))
+        out.append(SlaTarget(name=t.name, due_at=t.due_at, state="breached", warn_at=t.warn_at,
+                             breached_at=t.due_at, met_at=t.met_at,
+                             breached_by_seconds=_business_seconds(cal, t.due_at, end)))
     return tuple(out)
 
 

@@ -56,7 +56,9 @@ from caselib.vocab import Priority, StatusCategory
 __all__ = [
     "ACTIVE_CATEGORIES_SQL",
     "CASE_COLUMNS",
+    "STORED_COLUMNS",
     "SUMMARY_COLUMNS",
+    "Loaded",
     "SqlDialect",
     "article_from_row",
     "article_row",
@@ -201,7 +203,7 @@ def _make_fast_decoder() -> Callable[[str | bytes | bytearray], Any]:
     run = b"9" * 19
 
     def decode(text: str | bytes | bytearray) -> Any:
-        raw = text.encode() if isinstance(text, str) else text
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
         if run in raw.translate(digits):
             return json.loads(text)
         try:
@@ -248,8 +250,16 @@ def case_row(case: Case, version: int, *, document: bool = True) -> tuple[Any, .
     return (*columns, _encode(doc))
 
 
-_VERSION: Final = CASE_COLUMNS.index("version") - 2
+STORED_COLUMNS: Final = CASE_COLUMNS[2:-1]
+"""The ``cases`` columns a load also returns (all but the key and the document): what a
+partial save compares against."""
+
+_VERSION: Final = STORED_COLUMNS.index("version")
 """Where the version sits in a row without tenant and id."""
+
+Loaded = tuple[Any, list[Any], Sequence[Any]]
+"""What a :class:`SqlSession` load returns: ``(document, [timeline entry, …], values of
+STORED_COLUMNS)``."""
 
 
 def tag_rows(case: Case) -> list[tuple[str, str, str]]:
@@ -564,22 +574,22 @@ class SqlSession(abc.ABC):
         """Run a writing statement once per row, in the transaction."""
 
     @abc.abstractmethod
-    def load_case(self, column: str, value: str) -> tuple[Any, list[Any]] | None:
-        """``(document, [timeline entry, …])`` of the case whose ``column`` is ``value``,
-        read in one consistent snapshot; ``None`` if absent."""
+    def load_case(self, column: str, value: str) -> Loaded | None:
+        """``(document, [timeline entry, …], stored column values)`` of the case whose
+        ``column`` is ``value``, read in one consistent snapshot; ``None`` if absent."""
 
     @abc.abstractmethod
-    def load_cases(self, case_ids: Sequence[str]) -> list[tuple[Any, list[Any]]]:
-        """``(document, [timeline entry, …])`` of each existing case among ``case_ids`` (no
-        repeats, in any order), read in one consistent snapshot."""
+    def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
+        """:meth:`load_case` for each existing case among ``case_ids`` (no repeats, in any
+        order), read in one consistent snapshot."""
 
     @abc.abstractmethod
     def check_open(self) -> None:
         """Raise :class:`StorageError` when the unit of work is finished."""
 
 
-def _case_from(loaded: tuple[Any, list[Any]]) -> Case:
-    doc, entries = loaded
+def _case_from(loaded: Loaded) -> Case:
+    doc, entries, _ = loaded
     return case_from_document(loads(doc), [entry_from_dict(loads(e)) for e in entries])
 
 
@@ -592,17 +602,18 @@ class SqlCases:
         self._insert_case = insert_sql("cases", CASE_COLUMNS, d, " ON CONFLICT DO NOTHING")
         self._update_case = update_case_sql(d)
         self._updates: dict[tuple[int, ...], str] = {}
-        # column values (CASE_COLUMNS[2:-1]) of each case as read or written in this unit of
-        # work: a save at that version assigns only the columns that differ
+        # STORED_COLUMNS of each case as read from the store (or written) in this unit of
+        # work: a save at that version assigns only the columns whose new value differs from
+        # what is stored, so a column changed out of band is still repaired by the next save
         self._stored: dict[str, tuple[Any, ...]] = {}
         self._insert_entry = insert_sql("timeline", ("tenant", "case_id", "seq", "entry"), d)
         self._insert_tag = insert_sql("case_tags", ("tenant", "case_id", "tag"), d)
         self._insert_outbox = insert_sql(
             "outbox", ("key", "tenant", "case_id", "type", "payload", "created_at"), d)
 
-    def _loaded(self, loaded: tuple[Any, list[Any]]) -> Case:
+    def _loaded(self, loaded: Loaded) -> Case:
         case = _case_from(loaded)
-        self._stored[case.id] = case_row(case, case.version, document=False)[2:]
+        self._stored[case.id] = tuple(loaded[2])
         return case
 
     def get(self, case_id: str) -> Case:

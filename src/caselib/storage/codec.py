@@ -141,7 +141,10 @@ def _member_lookup(enum: Any) -> Any:
     members = {m.value: m for m in enum}
 
     def lookup(value: Any) -> Any:
-        found = members.get(value)
+        try:
+            found = members.get(value)
+        except TypeError:  # unhashable junk in a corrupt document: the enum's own error
+            found = None
         return enum(value) if found is None else found
 
     return lookup

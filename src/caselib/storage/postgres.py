@@ -42,7 +42,9 @@ from caselib.ports import require_tenant
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
+    STORED_COLUMNS,
     ConnectionPool,
+    Loaded,
     SqlDialect,
     SqlUnitOfWorkBase,
     import_rows,
@@ -56,6 +58,15 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 DIALECT: Final = SqlDialect("%s", for_update_skip_locked=True)
 
 _T: Final = 'TEXT COLLATE "C"'
+
+# a case with its timeline (aggregated, so one statement is one snapshot even under READ
+# COMMITTED) and the column values a partial save compares against
+_SELECT_CASE: Final = (
+    "SELECT c.doc::text, (SELECT COALESCE(json_agg(t.entry ORDER BY t.seq), '[]')::text "
+    "FROM timeline t WHERE t.tenant = c.tenant AND t.case_id = c.id), "
+    + ", ".join(f"c.{column}" for column in STORED_COLUMNS)
+    + " FROM cases c WHERE c.tenant = %s AND "
+)
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
@@ -393,26 +404,15 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
         with _errors(), self._connection().cursor() as cur:
             cur.executemany(sql, rows)
 
-    def load_case(self, column: str, value: str) -> tuple[Any, list[Any]] | None:
-        # one statement = one snapshot, even under READ COMMITTED
-        sql = (
-            "SELECT c.doc::text, (SELECT COALESCE(json_agg(t.entry ORDER BY t.seq), '[]')::text "
-            "FROM timeline t WHERE t.tenant = c.tenant AND t.case_id = c.id) "
-            f"FROM cases c WHERE c.tenant = %s AND c.{column} = %s"
-        )
-        rows = self.fetch(sql, (self.tenant, value))
+    def load_case(self, column: str, value: str) -> Loaded | None:
+        rows = self.fetch(f"{_SELECT_CASE}c.{column} = %s", (self.tenant, value))
         if not rows:
             return None
-        return rows[0][0], json.loads(rows[0][1])
+        return rows[0][0], json.loads(rows[0][1]), rows[0][2:]
 
-    def load_cases(self, case_ids: Sequence[str]) -> list[tuple[Any, list[Any]]]:
-        sql = (
-            "SELECT c.doc::text, (SELECT COALESCE(json_agg(t.entry ORDER BY t.seq), '[]')::text "
-            "FROM timeline t WHERE t.tenant = c.tenant AND t.case_id = c.id) "
-            "FROM cases c WHERE c.tenant = %s AND c.id = ANY(%s)"
-        )
-        return [(doc, json.loads(entries))
-                for doc, entries in self.fetch(sql, (self.tenant, list(case_ids)))]
+    def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
+        rows = self.fetch(f"{_SELECT_CASE}c.id = ANY(%s)", (self.tenant, list(case_ids)))
+        return [(row[0], json.loads(row[1]), row[2:]) for row in rows]
 
     # -- UnitOfWork -----------------------------------------------------------------------
 

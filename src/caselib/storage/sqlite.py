@@ -53,7 +53,9 @@ from caselib.ports import require_tenant
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
+    STORED_COLUMNS,
     ConnectionPool,
+    Loaded,
     SqlDialect,
     SqlUnitOfWorkBase,
     import_rows,
@@ -183,6 +185,9 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this caselib writes; older files are migrated forward on open."""
 
 _POOL_MAX: Final = 8
+# a case's id, document and the column values a partial save compares against
+_SELECT_CASE: Final = (
+    f"SELECT id, doc, {', '.join(STORED_COLUMNS)} FROM cases WHERE tenant = ? AND ")
 _IN_CHUNK: Final = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 _CACHE_KIB: Final = -65_536  # negative: KiB, i.e. 64 MiB
 _WAL_CHECKPOINT_PAGES: Final = 10_000
@@ -449,16 +454,14 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
         with _errors():
             conn.executemany(sql, rows)
 
-    def load_case(self, column: str, value: str) -> tuple[Any, list[Any]] | None:
+    def load_case(self, column: str, value: str) -> Loaded | None:
         conn = self._connection()
         snapshot = not self._writing  # group the two reads into one read transaction
         with _errors():
             if snapshot:
                 conn.execute("BEGIN")
             try:
-                row = conn.execute(
-                    f"SELECT id, doc FROM cases WHERE tenant = ? AND {column} = ?",
-                    (self.tenant, value)).fetchone()
+                row = conn.execute(f"{_SELECT_CASE}{column} = ?", (self.tenant, value)).fetchone()
                 if row is None:
                     return None
                 entries = conn.execute(
@@ -467,12 +470,12 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
             finally:
                 if snapshot:
                     conn.execute("COMMIT")
-        return row[1], [e for (e,) in entries]
+        return row[1], [e for (e,) in entries], row[2:]
 
-    def load_cases(self, case_ids: Sequence[str]) -> list[tuple[Any, list[Any]]]:
+    def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
         conn = self._connection()
         snapshot = not self._writing
-        docs: list[tuple[str, Any]] = []
+        docs: list[tuple[Any, ...]] = []
         entries: dict[str, list[Any]] = {}
         with _errors():
             if snapshot:
@@ -481,9 +484,8 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
                 for at in range(0, len(case_ids), _IN_CHUNK):
                     chunk = case_ids[at:at + _IN_CHUNK]
                     marks = ", ".join("?" * len(chunk))
-                    docs += conn.execute(
-                        f"SELECT id, doc FROM cases WHERE tenant = ? AND id IN ({marks})",
-                        (self.tenant, *chunk)).fetchall()
+                    docs += conn.execute(f"{_SELECT_CASE}id IN ({marks})",
+                                         (self.tenant, *chunk)).fetchall()
                     for case_id, entry in conn.execute(
                             "SELECT case_id, entry FROM timeline WHERE tenant = ? AND case_id "
                             f"IN ({marks}) ORDER BY case_id, seq", (self.tenant, *chunk)):
@@ -491,7 +493,7 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
             finally:
                 if snapshot:
                     conn.execute("COMMIT")
-        return [(doc, entries.get(case_id, [])) for case_id, doc in docs]
+        return [(row[1], entries.get(row[0], []), row[2:]) for row in docs]
 
     # -- UnitOfWork -----------------------------------------------------------------------
 

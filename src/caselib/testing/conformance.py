@@ -409,6 +409,41 @@ class StoreContract:
             found[1].tags = frozenset({"changed"})  # a copy: the store is not touched
             assert uow.cases.get("case-00002").tags == frozenset()
 
+    def test_summaries_follow_every_save(self, store: Store) -> None:
+        """The list-view columns a query returns match the case after each kind of save: add
+        then save in one unit of work, two saves in one unit of work, a save of a case read
+        in an earlier unit of work, and tags, owner, status, priority and SLA changes."""
+        def check(case_id: str) -> None:
+            with store.unit_of_work(self.tenant) as uow:
+                case = uow.cases.get(case_id)
+                (summary,) = [s for s in _all_pages(uow, CaseQuery(limit=50))
+                              if s.id == case_id]
+            assert summary == CaseSummary.of(case)
+
+        with store.unit_of_work(self.tenant) as uow:
+            case = make_case(self.tenant, 1, team="support")
+            uow.cases.add(case)
+            case.change_priority("high", actor=AGENT, at=T0 + timedelta(minutes=1))
+            uow.cases.save(case, 1)
+            uow.commit()
+        check(case.id)
+        with store.unit_of_work(self.tenant) as uow:
+            case = uow.cases.get(case.id)
+            case.assign(assignee="bo", team="billing", actor=AGENT, at=T0 + timedelta(hours=1))
+            uow.cases.save(case, 2)
+            case.tags = frozenset({"vip", "emea"})
+            case.sla_targets = [SlaTarget("resolution", T0 + timedelta(hours=9), "running")]
+            uow.cases.save(case, 3)
+            uow.commit()
+        check(case.id)
+        with store.unit_of_work(self.tenant) as uow:
+            earlier = uow.cases.get(case.id)
+        earlier.move_to("resolved", StatusCategory.RESOLVED, actor=AGENT,
+                        at=T0 + timedelta(hours=2), note="fixed")
+        earlier.sla_targets = []
+        _save(store, self.tenant, earlier, 4)
+        check(case.id)
+
     def test_add_sets_version_one_and_marks_saved(self, store: Store) -> None:
         """``add`` sets version 1, clears pending events and unsaved entries."""
         case = make_case(self.tenant, 1)
