@@ -47,6 +47,7 @@ from caselib.ports import (
     cursor_sort_key,
     decode_cursor,
     encode_cursor,
+    get_each,
 )
 from caselib.storage.codec import (
     case_from_document,
@@ -207,15 +208,9 @@ class _Cases:
         return _case_of(text)
 
     def get_many(self, case_ids: Sequence[str]) -> list[Case]:
-        # one snapshot: the store's (re-entrant) lock is held across the whole loop
-        found = []
+        # one snapshot: the store's (re-entrant) lock is held across the reads
         with self._uow._store._lock:
-            for case_id in dict.fromkeys(case_ids):
-                try:
-                    found.append(self.get(case_id))
-                except CaseNotFound:
-                    continue
-        return found
+            return get_each(self, case_ids)
 
     def get_by_number(self, number: str) -> Case:
         self._uow.check()

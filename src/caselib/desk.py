@@ -61,6 +61,7 @@ from caselib.ports import (
     Store,
     SystemClock,
     UnitOfWork,
+    get_each,
     require_tenant,
 )
 from caselib.routing import FallbackMap, RouteDecision, Router
@@ -1041,14 +1042,8 @@ def _get_many(cases: CaseRepository, case_ids: list[str]) -> list[Case]:
     """``cases.get_many(case_ids)``, or a loop over ``get`` for an adapter written before
     ``get_many`` joined the port (it keeps working, one round trip per case)."""
     get_many = getattr(cases, "get_many", None)
-    if get_many is not None:
-        found: list[Case] = get_many(case_ids)
-        return found
-    loaded = []
-    for case_id in dict.fromkeys(case_ids):
-        try:
-            loaded.append(cases.get(case_id))
-        except CaseNotFound:
-            continue
-    return loaded
+    if get_many is None:
+        return get_each(cases, case_ids)
+    found: list[Case] = get_many(case_ids)
+    return found
 _CREATE_ATTEMPTS = 10

@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 import attrs
 
-from caselib.errors import InvalidInput
+from caselib.errors import CaseNotFound, InvalidInput
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
 from caselib.model import Case
 from caselib.timeutil import aware_utc, from_iso, to_iso
@@ -48,6 +48,7 @@ __all__ = [
     "Store",
     "SystemClock",
     "UnitOfWork",
+    "get_each",
     "require_tenant",
 ]
 
@@ -559,6 +560,22 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+def get_each(cases: CaseRepository, case_ids: Sequence[str]) -> list[Case]:
+    """:meth:`CaseRepository.get_many` made of ``get`` calls: the existing cases among
+    ``case_ids``, in that order, each once.
+
+    A correct ``get_many`` for an adapter whose reads are cheap, when called inside whatever
+    gives the store one snapshot (a lock, a read transaction).
+    """
+    found = []
+    for case_id in dict.fromkeys(case_ids):
+        try:
+            found.append(cases.get(case_id))
+        except CaseNotFound:
+            continue
+    return found
 
 
 def require_tenant(tenant: object) -> str:
