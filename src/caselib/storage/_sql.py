@@ -232,22 +232,18 @@ def loads(value: Any) -> Any:
 # --- rows -----------------------------------------------------------------------------------
 
 
-def case_row(case: Case, version: int, *, document: bool = True) -> tuple[Any, ...]:
-    """The ``cases`` row (in :data:`CASE_COLUMNS` order) for ``case`` stored at ``version``;
-    ``document=False`` leaves out the last column (the JSON document, the costly part)."""
-    due, resolved = case.next_due_at, case.resolved_at
-    columns = (
-        case.tenant, case.id, case.number, case.subject, case.status,
-        case.status_category.value, case.priority.value, case.priority.rank, case.assignee,
-        case.team, _encode(sorted(case.tags)), to_iso(case.created_at), to_iso(case.updated_at),
-        None if resolved is None else to_iso(resolved), None if due is None else to_iso(due),
-        case.breached, version,
-    )
-    if not document:
-        return columns
+def case_row(case: Case, version: int) -> tuple[Any, ...]:
+    """The ``cases`` row (in :data:`CASE_COLUMNS` order) for ``case`` stored at ``version``."""
     doc = case_to_document(case)
     doc["version"] = version
-    return (*columns, _encode(doc))
+    due = case.next_due_at
+    return (
+        case.tenant, case.id, case.number, case.subject, case.status,
+        doc["status_category"], doc["priority"], case.priority.rank, case.assignee,
+        case.team, _encode(doc["tags"]), doc["created_at"], doc["updated_at"],
+        doc["resolved_at"], None if due is None else to_iso(due),
+        case.breached, version, _encode(doc),
+    )
 
 
 STORED_COLUMNS: Final = CASE_COLUMNS[2:-1]
