@@ -16,6 +16,7 @@ from caselib import (
     PermissionDenied,
     Priority,
     ServiceDesk,
+    StorageError,
     TenantSettings,
 )
 from caselib.assignment import Agent, Team
@@ -72,6 +73,65 @@ class _StoreWithout(MemoryStore):
         uow = super().unit_of_work(tenant)
         wrapped = _NoGetMany(uow.cases) if self.hide is None else _Hiding(uow.cases, self.hide)
         uow.cases = wrapped  # type: ignore[assignment]
+        return uow
+
+
+class _CommitSpy(MemoryStore):
+    """A memory store that records which thread commits, and can break a commit: fail it,
+    or let another writer change one of its cases just before it (a lost race)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[str] = []
+        self.fail_at: int | None = None  # the n-th commit from now raises StorageError
+        self.race_at: int | None = None  # the n-th commit from now loses a race
+
+    def unit_of_work(self, tenant: str) -> Any:
+        uow = super().unit_of_work(tenant)
+        commit = uow.commit
+
+        def spied() -> None:
+            self.threads.append(threading.current_thread().name)
+            n = len(self.threads)
+            if n == self.fail_at:
+                raise StorageError("disk full")
+            if n == self.race_at:
+                case_id = next(iter(uow._staged))
+                with super(_CommitSpy, self).unit_of_work(tenant) as other:
+                    case = other.cases.get(case_id)
+                    case.add_comment("meanwhile", audience="internal",
+                                     actor=Actor.agent("bo"), at=case.updated_at)
+                    other.cases.save(case, case.version)
+                    other.commit()
+            commit()
+
+        uow.commit = spied
+        return uow
+
+
+class _SerialSpy(_CommitSpy):
+    units_cross_threads = False  # type: ignore[misc]  # units bound to their thread
+
+
+class _FailingRead(MemoryStore):
+    """A memory store whose n-th ``get_many`` raises (a read failing mid-sweep)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.fail_at: int | None = None
+
+    def unit_of_work(self, tenant: str) -> Any:
+        uow = super().unit_of_work(tenant)
+        get_many = uow.cases.get_many
+
+        def failing(ids: list[str]) -> list[Any]:
+            self.reads += 1
+            if self.reads == self.fail_at:
+                raise StorageError("connection lost")
+            return get_many(ids)
+
+        uow.cases.get_many = failing
         return uow
 
 
@@ -260,6 +320,88 @@ class TestSweep:
         assert len(keys) == len(set(keys))
         # 30 cases x (first response + resolution) targets x (queue lead + manager)
         assert len(keys) == 30 * 2 * 2
+
+    @staticmethod
+    def _due_cases(desk: ServiceDesk, agent: Actor, clock: FrozenClock, n: int) -> list[str]:
+        ids = [desk.create_case(subject=f"c{i}", actor=agent, priority="urgent").id
+               for i in range(n)]
+        clock.advance(hours=5)
+        return ids
+
+    @pytest.mark.parametrize(("spy", "committer"), [(_CommitSpy, "caselib-sweep"),
+                                                    (_SerialSpy, "MainThread")])
+    def test_commits_on_a_background_thread_only_where_the_store_allows(
+        self, clock: FrozenClock, agent: Actor, spy: type[_CommitSpy], committer: str
+    ) -> None:
+        """A store declaring units_cross_threads has each batch committed on the sweep's
+        thread while the next is decided; one without it sees every step on the caller's
+        thread. The outcome is the same."""
+        store = spy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = self._due_cases(desk, agent, clock, 7)
+        store.threads.clear()
+        report = desk.sweep_breaches(actor=ADMIN, batch=2)
+        assert {b.case_id for b in report.breaches} == set(ids)
+        assert len(store.threads) == 4
+        assert all(name.startswith(committer) for name in store.threads)
+
+    def test_a_failed_commit_raises_and_its_batch_stays_unwritten(
+        self, clock: FrozenClock, agent: Actor
+    ) -> None:
+        """The second batch's commit fails on the background thread: the sweep raises that
+        error; the first batch stays recorded and notified once, nothing of the second or
+        third is written, and the next sweep records exactly the rest."""
+        store = _CommitSpy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = self._due_cases(desk, agent, clock, 6)
+        store.threads.clear()
+        store.fail_at = 2
+        notifier = RecordingNotifier()
+        with pytest.raises(StorageError, match="disk full"):
+            desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
+        first = {n.case_id for n in notifier.sent}
+        assert len(first) == 2
+        assert {i for i in ids if desk.get_case(i).breached} == first
+        store.fail_at = None
+        report = desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
+        assert {b.case_id for b in report.breaches} == set(ids) - first
+        keys = [n.key for n in notifier.sent]
+        assert len(keys) == len(set(keys)) == 6 * 2 * 2
+
+    def test_an_error_while_a_batch_commits_still_notifies_that_batch(
+        self, clock: FrozenClock, agent: Actor
+    ) -> None:
+        """Reading the next batch fails while the previous one commits: the error
+        propagates, and the committed batch's people are still notified."""
+        store = _FailingRead()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = self._due_cases(desk, agent, clock, 4)
+        store.reads, store.fail_at = 0, 2
+        notifier = RecordingNotifier()
+        with pytest.raises(StorageError, match="connection lost"):
+            desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
+        breached = {i for i in ids if desk.get_case(i).breached}
+        assert len(breached) == 2
+        assert {n.case_id for n in notifier.sent} == breached
+
+    def test_a_batch_refused_at_commit_is_retried_by_another_pass(
+        self, clock: FrozenClock, agent: Actor
+    ) -> None:
+        """Another writer changes a case between the sweep's read and its commit (the
+        memory store checks versions at commit, so the whole batch is refused): its cases
+        are read again by a second pass and every breach is recorded once."""
+        store = _CommitSpy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = self._due_cases(desk, agent, clock, 5)
+        store.threads.clear()
+        store.race_at = 1
+        notifier = RecordingNotifier()
+        report = desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
+        assert report.conflicts == 2
+        assert {b.case_id for b in report.breaches} == set(ids)
+        keys = [n.key for n in notifier.sent]
+        assert len(keys) == len(set(keys)) == 5 * 2 * 2
+        assert desk.sweep_breaches(actor=ADMIN, batch=2).breaches == ()
 
     def test_approaching_amber_list(self, sla_desk: ServiceDesk, agent: Actor,
                                     clock: FrozenClock) -> None:

@@ -14,9 +14,11 @@ A command that raises has written nothing. Commands return the case as saved.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -63,6 +65,7 @@ from caselib.ports import (
     UnitOfWork,
     get_each,
     require_tenant,
+    units_cross_threads,
 )
 from caselib.routing import FallbackMap, RouteDecision, Router
 from caselib.sla import DueExplanation, SlaPolicies, evaluate, explain_due, mark_breached
@@ -887,10 +890,13 @@ class ServiceDesk:
         after the commit — notifies the owner and the owner's manager (no owner: the team's
         queue contact, from the :class:`~caselib.directory.Directory`).
 
-        Due cases are handled ``batch`` at a time, one unit of work per batch: the batch is
-        read with one ``get_many``, decided in memory, then written, so the store's write
-        lock is held for the writes only (a larger batch means fewer commits and a longer
-        hold). ``batch`` must be at least 1. Idempotent and
+        Due cases are handled ``batch`` at a time, one unit of work per batch, walking the
+        due cases in due order: the batch is read with one ``get_many``, decided in memory,
+        then written, so the store's write lock is held for the writes only (a larger batch
+        means fewer commits and a longer hold). With a store that declares
+        ``units_cross_threads`` (the bundled ones do) each batch commits on a background
+        thread while the next is read and decided; other stores do every step on the
+        calling thread. ``batch`` must be at least 1. Idempotent and
         safe to run from several processes: each case is saved with its version check, so when
         two sweepers race for a case, one commits it and the other skips it, re-reads it on
         its next pass, finds the breach recorded and notifies no one. Notifications go out
@@ -909,58 +915,55 @@ class ServiceDesk:
         if policies is None:
             raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")
         now = self._now()
-        notices: list[BreachNotice] = []
-        attempts: dict[str, int] = {}
-        examined = conflicts = 0
+        sweep = _Sweep(notifier)
         first = CaseQuery(due_before=now, status_categories=_ACTIVE, order="due", limit=batch)
-        query = first
-        while True:
-            found: list[tuple[BreachNotice, list[Notification]]] = []
-            with self._uow() as uow:
-                page = uow.cases.query(query)
-                due = [s.id for s in page.items if attempts.get(s.id, 0) < _SWEEP_ATTEMPTS]
-                if not due:
-                    if page.next_cursor is None:
-                        break
-                    # a whole page of cases given up on (lost races, vanished): page past
-                    # them, or they would hide every due case behind them
-                    query = attrs.evolve(first, after=page.next_cursor)
-                    continue
-                saved: list[str] = []
-                for case_id in due:
-                    attempts[case_id] = attempts.get(case_id, 0) + 1
-                examined += len(due)
-                # Decide every case of the batch first, then write them together: the write
-                # transaction (SQLite's single writer lock) is held for the writes alone.
-                changed = []
-                for case in _get_many(uow.cases, due):
-                    loaded = case.version
-                    outcome = self._record_breaches(case, now, actor, policies)
-                    if outcome is None:
-                        attempts[case.id] = _SWEEP_ATTEMPTS  # nothing to record: done
-                    else:
-                        changed.append((case, loaded, outcome))
-                for case, loaded, outcome in changed:
-                    try:
-                        uow.cases.save(case, loaded)
-                    except ConcurrencyConflict:
-                        conflicts += 1  # someone else saved first; re-read on the next pass
-                        continue
-                    saved.append(case.id)
-                    found.extend(outcome)
+        pool = (ThreadPoolExecutor(1, thread_name_prefix="caselib-sweep")
+                if units_cross_threads(self.store) else None)
+        writing: _Batch | None = None  # the batch being written meanwhile
+        try:
+            after: str | None = None
+            while True:
+                uow = self._uow()
                 try:
-                    uow.commit()
-                except ConcurrencyConflict:
-                    conflicts += len(saved)  # the whole batch is re-read on the next pass
-                    continue
-            for case_id in saved:
-                attempts[case_id] = _SWEEP_ATTEMPTS
-            for notice, messages in found:
-                notices.append(notice)
-                if notifier is not None:
-                    for message in messages:
-                        notifier.notify(message)
-        return SweepReport(now, examined, tuple(notices), conflicts)
+                    page = uow.cases.query(
+                        first if after is None else attrs.evolve(first, after=after))
+                    due = sweep.take(page)
+                    decided = []
+                    for case in _get_many(uow.cases, due) if due else ():
+                        loaded = case.version
+                        outcome = self._record_breaches(case, now, actor, policies)
+                        if outcome is None:
+                            sweep.done(case.id)  # nothing to record
+                        else:
+                            decided.append((case, loaded, outcome))
+                    # one writer at a time: the previous batch's commit ends before this
+                    # batch writes (it ran while this batch was read and decided)
+                    if writing is not None:
+                        previous, writing = writing, None
+                        sweep.settle(previous)
+                    work = _Batch(uow)
+                    wrote = work.save(decided)
+                    if wrote:
+                        writing = work.start(pool)
+                    else:
+                        sweep.conflicts += work.conflicts
+                        uow.rollback()
+                except BaseException:
+                    uow.rollback()
+                    raise
+                after = page.next_cursor
+                if after is None:  # the end of one pass through the due cases
+                    if writing is not None:
+                        previous, writing = writing, None
+                        sweep.settle(previous)
+                    if not sweep.start_pass():
+                        break
+        finally:
+            if writing is not None:  # leaving on an error: the breaches it recorded still
+                sweep.settle_quietly(writing)  # get their notifications
+            if pool is not None:
+                pool.shutdown()
+        return sweep.report(now)
 
     def _record_breaches(
         self, case: Case, now: datetime, actor: Actor, policies: SlaPolicies,
@@ -1036,6 +1039,131 @@ class ServiceDesk:
 
 _ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING)
 _SWEEP_ATTEMPTS = 5
+
+
+_Found = list[tuple[BreachNotice, list[Notification]]]
+
+
+class _Batch:
+    """One batch of the breach sweep: its saves, then its commit.
+
+    The saves run on the sweep's thread. With a thread pool the commit runs there: a SQLite
+    commit (the WAL write, a checkpoint) or a PostgreSQL commit round trip releases the GIL
+    for its whole length, so the sweep reads and decides the next batch meanwhile. Only the
+    commit moves: a statement per case on another thread would wait for the GIL (the
+    interpreter's switch interval) after every one of them. Without a pool the commit runs
+    at once.
+    """
+
+    __slots__ = ("_error", "_future", "conflicts", "found", "saved", "uow")
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.saved: list[str] = []
+        self.found: _Found = []
+        self.conflicts = 0
+        self._future: Future[None] | None = None
+        self._error: BaseException | None = None
+
+    def save(self, decided: list[tuple[Case, int, _Found]]) -> bool:
+        """Save the decided cases into the unit of work; ``False`` when none was saved."""
+        for case, loaded, outcome in decided:
+            try:
+                self.uow.cases.save(case, loaded)
+            except ConcurrencyConflict:
+                self.conflicts += 1  # someone else saved first; re-read on the next pass
+                continue
+            self.saved.append(case.id)
+            self.found.extend(outcome)
+        return bool(self.saved)
+
+    def start(self, pool: ThreadPoolExecutor | None) -> _Batch:
+        """Start the commit (on ``pool``, or now)."""
+        if pool is not None:
+            self._future = pool.submit(_commit, self.uow)
+        else:
+            try:
+                _commit(self.uow)
+            except Exception as err:  # raised by wait(), where the sweep handles it
+                self._error = err
+        return self
+
+    def wait(self) -> None:
+        """Return once the batch is committed; raise what committing it raised."""
+        if self._future is not None:
+            self._future.result()
+        elif self._error is not None:
+            raise self._error
+
+
+def _commit(uow: UnitOfWork) -> None:
+    with uow:  # a failed commit leaves the unit of work rolled back, as leaving it does
+        uow.commit()
+
+
+class _Sweep:
+    """The book-keeping of one :meth:`ServiceDesk.sweep_breaches` run.
+
+    The sweep walks the due cases in due order, one keyset page per batch, so a batch whose
+    commit is still running is never read again by the next. A case left unfinished (another
+    writer saved it first, or it vanished between the query and the read) is retried by
+    another pass from the start, at most ``_SWEEP_ATTEMPTS`` times in all.
+    """
+
+    def __init__(self, notifier: Notifier | None) -> None:
+        self.notifier = notifier
+        self.attempts: dict[str, int] = {}
+        self.unfinished: set[str] = set()  # examined in this pass, not done yet
+        self.notices: list[BreachNotice] = []
+        self.examined = self.conflicts = 0
+
+    def take(self, page: Page) -> list[str]:
+        """The ids of ``page`` still to examine (neither done nor given up on)."""
+        due = [s.id for s in page.items if self.attempts.get(s.id, 0) < _SWEEP_ATTEMPTS]
+        for case_id in due:
+            self.attempts[case_id] = self.attempts.get(case_id, 0) + 1
+        self.examined += len(due)
+        self.unfinished.update(due)
+        return due
+
+    def done(self, case_id: str) -> None:
+        self.attempts[case_id] = _SWEEP_ATTEMPTS
+        self.unfinished.discard(case_id)
+
+    def start_pass(self) -> bool:
+        """Begin another pass if a case of this one is unfinished and may be retried."""
+        again = any(self.attempts[i] < _SWEEP_ATTEMPTS for i in self.unfinished)
+        self.unfinished.clear()
+        return again
+
+    def settle(self, batch: _Batch) -> None:
+        """Wait for ``batch`` to be written; then its cases are done and people notified.
+
+        Cases whose save lost a race, or all of them when the commit was refused for a
+        conflict (a store that checks versions at commit), stay unfinished, to be re-read by
+        the next pass.
+        """
+        try:
+            batch.wait()
+        except ConcurrencyConflict:
+            self.conflicts += batch.conflicts + len(batch.saved)
+            return
+        self.conflicts += batch.conflicts
+        for case_id in batch.saved:
+            self.done(case_id)
+        for notice, messages in batch.found:
+            self.notices.append(notice)
+            if self.notifier is not None:
+                for message in messages:
+                    self.notifier.notify(message)
+
+    def settle_quietly(self, batch: _Batch) -> None:
+        """:meth:`settle` while another error is already propagating: that one wins."""
+        with contextlib.suppress(Exception):
+            self.settle(batch)
+
+    def report(self, now: datetime) -> SweepReport:
+        return SweepReport(now, self.examined, tuple(self.notices), self.conflicts)
 
 
 def _get_many(cases: CaseRepository, case_ids: list[str]) -> list[Case]:

@@ -50,6 +50,7 @@ __all__ = [
     "UnitOfWork",
     "get_each",
     "require_tenant",
+    "units_cross_threads",
 ]
 
 
@@ -562,6 +563,15 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
 
+def units_cross_threads(store: Store) -> bool:
+    """Whether ``store`` declares ``units_cross_threads = True`` (see :class:`Store`).
+
+    Only the literal ``True`` counts, so a mock or proxy object that answers every attribute
+    does not switch on a threaded path by accident.
+    """
+    return getattr(store, "units_cross_threads", False) is True
+
+
 def get_each(cases: CaseRepository, case_ids: Sequence[str]) -> list[Case]:
     """:meth:`CaseRepository.get_many` made of ``get`` calls: the existing cases among
     ``case_ids``, in that order, each once.
@@ -586,7 +596,16 @@ def require_tenant(tenant: object) -> str:
 
 
 class Store(Protocol):
-    """A storage backend: memory, SQLite, PostgreSQL or the host's own."""
+    """A storage backend: memory, SQLite, PostgreSQL or the host's own.
+
+    Optional capability: a store may set a class attribute ``units_cross_threads = True`` to
+    promise that a unit of work opened on one thread may be finished (saved into, committed,
+    rolled back) on another while other units of work of the same store run meanwhile. Long
+    jobs such as :meth:`~caselib.ServiceDesk.sweep_breaches` then commit one batch on a
+    background thread while they read and decide the next. Leave it unset when units of
+    work are bound to their thread (a Django connection is per thread, for instance): those
+    jobs then run every step on the calling thread. :func:`units_cross_threads` reads it.
+    """
 
     def unit_of_work(self, tenant: str) -> UnitOfWork:
         """A new unit of work for ``tenant`` (a non-empty string)."""

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Final, Self, TypeVar
 
 import attrs
 
@@ -71,6 +71,10 @@ class _Tenant:
 
 class MemoryStore:
     """A process-local store. ``MemoryStore()`` is all the setup there is."""
+
+    units_cross_threads: Final = True
+    """A unit of work may be finished on another thread (see :class:`~caselib.ports.Store`):
+    every access takes the store's lock for its own duration, never across calls."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()

@@ -221,6 +221,10 @@ class PostgresStore:
         StorageError: the server cannot be reached.
     """
 
+    units_cross_threads: Final = True
+    """A unit of work may be finished on another thread (see :class:`~caselib.ports.Store`):
+    a unit of work owns its pooled connection, and psycopg connections are thread-safe."""
+
     def __init__(self, dsn: str, *, schema: str = "caselib", pool_size: int = 4) -> None:
         self._psycopg = _psycopg()
         if not _SCHEMA_NAME.match(schema):

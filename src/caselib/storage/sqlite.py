@@ -277,6 +277,10 @@ class SqliteStore:
         SchemaMismatch: the file was written by a newer caselib.
     """
 
+    units_cross_threads: Final = True
+    """A unit of work may be finished on another thread (see :class:`~caselib.ports.Store`):
+    a unit of work owns its pooled connection (opened with check_same_thread=False)."""
+
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0,
                  synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> None:
         self.path = os.fspath(path)
