@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from caselib import (
     Actor,
@@ -20,6 +22,7 @@ from caselib import (
     TenantSettings,
 )
 from caselib.assignment import Agent, Team
+from caselib.desk import _minutes
 from caselib.directory import StaticDirectory
 from caselib.testing import FrozenClock, RecordingNotifier
 
@@ -206,6 +209,30 @@ class TestSweep:
         assert case.priority is Priority.URGENT and case.breached
         assert target(case, "resolution").state == "breached"
         assert any(e.kind == "sla_breached" for e in case.timeline)
+
+    def test_notification_and_timeline_text(self, sla_desk: ServiceDesk, agent: Actor,
+                                            clock: FrozenClock) -> None:
+        """What the owner reads: subject, body and a key that repeats on every attempt."""
+        case = sla_desk.create_case(subject="Printer jams", actor=agent, priority="high")
+        sla_desk.assign(case.id, assignee="ana", actor=agent)
+        sla_desk.add_comment(case.id, "on it", actor=agent, audience="public")
+        clock.advance(hours=25)
+        notifier = RecordingNotifier()
+        sla_desk.sweep_breaches(actor=ADMIN, notifier=notifier)
+        due = case.created_at + timedelta(hours=24)
+        sent = {n.recipient: n for n in notifier.sent}
+        assert sent["ana"].subject == f"SLA breached: {case.number} resolution"
+        assert sent["ana"].body == (
+            f"{case.number} 'Printer jams' missed its resolution target "
+            f"(due {due:%Y-%m-%d %H:%M} UTC); priority is now urgent.")
+        assert sent["mgr-ana"].key == f"{case.id}:resolution:{due.isoformat()}:mgr-ana"
+        entry = next(e for e in sla_desk.get_case(case.id).timeline if e.kind == "sla_breached")
+        assert entry.body == f"resolution target breached (due {due:%Y-%m-%d %H:%M} UTC)"
+        assert entry.data["notified"] == ["ana", "mgr-ana"]
+
+    @given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
+    def test_minutes_match_strftime(self, at: datetime) -> None:
+        assert _minutes(at) == f"{at:%Y-%m-%d %H:%M}"
 
     def test_second_sweep_changes_nothing(self, sla_desk: ServiceDesk, agent: Actor,
                                           clock: FrozenClock) -> None:

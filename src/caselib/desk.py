@@ -69,7 +69,7 @@ from caselib.ports import (
 )
 from caselib.routing import FallbackMap, RouteDecision, Router
 from caselib.sla import DueExplanation, SlaPolicies, evaluate, explain_due, mark_breached
-from caselib.timeutil import aware_utc
+from caselib.timeutil import aware_utc, to_iso
 from caselib.vocab import Audience, Priority, Severity, Source, StatusCategory
 
 __all__ = [
@@ -967,17 +967,19 @@ class ServiceDesk:
 
     def _record_breaches(
         self, case: Case, now: datetime, actor: Actor, policies: SlaPolicies,
-    ) -> list[tuple[BreachNotice, list[Notification]]] | None:
+    ) -> _Found | None:
         """Mark every newly breached target of ``case`` and escalate; ``None``: nothing to save.
 
         Marking a breach raises the priority a rung, which re-derives the other targets'
         due times, which may breach them too: repeat at the same instant until nothing new
-        breaches, so a second sweep at the same instant finds nothing.
+        breaches, so a second sweep at the same instant finds nothing. Each breach comes
+        with the case's subject, which its notifications quote (they are only written out
+        when there is a notifier to send them).
         """
         policy = policies.policy_for(case)
         before = [(t.name, t.due_at, t.state) for t in case.sla_targets]
         result = evaluate(case, policy, now)
-        found: list[tuple[BreachNotice, list[Notification]]] = []
+        found: _Found = []
         for _round in range(8):  # each round marks ≥ 1 of at most three targets
             if not result.newly_breached:
                 break
@@ -992,24 +994,14 @@ class ServiceDesk:
                 target = next(t for t in marked if t.name == name)
                 assert target.due_at is not None
                 late = target.breached_by_seconds or 0.0
-                label = name.replace("_", " ")
                 case.record_activity(
                     actor, now, "sla_breached",
-                    f"{label} target breached (due {target.due_at:%Y-%m-%d %H:%M} UTC)",
+                    f"{_label(name)} target breached (due {_minutes(target.due_at)} UTC)",
                     target=name, breached_by_seconds=late, notified=list(recipients))
                 case.emit(SlaBreached(case.id, case.tenant, now, actor.id, name,
                                       target.due_at, late, recipients))
-                messages = [
-                    Notification(
-                        who, f"SLA breached: {case.number} {label}",
-                        f"{case.number} '{case.subject}' missed its {label} target "
-                        f"(due {target.due_at:%Y-%m-%d %H:%M} UTC); priority is now "
-                        f"{case.priority.value}.", case.id, "sla_breached",
-                        f"{case.id}:{name}:{target.due_at.isoformat()}:{who}")
-                    for who in recipients
-                ]
                 found.append((BreachNotice(case.id, case.number, name, target.due_at, late,
-                                           old, case.priority, recipients), messages))
+                                           old, case.priority, recipients), case.subject))
             result = evaluate(case, policy, now)
         case.pauses = list(result.pauses)
         case.sla_targets = list(result.targets)
@@ -1041,7 +1033,32 @@ _ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING)
 _SWEEP_ATTEMPTS = 5
 
 
-_Found = list[tuple[BreachNotice, list[Notification]]]
+_Found = list[tuple[BreachNotice, str]]
+"""Breaches recorded on a case, each with the case's subject (for its notifications)."""
+
+
+def _label(target: str) -> str:
+    return target.replace("_", " ")
+
+
+def _minutes(at: datetime) -> str:
+    """``f"{at:%Y-%m-%d %H:%M}"`` for a UTC datetime, from its (memoised) ISO text."""
+    text = to_iso(at)
+    return f"{text[:10]} {text[11:16]}"
+
+
+def _breach_notifications(notice: BreachNotice, subject: str) -> list[Notification]:
+    """The messages telling ``notice.notified`` about a breach. The key is the same on
+    every attempt, so a notifier can drop a repeat."""
+    label, number, due = _label(notice.target), notice.number, notice.due_at
+    return [
+        Notification(
+            who, f"SLA breached: {number} {label}",
+            f"{number} '{subject}' missed its {label} target (due {_minutes(due)} UTC); "
+            f"priority is now {notice.new_priority.value}.", notice.case_id, "sla_breached",
+            f"{notice.case_id}:{notice.target}:{due.isoformat()}:{who}")
+        for who in notice.notified
+    ]
 
 
 class _Batch:
@@ -1151,10 +1168,10 @@ class _Sweep:
         self.conflicts += batch.conflicts
         for case_id in batch.saved:
             self.done(case_id)
-        for notice, messages in batch.found:
+        for notice, subject in batch.found:
             self.notices.append(notice)
             if self.notifier is not None:
-                for message in messages:
+                for message in _breach_notifications(notice, subject):
                     self.notifier.notify(message)
 
     def settle_quietly(self, batch: _Batch) -> None:

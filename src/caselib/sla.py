@@ -849,9 +849,13 @@ def _business_seconds(calendar: BusinessCalendar, a: datetime, b: datetime) -> f
 # --- evaluation ---------------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.define
 class _Clock:
-    """What one target's clock is made of, before ``now`` and stored state are considered."""
+    """What one target's clock is made of, before ``now`` and stored state are considered.
+
+    Private and never mutated; not frozen because a frozen attrs instance costs three times
+    as much to build, and evaluation builds a few per case (the sweep: per due case, twice).
+    """
 
     name: str
     duration: timedelta

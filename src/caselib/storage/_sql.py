@@ -586,7 +586,13 @@ class SqlSession(abc.ABC):
 
 def _case_from(loaded: Loaded) -> Case:
     doc, entries, _ = loaded
-    return case_from_document(loads(doc), [entry_from_dict(loads(e)) for e in entries])
+    if entries and all(type(e) is str for e in entries):
+        # SQLite's text entries are parsed as one array: one parser call per case instead
+        # of one per entry (each call has a fixed cost; a case has several entries)
+        parsed = loads(f"[{','.join(entries)}]")
+    else:
+        parsed = [loads(e) for e in entries]
+    return case_from_document(loads(doc), [entry_from_dict(e) for e in parsed])
 
 
 class SqlCases:

@@ -54,6 +54,7 @@ def _pdt(value: str | None) -> datetime | None:
 
 
 _LINK_NAMES: Final = tuple(a.name for a in attrs.fields(Links))
+_NO_LINKS: Final = Links()  # frozen: one shared instance for every case without links
 
 
 def case_to_document(case: Case) -> dict[str, Any]:
@@ -200,7 +201,7 @@ def case_from_document(doc: Mapping[str, Any], entries: Iterable[TimelineEntry])
         subcategory=doc.get("subcategory"),
         reason_code=doc.get("reason_code"),
         source=_source(doc.get("source", "other")),
-        links=Links(**doc.get("links", {})),
+        links=Links(**links) if (links := doc.get("links")) else _NO_LINKS,
         assignee=doc.get("assignee"),
         team=doc.get("team"),
         assigned_manually=bool(doc.get("assigned_manually", False)),

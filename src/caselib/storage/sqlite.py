@@ -37,9 +37,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, Final, Literal
 
 from caselib.errors import (
@@ -204,12 +204,27 @@ def _translate(err: sqlite3.Error) -> StorageError:
     return StorageError(f"SQLite error: {text}")
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as err:
-        raise _translate(err) from err
+class _Errors:
+    """``with _errors():`` turns a driver error into a caselib error. A class, not a
+    ``@contextmanager`` generator: it wraps every statement, and entering a generator-based
+    one costs several times more."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise _translate(exc) from exc
+
+
+_ERRORS: Final = _Errors()
+
+
+def _errors() -> _Errors:
+    return _ERRORS
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
