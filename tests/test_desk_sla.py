@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import Mock
 
 import pytest
 from hypothesis import given
@@ -24,6 +25,7 @@ from caselib import (
 from caselib.assignment import Agent, Team
 from caselib.desk import _minutes
 from caselib.directory import StaticDirectory
+from caselib.ports import units_cross_threads
 from caselib.testing import FrozenClock, RecordingNotifier
 
 ADMIN = Actor.system("sweeper")
@@ -371,6 +373,12 @@ class TestSweep:
         assert {b.case_id for b in report.breaches} == set(ids)
         assert len(store.threads) == 4
         assert all(name.startswith(committer) for name in store.threads)
+
+    def test_only_a_literal_true_declares_units_cross_threads(self) -> None:
+        """A proxy that answers every attribute does not switch the threaded path on."""
+        assert units_cross_threads(MemoryStore())
+        assert not units_cross_threads(_SerialSpy())
+        assert not units_cross_threads(Mock())  # type: ignore[arg-type]
 
     def test_a_failed_commit_raises_and_its_batch_stays_unwritten(
         self, clock: FrozenClock, agent: Actor

@@ -60,6 +60,7 @@ from caselib.ports import (
     QueryOrder,
     Store,
     UnitOfWork,
+    units_cross_threads,
 )
 from caselib.storage.codec import case_to_document, entry_to_dict, outbox_messages
 from caselib.storage.memory import MemoryStore
@@ -622,6 +623,39 @@ class StoreContract:
             stored = uow.cases.get(case.id)
         assert stored.version == 2
         assert [e.body for e in stored.timeline if e.kind == "note"] == ["from first"]
+
+    def test_units_declared_to_cross_threads_do(self, store: Store) -> None:
+        """A store declaring ``units_cross_threads``: a unit of work opened on this thread
+        is saved into and committed on another while a second one reads here."""
+        if not units_cross_threads(store):
+            pytest.skip("this store keeps each unit of work on the thread that opened it")
+        case = make_case(self.tenant, 1)
+        _add(store, self.tenant, case)
+        uow = store.unit_of_work(self.tenant)
+        loaded = uow.cases.get(case.id)
+        loaded.add_comment("from another thread", audience="internal", actor=AGENT, at=T0)
+
+        errors: list[BaseException] = []
+
+        def finish() -> None:
+            try:
+                with uow:
+                    uow.cases.save(loaded, 1)
+                    uow.commit()
+            except BaseException as err:  # reported below
+                errors.append(err)
+
+        worker = threading.Thread(target=finish)
+        worker.start()
+        with store.unit_of_work(self.tenant) as reader:
+            assert reader.cases.get(case.id).version in (1, 2)
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+        assert errors == []
+        with store.unit_of_work(self.tenant) as check:
+            stored = check.cases.get(case.id)
+        assert stored.version == 2
+        assert [e.body for e in stored.timeline if e.kind == "note"] == ["from another thread"]
 
     def test_racing_threads_one_save_wins(self, store: Store) -> None:
         """Threads that load the same version and save at once: one wins, the rest conflict."""
