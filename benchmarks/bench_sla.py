@@ -19,6 +19,7 @@ doing the same reads and writes without domain code is timed on a copy (``--no-f
 from __future__ import annotations
 
 import random
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -326,8 +327,12 @@ def time_sweep_in(src: Path | None, path: Path, now: datetime) -> float:
     return float(json.loads(out.strip().splitlines()[-1])["seconds"])
 
 
+def _spread(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
 def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
-                 floor: bool, baseline: Path | None = None) -> None:
+                 floor: bool, baseline: Path | None = None, repeat: int = 3) -> None:
     """Sweep SQLite stores of several sizes holding the same number of due cases."""
     import shutil
     import tempfile
@@ -350,11 +355,17 @@ def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
                     raw = time_raw_floor(copy, now)
                     copy.unlink()
                 if baseline is not None:
-                    before = time_sweep_in(baseline, path, now)
-                    after = time_sweep_in(None, path, now)
-                    print(f"  {layout:<9} {n:>9,} open: baseline {before:.2f} s, this checkout "
-                          f"{after:.2f} s (each in a fresh process on a copy; "
-                          f"baseline / this = {before / after:.2f})")
+                    # alternate the two, so that a drift of the machine's speed hits both
+                    before: list[float] = []
+                    after: list[float] = []
+                    for _ in range(repeat):
+                        before.append(time_sweep_in(baseline, path, now))
+                        after.append(time_sweep_in(None, path, now))
+                    b, a = statistics.median(before), statistics.median(after)
+                    print(f"  {layout:<9} {n:>9,} open: baseline {b:.2f} s, this checkout "
+                          f"{a:.2f} s, baseline / this = {b / a:.2f} (medians of {repeat} "
+                          f"alternating runs, each in a fresh process on a copy; baseline "
+                          f"{_spread(before)}, this {_spread(after)})")
                 settle(path)
                 seconds, breaches = time_sweep(path, now)
                 floor_text = "" if raw is None else (
@@ -384,6 +395,9 @@ def main() -> None:
                         help="another checkout's src directory (e.g. a git worktree of an "
                              "older commit): each store is also swept by it, and by this "
                              "checkout, in fresh processes on copies, side by side")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="with --baseline: fresh-process sweeps of each checkout per store, "
+                             "alternating (the medians are compared)")
     parser.add_argument("--sweep-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -396,7 +410,8 @@ def main() -> None:
     report_calendar()
     if not args.no_sweep:
         report_sweep(tuple(int(x) for x in args.sweep_sizes.split(",")), args.due,
-                     tuple(args.layouts.split(",")), not args.no_floor, args.baseline)
+                     tuple(args.layouts.split(",")), not args.no_floor, args.baseline,
+                     max(1, args.repeat))
 
 
 if __name__ == "__main__":
