@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import signal
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -90,14 +92,27 @@ class _CommitSpy(MemoryStore):
         self.threads: list[str] = []
         self.fail_at: int | None = None  # the n-th commit from now raises StorageError
         self.race_at: int | None = None  # the n-th commit from now loses a race
+        self.on_commit: Any = None  # called with n before the n-th commit
+        self.log: list[tuple[str, int]] = []  # ("save" | "committed", unit of work number)
+        self.opened = 0
 
     def unit_of_work(self, tenant: str) -> Any:
         uow = super().unit_of_work(tenant)
-        commit = uow.commit
+        commit, save = uow.commit, uow.cases.save
+        self.opened += 1
+        number = self.opened
+
+        def saving(case: Any, expected: int) -> None:
+            self.log.append(("save", number))
+            save(case, expected)
+
+        uow.cases.save = saving
 
         def spied() -> None:
             self.threads.append(threading.current_thread().name)
             n = len(self.threads)
+            if self.on_commit is not None:
+                self.on_commit(n)
             if n == self.fail_at:
                 raise StorageError("disk full")
             if n == self.race_at:
@@ -109,6 +124,7 @@ class _CommitSpy(MemoryStore):
                     other.cases.save(case, case.version)
                     other.commit()
             commit()
+            self.log.append(("committed", number))
 
         uow.commit = spied
         return uow
@@ -214,7 +230,8 @@ class TestSweep:
 
     def test_notification_and_timeline_text(self, sla_desk: ServiceDesk, agent: Actor,
                                             clock: FrozenClock) -> None:
-        """What the owner reads: subject, body and a key that repeats on every attempt."""
+        """What the owner reads: subject and body, and a key made only of the case, the
+        target, its due time and the recipient (so every attempt repeats it)."""
         case = sla_desk.create_case(subject="Printer jams", actor=agent, priority="high")
         sla_desk.assign(case.id, assignee="ana", actor=agent)
         sla_desk.add_comment(case.id, "on it", actor=agent, audience="public")
@@ -287,6 +304,7 @@ class TestSweep:
         clock.advance(hours=5)
         report = sla_desk.sweep_breaches(actor=ADMIN, batch=batch)
         assert report.cases_breached == 7
+        assert report.examined == 7
         assert {b.case_id for b in report.breaches} == ids
         assert sla_desk.sweep_breaches(actor=ADMIN, batch=batch).breaches == ()
 
@@ -402,6 +420,81 @@ class TestSweep:
         assert {b.case_id for b in report.breaches} == set(ids) - first
         keys = [n.key for n in notifier.sent]
         assert len(keys) == len(set(keys)) == 6 * 2 * 2
+
+    def test_a_failed_commit_on_the_calling_thread_raises_and_notifies_nothing_of_it(
+        self, clock: FrozenClock, agent: Actor
+    ) -> None:
+        """The same failure without a pool (a store keeping units on their thread)."""
+        store = _SerialSpy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = self._due_cases(desk, agent, clock, 6)
+        store.threads.clear()
+        store.fail_at = 2
+        notifier = RecordingNotifier()
+        with pytest.raises(StorageError, match="disk full"):
+            desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
+        notified = {n.case_id for n in notifier.sent}
+        assert len(notified) == 2
+        assert {i for i in ids if desk.get_case(i).breached} == notified
+
+    def test_one_writer_at_a_time(self, clock: FrozenClock, agent: Actor) -> None:
+        """A batch starts saving only once the previous batch's commit has ended."""
+        store = _CommitSpy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        self._due_cases(desk, agent, clock, 9)
+        store.log.clear()
+        desk.sweep_breaches(actor=ADMIN, batch=2)
+        batches = list(dict.fromkeys(n for kind, n in store.log if kind == "save"))
+        assert len(batches) == 5
+        for before, after in itertools.pairwise(batches):
+            first_save = store.log.index(("save", after))
+            assert store.log.index(("committed", before)) < first_save
+
+    def test_interrupted_while_a_batch_commits_its_breaches_are_still_notified(
+        self, clock: FrozenClock, agent: Actor
+    ) -> None:
+        """Ctrl-C reaches the sweep while a batch commits on the background thread: the
+        commit lands, and its breaches are notified before the interrupt propagates."""
+        store = _CommitSpy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = self._due_cases(desk, agent, clock, 6)
+        store.threads.clear()
+
+        def interrupt(n: int) -> None:
+            if n == 2:
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+        store.on_commit = interrupt
+        notifier = RecordingNotifier()
+        with pytest.raises(KeyboardInterrupt):
+            desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
+        breached = {i for i in ids if desk.get_case(i).breached}
+        assert {n.case_id for n in notifier.sent} == breached
+        store.on_commit = None
+        report = desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
+        assert {b.case_id for b in report.breaches} == set(ids) - breached
+        assert len({n.key for n in notifier.sent}) == len(notifier.sent) == 6 * 2 * 2
+
+    def test_a_case_made_overdue_behind_the_pass_is_still_swept(
+        self, clock: FrozenClock, agent: Actor
+    ) -> None:
+        """Another writer makes a case overdue with a due time the pass has already walked
+        past: a further pass records it in the same sweep."""
+        store = _CommitSpy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        late = desk.create_case(subject="low", actor=agent, priority="low")
+        clock.advance(minutes=1)  # once urgent, its due time is the earliest of all
+        ids = self._due_cases(desk, agent, clock, 4)
+
+        def escalate(n: int) -> None:
+            if n == 1:  # while the first batch commits: low -> urgent, due 4 h after creation
+                store.on_commit = None
+                desk.change_priority(late.id, "urgent", actor=agent)
+
+        store.threads.clear()
+        store.on_commit = escalate
+        report = desk.sweep_breaches(actor=ADMIN, batch=1)
+        assert {b.case_id for b in report.breaches} == {*ids, late.id}
 
     def test_an_error_while_a_batch_commits_still_notifies_that_batch(
         self, clock: FrozenClock, agent: Actor

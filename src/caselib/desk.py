@@ -14,7 +14,7 @@ A command that raises has written nothing. Commands return the case as saved.
 
 from __future__ import annotations
 
-import contextlib
+import contextvars
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +32,7 @@ from caselib.errors import (
     InvalidConfiguration,
     InvalidInput,
     PermissionDenied,
+    StorageError,
     TransitionNotAllowed,
 )
 from caselib.events import SlaBreached
@@ -919,11 +920,12 @@ class ServiceDesk:
         first = CaseQuery(due_before=now, status_categories=_ACTIVE, order="due", limit=batch)
         pool = (ThreadPoolExecutor(1, thread_name_prefix="caselib-sweep")
                 if units_cross_threads(self.store) else None)
-        writing: _Batch | None = None  # the batch being written meanwhile
+        writing: _Batch | None = None  # the batch whose commit may still be running
         try:
             after: str | None = None
             while True:
-                uow = self._uow()
+                uow = _enter(self._uow())
+                work = _Batch(uow)
                 try:
                     page = uow.cases.query(
                         first if after is None else attrs.evolve(first, after=after))
@@ -939,28 +941,38 @@ class ServiceDesk:
                     # one writer at a time: the previous batch's commit ends before this
                     # batch writes (it ran while this batch was read and decided)
                     if writing is not None:
-                        previous, writing = writing, None
-                        sweep.settle(previous)
-                    work = _Batch(uow)
-                    wrote = work.save(decided)
-                    if wrote:
-                        writing = work.start(pool)
+                        sweep.settle(writing)
+                        writing = None
+                    if work.save(decided):
+                        writing = work  # from here the commit owns the unit of work
+                        work.start(pool)
                     else:
                         sweep.conflicts += work.conflicts
-                        uow.rollback()
-                except BaseException:
-                    uow.rollback()
+                        _leave(uow, None)
+                except BaseException as err:
+                    if writing is not work:
+                        _leave(uow, err)
                     raise
                 after = page.next_cursor
                 if after is None:  # the end of one pass through the due cases
                     if writing is not None:
-                        previous, writing = writing, None
-                        sweep.settle(previous)
+                        sweep.settle(writing)
+                        writing = None
                     if not sweep.start_pass():
                         break
+        except BaseException as err:
+            if writing is not None and not writing.settled:
+                if not writing.started:
+                    _leave(writing.uow, err)
+                else:  # its breaches, if it committed, still get their notifications
+                    try:
+                        sweep.settle(writing)
+                    except BaseException as late:
+                        if late is not err:
+                            err.add_note("The batch committing meanwhile was not settled: "
+                                         f"{late!r}")
+            raise
         finally:
-            if writing is not None:  # leaving on an error: the breaches it recorded still
-                sweep.settle_quietly(writing)  # get their notifications
             if pool is not None:
                 pool.shutdown()
         return sweep.report(now)
@@ -1042,7 +1054,8 @@ def _label(target: str) -> str:
 
 
 def _minutes(at: datetime) -> str:
-    """``f"{at:%Y-%m-%d %H:%M}"`` for a UTC datetime, from its (memoised) ISO text."""
+    """``f"{at:%Y-%m-%d %H:%M}"`` for a UTC datetime of the years 1000-9999 (every due time
+    the sweep meets), from its memoised ISO text."""
     text = to_iso(at)
     return f"{text[:10]} {text[11:16]}"
 
@@ -1072,15 +1085,18 @@ class _Batch:
     at once.
     """
 
-    __slots__ = ("_error", "_future", "conflicts", "found", "saved", "uow")
+    __slots__ = ("_future", "_outcome", "conflicts", "found", "saved", "settled", "started",
+                 "uow")
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.saved: list[str] = []
         self.found: _Found = []
         self.conflicts = 0
+        self.started = False  # the commit owns the unit of work from here
+        self.settled = False  # waited for, and its outcome counted (see _Sweep.settle)
         self._future: Future[None] | None = None
-        self._error: BaseException | None = None
+        self._outcome: BaseException | bool = False  # of a commit run here: True or error
 
     def save(self, decided: list[tuple[Case, int, _Found]]) -> bool:
         """Save the decided cases into the unit of work; ``False`` when none was saved."""
@@ -1094,28 +1110,60 @@ class _Batch:
             self.found.extend(outcome)
         return bool(self.saved)
 
-    def start(self, pool: ThreadPoolExecutor | None) -> _Batch:
-        """Start the commit (on ``pool``, or now)."""
+    def start(self, pool: ThreadPoolExecutor | None) -> None:
+        """Start the commit: on ``pool`` (in the caller's context variables, for hooks an
+        adapter runs at commit), or now."""
+        self.started = True
         if pool is not None:
-            self._future = pool.submit(_commit, self.uow)
-        else:
             try:
-                _commit(self.uow)
-            except Exception as err:  # raised by wait(), where the sweep handles it
-                self._error = err
-        return self
+                self._future = pool.submit(contextvars.copy_context().run, _commit, self.uow)
+                return
+            except RuntimeError:  # the pool takes no work (the interpreter is shutting down)
+                pass
+        try:
+            _commit(self.uow)
+        except BaseException as err:
+            self._outcome = err  # raised again by wait(), where the sweep handles it
+            if not isinstance(err, Exception):
+                raise
+        else:
+            self._outcome = True
 
-    def wait(self) -> None:
-        """Return once the batch is committed; raise what committing it raised."""
+    def outcome(self) -> BaseException | None:
+        """Wait for the commit; ``None`` if it committed, else what it raised. (An
+        interruption of the waiting itself propagates: the commit may still land.)"""
         if self._future is not None:
-            self._future.result()
-        elif self._error is not None:
-            raise self._error
+            return self._future.exception()
+        if isinstance(self._outcome, BaseException):
+            return self._outcome
+        if self._outcome is not True:
+            return StorageError("the batch's commit never ran: the sweep was interrupted")
+        return None
+
+
+def _enter(uow: UnitOfWork) -> UnitOfWork:
+    """Enter ``uow`` as its context manager (where an adapter may open its transaction)."""
+    entered: UnitOfWork = uow.__enter__()
+    return entered
+
+
+def _leave(uow: UnitOfWork, err: BaseException | None) -> None:
+    """Leave ``uow`` as its context manager would be left (rolling back what was not
+    committed), with ``err`` as the exception leaving it, if any."""
+    if err is None:
+        uow.__exit__(None, None, None)
+    else:
+        uow.__exit__(type(err), err, err.__traceback__)
 
 
 def _commit(uow: UnitOfWork) -> None:
-    with uow:  # a failed commit leaves the unit of work rolled back, as leaving it does
+    """Commit ``uow`` and leave it; a failed commit leaves it with that error."""
+    try:
         uow.commit()
+    except BaseException as err:
+        _leave(uow, err)
+        raise
+    _leave(uow, None)
 
 
 class _Sweep:
@@ -1130,7 +1178,7 @@ class _Sweep:
     def __init__(self, notifier: Notifier | None) -> None:
         self.notifier = notifier
         self.attempts: dict[str, int] = {}
-        self.unfinished: set[str] = set()  # examined in this pass, not done yet
+        self.took = False  # this pass took a case
         self.notices: list[BreachNotice] = []
         self.examined = self.conflicts = 0
 
@@ -1140,17 +1188,22 @@ class _Sweep:
         for case_id in due:
             self.attempts[case_id] = self.attempts.get(case_id, 0) + 1
         self.examined += len(due)
-        self.unfinished.update(due)
+        self.took = self.took or bool(due)
         return due
 
     def done(self, case_id: str) -> None:
         self.attempts[case_id] = _SWEEP_ATTEMPTS
-        self.unfinished.discard(case_id)
 
     def start_pass(self) -> bool:
-        """Begin another pass if a case of this one is unfinished and may be retried."""
-        again = any(self.attempts[i] < _SWEEP_ATTEMPTS for i in self.unfinished)
-        self.unfinished.clear()
+        """Begin another pass if this one took any case.
+
+        A pass only moves forward through the due order, so besides the cases left
+        unfinished, a case that another writer made overdue meanwhile with a due time behind
+        the pass's position is only seen by the next pass. Every pass takes each case at
+        most once and a case is taken at most ``_SWEEP_ATTEMPTS`` times, so this ends.
+        """
+        again = self.took
+        self.took = False
         return again
 
     def settle(self, batch: _Batch) -> None:
@@ -1160,11 +1213,13 @@ class _Sweep:
         conflict (a store that checks versions at commit), stay unfinished, to be re-read by
         the next pass.
         """
-        try:
-            batch.wait()
-        except ConcurrencyConflict:
+        failure = batch.outcome()
+        batch.settled = True
+        if isinstance(failure, ConcurrencyConflict):
             self.conflicts += batch.conflicts + len(batch.saved)
             return
+        if failure is not None:
+            raise failure  # the sweep's error now
         self.conflicts += batch.conflicts
         for case_id in batch.saved:
             self.done(case_id)
@@ -1173,11 +1228,6 @@ class _Sweep:
             if self.notifier is not None:
                 for message in _breach_notifications(notice, subject):
                     self.notifier.notify(message)
-
-    def settle_quietly(self, batch: _Batch) -> None:
-        """:meth:`settle` while another error is already propagating: that one wins."""
-        with contextlib.suppress(Exception):
-            self.settle(batch)
 
     def report(self, now: datetime) -> SweepReport:
         return SweepReport(now, self.examined, tuple(self.notices), self.conflicts)

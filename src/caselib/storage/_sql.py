@@ -17,6 +17,7 @@ planners (a bound parameter cannot be).
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 import json.encoder
 import threading
@@ -586,12 +587,14 @@ class SqlSession(abc.ABC):
 
 def _case_from(loaded: Loaded) -> Case:
     doc, entries, _ = loaded
+    parsed: Any = None
     if entries and all(type(e) is str for e in entries):
         # SQLite's text entries are parsed as one array: one parser call per case instead
         # of one per entry (each call has a fixed cost; a case has several entries)
-        parsed = loads(f"[{','.join(entries)}]")
-    else:
-        parsed = [loads(e) for e in entries]
+        with contextlib.suppress(ValueError):
+            parsed = loads(f"[{','.join(entries)}]")
+    if not isinstance(parsed, list) or len(parsed) != len(entries):
+        parsed = [loads(e) for e in entries]  # (a damaged entry fails here, on its own)
     return case_from_document(loads(doc), [entry_from_dict(e) for e in parsed])
 
 

@@ -636,19 +636,28 @@ class StoreContract:
         loaded.add_comment("from another thread", audience="internal", actor=AGENT, at=T0)
 
         errors: list[BaseException] = []
+        saved, read = threading.Event(), threading.Event()
 
         def finish() -> None:
             try:
                 with uow:
                     uow.cases.save(loaded, 1)
+                    saved.set()
+                    read.wait(timeout=30)  # commit only once the other unit of work has read
                     uow.commit()
             except BaseException as err:  # reported below
                 errors.append(err)
+            finally:
+                saved.set()
 
         worker = threading.Thread(target=finish)
         worker.start()
-        with store.unit_of_work(self.tenant) as reader:
-            assert reader.cases.get(case.id).version in (1, 2)
+        assert saved.wait(timeout=30)
+        try:
+            with store.unit_of_work(self.tenant) as reader:
+                assert reader.cases.get(case.id).version == 1  # not committed yet
+        finally:
+            read.set()
         worker.join(timeout=30)
         assert not worker.is_alive()
         assert errors == []
