@@ -374,6 +374,37 @@ class TestRowEncoding:
                                       red)
                 assert entry_json(entry) == dumps(entry_to_dict(entry))
 
+    @settings(max_examples=200, deadline=None)
+    @given(texts=st.lists(st.text(), min_size=1, max_size=4),
+           numbers=st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=3))
+    def test_a_case_s_entries_read_in_one_parse_are_those_read_one_by_one(
+            self, texts: list[str], numbers: list[int]) -> None:
+        """_case_from parses a case's SQLite entries as one array: the same entries as one
+        parse each, big integers included (the fast parser's fallback sees the whole)."""
+        from caselib.model import TimelineEntry
+        from caselib.storage._sql import _case_from, case_row, dumps, entry_json
+        from caselib.storage.codec import entry_from_dict
+        from caselib.vocab import ActorKind, Audience
+
+        case = make_case("acme", 1)
+        entries = [TimelineEntry(i + 1, T0, "ana", ActorKind.AGENT, Audience.INTERNAL, "note",
+                                 text, {"n": numbers}) for i, text in enumerate(texts)]
+        raw = [entry_json(e) for e in entries]
+        doc = case_row(case, 1)[-1]
+        got = _case_from((doc, raw, ()))
+        assert got.timeline == [entry_from_dict(json.loads(r)) for r in raw]
+        assert dumps([e.data for e in got.timeline]) == dumps([{"n": numbers}] * len(texts))
+
+    @pytest.mark.parametrize("damaged", ["", " ", '{"seq": 1},{"seq": 2}', "[1]"])
+    def test_a_damaged_entry_still_fails_on_its_own(self, damaged: str) -> None:
+        """A damaged stored entry is not read as something else (e.g. as no entry, or as
+        two) by the one-array parse: it fails as it does when parsed alone."""
+        from caselib.storage._sql import _case_from, case_row
+
+        doc = case_row(make_case("acme", 1), 1)[-1]
+        with pytest.raises((ValueError, TypeError, KeyError, AttributeError)):
+            _case_from((doc, [damaged], ()))
+
     def test_event_payload_matches_the_generic_conversion(self) -> None:
         """The per-class fast path of event_payload gives the same dict as converting
         every field (datetimes, tuples and nested dicts included)."""
