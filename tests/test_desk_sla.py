@@ -398,13 +398,15 @@ class TestSweep:
         assert not units_cross_threads(_SerialSpy())
         assert not units_cross_threads(Mock())  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize("spy", [_CommitSpy, _SerialSpy])
     def test_a_failed_commit_raises_and_its_batch_stays_unwritten(
-        self, clock: FrozenClock, agent: Actor
+        self, clock: FrozenClock, agent: Actor, spy: type[_CommitSpy]
     ) -> None:
-        """The second batch's commit fails on the background thread: the sweep raises that
-        error; the first batch stays recorded and notified once, nothing of the second or
-        third is written, and the next sweep records exactly the rest."""
-        store = _CommitSpy()
+        """The second batch's commit fails (on the background thread, or on the calling
+        thread for a store without a pool): the sweep raises that error; the first batch
+        stays recorded and notified once, nothing of the second or third is written, and
+        the next sweep records exactly the rest."""
+        store = spy()
         desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
         ids = self._due_cases(desk, agent, clock, 6)
         store.threads.clear()
@@ -420,22 +422,6 @@ class TestSweep:
         assert {b.case_id for b in report.breaches} == set(ids) - first
         keys = [n.key for n in notifier.sent]
         assert len(keys) == len(set(keys)) == 6 * 2 * 2
-
-    def test_a_failed_commit_on_the_calling_thread_raises_and_notifies_nothing_of_it(
-        self, clock: FrozenClock, agent: Actor
-    ) -> None:
-        """The same failure without a pool (a store keeping units on their thread)."""
-        store = _SerialSpy()
-        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
-        ids = self._due_cases(desk, agent, clock, 6)
-        store.threads.clear()
-        store.fail_at = 2
-        notifier = RecordingNotifier()
-        with pytest.raises(StorageError, match="disk full"):
-            desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
-        notified = {n.case_id for n in notifier.sent}
-        assert len(notified) == 2
-        assert {i for i in ids if desk.get_case(i).breached} == notified
 
     def test_one_writer_at_a_time(self, clock: FrozenClock, agent: Actor) -> None:
         """A batch starts saving only once the previous batch's commit has ended."""
