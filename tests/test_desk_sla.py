@@ -375,6 +375,17 @@ class TestSweep:
         clock.advance(hours=5)
         return ids
 
+    def _spied(self, spy: type[_CommitSpy], clock: FrozenClock, agent: Actor, n: int
+               ) -> tuple[_CommitSpy, ServiceDesk, list[str]]:
+        """A desk over a fresh ``spy`` store with ``n`` overdue cases; the spy's records
+        start after their creation."""
+        store = spy()
+        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
+        ids = self._due_cases(desk, agent, clock, n)
+        store.threads.clear()
+        store.log.clear()
+        return store, desk, ids
+
     @pytest.mark.parametrize(("spy", "committer"), [(_CommitSpy, "caselib-sweep"),
                                                     (_SerialSpy, "MainThread")])
     def test_commits_on_a_background_thread_only_where_the_store_allows(
@@ -383,10 +394,7 @@ class TestSweep:
         """A store declaring units_cross_threads has each batch committed on the sweep's
         thread while the next is decided; one without it sees every step on the caller's
         thread. The outcome is the same."""
-        store = spy()
-        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
-        ids = self._due_cases(desk, agent, clock, 7)
-        store.threads.clear()
+        store, desk, ids = self._spied(spy, clock, agent, 7)
         report = desk.sweep_breaches(actor=ADMIN, batch=2)
         assert {b.case_id for b in report.breaches} == set(ids)
         assert len(store.threads) == 4
@@ -406,10 +414,7 @@ class TestSweep:
         thread for a store without a pool): the sweep raises that error; the first batch
         stays recorded and notified once, nothing of the second or third is written, and
         the next sweep records exactly the rest."""
-        store = spy()
-        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
-        ids = self._due_cases(desk, agent, clock, 6)
-        store.threads.clear()
+        store, desk, ids = self._spied(spy, clock, agent, 6)
         store.fail_at = 2
         notifier = RecordingNotifier()
         with pytest.raises(StorageError, match="disk full"):
@@ -425,10 +430,7 @@ class TestSweep:
 
     def test_one_writer_at_a_time(self, clock: FrozenClock, agent: Actor) -> None:
         """A batch starts saving only once the previous batch's commit has ended."""
-        store = _CommitSpy()
-        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
-        self._due_cases(desk, agent, clock, 9)
-        store.log.clear()
+        store, desk, _ = self._spied(_CommitSpy, clock, agent, 9)
         desk.sweep_breaches(actor=ADMIN, batch=2)
         batches = list(dict.fromkeys(n for kind, n in store.log if kind == "save"))
         assert len(batches) == 5
@@ -441,10 +443,7 @@ class TestSweep:
     ) -> None:
         """Ctrl-C reaches the sweep while a batch commits on the background thread: the
         commit lands, and its breaches are notified before the interrupt propagates."""
-        store = _CommitSpy()
-        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
-        ids = self._due_cases(desk, agent, clock, 6)
-        store.threads.clear()
+        store, desk, ids = self._spied(_CommitSpy, clock, agent, 6)
 
         def interrupt(n: int) -> None:
             if n == 2:
@@ -504,10 +503,7 @@ class TestSweep:
         """Another writer changes a case between the sweep's read and its commit (the
         memory store checks versions at commit, so the whole batch is refused): its cases
         are read again by a second pass and every breach is recorded once."""
-        store = _CommitSpy()
-        desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory())
-        ids = self._due_cases(desk, agent, clock, 5)
-        store.threads.clear()
+        store, desk, ids = self._spied(_CommitSpy, clock, agent, 5)
         store.race_at = 1
         notifier = RecordingNotifier()
         report = desk.sweep_breaches(actor=ADMIN, notifier=notifier, batch=2)
