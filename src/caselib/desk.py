@@ -1123,7 +1123,7 @@ class _Batch:
         try:
             _commit(self.uow)
         except BaseException as err:
-            self._outcome = err  # raised again by wait(), where the sweep handles it
+            self._outcome = err  # handed back by outcome(), where the sweep handles it
             if not isinstance(err, Exception):
                 raise
         else:
@@ -1170,9 +1170,10 @@ class _Sweep:
     """The book-keeping of one :meth:`ServiceDesk.sweep_breaches` run.
 
     The sweep walks the due cases in due order, one keyset page per batch, so a batch whose
-    commit is still running is never read again by the next. A case left unfinished (another
-    writer saved it first, or it vanished between the query and the read) is retried by
-    another pass from the start, at most ``_SWEEP_ATTEMPTS`` times in all.
+    commit is still running is never read again by the next. Another pass from the start
+    follows any pass that took a case: it retries the cases left unfinished (another writer
+    saved one first, or it vanished between the query and the read) and finds cases made
+    overdue behind the pass. A case is taken at most ``_SWEEP_ATTEMPTS`` times in all.
     """
 
     def __init__(self, notifier: Notifier | None) -> None:
