@@ -14,10 +14,17 @@ then a breach sweep over SQLite stores of 100,000 and 1,000,000 open cases with 
 hundredth case at 1M: each due case on storage pages of its own, the worst case) and clustered
 (the oldest cases, as after a sweep outage or a tightened policy), and beside each sweep raw SQL
 doing the same reads and writes without domain code is timed on a copy (``--no-floor`` skips it).
+
+Case ids: ``uuid`` (the default) gives each case a random 32-hex id, as ``ServiceDesk`` does, so
+the timeline (clustered by case id) is written in random order and its pages keep the free
+space random inserts leave; ``sequential`` (``c00000000``, … in import order, the layout of
+earlier runs) packs every timeline page full, so nearly every entry the sweep appends splits a
+page: a stress layout, reported beside the other (``--ids``).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 import sys
@@ -147,7 +154,7 @@ def report_calendar() -> None:
 
 
 def fill_store(path: Path, open_cases: int, due: int, now: datetime,
-               layout: str = "scattered") -> None:
+               layout: str = "scattered", ids: str = "uuid") -> None:
     """Write ``open_cases`` open cases, ``due`` of them past their resolution due time.
 
     Cases are clones of one case made by a real desk (so every field is valid), with their
@@ -185,7 +192,9 @@ def fill_store(path: Path, open_cases: int, due: int, now: datetime,
         base = templates[0 if late else 1]
         shift = timedelta(seconds=rng.randint(0, 3600))
         case = base.clone()
-        case.id = f"c{i:08d}"
+        # uuid: random 32-hex ids, as ServiceDesk makes them; sequential: c00000000, … in
+        # import order, which packs every timeline page full (see the module docstring)
+        case.id = f"{rng.getrandbits(128):032x}" if ids == "uuid" else f"c{i:08d}"
         case.number = f"CASE-{i + 1:07d}"
         case.version = 0
         case.created_at = case.updated_at = base.created_at - shift
@@ -230,7 +239,7 @@ def settle(path: Path) -> None:
     os.sync()
 
 
-def time_sweep(path: Path, now: datetime) -> tuple[float, int]:
+def time_sweep(path: Path, now: datetime, quiet: bool = False) -> tuple[float, int]:
     """Seconds for one sweep at ``now`` and the number of breaches it recorded."""
     from caselib import Actor, ServiceDesk
     from caselib.storage.sqlite import SqliteStore
@@ -244,9 +253,13 @@ def time_sweep(path: Path, now: datetime) -> tuple[float, int]:
     again = time.perf_counter()
     second = desk.sweep_breaches(actor=Actor.system())
     repeat = time.perf_counter() - again
-    store.close()
+    closing = time.perf_counter()
+    store.close()  # waits for the background checkpointer and checkpoints what is left
+    closed = time.perf_counter() - closing
     assert not second.breaches, "a second sweep at the same instant must change nothing"
-    print(f"    (repeat sweep at the same instant: {repeat * 1000:.0f} ms, 0 breaches)")
+    print(f"    (repeat sweep at the same instant: {repeat * 1000:.0f} ms, 0 breaches; "
+          f"closing the store afterwards, with its last checkpoint: {closed * 1000:.0f} ms)",
+          file=sys.stderr if quiet else sys.stdout)
     return elapsed, len(report.breaches)
 
 
@@ -255,14 +268,15 @@ def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
 
     The same connection settings as the store (it opens one from a ``SqliteStore``), the
     same batches and statements: the due query; each case's document and timeline; an
-    UPDATE of the columns a breach changes; two timeline rows and two outbox rows per case;
-    one commit per batch. The documents are written back as read (no JSON work at all), so
+    UPDATE of the columns a breach changes; one timeline row (the breach) and two outbox rows
+    (priority changed, breached) per case; one commit per batch, checkpointing inline as
+    SQLite does by default. The documents are written back as read (no JSON work at all), so
     this is what the storage alone costs on this machine.
     """
     from caselib.storage.sqlite import SqliteStore
     from caselib.timeutil import to_iso
 
-    store = SqliteStore(path)
+    store = SqliteStore(path, checkpoint="inline")
     conn = store._pool.checkout()
     stamp = to_iso(now)
     start = time.perf_counter()
@@ -290,7 +304,7 @@ def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
         entry = entries[0][1]
         conn.executemany("INSERT INTO timeline (tenant, case_id, seq, entry) VALUES "
                          "('acme', ?, ?, ?)",
-                         [(case_id, seq, entry) for case_id, _, _ in docs for seq in (98, 99)])
+                         [(case_id, 99, entry) for case_id, _, _ in docs])
         conn.executemany("INSERT INTO outbox (key, tenant, case_id, type, payload, created_at) "
                          "VALUES (?, 'acme', ?, 'case.sla_breached', ?, ?)",
                          [(f"{case_id}:{version + 1}:{n}", case_id, entry, stamp)
@@ -332,7 +346,8 @@ def _spread(values: list[float]) -> str:
 
 
 def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
-                 floor: bool, baseline: Path | None = None, repeat: int = 3) -> None:
+                 floor: bool, baseline: Path | None = None, repeat: int = 3,
+                 id_modes: tuple[str, ...] = ("uuid",)) -> None:
     """Sweep SQLite stores of several sizes holding the same number of due cases."""
     import shutil
     import tempfile
@@ -340,12 +355,12 @@ def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
     print()
     print("== Breach sweep on SQLite (each store: N open cases, the same number due) ==")
     now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-    for layout in layouts:
+    for ids, layout in itertools.product(id_modes, layouts):
         for n in sizes:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "sweep.sqlite3"
                 start = time.perf_counter()
-                fill_store(path, n, due, now, layout)
+                fill_store(path, n, due, now, layout, ids)
                 fill = time.perf_counter() - start
                 raw = None
                 if floor:
@@ -362,15 +377,15 @@ def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
                         before.append(time_sweep_in(baseline, path, now))
                         after.append(time_sweep_in(None, path, now))
                     b, a = statistics.median(before), statistics.median(after)
-                    print(f"  {layout:<9} {n:>9,} open: baseline {b:.2f} s, this checkout "
-                          f"{a:.2f} s, baseline / this = {b / a:.2f} (medians of {repeat} "
+                    print(f"  {ids:<10} {layout:<9} {n:>9,} open: baseline {b:.2f} s, this "
+                          f"checkout {a:.2f} s, baseline / this = {b / a:.2f} (medians of {repeat} "
                           f"alternating runs, each in a fresh process on a copy; baseline "
                           f"{_spread(before)}, this {_spread(after)})")
                 settle(path)
                 seconds, breaches = time_sweep(path, now)
                 floor_text = "" if raw is None else (
                     f"; raw SQL floor {raw:.2f} s, sweep/floor {seconds / raw:.2f}")
-                print(f"  {layout:<9} {n:>9,} open, {due:,} due: sweep {seconds:6.2f} s "
+                print(f"  {ids:<10} {layout:<9} {n:>9,} open, {due:,} due: sweep {seconds:6.2f} s "
                       f"({breaches:,} breaches, {breaches / seconds:,.0f}/s{floor_text}; "
                       f"fill took {fill:.0f} s)")
     print(f"  target: <= 2 s at 1,000,000 open with 1 % ({due:,}) due; "
@@ -388,6 +403,9 @@ def main() -> None:
     parser.add_argument("--layouts", default="scattered,clustered",
                         help="where the due cases sit in the store: scattered (every "
                              "(n/due)-th case) and/or clustered (the oldest cases)")
+    parser.add_argument("--ids", default="uuid,sequential",
+                        help="case ids of the filled stores: uuid (random, as ServiceDesk "
+                             "makes them) and/or sequential (packs the timeline pages full)")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the raw-SQL floor (it copies each store once)")
     parser.add_argument("--no-sweep", action="store_true")
@@ -404,14 +422,14 @@ def main() -> None:
     if args.sweep_file is not None:  # the child of --baseline: one sweep, seconds as JSON
         import json
 
-        seconds, _ = time_sweep(args.sweep_file, datetime.fromisoformat(args.now))
+        seconds, _ = time_sweep(args.sweep_file, datetime.fromisoformat(args.now), quiet=True)
         print(json.dumps({"seconds": seconds}))
         return
     report_calendar()
     if not args.no_sweep:
         report_sweep(tuple(int(x) for x in args.sweep_sizes.split(",")), args.due,
                      tuple(args.layouts.split(",")), not args.no_floor, args.baseline,
-                     max(1, args.repeat))
+                     max(1, args.repeat), tuple(args.ids.split(",")))
 
 
 if __name__ == "__main__":
