@@ -40,6 +40,7 @@ from caselib.errors import (
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
 from caselib.model import Case
 from caselib.ports import (
+    CasePage,
     CaseQuery,
     CaseSummary,
     OutboxMessage,
@@ -48,6 +49,7 @@ from caselib.ports import (
     decode_cursor,
     encode_cursor,
     get_each,
+    query_each,
 )
 from caselib.storage.codec import (
     case_from_document,
@@ -211,6 +213,11 @@ class _Cases:
         # one snapshot: the store's (re-entrant) lock is held across the reads
         with self._uow._store._lock:
             return get_each(self, case_ids)
+
+    def query_cases(self, query: CaseQuery) -> CasePage:
+        # the page and its cases in one snapshot, as for get_many
+        with self._uow._store._lock:
+            return query_each(self, query)
 
     def get_by_number(self, number: str) -> Case:
         self._uow.check()

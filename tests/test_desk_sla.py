@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from caselib import (
     Actor,
+    Audience,
     InvalidConfiguration,
     InvalidInput,
     MemoryStore,
@@ -47,13 +48,14 @@ def sla_desk(clock: FrozenClock) -> ServiceDesk:
 
 
 class _NoGetMany:
-    """A case repository as an adapter written before ``get_many`` joined the port."""
+    """A case repository as an adapter written before ``get_many`` and ``query_cases``
+    joined the port."""
 
     def __init__(self, inner: object) -> None:
         self._inner = inner
 
     def __getattr__(self, name: str) -> object:
-        if name == "get_many":
+        if name in ("get_many", "query_cases"):
             raise AttributeError(name)
         return getattr(self._inner, name)
 
@@ -246,8 +248,50 @@ class TestSweep:
             f"(due {due:%Y-%m-%d %H:%M} UTC); priority is now urgent.")
         assert sent["mgr-ana"].key == f"{case.id}:resolution:{due.isoformat()}:mgr-ana"
         entry = next(e for e in sla_desk.get_case(case.id).timeline if e.kind == "sla_breached")
-        assert entry.body == f"resolution target breached (due {due:%Y-%m-%d %H:%M} UTC)"
+        assert entry.body == (f"resolution target breached (due {due:%Y-%m-%d %H:%M} UTC); "
+                              "priority high → urgent")
         assert entry.data["notified"] == ["ana", "mgr-ana"]
+
+    def test_a_breach_is_one_entry_with_its_rung(self, sla_desk: ServiceDesk, agent: Actor,
+                                                 clock: FrozenClock) -> None:
+        """The breach and the priority rung it raised are one timeline entry (one row to
+        append), and hosts still get a case.priority_changed event."""
+        case = sla_desk.create_case(subject="x", actor=agent, priority="high")
+        sla_desk.add_comment(case.id, "on it", actor=agent, audience="public")
+        before = len(sla_desk.get_case(case.id).timeline)
+        clock.advance(hours=25)
+        sla_desk.sweep_breaches(actor=ADMIN)
+        case = sla_desk.get_case(case.id)
+        (entry,) = case.timeline[before:]
+        assert entry.kind == "sla_breached" and entry.audience is Audience.SYSTEM
+        assert entry.data["target"] == "resolution"
+        assert (entry.data["old_priority"], entry.data["new_priority"]) == ("high", "urgent")
+        with sla_desk.store.unit_of_work(sla_desk.tenant) as uow:
+            types = [m.type for m in uow.outbox.pending(limit=1000) if m.case_id == case.id]
+        assert types[-2:] == ["case.priority_changed", "case.sla_breached"]
+
+    def test_each_breached_target_raises_its_own_rung(self, sla_desk: ServiceDesk,
+                                                      agent: Actor, clock: FrozenClock) -> None:
+        """Two targets breached at once: two entries, each naming the rung it raised."""
+        case = sla_desk.create_case(subject="x", actor=agent, priority="low")
+        clock.advance(days=30)
+        sla_desk.sweep_breaches(actor=ADMIN)
+        case = sla_desk.get_case(case.id)
+        rungs = [(e.data["target"], e.data.get("old_priority"), e.data.get("new_priority"))
+                 for e in case.timeline if e.kind == "sla_breached"]
+        assert [r[0] for r in rungs] == ["first_response", "resolution"]
+        assert rungs[0][1:] == ("low", "normal") and rungs[1][1:] == ("normal", "high")
+        assert case.priority is Priority.HIGH
+        assert not any(e.kind == "priority_changed" for e in case.timeline)
+
+    def test_urgent_breach_records_no_rung(self, sla_desk: ServiceDesk, agent: Actor,
+                                           clock: FrozenClock) -> None:
+        case = sla_desk.create_case(subject="x", actor=agent, priority="urgent")
+        clock.advance(hours=5)
+        sla_desk.sweep_breaches(actor=ADMIN)
+        entries = [e for e in sla_desk.get_case(case.id).timeline if e.kind == "sla_breached"]
+        assert entries and all("new_priority" not in e.data for e in entries)
+        assert all("priority" not in e.body for e in entries)
 
     @given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
     def test_minutes_match_strftime(self, at: datetime) -> None:

@@ -612,3 +612,119 @@ def test_processes_opening_a_new_file_together(tmp_path: Path) -> None:
         for p in procs:
             p.join(60)
         assert sorted(results.get(timeout=10) for _ in procs) == ["ok"] * 3
+
+
+class TestCheckpoints:
+    """The WAL is copied into the database file off the writers' path (or inline, asked)."""
+
+    @staticmethod
+    def autocheckpoint(store: SqliteStore) -> int:
+        conn = store._pool.checkout()
+        try:
+            return int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        finally:
+            store._pool.checkin(conn)
+
+    @staticmethod
+    def write_cases(store: SqliteStore, first: int, n: int = 40) -> None:
+        fill(store, "acme", [make_case("acme", i) for i in range(first, first + n)])
+
+    @staticmethod
+    def wait_for_checkpoint(store: SqliteStore) -> None:
+        """Until a background checkpoint has begun after the last committed write."""
+        checkpointer = store._checkpointer
+        assert checkpointer is not None
+        target = checkpointer.poked
+        with checkpointer.ran:
+            assert checkpointer.ran.wait_for(lambda: checkpointer.covered >= target, timeout=60)
+
+    def test_background_is_the_default_and_writers_keep_a_safety_net(
+            self, tmp_path: Path) -> None:
+        background = SqliteStore(tmp_path / "b.db")
+        inline = SqliteStore(tmp_path / "i.db", checkpoint="inline")
+        try:
+            assert self.autocheckpoint(background) == 40_000
+            assert self.autocheckpoint(inline) == 10_000
+        finally:
+            background.close()
+            inline.close()
+
+    @pytest.mark.parametrize("mode", ["background", "inline"])
+    def test_the_wal_stays_at_one_batch_when_the_thread_checkpoints(
+            self, tmp_path: Path, mode: str) -> None:
+        """Each checkpoint lets the next writer start the WAL over, so it stays about one
+        batch long; inline, below SQLite's threshold, nothing checkpoints and it grows."""
+        store = SqliteStore(tmp_path / "cases.db", checkpoint=mode)  # type: ignore[arg-type]
+        wal = Path(f"{store.path}-wal")
+        sizes = []
+        try:
+            for batch in range(5):
+                self.write_cases(store, 1 + 100 * batch)
+                if mode == "background":
+                    self.wait_for_checkpoint(store)
+                sizes.append(wal.stat().st_size)
+        finally:
+            store.close()
+        if mode == "background":
+            assert sizes[-1] <= 2 * sizes[0], sizes
+        else:
+            assert sizes[-1] >= 3 * sizes[0], sizes
+
+    def test_close_stops_the_thread_and_checkpoints(self, tmp_path: Path) -> None:
+        store = SqliteStore(tmp_path / "cases.db")
+        self.write_cases(store, 1)
+        assert store._checkpointer is not None
+        thread = store._checkpointer._thread
+        assert thread is not None and thread.is_alive()
+        store.close()
+        store.close()  # idempotent
+        assert not thread.is_alive()
+        with sqlite3.connect(store.path) as conn:  # nothing left to copy: all of it is in
+            _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        conn.close()
+        assert frames == copied
+        reopened = SqliteStore(store.path)
+        try:
+            with reopened.unit_of_work("acme") as uow:
+                assert len(uow.cases.get_many([f"case-{i:05d}" for i in range(1, 41)])) == 40
+        finally:
+            reopened.close()
+
+    def test_a_store_dropped_without_close_stops_its_thread(self, tmp_path: Path) -> None:
+        import gc
+
+        store = SqliteStore(tmp_path / "cases.db")
+        self.write_cases(store, 1, 5)
+        assert store._checkpointer is not None
+        thread = store._checkpointer._thread
+        assert thread is not None
+        del store
+        gc.collect()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+
+    def test_inline_mode_starts_no_thread(self, tmp_path: Path) -> None:
+        store = SqliteStore(tmp_path / "cases.db", checkpoint="inline")
+        try:
+            self.write_cases(store, 1, 5)
+            assert store._checkpointer is None
+        finally:
+            store.close()
+
+    def test_explicit_checkpoint_lets_the_wal_start_over(self, tmp_path: Path) -> None:
+        store = SqliteStore(tmp_path / "cases.db", checkpoint="inline")
+        wal = Path(f"{store.path}-wal")
+        try:
+            self.write_cases(store, 1)
+            first = wal.stat().st_size
+            for batch in range(1, 5):
+                store.checkpoint()
+                self.write_cases(store, 1 + 100 * batch)
+            assert wal.stat().st_size <= 2 * first
+        finally:
+            store.close()
+
+    def test_unknown_mode_is_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(InvalidInput, match="checkpoint"):
+            SqliteStore(tmp_path / "cases.db", checkpoint="sometimes")  # type: ignore[arg-type]
+        assert not (tmp_path / "cases.db").exists()

@@ -53,6 +53,7 @@ from caselib.kb import (
 from caselib.lifecycle import CompiledWorkflow, Workflow
 from caselib.model import Actor, Attachment, Case, CasePolicy, Links
 from caselib.ports import (
+    CasePage,
     CaseQuery,
     CaseRepository,
     CaseSummary,
@@ -64,7 +65,7 @@ from caselib.ports import (
     Store,
     SystemClock,
     UnitOfWork,
-    get_each,
+    query_each,
     require_tenant,
     units_cross_threads,
 )
@@ -927,11 +928,10 @@ class ServiceDesk:
                 uow = _enter(self._uow())
                 work = _Batch(uow)
                 try:
-                    page = uow.cases.query(
-                        first if after is None else attrs.evolve(first, after=after))
-                    due = sweep.take(page)
+                    page = _query_cases(
+                        uow.cases, first if after is None else attrs.evolve(first, after=after))
                     decided = []
-                    for case in _get_many(uow.cases, due) if due else ():
+                    for case in sweep.take(page):
                         loaded = case.version
                         outcome = self._record_breaches(case, now, actor, policies)
                         if outcome is None:
@@ -997,23 +997,25 @@ class ServiceDesk:
                 break
             marked = mark_breached(result, result.newly_breached, now)
             case.sla_targets = list(marked)
-            old = new_priority = case.priority
+            old = final = case.priority
             for _ in result.newly_breached:  # one rung per breached target, capped
-                new_priority = new_priority.raise_one_rung()
-            case.change_priority(new_priority, actor=actor, at=now, reason="SLA breached")
+                final = final.raise_one_rung()
             recipients = self._breach_recipients(case)
             for name in result.newly_breached:
                 target = next(t for t in marked if t.name == name)
                 assert target.due_at is not None
                 late = target.breached_by_seconds or 0.0
-                case.record_activity(
-                    actor, now, "sla_breached",
-                    f"{_label(name)} target breached (due {_minutes(target.due_at)} UTC)",
-                    target=name, breached_by_seconds=late, notified=list(recipients))
+                was, rung = case.priority, case.priority.raise_one_rung()
+                text = f"{_label(name)} target breached (due {_minutes(target.due_at)} UTC)"
+                if rung is not was:
+                    text = f"{text}; priority {was.value} → {rung.value}"
+                # one entry for the breach and the rung it raised (see Case.record_breach)
+                case.record_breach(name, text, actor=actor, at=now, priority=rung,
+                                   breached_by_seconds=late, notified=list(recipients))
                 case.emit(SlaBreached(case.id, case.tenant, now, actor.id, name,
                                       target.due_at, late, recipients))
                 found.append((BreachNotice(case.id, case.number, name, target.due_at, late,
-                                           old, case.priority, recipients), case.subject))
+                                           old, final, recipients), case.subject))
             result = evaluate(case, policy, now)
         case.pauses = list(result.pauses)
         case.sla_targets = list(result.targets)
@@ -1183,11 +1185,12 @@ class _Sweep:
         self.notices: list[BreachNotice] = []
         self.examined = self.conflicts = 0
 
-    def take(self, page: Page) -> list[str]:
-        """The ids of ``page`` still to examine (neither done nor given up on)."""
-        due = [s.id for s in page.items if self.attempts.get(s.id, 0) < _SWEEP_ATTEMPTS]
-        for case_id in due:
-            self.attempts[case_id] = self.attempts.get(case_id, 0) + 1
+    def take(self, page: CasePage) -> list[Case]:
+        """The cases of ``page`` still to examine (neither done nor given up on)."""
+        attempts = self.attempts
+        due = [c for c in page.cases if attempts.get(c.id, 0) < _SWEEP_ATTEMPTS]
+        for case in due:
+            attempts[case.id] = attempts.get(case.id, 0) + 1
         self.examined += len(due)
         self.took = self.took or bool(due)
         return due
@@ -1234,12 +1237,15 @@ class _Sweep:
         return SweepReport(now, self.examined, tuple(self.notices), self.conflicts)
 
 
-def _get_many(cases: CaseRepository, case_ids: list[str]) -> list[Case]:
-    """``cases.get_many(case_ids)``, or a loop over ``get`` for an adapter written before
-    ``get_many`` joined the port (it keeps working, one round trip per case)."""
-    get_many = getattr(cases, "get_many", None)
-    if get_many is None:
-        return get_each(cases, case_ids)
-    found: list[Case] = get_many(case_ids)
-    return found
+def _query_cases(cases: CaseRepository, query: CaseQuery) -> CasePage:
+    """``cases.query_cases(query)``, or :func:`~caselib.ports.query_each` for an adapter
+    written before ``query_cases`` joined the port (it keeps working, reading each due row
+    twice)."""
+    query_cases = getattr(cases, "query_cases", None)
+    if query_cases is None:
+        return query_each(cases, query)
+    page: CasePage = query_cases(query)
+    return page
+
+
 _CREATE_ATTEMPTS = 10

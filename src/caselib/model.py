@@ -789,6 +789,35 @@ class Case:
         )
         return True
 
+    def record_breach(
+        self,
+        target: str,
+        body: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        priority: Priority | str | None = None,
+        **data: Any,
+    ) -> TimelineEntry:
+        """Record one SLA breach as one ``sla_breached`` system entry, raising the priority
+        to ``priority`` in the same entry (``data`` gains ``old_priority``/``new_priority``).
+
+        A breach and the escalation it causes are one fact, so they are one line of history
+        (and one timeline row for a store to append, which is what the breach sweep's cost at
+        scale comes down to). A :class:`~caselib.events.PriorityChanged` event is still
+        emitted for hosts that follow priority changes. ``priority`` equal to the current
+        one (an urgent case stays urgent) records the breach alone.
+        """
+        at = aware_utc(at, "at")
+        new = None if priority is None else Priority.parse(priority)
+        entry_data: dict[str, Any] = {"target": target, **data}
+        if new is not None and new is not self.priority:
+            old, self.priority = self.priority, new
+            entry_data["old_priority"], entry_data["new_priority"] = old.value, new.value
+            self._events.append(PriorityChanged(self.id, self.tenant, at, actor.id, old.value,
+                                                new.value, "SLA breached"))
+        return self._append(actor, at, Audience.SYSTEM, "sla_breached", body, entry_data)
+
     def assign(
         self,
         *,

@@ -34,6 +34,7 @@ __all__ = [
     "AssignmentLedger",
     "KbLog",
     "CaseNumberAllocator",
+    "CasePage",
     "CaseQuery",
     "CaseRepository",
     "CaseSummary",
@@ -49,6 +50,7 @@ __all__ = [
     "SystemClock",
     "UnitOfWork",
     "get_each",
+    "query_each",
     "require_tenant",
     "units_cross_threads",
 ]
@@ -299,6 +301,18 @@ class Page:
     next_cursor: str | None
 
 
+@attrs.frozen
+class CasePage:
+    """One page of query results with each case loaded whole
+    (:meth:`CaseRepository.query_cases`); ``next_cursor`` is ``None`` on the last page.
+
+    .. versionadded:: 0.1
+    """
+
+    cases: tuple[Case, ...]
+    next_cursor: str | None
+
+
 # --- outbox ---------------------------------------------------------------------------------
 
 
@@ -383,6 +397,18 @@ class CaseRepository(Protocol):
         """Summaries matching ``query`` in its total order, one page at a time.
 
         Must not load every case: filters and ordering are pushed down to the store.
+        """
+        ...
+
+    def query_cases(self, query: CaseQuery) -> CasePage:
+        """The page :meth:`query` lists, each case loaded whole (as :meth:`get` would), with
+        the same ``next_cursor``, read in one consistent snapshot.
+
+        For batch jobs that act on every case a query finds (the breach sweep): the store
+        reads each case once, where ``query`` followed by :meth:`get_many` finds every row
+        twice. An adapter without this method still works — the desk falls back to
+        :func:`query_each` — and :func:`query_each` is a correct implementation when called
+        inside the store's snapshot.
         """
         ...
 
@@ -586,6 +612,20 @@ def get_each(cases: CaseRepository, case_ids: Sequence[str]) -> list[Case]:
         except CaseNotFound:
             continue
     return found
+
+
+def query_each(cases: CaseRepository, query: CaseQuery) -> CasePage:
+    """:meth:`CaseRepository.query_cases` made of :meth:`~CaseRepository.query` and
+    :meth:`~CaseRepository.get_many` (or ``get`` calls, for an adapter without
+    ``get_many``): a correct ``query_cases`` inside whatever gives the store one snapshot.
+
+    A case listed by the query but gone before it is read is left out.
+    """
+    page = cases.query(query)
+    ids = [s.id for s in page.items]
+    get_many = getattr(cases, "get_many", None)
+    found: list[Case] = get_each(cases, ids) if get_many is None else get_many(ids)
+    return CasePage(tuple(found), page.next_cursor)
 
 
 def require_tenant(tenant: object) -> str:

@@ -505,6 +505,8 @@ class SlaPolicies:
         factory=tuple, converter=_coerce_rules
     )
     default: SlaPolicy = attrs.field(factory=SlaPolicy.default)
+    # id -> policy, built once: every command and every swept case looks its policy up
+    _by_id: dict[str, SlaPolicy] = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         seen: dict[str, SlaPolicy] = {}
@@ -512,21 +514,19 @@ class SlaPolicies:
             other = seen.setdefault(policy.id, policy)
             if other != policy:
                 raise InvalidConfiguration(f"two different SLA policies have the id {policy.id!r}")
+        object.__setattr__(self, "_by_id", seen)
 
     @property
     def policies(self) -> tuple[SlaPolicy, ...]:
         """Each distinct policy once, in rule order, the default last."""
-        out: dict[str, SlaPolicy] = {}
-        for policy in (*(p for _, p in self.rules), self.default):
-            out.setdefault(policy.id, policy)
-        return tuple(out.values())
+        return tuple(self._by_id.values())
 
     def get(self, policy_id: str) -> SlaPolicy:
         """The policy with ``policy_id``; :class:`UnknownValue` otherwise."""
-        for policy in self.policies:
-            if policy.id == policy_id:
-                return policy
-        raise UnknownValue("sla policy", policy_id, [p.id for p in self.policies])
+        policy = self._by_id.get(policy_id)
+        if policy is None:
+            raise UnknownValue("sla policy", policy_id, list(self._by_id))
+        return policy
 
     def select(self, case: Case) -> SlaPolicy:
         """The policy of the first rule whose condition matches ``case``, else the default."""
@@ -543,9 +543,9 @@ class SlaPolicies:
         Hosts that want re-selection clear ``case.sla_policy``.
         """
         if case.sla_policy is not None:
-            for policy in self.policies:
-                if policy.id == case.sla_policy:
-                    return policy
+            policy = self._by_id.get(case.sla_policy)
+            if policy is not None:
+                return policy
         return self.select(case)
 
     def to_dict(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from caselib.events import event_payload
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
 from caselib.model import Case, TimelineEntry
 from caselib.ports import (
+    CasePage,
     CaseQuery,
     CaseSummary,
     OutboxMessage,
@@ -78,6 +79,7 @@ __all__ = [
     "outbox_rows",
     "page_from_rows",
     "query_sql",
+    "query_tail",
     "resolved_from_json",
     "resolved_json",
     "shown_from_json",
@@ -433,17 +435,27 @@ def _after(query: CaseQuery, values: Sequence[Any], dialect: SqlDialect,
         raise InvalidInput("malformed paging cursor", field="after") from err
 
 
-def query_sql(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str, list[Any]]:
-    """``SELECT`` of one page (``limit + 1`` rows, to know whether another page follows)."""
+_SUMMARY_SELECT: Final = ", ".join(f"c.{c}" for c in SUMMARY_COLUMNS)
+
+
+def query_tail(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str, list[Any]]:
+    """What follows ``SELECT … FROM cases c WHERE`` for one page of ``query``: its filter,
+    keyset condition, order and a limit of ``limit + 1`` rows (to know whether another page
+    follows)."""
     conds, params = _where(query, tenant, dialect)
     cursor = decode_cursor(query)
     if cursor is not None:
         conds.append(_after(query, cursor, dialect, params))
-    cols = ", ".join(f"c.{c}" for c in SUMMARY_COLUMNS)
     params.append(query.limit + 1)
-    sql = (f"SELECT {cols} FROM cases c WHERE {' AND '.join(conds)} "
-           f"ORDER BY {_ORDER_BY[query.order]} LIMIT {dialect.ph}")
-    return sql, params
+    return (f"{' AND '.join(conds)} ORDER BY {_ORDER_BY[query.order]} LIMIT {dialect.ph}",
+            params)
+
+
+def query_sql(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str, list[Any]]:
+    """``SELECT`` of one page of summaries (see :func:`query_tail`)."""
+    tail, params = query_tail(query, tenant, dialect)
+    return f"SELECT {_SUMMARY_SELECT} FROM cases c WHERE {tail}", params
+
 
 
 def page_from_rows(query: CaseQuery, rows: Sequence[Sequence[Any]]) -> Page:
@@ -581,6 +593,12 @@ class SqlSession(abc.ABC):
         order), read in one consistent snapshot."""
 
     @abc.abstractmethod
+    def load_where(self, tail: str, params: Sequence[Any]) -> list[Loaded]:
+        """:meth:`load_case` for each case ``SELECT … FROM cases c WHERE {tail}`` finds, in
+        that statement's order, read in one consistent snapshot (``tail`` from
+        :func:`query_tail`)."""
+
+    @abc.abstractmethod
     def check_open(self) -> None:
         """Raise :class:`StorageError` when the unit of work is finished."""
 
@@ -635,6 +653,16 @@ class SqlCases:
             return []
         by_id = {case.id: case for case in map(self._loaded, self._s.load_cases(wanted))}
         return [by_id[i] for i in wanted if i in by_id]
+
+    def query_cases(self, query: CaseQuery) -> CasePage:
+        self._s.check_open()
+        tail, params = query_tail(query, self._s.tenant, self._s.dialect)
+        loaded = self._s.load_where(tail, params)
+        cases = [self._loaded(row) for row in loaded[: query.limit]]
+        more = len(loaded) > query.limit
+        cursor = (encode_cursor(query, query.cursor_values(CaseSummary.of(cases[-1])))
+                  if more and cases else None)
+        return CasePage(tuple(cases), cursor)
 
     def get_by_number(self, number: str) -> Case:
         self._s.check_open()

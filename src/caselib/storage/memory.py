@@ -34,6 +34,7 @@ from caselib.ports import (
     ArticleRepository,
     AssignmentLedger,
     CaseNumberAllocator,
+    CasePage,
     CaseQuery,
     CaseRepository,
     CaseSummary,
@@ -44,6 +45,7 @@ from caselib.ports import (
     cursor_sort_key,
     decode_cursor,
     encode_cursor,
+    query_each,
     require_tenant,
 )
 from caselib.storage.codec import outbox_messages
@@ -279,6 +281,11 @@ class _Cases:
         more = len(rows) > query.limit
         next_cursor = encode_cursor(query, query.cursor_values(page[-1])) if more else None
         return Page(tuple(page), next_cursor)
+
+    def query_cases(self, query: CaseQuery) -> CasePage:
+        self._uow._check_open()
+        with self._uow._store._lock:  # re-entrant: the page and its cases in one snapshot
+            return query_each(self, query)
 
     def count_by_status(self, query: CaseQuery | None = None) -> dict[str, int]:
         self._uow._check_open()

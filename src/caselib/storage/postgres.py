@@ -61,12 +61,13 @@ _T: Final = 'TEXT COLLATE "C"'
 
 # a case with its timeline (aggregated, so one statement is one snapshot even under READ
 # COMMITTED) and the column values a partial save compares against
-_SELECT_CASE: Final = (
+_SELECT_WHERE: Final = (
     "SELECT c.doc::text, (SELECT COALESCE(json_agg(t.entry ORDER BY t.seq), '[]')::text "
     "FROM timeline t WHERE t.tenant = c.tenant AND t.case_id = c.id), "
     + ", ".join(f"c.{column}" for column in STORED_COLUMNS)
-    + " FROM cases c WHERE c.tenant = %s AND "
+    + " FROM cases c WHERE "
 )
+_SELECT_CASE: Final = _SELECT_WHERE + "c.tenant = %s AND "
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
@@ -416,6 +417,10 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
 
     def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
         rows = self.fetch(f"{_SELECT_CASE}c.id = ANY(%s)", (self.tenant, list(case_ids)))
+        return [(row[0], json.loads(row[1]), row[2:]) for row in rows]
+
+    def load_where(self, tail: str, params: Sequence[Any]) -> list[Loaded]:
+        rows = self.fetch(_SELECT_WHERE + tail, params)  # one statement: one snapshot
         return [(row[0], json.loads(row[1]), row[2:]) for row in rows]
 
     # -- UnitOfWork -----------------------------------------------------------------------

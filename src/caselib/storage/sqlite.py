@@ -16,6 +16,9 @@ Design, and why:
   a crash of the application, but the last transactions before a power loss or OS crash may be
   lost (the file is never corrupted). Pass ``synchronous="FULL"`` to fsync every commit when
   that matters more than write throughput.
+- **Checkpoints.** A thread of the store copies the WAL into the database file after writes
+  (see :class:`_Checkpointer`), so commits only append to the WAL; ``checkpoint="inline"``
+  leaves it to SQLite's auto-checkpoint inside the committing writer.
 - **Threads and processes.** Each unit of work checks a connection out of a small pool and
   returns it when it ends, so a store is shared freely between threads (a unit of work itself
   belongs to one thread at a time). Several processes may open the same file: WAL lets readers
@@ -34,10 +37,15 @@ Design, and why:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -188,10 +196,17 @@ _POOL_MAX: Final = 8
 # a case's id, document and the column values a partial save compares against
 _SELECT_CASE: Final = (
     f"SELECT id, doc, {', '.join(STORED_COLUMNS)} FROM cases WHERE tenant = ? AND ")
+# the same columns for the rows a query finds (table alias c, as caselib.storage._sql writes)
+_SELECT_WHERE: Final = (
+    f"SELECT c.id, c.doc, {', '.join(f'c.{c}' for c in STORED_COLUMNS)} FROM cases c WHERE ")
 _IN_CHUNK: Final = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 _CACHE_KIB: Final = -65_536  # negative: KiB, i.e. 64 MiB
 _WAL_CHECKPOINT_PAGES: Final = 10_000
+# with the background checkpointer, what a writer's COMMIT still checkpoints itself: only a
+# WAL the checkpointer has let grow this far (it fell behind, or its thread is gone)
+_WAL_SAFETY_PAGES: Final = 4 * _WAL_CHECKPOINT_PAGES
 _WAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
+_CHECKPOINT_PAUSE: Final = 0.05  # seconds between background checkpoints while writes go on
 
 
 def _translate(err: sqlite3.Error) -> StorageError:
@@ -277,6 +292,119 @@ def _close(conn: sqlite3.Connection) -> None:
     conn.close()
 
 
+def _connect(path: str, timeout: float, synchronous: str, autocheckpoint: int
+             ) -> sqlite3.Connection:
+    """A connection with the store's settings (a function, not a method, so that the
+    checkpointer thread holds no reference to the store)."""
+    with _errors():
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves (the module's implicit
+        # transactions would open deferred ones at the first DML)
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+                               check_same_thread=False, cached_statements=256)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        # Inline (checkpoint="inline"), checkpoint the WAL every ~40 MiB instead of SQLite's
+        # ~4 MiB: a checkpoint is two fsyncs plus a write of every page changed since the
+        # last one, paid inside COMMIT by whichever unit of work crosses the threshold. A case
+        # create dirties ~17 pages, so by default every ~60th create paid it: one-by-one
+        # creates went from ~1,500/s to ~2,200/s. With the background checkpointer this is
+        # only a safety net (see _Checkpointer). Durability is unchanged (that is
+        # ``synchronous``); journal_size_limit cuts the WAL file back after a checkpoint so
+        # it does not stay at its peak size.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {autocheckpoint}")
+        conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
+        # A 64 MiB page cache per connection (SQLite's default is 2 MiB): at a million
+        # cases the case indexes no longer fit in 2 MiB, and every UPDATE of a case then
+        # re-reads index pages from the OS (the breach sweep ran 1.7x slower at 1M than at
+        # 100k). Pages are allocated only as they are used.
+        conn.execute(f"PRAGMA cache_size = {_CACHE_KIB}")
+        conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+class _Checkpointer:
+    """Copies the WAL back into the database file on a thread of its own.
+
+    In WAL mode every commit appends the pages it changed to the WAL, and a *checkpoint*
+    later writes them into the database file (two fsyncs and a random write per page). With
+    SQLite's auto-checkpoint that cost lands inside the COMMIT of whichever writer crosses
+    the threshold; at a million cases a checkpoint of a busy WAL takes a large share of a
+    second, paid by one unlucky request (or, in the breach sweep, by every batch). Here a
+    daemon thread runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection after
+    writes, at most every ``_CHECKPOINT_PAUSE`` seconds: a passive checkpoint never blocks
+    readers or writers, so commits only append to the WAL. Writers keep an auto-checkpoint
+    at ``_WAL_SAFETY_PAGES`` in case this thread falls behind or is gone, so the WAL stays
+    bounded either way. The thread starts at the first write, is restarted in a forked
+    child, and is stopped (after a last checkpoint) by :meth:`SqliteStore.close`.
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._pokes = itertools.count(1)
+        self.poked = 0  # number of the latest poke
+        self.covered = 0  # a checkpoint began after every poke up to this number
+        self.ran = threading.Condition()  # notified after each checkpoint (tests wait on it)
+
+    def poke(self) -> None:
+        """Note a committed write; start the thread if it is not running (in this process)."""
+        self.poked = next(self._pokes)
+        if self._thread is None or self._pid != os.getpid():
+            with self._lock:
+                if self._closing.is_set():
+                    return
+                if self._thread is None or self._pid != os.getpid():
+                    self._wake = threading.Event()  # a forked child's copy may be set
+                    self._thread = threading.Thread(target=self._run, daemon=True,
+                                                    name="caselib-sqlite-checkpoint")
+                    self._pid = os.getpid()
+                    self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        try:
+            conn = self._connect()
+        except StorageError:
+            return  # writers' safety-net auto-checkpoint keeps the WAL bounded
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                self.checkpoint(conn, self.poked)
+                if self._closing.wait(_CHECKPOINT_PAUSE):  # also: at most one per pause
+                    break
+        finally:
+            conn.close()
+
+    def checkpoint(self, conn: sqlite3.Connection, upto: int) -> None:
+        """One passive checkpoint on ``conn``, begun after poke ``upto``; errors are left
+        to the next one."""
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        with self.ran:
+            self.covered = max(self.covered, upto)
+            self.ran.notify_all()
+
+    def stop(self) -> threading.Thread | None:
+        """Tell the thread to end after its current checkpoint; return it (idempotent)."""
+        with self._lock:
+            self._closing.set()
+            thread, self._thread = self._thread, None
+        self._wake.set()
+        return thread if thread is not None and self._pid == os.getpid() else None
+
+    def close(self) -> None:
+        """:meth:`stop`, and wait for the thread to end."""
+        thread = self.stop()
+        if thread is not None:
+            thread.join()
+
+
 class SqliteStore:
     """A :class:`~caselib.ports.Store` in one SQLite file.
 
@@ -287,6 +415,9 @@ class SqliteStore:
             :class:`~caselib.errors.StorageError`.
         synchronous: ``"NORMAL"`` (default: atomic, crash-safe for the application, may lose
             the last commits on power loss) or ``"FULL"`` (fsync on every commit).
+        checkpoint: ``"background"`` (default: a thread of the store copies the WAL into the
+            database file, so commits do not wait for it) or ``"inline"`` (SQLite's own
+            auto-checkpoint inside the committing writer's COMMIT, every ~40 MiB of WAL).
 
     Raises:
         SchemaMismatch: the file was written by a newer caselib.
@@ -297,15 +428,24 @@ class SqliteStore:
     a unit of work owns its pooled connection (opened with check_same_thread=False)."""
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0,
-                 synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> None:
+                 synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+                 checkpoint: Literal["background", "inline"] = "background") -> None:
         self.path = os.fspath(path)
         if self.path == ":memory:" or self.path.startswith("file::memory:"):
             raise InvalidInput("SqliteStore needs a file; use MemoryStore for an in-memory store",
                                field="path")
         if synchronous not in ("NORMAL", "FULL"):
             raise InvalidInput("synchronous must be 'NORMAL' or 'FULL'", field="synchronous")
+        if checkpoint not in ("background", "inline"):
+            raise InvalidInput("checkpoint must be 'background' or 'inline'", field="checkpoint")
         self._timeout = float(timeout)
         self._synchronous = synchronous
+        self._checkpointer: _Checkpointer | None = None
+        if checkpoint == "background":
+            self._checkpointer = _Checkpointer(functools.partial(
+                _connect, self.path, self._timeout, synchronous, _WAL_SAFETY_PAGES))
+            # a store dropped without close() stops its thread (without waiting for it)
+            weakref.finalize(self, self._checkpointer.stop)
         self._pool: ConnectionPool[sqlite3.Connection] = ConnectionPool(
             self._connect, _reset, _close, _POOL_MAX)
         conn = self._connect()
@@ -322,30 +462,8 @@ class SqliteStore:
     # -- connections ----------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        with _errors():
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves (the module's implicit
-            # transactions would open deferred ones at the first DML)
-            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
-                                   check_same_thread=False, cached_statements=256)
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-            # Checkpoint the WAL every ~40 MiB instead of SQLite's ~4 MiB: a checkpoint is two
-            # fsyncs plus a write of every page changed since the last one, paid inside COMMIT
-            # by whichever unit of work crosses the threshold. A case create dirties ~17
-            # pages, so by default every ~60th create paid it: one-by-one creates went from
-            # ~1,500/s to ~2,200/s. (A background checkpoint thread measured no better.)
-            # Durability is unchanged (that is ``synchronous``); journal_size_limit cuts the
-            # WAL file back after a checkpoint so it does not stay at its peak size.
-            conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
-            conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
-            # A 64 MiB page cache per connection (SQLite's default is 2 MiB): at a million
-            # cases the case indexes no longer fit in 2 MiB, and every UPDATE of a case then
-            # re-reads index pages from the OS (the breach sweep ran 1.7x slower at 1M than at
-            # 100k). Pages are allocated only as they are used.
-            conn.execute(f"PRAGMA cache_size = {_CACHE_KIB}")
-            conn.execute("PRAGMA temp_store = MEMORY")
-        return conn
+        pages = _WAL_CHECKPOINT_PAGES if self._checkpointer is None else _WAL_SAFETY_PAGES
+        return _connect(self.path, self._timeout, self._synchronous, pages)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         with _errors():
@@ -378,8 +496,27 @@ class SqliteStore:
         return SqliteUnitOfWork(self, tenant, self._pool.checkout())
 
     def close(self) -> None:
-        """Close idle connections; connections of running units of work close when they end."""
+        """Stop the background checkpointer (after a last checkpoint) and close idle
+        connections; connections of running units of work close when they end."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self.checkpoint()
         self._pool.close()
+
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds into the database file now, as far as readers allow (a
+        passive checkpoint: it never waits for a reader or a writer). Useful before copying
+        the file; the store otherwise does it by itself."""
+        conn = self._connect()
+        try:
+            with _errors():
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+
+    def _committed_write(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
 
     # -- bulk -----------------------------------------------------------------------------
 
@@ -419,6 +556,7 @@ class SqliteStore:
                     conn.executemany(ins_out, messages)
                     done.extend(chunk)
                 conn.execute("COMMIT")
+            self._committed_write()
         finally:
             self._pool.checkin(conn)
         for case in done:
@@ -492,22 +630,38 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
         return row[1], [e for (e,) in entries], row[2:]
 
     def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            docs: list[tuple[Any, ...]] = []
+            for at in range(0, len(case_ids), _IN_CHUNK):
+                chunk = case_ids[at:at + _IN_CHUNK]
+                docs += conn.execute(f"{_SELECT_CASE}id IN ({', '.join('?' * len(chunk))})",
+                                     (self.tenant, *chunk)).fetchall()
+            return docs
+
+        return self._load(read)
+
+    def load_where(self, tail: str, params: Sequence[Any]) -> list[Loaded]:
+        return self._load(lambda conn: conn.execute(_SELECT_WHERE + tail, params).fetchall())
+
+    def _load(self, read: Callable[[sqlite3.Connection], list[tuple[Any, ...]]]
+              ) -> list[Loaded]:
+        """The rows ``read`` selects (``id, doc, *STORED_COLUMNS``) with their timelines,
+        in one read transaction."""
         conn = self._connection()
         snapshot = not self._writing
-        docs: list[tuple[Any, ...]] = []
         entries: dict[str, list[Any]] = {}
         with _errors():
             if snapshot:
                 conn.execute("BEGIN")
             try:
-                for at in range(0, len(case_ids), _IN_CHUNK):
-                    chunk = case_ids[at:at + _IN_CHUNK]
-                    marks = ", ".join("?" * len(chunk))
-                    docs += conn.execute(f"{_SELECT_CASE}id IN ({marks})",
-                                         (self.tenant, *chunk)).fetchall()
+                docs = read(conn)
+                ids = [row[0] for row in docs]
+                for at in range(0, len(ids), _IN_CHUNK):
+                    chunk = ids[at:at + _IN_CHUNK]
                     for case_id, entry in conn.execute(
                             "SELECT case_id, entry FROM timeline WHERE tenant = ? AND case_id "
-                            f"IN ({marks}) ORDER BY case_id, seq", (self.tenant, *chunk)):
+                            f"IN ({', '.join('?' * len(chunk))}) ORDER BY case_id, seq",
+                            (self.tenant, *chunk)):
                         entries.setdefault(case_id, []).append(entry)
             finally:
                 if snapshot:
@@ -523,6 +677,7 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
             if self._writing:
                 with _errors():
                     conn.execute("COMMIT")
+                self._store._committed_write()
         finally:
             self._finish()
 
