@@ -997,11 +997,10 @@ class ServiceDesk:
                 break
             marked = mark_breached(result, result.newly_breached, now)
             case.sla_targets = list(marked)
-            old = final = case.priority
-            for _ in result.newly_breached:  # one rung per breached target, capped
-                final = final.raise_one_rung()
+            old = case.priority
             recipients = self._breach_recipients(case)
-            for name in result.newly_breached:
+            round_breaches = []
+            for name in result.newly_breached:  # one rung per breached target, capped
                 target = next(t for t in marked if t.name == name)
                 assert target.due_at is not None
                 late = target.breached_by_seconds or 0.0
@@ -1014,8 +1013,10 @@ class ServiceDesk:
                                    breached_by_seconds=late, notified=list(recipients))
                 case.emit(SlaBreached(case.id, case.tenant, now, actor.id, name,
                                       target.due_at, late, recipients))
-                found.append((BreachNotice(case.id, case.number, name, target.due_at, late,
-                                           old, final, recipients), case.subject))
+                round_breaches.append((name, target.due_at, late))
+            found.extend((BreachNotice(case.id, case.number, name, due, late, old,
+                                       case.priority, recipients), case.subject)
+                         for name, due, late in round_breaches)
             result = evaluate(case, policy, now)
         case.pauses = list(result.pauses)
         case.sla_targets = list(result.targets)

@@ -780,14 +780,19 @@ class Case:
         why = None if reason is None else _text(reason, "reason", SHORT_TEXT_MAX_LENGTH)
         if new is self.priority:
             return False
-        old = self.priority
-        self.priority = new
+        old = self._set_priority(new, actor, at, why)
         self._append(actor, at, Audience.SYSTEM, "priority_changed", why or "",
                      {"old": old.value, "new": new.value})
-        self._events.append(
-            PriorityChanged(self.id, self.tenant, at, actor.id, old.value, new.value, why)
-        )
         return True
+
+    def _set_priority(self, new: Priority, actor: Actor, at: datetime,
+                      reason: str | None) -> Priority:
+        """Move to ``new`` (a different rung) and emit the event; returns the old rung. The
+        caller records the timeline entry."""
+        old, self.priority = self.priority, new
+        self._events.append(
+            PriorityChanged(self.id, self.tenant, at, actor.id, old.value, new.value, reason))
+        return old
 
     def record_breach(
         self,
@@ -812,10 +817,8 @@ class Case:
         new = None if priority is None else Priority.parse(priority)
         entry_data: dict[str, Any] = {"target": target, **data}
         if new is not None and new is not self.priority:
-            old, self.priority = self.priority, new
+            old = self._set_priority(new, actor, at, "SLA breached")
             entry_data["old_priority"], entry_data["new_priority"] = old.value, new.value
-            self._events.append(PriorityChanged(self.id, self.tenant, at, actor.id, old.value,
-                                                new.value, "SLA breached"))
         return self._append(actor, at, Audience.SYSTEM, "sla_breached", body, entry_data)
 
     def assign(
