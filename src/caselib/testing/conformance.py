@@ -1439,6 +1439,34 @@ class StoreMachine(RuleBasedStateMachine):
             versions.append(case.version)
         assert versions[0] == versions[1]
 
+    @rule(case_ids=st.lists(cases, min_size=1, max_size=4),
+          changes=st.lists(_CHANGES, min_size=1, max_size=2),
+          filters=_FILTERS, order=st.sampled_from(ORDERS))
+    def change_many(self, case_ids: list[str], changes: list[tuple[Any, ...]],
+                    filters: dict[str, Any], order: QueryOrder) -> None:
+        """Several saves in one unit of work (a case listed twice is saved twice), each case
+        read back and a query run before the commit: the unit of work sees its own saves,
+        and all of them land together (an adapter may hold saves back until commit)."""
+        self._tick(1)
+        query = CaseQuery(**filters, order=order, limit=50)
+        seen = []
+        for store in self.stores:
+            observed: list[Any] = []
+            with store.unit_of_work(self.tenant) as uow:
+                for case_id in case_ids:
+                    case = uow.cases.get(case_id)
+                    loaded = case.version
+                    for c in changes:
+                        self._apply(case, c)
+                    uow.cases.save(case, loaded)
+                    again = uow.cases.get(case_id)
+                    assert_same_case(again, case)
+                    observed.append(again.version)
+                observed.append(uow.cases.query(query).items)
+                uow.commit()
+            seen.append(observed)
+        assert seen[0] == seen[1]
+
     @rule(case_id=cases)
     def stale_save(self, case_id: str) -> None:
         """A save from an outdated load raises ConcurrencyConflict in both stores."""
