@@ -9,7 +9,6 @@ parity with the reference ``MemoryStore`` on a varied data set.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -534,8 +533,7 @@ class TestPartialUpdates:
                 Priority.HIGH, actor=_agent(), at=T0 + timedelta(hours=1)))
         finally:
             store.close()
-        # the SET list ends at FROM (the buffered, set-based UPDATE) or WHERE
-        sets = re.split(r" FROM | WHERE ", update.split(" SET ")[1])[0]
+        sets = update.split(" SET ")[1].split(" WHERE ")[0]
         assigned = {part.split(" = ")[0] for part in sets.split(", ")}
         assert assigned == {"priority", "priority_rank", "updated_at", "version", "doc"}
 
@@ -730,152 +728,3 @@ class TestCheckpoints:
         with pytest.raises(InvalidInput, match="checkpoint"):
             SqliteStore(tmp_path / "cases.db", checkpoint="sometimes")  # type: ignore[arg-type]
         assert not (tmp_path / "cases.db").exists()
-
-
-class TestWriteBehind:
-    """Case saves buffer their rows and write them with a few multi-row statements before the
-    unit of work's next statement or at its commit (see ``caselib.storage.sqlite``)."""
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[SqliteStore]:
-        s = SqliteStore(tmp_path / "c.db", timeout=2)
-        s.import_cases([make_case("acme", n) for n in range(1, 61)])
-        yield s
-        s.close()
-
-    @staticmethod
-    def _raise_all(uow: Any, cases: list[Case]) -> None:
-        for case in cases:
-            loaded = case.version
-            case.change_priority(Priority.HIGH, actor=_agent(), at=T0 + timedelta(hours=1))
-            uow.cases.save(case, loaded)
-
-    def test_a_batch_of_saves_is_a_few_statements(self, store: SqliteStore) -> None:
-        ids = [f"case-{n:05d}" for n in range(1, 61)]
-        seen: list[str] = []
-        with store.unit_of_work("acme") as uow:
-            cases = uow.cases.get_many(ids)
-            uow._connection().set_trace_callback(seen.append)  # type: ignore[attr-defined]
-            self._raise_all(uow, cases)
-            uow.commit()
-        kinds = [" ".join(sql.split()[:3]) for sql in seen]
-        # one version check under the lock for all 60, then one statement per kind of row
-        assert kinds.count("SELECT id, version") == 1
-        assert kinds.count("UPDATE cases SET") == 1
-        assert kinds.count("INSERT INTO timeline") == 1
-        assert kinds.count("INSERT INTO outbox") == 1
-        with store.unit_of_work("acme") as uow:
-            again = uow.cases.get_many(ids)
-        assert {(c.version, c.priority, len(c.timeline)) for c in again} == {
-            (2, Priority.HIGH, 2)}
-
-    def test_more_rows_than_one_statement_binds(self, store: SqliteStore) -> None:
-        ids = [f"case-{n:05d}" for n in range(1, 61)]
-        seen: list[str] = []
-        with store.unit_of_work("acme") as uow:
-            cases = uow.cases.get_many(ids)
-            conn = uow._connection()  # type: ignore[attr-defined]
-            # the version check binds 61; an UPDATE row binds 7, so 8 cases a statement
-            conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 62)
-            conn.set_trace_callback(seen.append)
-            self._raise_all(uow, cases)
-            uow.commit()
-        assert sum(sql.startswith("UPDATE cases") for sql in seen) == 8
-        with store.unit_of_work("acme") as uow:
-            again = uow.cases.get_many(ids)
-        assert {(c.version, c.priority) for c in again} == {(2, Priority.HIGH)}
-
-    def test_a_case_saved_twice_in_one_unit_of_work(self, store: SqliteStore) -> None:
-        with store.unit_of_work("acme") as uow:
-            case = uow.cases.get("case-00001")
-            case.add_comment("first", audience="internal", actor=_agent(), at=T0)
-            uow.cases.save(case, 1)
-            case.add_comment("second", audience="internal", actor=_agent(), at=T0)
-            uow.cases.save(case, 2)
-            assert uow.cases.get("case-00001").version == 3  # read back before commit
-            uow.commit()
-        with store.unit_of_work("acme") as uow:
-            again = uow.cases.get("case-00001")
-            messages = uow.outbox.pending(100)
-        assert again.version == 3
-        assert [e.body for e in again.timeline[-2:]] == ["first", "second"]
-        assert {m.key.rsplit(":", 1)[0] for m in messages} >= {"case-00001:2", "case-00001:3"}
-
-    def test_a_stale_save_fails_at_once_with_nothing_buffered(
-        self, store: SqliteStore, tmp_path: Path
-    ) -> None:
-        from caselib.errors import ConcurrencyConflict
-
-        with store.unit_of_work("acme") as slow:
-            stale = slow.cases.get("case-00002")
-            other = SqliteStore(store.path)
-            try:
-                with other.unit_of_work("acme") as fast:
-                    winner = fast.cases.get("case-00002")
-                    winner.add_comment("won", audience="internal", actor=_agent(), at=T0)
-                    fast.cases.save(winner, 1)
-                    fast.commit()
-            finally:
-                other.close()
-            stale.add_comment("lost", audience="internal", actor=_agent(), at=T0)
-            with pytest.raises(ConcurrencyConflict):
-                slow.cases.save(stale, 1)
-            assert not slow._behind.pending  # type: ignore[attr-defined]
-            slow.commit()
-        with store.unit_of_work("acme") as uow:
-            again = uow.cases.get("case-00002")
-        assert (again.version, again.timeline[-1].body) == (2, "won")
-
-    @pytest.mark.parametrize("then", ["commit", "read"])
-    def test_a_buffered_write_that_fails_writes_nothing(
-        self, store: SqliteStore, then: str
-    ) -> None:
-        """The buffered timeline row collides with one put there behind the buffer's back:
-        the flush fails with a typed error, and the unit of work can only be rolled back."""
-        from caselib.errors import StorageError
-
-        with store.unit_of_work("acme") as uow:
-            case = uow.cases.get("case-00003")
-            case.add_comment("lost", audience="internal", actor=_agent(), at=T0)
-            uow.cases.save(case, 1)
-            uow._conn.execute(  # type: ignore[attr-defined]
-                "INSERT INTO timeline (tenant, case_id, seq, entry) VALUES (?, ?, ?, ?)",
-                ("acme", case.id, case.timeline[-1].seq, "{}"))
-            if then == "commit":
-                with pytest.raises(DuplicateKey):
-                    uow.commit()
-            else:
-                with pytest.raises(DuplicateKey):
-                    uow.cases.get("case-00004")
-                with pytest.raises(StorageError, match="only be rolled back"):
-                    uow.commit()
-        with store.unit_of_work("acme") as uow:
-            again = uow.cases.get("case-00003")
-            assert uow.outbox.pending(100) == []
-        assert (again.version, len(again.timeline)) == (1, 1)
-
-    def test_the_buffered_update_still_checks_the_version(self, store: SqliteStore) -> None:
-        """Belt and braces: a version moved under the lock (only possible behind the store's
-        back) fails the commit instead of being overwritten."""
-        from caselib.errors import ConcurrencyConflict
-
-        with store.unit_of_work("acme") as uow:
-            case = uow.cases.get("case-00005")
-            case.add_comment("late", audience="internal", actor=_agent(), at=T0)
-            uow.cases.save(case, 1)
-            uow._conn.execute(  # type: ignore[attr-defined]
-                "UPDATE cases SET version = 7 WHERE id = 'case-00005'")
-            with pytest.raises(ConcurrencyConflict):
-                uow.commit()
-        with store.unit_of_work("acme") as uow:
-            again = uow.cases.get("case-00005")
-        assert (again.version, len(again.timeline)) == (1, 1)
-
-    def test_a_rolled_back_unit_of_work_drops_its_buffer(self, store: SqliteStore) -> None:
-        with store.unit_of_work("acme") as uow:
-            case = uow.cases.get("case-00006")
-            case.add_comment("gone", audience="internal", actor=_agent(), at=T0)
-            uow.cases.save(case, 1)
-            uow.rollback()
-        with store.unit_of_work("acme") as uow:
-            assert uow.cases.get("case-00006").version == 1

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final, Generic, NoReturn, Self, TypeVar
+from typing import Any, Final, Generic, Self, TypeVar
 
 from caselib.errors import (
     ArticleNotFound,
@@ -59,7 +59,6 @@ __all__ = [
     "ACTIVE_CATEGORIES_SQL",
     "CASE_COLUMNS",
     "STORED_COLUMNS",
-    "DeferredWrites",
     "SUMMARY_COLUMNS",
     "Loaded",
     "SqlDialect",
@@ -249,12 +248,6 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
         case.breached, version, _encode(doc),
     )
 
-
-_UPDATE_COLUMNS: Final = CASE_COLUMNS[2:]
-"""What a save may assign: every ``cases`` column but the key, in :func:`case_row` order."""
-_TIMELINE_COLUMNS: Final = ("tenant", "case_id", "seq", "entry")
-_TAG_COLUMNS: Final = ("tenant", "case_id", "tag")
-_OUTBOX_COLUMNS: Final = ("key", "tenant", "case_id", "type", "payload", "created_at")
 
 STORED_COLUMNS: Final = CASE_COLUMNS[2:-1]
 """The ``cases`` columns a load also returns (all but the key and the document): what a
@@ -564,40 +557,6 @@ def between_sql(since: datetime | None, until: datetime | None,
 # --- the unit of work, written once over a small driver interface ---------------------------
 
 
-class DeferredWrites(abc.ABC):
-    """A session's write-behind buffer for the row writes of case saves.
-
-    A session that has one (:attr:`SqlSession.write_behind`) takes its write lock at a
-    save's version check and holds the save's rows until just before its next statement or
-    its commit, then writes each kind of row for all buffered saves with a multi-row
-    statement. That takes the per-row statement calls off the caller's thread: a batch of
-    saves (the breach sweep's) becomes a few statements, run by whichever thread commits.
-
-    The contract that keeps this as safe as writing at once: the version check answers from
-    state read *under the write lock*, so no other writer can move a version between the
-    check and the buffered UPDATE (which still carries the version guard); and the session
-    writes the buffer before any other statement, so this unit of work reads its own writes
-    and statement order is kept wherever it matters.
-    """
-
-    @abc.abstractmethod
-    def version(self, case_id: str, loaded: Iterable[str]) -> int | None:
-        """The stored version of ``case_id`` under the write lock (taking the lock);
-        ``None`` if it does not exist. ``loaded``: the other cases this unit of work has
-        read, whose versions may be fetched in the same statement."""
-
-    @abc.abstractmethod
-    def update_case(self, case_id: str, expected_version: int, columns: tuple[str, ...],
-                    values: Sequence[Any]) -> None:
-        """Buffer the guarded UPDATE of ``columns`` (to ``values``) of a case whose version,
-        checked with :meth:`version`, is ``expected_version``."""
-
-    @abc.abstractmethod
-    def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
-               ) -> None:
-        """Buffer ``rows`` for ``INSERT INTO table (columns)``."""
-
-
 class SqlSession(abc.ABC):
     """What a driver adapter provides; the repositories below are written against it.
 
@@ -609,9 +568,6 @@ class SqlSession(abc.ABC):
 
     tenant: str
     dialect: SqlDialect
-    write_behind: DeferredWrites | None = None
-    """Where case saves buffer their rows (see :class:`DeferredWrites`); ``None``: saves
-    write at once."""
 
     @abc.abstractmethod
     def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False
@@ -673,9 +629,10 @@ class SqlCases:
         # work: a save at that version assigns only the columns whose new value differs from
         # what is stored, so a column changed out of band is still repaired by the next save
         self._stored: dict[str, tuple[Any, ...]] = {}
-        self._insert_entry = insert_sql("timeline", _TIMELINE_COLUMNS, d)
-        self._insert_tag = insert_sql("case_tags", _TAG_COLUMNS, d)
-        self._insert_outbox = insert_sql("outbox", _OUTBOX_COLUMNS, d)
+        self._insert_entry = insert_sql("timeline", ("tenant", "case_id", "seq", "entry"), d)
+        self._insert_tag = insert_sql("case_tags", ("tenant", "case_id", "tag"), d)
+        self._insert_outbox = insert_sql(
+            "outbox", ("key", "tenant", "case_id", "type", "payload", "created_at"), d)
 
     def _loaded(self, loaded: Loaded) -> Case:
         case = _case_from(loaded)
@@ -722,14 +679,6 @@ class SqlCases:
             sql = self._updates[changed] = update_case_sql(self._s.dialect, columns)
         return sql
 
-    def _insert(self, table: str, columns: tuple[str, ...], sql: str,
-                rows: Sequence[Sequence[Any]]) -> None:
-        behind = self._s.write_behind
-        if behind is None:
-            self._s.run_many(sql, rows)
-        else:
-            behind.insert(table, columns, rows)
-
     def _write_children(self, case: Case, version: int, *, replace_tags: bool) -> None:
         s, ph = self._s, self._s.dialect.ph
         if not replace_tags or case.tags_changed_since_save:
@@ -738,10 +687,10 @@ class SqlCases:
                       (case.tenant, case.id))
             tags = tag_rows(case)
             if tags:
-                self._insert("case_tags", _TAG_COLUMNS, self._insert_tag, tags)
+                s.run_many(self._insert_tag, tags)
         entries = timeline_rows(case, case.unsaved_entries())
         if entries:
-            self._insert("timeline", _TIMELINE_COLUMNS, self._insert_entry, entries)
+            s.run_many(self._insert_entry, entries)
         redacted = [(row[3], row[0], row[1], row[2])
                     for row in timeline_rows(case, case.redacted_since_save())]
         if redacted:
@@ -749,7 +698,7 @@ class SqlCases:
                        f"AND case_id = {ph} AND seq = {ph}", redacted)
         messages = event_rows(case, version)
         if messages:
-            self._insert("outbox", _OUTBOX_COLUMNS, self._insert_outbox, messages)
+            s.run_many(self._insert_outbox, messages)
         case.mark_saved(version)
 
     def add(self, case: Case) -> None:
@@ -764,49 +713,28 @@ class SqlCases:
         self._write_children(case, 1, replace_tags=False)
 
     def save(self, case: Case, expected_version: int) -> None:
-        s = self._s
+        s, ph = self._s, self._s.dialect.ph
         s.check_open()
         if case.tenant != s.tenant:
             raise CaseNotFound(case.id, s.tenant)
         version = expected_version + 1
-        behind = s.write_behind
-        if behind is not None:
-            # checked under the write lock, so the buffered UPDATE cannot lose a race
-            found = behind.version(case.id, self._stored)
-            if found is None:
-                raise CaseNotFound(case.id, s.tenant)
-            if found != expected_version:
-                raise ConcurrencyConflict(case.id, expected_version, found)
         row = case_row(case, version)
         values = row[2:]
         before = self._stored.get(case.id)
-        changed: tuple[int, ...] | None = None
         if before is not None and before[_VERSION] == expected_version:
             # the stored row is the one read: assign what changed (version and doc always do)
             changed = tuple(i for i, v in enumerate(values) if i >= len(before) or before[i] != v)
-        if behind is not None:
-            columns = _UPDATE_COLUMNS if changed is None else tuple(
-                _UPDATE_COLUMNS[i] for i in changed)
-            behind.update_case(case.id, expected_version, columns,
-                               values if changed is None else [values[i] for i in changed])
+            sql, params = self._update_for(changed), [values[i] for i in changed]
         else:
-            if changed is None:
-                sql, params = self._update_case, list(values)
-            else:
-                sql, params = self._update_for(changed), [values[i] for i in changed]
-            if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
-                self._raise_missed(case, expected_version)
+            sql, params = self._update_case, list(values)
+        if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
+            found = s.fetch(f"SELECT version FROM cases WHERE tenant = {ph} AND id = {ph}",
+                            (case.tenant, case.id), write=True)
+            if not found:
+                raise CaseNotFound(case.id, s.tenant)
+            raise ConcurrencyConflict(case.id, expected_version, int(found[0][0]))
         self._stored[case.id] = values[:-1]
         self._write_children(case, version, replace_tags=True)
-
-    def _raise_missed(self, case: Case, expected_version: int) -> NoReturn:
-        """The guarded UPDATE matched no row: say why (absent, or another version)."""
-        s, ph = self._s, self._s.dialect.ph
-        found = s.fetch(f"SELECT version FROM cases WHERE tenant = {ph} AND id = {ph}",
-                        (case.tenant, case.id), write=True)
-        if not found:
-            raise CaseNotFound(case.id, s.tenant)
-        raise ConcurrencyConflict(case.id, expected_version, int(found[0][0]))
 
     def query(self, query: CaseQuery) -> Page:
         self._s.check_open()

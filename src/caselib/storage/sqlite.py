@@ -9,11 +9,6 @@ Design, and why:
   ``SQLITE_BUSY_SNAPSHOT`` whenever anyone else committed meanwhile (a spurious error the busy
   timeout cannot absorb). Lost updates are prevented by the version check in ``save``
   (``UPDATE … WHERE version = ?``), not by snapshot isolation.
-- **Write-behind saves.** A case save checks the version under the write lock and buffers
-  its rows; before the unit of work's next statement, and at commit, each kind of buffered
-  row is written by multi-row statements (see :class:`_WriteBehind`). A batch of
-  saves then costs a few statements instead of three per case, and a commit handed to
-  another thread (the breach sweep's) takes the row writes with it.
 - **Outbox.** :meth:`Outbox.pending` takes the write lock, so two relays (threads or processes)
   never hand out the same message at once: the second waits for the first to commit (SQLite
   has no ``SKIP LOCKED``; with one writer at a time, waiting is the same guarantee).
@@ -50,13 +45,12 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Literal
 
 from caselib.errors import (
-    ConcurrencyConflict,
     DuplicateKey,
     InvalidInput,
     SchemaMismatch,
@@ -69,7 +63,6 @@ from caselib.storage._sql import (
     CASE_COLUMNS,
     STORED_COLUMNS,
     ConnectionPool,
-    DeferredWrites,
     Loaded,
     SqlDialect,
     SqlUnitOfWorkBase,
@@ -571,149 +564,6 @@ class SqliteStore:
         return len(done)
 
 
-_SELECT_VERSIONS: Final = "SELECT id, version FROM cases WHERE tenant = ? AND id IN "
-_BULK_ROWS: Final = 500  # rows per buffered statement (also bounded by the variable limit)
-
-
-@functools.lru_cache(maxsize=64)
-def _bulk_update_sql(columns: tuple[str, ...], rows: int) -> str:
-    """The guarded UPDATE of ``columns`` for ``rows`` rows of parameters
-    ``(id, expected version, *values)``, then the tenant.
-
-    The rows are a ``VALUES`` list read in a subquery with ``LIMIT -1``, which makes SQLite
-    materialize it and loop over it outside, probing ``cases`` by its key; without it the
-    planner may choose to scan the tenant's cases and probe the list for each one.
-    """
-    names = ("id", "expected", *(f"v{i}" for i in range(len(columns))))
-    picks = ", ".join(f"column{n + 1} AS {name}" for n, name in enumerate(names))
-    row = f"({', '.join('?' * len(names))})"
-    sets = ", ".join(f"{column} = u.v{i}" for i, column in enumerate(columns))
-    return (f"UPDATE cases SET {sets} FROM (SELECT {picks} FROM (VALUES "
-            f"{', '.join([row] * rows)}) LIMIT -1) AS u "
-            "WHERE cases.tenant = ? AND cases.id = u.id AND cases.version = u.expected")
-
-
-@functools.lru_cache(maxsize=64)
-def _bulk_insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
-    """``INSERT INTO table (columns) VALUES (…), …`` for ``rows`` rows of parameters."""
-    row = f"({', '.join('?' * len(columns))})"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
-
-
-def _chunks(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], width: int
-            ) -> Iterator[Sequence[Sequence[Any]]]:
-    """``rows`` in slices that one statement can bind (``width`` parameters a row)."""
-    step = max(1, min(_BULK_ROWS, (conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1)
-                      // width))
-    for at in range(0, len(rows), step):
-        yield rows[at:at + step]
-
-
-class _WriteBehind(DeferredWrites):
-    """The rows of one unit of work's case saves, waiting for its next statement or commit.
-
-    Why: three statements per saved case (the UPDATE, its timeline entries, its events),
-    each a round trip through the driver that holds the interpreter lock, were a third of
-    the breach sweep's time on its main thread. Buffered, a batch of 500 saves is written by
-    three multi-row statements (an ``UPDATE … FROM (VALUES …)`` and two ``INSERT … VALUES``
-    lists, the values bound as parameters exactly as the row-by-row statements bind them),
-    run at commit, which the sweep hands to a thread of its own: each statement is one call
-    into SQLite with the interpreter lock released, where row-by-row statements on that
-    thread would each wait for the lock (the switch interval) while the sweep's main thread
-    decides the next batch. (SQLite spends about the same per row either way; a JSON array
-    with ``json_each`` instead of bound lists measured twice as slow, parsing the documents.)
-
-    Safety: :meth:`version` answers from versions read *under the write lock* (taken by the
-    first save of the unit of work and held to its end), so no other writer can move a
-    version between a save's check and the buffered UPDATE, which still carries the
-    version guard and is counted (a mismatch raises instead of losing a write). A case saved
-    twice in one unit of work has its first save written before the second is buffered, so
-    each UPDATE statement touches a case at most once.
-    """
-
-    __slots__ = ("_inserts", "_uow", "_updated", "_updates", "_versions", "pending")
-
-    def __init__(self, uow: SqliteUnitOfWork) -> None:
-        self._uow = uow
-        self._versions: dict[str, int] = {}  # read under this unit of work's write lock
-        self._updates: dict[tuple[str, ...], list[list[Any]]] = {}
-        self._updated: set[str] = set()
-        self._inserts: dict[tuple[str, tuple[str, ...]], list[Sequence[Any]]] = {}
-        self.pending = False
-
-    def version(self, case_id: str, loaded: Iterable[str]) -> int | None:
-        known = self._versions.get(case_id)
-        if known is not None:
-            return known
-        conn = self._uow._begin_write()
-        versions = self._versions
-        wanted = [case_id, *(i for i in loaded if i != case_id and i not in versions)]
-        with _errors():
-            versions.update(self._read_versions(conn, wanted))
-        return versions.get(case_id)
-
-    def _read_versions(self, conn: sqlite3.Connection, case_ids: Sequence[str]
-                       ) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for at in range(0, len(case_ids), _IN_CHUNK):
-            chunk = case_ids[at:at + _IN_CHUNK]
-            found.update((case_id, int(version)) for case_id, version in conn.execute(
-                f"{_SELECT_VERSIONS}({', '.join('?' * len(chunk))})", (self._uow.tenant, *chunk)))
-        return found
-
-    def update_case(self, case_id: str, expected_version: int, columns: tuple[str, ...],
-                    values: Sequence[Any]) -> None:
-        if case_id in self._updated:
-            self._uow._ready()  # write its first save before buffering this one
-        self._updates.setdefault(columns, []).append([case_id, expected_version, *values])
-        self._updated.add(case_id)
-        self._versions[case_id] = expected_version + 1
-        self.pending = True
-
-    def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
-               ) -> None:
-        self._inserts.setdefault((table, columns), []).extend(rows)
-        self.pending = True
-
-    def flush(self) -> None:
-        """Write everything buffered, in the unit of work's transaction."""
-        if not self.pending:
-            return
-        conn = self._uow._connection()
-        updates, inserts = self._updates, self._inserts
-        self.discard()
-        tenant = self._uow.tenant
-        with _errors():
-            for columns, rows in updates.items():
-                for part in _chunks(conn, rows, len(columns) + 2):
-                    written = conn.execute(
-                        _bulk_update_sql(columns, len(part)),
-                        [*itertools.chain.from_iterable(part), tenant]).rowcount
-                    if written != len(part):
-                        self._missed(conn, part)
-            for (table, columns), new_rows in inserts.items():
-                for part in _chunks(conn, new_rows, len(columns)):
-                    conn.execute(_bulk_insert_sql(table, columns, len(part)),
-                                 [*itertools.chain.from_iterable(part)])
-
-    def _missed(self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
-        """A buffered UPDATE matched fewer cases than it carried: name one that moved."""
-        stored = self._read_versions(conn, [r[0] for r in rows])
-        for case_id, expected, *_ in rows:
-            if stored.get(case_id) != expected:
-                if case_id not in stored:
-                    raise StorageError(f"case {case_id!r} vanished under the write lock")
-                raise ConcurrencyConflict(case_id, expected, int(stored[case_id]))
-        raise StorageError("a buffered case UPDATE wrote fewer rows than it carried")
-
-    def discard(self) -> None:
-        """Forget what is buffered (the transaction is being rolled back, or was written)."""
-        self._updates = {}
-        self._inserts = {}
-        self._updated = set()
-        self.pending = False
-
-
 class SqliteUnitOfWork(SqlUnitOfWorkBase):
     """One transaction over one tenant of a :class:`SqliteStore` (see the module docstring)."""
 
@@ -724,9 +574,6 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
         self._store = store
         self._conn: sqlite3.Connection | None = conn
         self._writing = False
-        self._failed: BaseException | None = None  # a buffered write that could not be made
-        self._behind = _WriteBehind(self)
-        self.write_behind = self._behind
         self._init_repositories(lambda: datetime.now(UTC))
 
     def __repr__(self) -> str:
@@ -738,23 +585,7 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise StorageError("this unit of work has already been committed or rolled back")
-        if self._failed is not None:
-            raise StorageError(
-                "a buffered write of this unit of work failed, so it can only be rolled back "
-                f"(nothing of it was committed): {self._failed}") from self._failed
         return self._conn
-
-    def _ready(self) -> sqlite3.Connection:
-        """The connection, once the buffered writes are in the transaction (every
-        statement but the buffer's own goes through here, so it sees them in order)."""
-        conn = self._connection()
-        if self._behind.pending:
-            try:
-                self._behind.flush()
-            except BaseException as err:
-                self._failed = err
-                raise
-        return conn
 
     def _begin_write(self) -> sqlite3.Connection:
         conn = self._connection()
@@ -766,26 +597,22 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
 
     def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False
               ) -> list[tuple[Any, ...]]:
-        conn = self._ready()
-        if write:
-            self._begin_write()
+        conn = self._begin_write() if write else self._connection()
         with _errors():
             return conn.execute(sql, params).fetchall()
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        conn = self._ready()
-        self._begin_write()
+        conn = self._begin_write()
         with _errors():
             return conn.execute(sql, params).rowcount
 
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        conn = self._ready()
-        self._begin_write()
+        conn = self._begin_write()
         with _errors():
             conn.executemany(sql, rows)
 
     def load_case(self, column: str, value: str) -> Loaded | None:
-        conn = self._ready()
+        conn = self._connection()
         snapshot = not self._writing  # group the two reads into one read transaction
         with _errors():
             if snapshot:
@@ -820,7 +647,7 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
               ) -> list[Loaded]:
         """The rows ``read`` selects (``id, doc, *STORED_COLUMNS``) with their timelines,
         in one read transaction."""
-        conn = self._ready()
+        conn = self._connection()
         snapshot = not self._writing
         entries: dict[str, list[Any]] = {}
         with _errors():
@@ -845,8 +672,8 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
 
     def commit(self) -> None:
         """Commit every write at once (or raise, roll back and write nothing)."""
+        conn = self._connection()
         try:
-            conn = self._ready()
             if self._writing:
                 with _errors():
                     conn.execute("COMMIT")
@@ -863,7 +690,6 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
     def _finish(self) -> None:
         conn, self._conn = self._conn, None
         self._writing = False
-        self._behind.discard()
         if conn is not None:
             self._store._pool.checkin(conn)  # rolls back whatever is still open
 
