@@ -14,6 +14,9 @@ then a breach sweep over SQLite stores of 100,000 and 1,000,000 open cases with 
 hundredth case at 1M: each due case on storage pages of its own, the worst case) and clustered
 (the oldest cases, as after a sweep outage or a tightened policy), and beside each sweep raw SQL
 doing the same reads and writes without domain code is timed on a copy (``--no-floor`` skips it).
+Timings on a shared 2-core machine drift by tens of per cent from one sweep to the next:
+``--repeat N`` adds N sweeps of each store in fresh processes on copies and prints their median
+beside the single in-process sweep.
 
 Case ids: ``uuid`` (the default) gives each case a random 32-hex id, as ``ServiceDesk`` does, so
 the timeline (clustered by case id) is written in random order and its pages keep the free
@@ -381,6 +384,12 @@ def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
                           f"checkout {a:.2f} s, baseline / this = {b / a:.2f} (medians of {repeat} "
                           f"alternating runs, each in a fresh process on a copy; baseline "
                           f"{_spread(before)}, this {_spread(after)})")
+                elif repeat > 1:
+                    runs = [time_sweep_in(None, path, now) for _ in range(repeat)]
+                    mid = statistics.median(runs)
+                    print(f"  {ids:<10} {layout:<9} {n:>9,} open: median {mid:.2f} s of "
+                          f"{repeat} sweeps, each in a fresh process on a copy "
+                          f"({_spread(runs)})")
                 settle(path)
                 seconds, breaches = time_sweep(path, now)
                 floor_text = "" if raw is None else (
@@ -413,9 +422,11 @@ def main() -> None:
                         help="another checkout's src directory (e.g. a git worktree of an "
                              "older commit): each store is also swept by it, and by this "
                              "checkout, in fresh processes on copies, side by side")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="with --baseline: fresh-process sweeps of each checkout per store, "
-                             "alternating (the medians are compared)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="fresh-process sweeps per store, each on a copy, reported as a "
+                             "median with every run (this machine's timings drift by tens of "
+                             "per cent between runs); with --baseline, of each checkout, "
+                             "alternating, default 3; without, default 1 (none)")
     parser.add_argument("--sweep-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -429,7 +440,8 @@ def main() -> None:
     if not args.no_sweep:
         report_sweep(tuple(int(x) for x in args.sweep_sizes.split(",")), args.due,
                      tuple(args.layouts.split(",")), not args.no_floor, args.baseline,
-                     max(1, args.repeat), tuple(args.ids.split(",")))
+                     max(1, args.repeat or (3 if args.baseline else 1)),
+                     tuple(args.ids.split(",")))
 
 
 if __name__ == "__main__":
