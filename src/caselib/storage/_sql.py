@@ -457,7 +457,6 @@ def query_sql(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str, 
     return f"SELECT {_SUMMARY_SELECT} FROM cases c WHERE {tail}", params
 
 
-
 def page_from_rows(query: CaseQuery, rows: Sequence[Sequence[Any]]) -> Page:
     """The :class:`Page` for the ``limit + 1`` rows :func:`query_sql` fetched."""
     items = [summary_from_row(r) for r in rows[: query.limit]]

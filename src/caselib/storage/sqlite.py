@@ -193,12 +193,12 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this caselib writes; older files are migrated forward on open."""
 
 _POOL_MAX: Final = 8
-# a case's id, document and the column values a partial save compares against
-_SELECT_CASE: Final = (
-    f"SELECT id, doc, {', '.join(STORED_COLUMNS)} FROM cases WHERE tenant = ? AND ")
-# the same columns for the rows a query finds (table alias c, as caselib.storage._sql writes)
+# a case's id, document and the column values a partial save compares against, for the rows
+# a condition finds (table alias c, as the query tails of caselib.storage._sql write it)
 _SELECT_WHERE: Final = (
     f"SELECT c.id, c.doc, {', '.join(f'c.{c}' for c in STORED_COLUMNS)} FROM cases c WHERE ")
+# ... of one tenant, the condition on a column of c to follow
+_SELECT_CASE: Final = _SELECT_WHERE + "c.tenant = ? AND c."
 _IN_CHUNK: Final = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 _CACHE_KIB: Final = -65_536  # negative: KiB, i.e. 64 MiB
 _WAL_CHECKPOINT_PAGES: Final = 10_000
