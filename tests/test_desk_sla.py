@@ -564,3 +564,71 @@ class TestSweep:
         clock.advance(minutes=30)
         ids = [s.id for s in sla_desk.approaching(timedelta(hours=4))]
         assert ids == [soon.id]
+
+
+def _varied_sweep(store: Any, clock: FrozenClock) -> tuple[Any, ...]:
+    """Cases of every kind the sweep meets, swept twice at once; what a host observes."""
+    serial = itertools.count(1)
+    desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory(),
+                       ids=lambda: f"case-{next(serial):03d}")
+    agent, customer = Actor.agent("ana"), Actor.customer("cleo")
+    ids = []
+    for n, priority in enumerate(["low", "normal", "high", "urgent"] * 3):
+        case = desk.create_case(subject=f"Case {n} \"quoted\" ünï 🧾", actor=agent,
+                                priority=priority, custom={"n": n})
+        if n % 3 == 0:
+            desk.assign(case.id, assignee="ana", actor=agent)
+        if n % 4 == 1:
+            desk.add_comment(case.id, "on it", actor=agent, audience="public")
+            desk.add_comment(case.id, "still broken", actor=customer, audience="public")
+        if n % 5 == 2:
+            for status in ("open", "in_progress", "pending_customer"):  # its clock is paused
+                desk.transition(case.id, status, actor=agent)
+        ids.append(case.id)
+        clock.advance(minutes=37)
+    clock.advance(hours=30)
+    first = desk.sweep_breaches(actor=ADMIN, batch=5)
+    again = desk.sweep_breaches(actor=ADMIN, batch=5)
+    with store.unit_of_work("acme") as uow:
+        outbox = [(m.key, m.type, dict(m.payload)) for m in uow.outbox.pending(limit=1000)]
+    cases = [desk.get_case(i) for i in ids]
+    return (first.breaches, first.examined, again.breaches,
+            [(c.version, c.priority, c.sla_targets, c.pauses, c.updated_at, c.timeline)
+             for c in cases], outbox)
+
+
+class TestSweepAcrossStores:
+    """The SQL stores sweep through SlaSweepRepository, the memory store through whole
+    cases: the same breaches, cases, timelines and outbox either way."""
+
+    def test_sqlite_sweeps_like_memory(self, tmp_path: Any) -> None:
+        from caselib.ports import SlaSweepRepository
+        from caselib.storage.sqlite import SqliteStore
+
+        start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        store = SqliteStore(tmp_path / "sweep.sqlite3")
+        try:
+            with store.unit_of_work("acme") as uow:
+                assert isinstance(uow.cases, SlaSweepRepository)
+            got = _varied_sweep(store, FrozenClock(start))
+        finally:
+            store.close()
+        want = _varied_sweep(MemoryStore(), FrozenClock(start))
+        assert got[0], "the data set has breaches"
+        assert got == want
+
+    @pytest.mark.postgres
+    def test_postgres_sweeps_like_memory(self, pg_schema: str) -> None:
+        from caselib.ports import SlaSweepRepository
+        from caselib.storage.postgres import PostgresStore
+        from pg import DSN
+
+        start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        store = PostgresStore(DSN, schema=pg_schema)
+        try:
+            with store.unit_of_work("acme") as uow:
+                assert isinstance(uow.cases, SlaSweepRepository)
+            got = _varied_sweep(store, FrozenClock(start))
+        finally:
+            store.close()
+        assert got == _varied_sweep(MemoryStore(), FrozenClock(start))

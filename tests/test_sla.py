@@ -17,6 +17,8 @@ from caselib.sla import (
     FIRST_RESPONSE,
     NEXT_REPLY,
     RESOLUTION,
+    SLA_ENTRY_KINDS,
+    SlaCase,
     SlaCondition,
     SlaPolicies,
     SlaPolicy,
@@ -620,3 +622,67 @@ class TestPauseMemo:
             fresh.memo.clear()
             assert memoised == derive_pauses(fresh)
             assert case.pauses == memoised
+
+
+class TestSlaCase:
+    """The SLA part of a case: what the breach sweep reads, decides on and writes back."""
+
+    @given(histories, priorities, st.integers(0, 20_000))
+    def test_evaluates_like_the_whole_case(
+        self, steps: list[tuple[int, str]], priority: str, wait: int
+    ) -> None:
+        """evaluate() of the part equals evaluate() of the case, whatever the history."""
+        case, last = with_history(steps, priority)
+        now = last + wait * M
+        policy = attrs.evolve(SlaPolicy.default(), warn_before=H,
+                              targets={p: SlaTargets(H, 8 * H, 2 * H) for p in Priority})
+        assert evaluate(SlaCase.of(case), policy, now) == evaluate(case, policy, now)
+
+    def test_keeps_only_the_entries_clocks_read(self) -> None:
+        case, _ = with_history([(5, "agent"), (5, "wait"), (5, "customer"), (5, "open")])
+        case.add_comment("internal", audience="internal", actor=AGENT, at=T0 + 30 * M)
+        part = SlaCase.of(case)
+        assert {e.kind for e in part.timeline} == set(SLA_ENTRY_KINDS)
+        assert part.entry_count == len(case.timeline)
+        assert [e.seq for e in part.timeline] == [
+            e.seq for e in case.timeline if e.kind in SLA_ENTRY_KINDS]
+
+    @given(priorities, st.sampled_from(list(Priority)), st.integers(1, 3))
+    def test_record_breach_writes_what_the_case_writes(
+        self, priority: str, rung: Priority, breaches: int
+    ) -> None:
+        """Recording breaches on the part and applying it gives the case that recording
+        them on the case itself gives: the same entries, priority and events."""
+        case, _ = with_history([(5, "agent"), (5, "wait")], priority)
+        case.pull_events()
+        direct, part = case.clone(), SlaCase.of(case)
+        at = T0 + 2 * H
+        for n in range(breaches):
+            for target in (direct, part):
+                target.record_breach(f"t{n}", "late", actor=Actor.system(), at=at,
+                                     priority=rung, breached_by_seconds=n)
+        part.sla_targets = list(direct.sla_targets)
+        part.apply_to(case)
+        assert case.timeline == direct.timeline
+        assert (case.priority, case.updated_at) == (direct.priority, direct.updated_at)
+        assert case.pending_events == direct.pending_events
+        assert not part.new_entries and not part.events
+
+    def test_apply_to_refuses_another_case_or_a_changed_one(self) -> None:
+        case = new_case()
+        part = SlaCase.of(case)
+        other = attrs.evolve(case, id="c2")
+        with pytest.raises(InvalidInput, match="does not belong"):
+            part.apply_to(other)
+        case.add_comment("meanwhile", audience="internal", actor=AGENT, at=T0 + M)
+        before = case.clone()
+        with pytest.raises(InvalidInput, match="fresh SlaCase"):
+            part.apply_to(case)
+        assert case.timeline == before.timeline and case.priority is before.priority
+
+    def test_record_breach_refuses_a_naive_time(self) -> None:
+        part = SlaCase.of(new_case())
+        with pytest.raises(InvalidInput):
+            part.record_breach("resolution", "late", actor=Actor.system(),
+                               at=datetime(2026, 1, 5, 12, 0))
+        assert part.new_entries == [] and part.entry_count == 1

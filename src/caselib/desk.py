@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -53,24 +53,30 @@ from caselib.kb import (
 from caselib.lifecycle import CompiledWorkflow, Workflow
 from caselib.model import Actor, Attachment, Case, CasePolicy, Links
 from caselib.ports import (
-    CasePage,
     CaseQuery,
-    CaseRepository,
     CaseSummary,
     Clock,
     EventSink,
     Notification,
     Notifier,
     Page,
+    SlaSweepRepository,
     Store,
     SystemClock,
     UnitOfWork,
-    query_each,
     require_tenant,
+    sla_parts,
     units_cross_threads,
 )
 from caselib.routing import FallbackMap, RouteDecision, Router
-from caselib.sla import DueExplanation, SlaPolicies, evaluate, explain_due, mark_breached
+from caselib.sla import (
+    DueExplanation,
+    SlaCase,
+    SlaPolicies,
+    evaluate,
+    explain_due,
+    mark_breached,
+)
 from caselib.timeutil import aware_utc, to_iso
 from caselib.vocab import Audience, Priority, Severity, Source, StatusCategory
 
@@ -893,8 +899,11 @@ class ServiceDesk:
         queue contact, from the :class:`~caselib.directory.Directory`).
 
         Due cases are handled ``batch`` at a time, one unit of work per batch, walking the
-        due cases in due order: the batch is read with one ``get_many``, decided in memory,
-        then written, so the store's write lock is held for the writes only (a larger batch
+        due cases in due order: the batch is read in one call, decided in memory on the SLA
+        part of each case (:class:`~caselib.sla.SlaCase`; through the store's
+        :class:`~caselib.ports.SlaSweepRepository` when it has one, so no due case is
+        decoded or re-encoded whole), then written, so the store's write lock is held for
+        the writes only (a larger batch
         means fewer commits and a longer hold). With a store that declares
         ``units_cross_threads`` (the bundled ones do) each batch commits on a background
         thread while the next is read and decided; other stores do every step on the
@@ -928,16 +937,18 @@ class ServiceDesk:
                 uow = _enter(self._uow())
                 work = _Batch(uow)
                 try:
-                    page = _query_cases(
-                        uow.cases, first if after is None else attrs.evolve(first, after=after))
+                    query = first if after is None else attrs.evolve(first, after=after)
+                    parts, next_cursor = sla_parts(uow.cases, query)
                     decided = []
-                    for case in sweep.take(page):
+                    for case, whole in sweep.take(parts):
                         loaded = case.version
                         outcome = self._record_breaches(case, now, actor, policies)
                         if outcome is None:
                             sweep.done(case.id)  # nothing to record
                         else:
-                            decided.append((case, loaded, outcome))
+                            if whole is not None:
+                                case.apply_to(whole)
+                            decided.append((case if whole is None else whole, loaded, outcome))
                     # one writer at a time: the previous batch's commit ends before this
                     # batch writes (it ran while this batch was read and decided)
                     if writing is not None:
@@ -953,7 +964,7 @@ class ServiceDesk:
                     if writing is not work:
                         _leave(uow, err)
                     raise
-                after = page.next_cursor
+                after = next_cursor
                 if after is None:  # the end of one pass through the due cases
                     if writing is not None:
                         sweep.settle(writing)
@@ -978,7 +989,7 @@ class ServiceDesk:
         return sweep.report(now)
 
     def _record_breaches(
-        self, case: Case, now: datetime, actor: Actor, policies: SlaPolicies,
+        self, case: SlaCase, now: datetime, actor: Actor, policies: SlaPolicies,
     ) -> _Found | None:
         """Mark every newly breached target of ``case`` and escalate; ``None``: nothing to save.
 
@@ -1024,7 +1035,7 @@ class ServiceDesk:
             return None  # nothing new: write nothing, so a repeat sweep is a no-op
         return found
 
-    def _breach_recipients(self, case: Case) -> tuple[str, ...]:
+    def _breach_recipients(self, case: SlaCase) -> tuple[str, ...]:
         """Owner and owner's manager; with no owner, the team's queue contact."""
         people: list[str] = []
         directory = self.directory
@@ -1101,12 +1112,23 @@ class _Batch:
         self._future: Future[None] | None = None
         self._outcome: BaseException | bool = False  # of a commit run here: True or error
 
-    def save(self, decided: list[tuple[Case, int, _Found]]) -> bool:
-        """Save the decided cases into the unit of work; ``False`` when none was saved."""
+    def save(self, decided: list[tuple[Case | SlaCase, int, _Found]]) -> bool:
+        """Save the decided cases into the unit of work (the :class:`SlaCase` ones in one
+        call of the store's :class:`~caselib.ports.SlaSweepRepository`); ``False`` when none
+        was saved. A case someone else saved first is counted and left for the next pass."""
+        cases = self.uow.cases
+        parts = [(case, loaded) for case, loaded, _ in decided if isinstance(case, SlaCase)]
+        refused = set(cast(SlaSweepRepository, cases).save_sla_cases(parts)) if parts else ()
         for case, loaded, outcome in decided:
-            try:
-                self.uow.cases.save(case, loaded)
-            except ConcurrencyConflict:
+            if isinstance(case, SlaCase):
+                written = case.id not in refused
+            else:
+                try:
+                    cases.save(case, loaded)
+                    written = True
+                except ConcurrencyConflict:
+                    written = False
+            if not written:
                 self.conflicts += 1  # someone else saved first; re-read on the next pass
                 continue
             self.saved.append(case.id)
@@ -1186,11 +1208,12 @@ class _Sweep:
         self.notices: list[BreachNotice] = []
         self.examined = self.conflicts = 0
 
-    def take(self, page: CasePage) -> list[Case]:
+    def take(self, page: Sequence[tuple[SlaCase, Case | None]]
+             ) -> list[tuple[SlaCase, Case | None]]:
         """The cases of ``page`` still to examine (neither done nor given up on)."""
         attempts = self.attempts
-        due = [c for c in page.cases if attempts.get(c.id, 0) < _SWEEP_ATTEMPTS]
-        for case in due:
+        due = [c for c in page if attempts.get(c[0].id, 0) < _SWEEP_ATTEMPTS]
+        for case, _ in due:
             attempts[case.id] = attempts.get(case.id, 0) + 1
         self.examined += len(due)
         self.took = self.took or bool(due)
@@ -1236,17 +1259,6 @@ class _Sweep:
 
     def report(self, now: datetime) -> SweepReport:
         return SweepReport(now, self.examined, tuple(self.notices), self.conflicts)
-
-
-def _query_cases(cases: CaseRepository, query: CaseQuery) -> CasePage:
-    """``cases.query_cases(query)``, or :func:`~caselib.ports.query_each` for an adapter
-    written before ``query_cases`` joined the port (it keeps working, reading each due row
-    twice)."""
-    query_cases = getattr(cases, "query_cases", None)
-    if query_cases is None:
-        return query_each(cases, query)
-    page: CasePage = query_cases(query)
-    return page
 
 
 _CREATE_ATTEMPTS = 10

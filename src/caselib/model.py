@@ -47,6 +47,7 @@ from caselib.vocab import (
 
 __all__ = [
     "BODY_MAX_LENGTH",
+    "BREACH_REASON",
     "DESCRIPTION_MAX_LENGTH",
     "SUBJECT_MAX_LENGTH",
     "Actor",
@@ -62,6 +63,9 @@ __all__ = [
     "Resolution",
     "SlaTarget",
     "TimelineEntry",
+    "any_breached",
+    "breach_entry",
+    "next_due_of",
 ]
 
 SUBJECT_MAX_LENGTH: Final = 250
@@ -407,6 +411,46 @@ class SlaTarget:
 # --- the aggregate ---------------------------------------------------------------------------
 
 
+def next_due_of(targets: Iterable[SlaTarget]) -> datetime | None:
+    """The earliest due time among ``targets`` that can still breach (running or warning):
+    what a store indexes so that the breach sweep reads only the cases that are due."""
+    dues = [t.due_at for t in targets if t.due_at is not None and t.state in ("running", "warning")]
+    return min(dues) if dues else None
+
+
+def any_breached(targets: Iterable[SlaTarget]) -> bool:
+    """Whether any of ``targets`` has breached (a breach is sticky, so this stays true)."""
+    return any(t.state == "breached" for t in targets)
+
+
+BREACH_REASON: Final = "SLA breached"
+"""The ``reason`` of the :class:`~caselib.events.PriorityChanged` event a breach raises."""
+
+
+def breach_entry(
+    seq: int,
+    target: str,
+    body: str,
+    *,
+    actor: Actor,
+    at: datetime,
+    old: Priority,
+    new: Priority | None,
+    data: Mapping[str, Any],
+) -> TimelineEntry:
+    """The ``sla_breached`` system entry recording one breach of ``target``, and the rung it
+    raised when ``new`` differs from ``old`` (``data`` gains ``old_priority``/``new_priority``).
+
+    One definition of the entry for :meth:`Case.record_breach` and the breach sweep's lean
+    path (:class:`caselib.sla.SlaCase`), so both write the same line of history.
+    """
+    entry_data: dict[str, Any] = {"target": target, **data}
+    if new is not None and new is not old:
+        entry_data["old_priority"], entry_data["new_priority"] = old.value, new.value
+    return TimelineEntry(seq, at, actor.id, actor.kind, Audience.SYSTEM, "sla_breached", body,
+                         entry_data)
+
+
 @attrs.define(eq=False)
 class Case:
     """A customer-support case: the aggregate root.
@@ -559,16 +603,12 @@ class Case:
     @property
     def next_due_at(self) -> datetime | None:
         """The earliest due time among SLA targets that can still breach."""
-        dues = [
-            t.due_at for t in self.sla_targets
-            if t.due_at is not None and t.state in ("running", "warning")
-        ]
-        return min(dues) if dues else None
+        return next_due_of(self.sla_targets)
 
     @property
     def breached(self) -> bool:
         """True once any SLA target has breached (stays true after the case is resolved)."""
-        return any(t.state == "breached" for t in self.sla_targets)
+        return any_breached(self.sla_targets)
 
     def public_timeline(self) -> list[TimelineEntry]:
         """Only entries a customer may see: public replies, with redacted text removed."""
@@ -815,11 +855,14 @@ class Case:
         """
         at = aware_utc(at, "at")
         new = None if priority is None else Priority.parse(priority)
-        entry_data: dict[str, Any] = {"target": target, **data}
-        if new is not None and new is not self.priority:
-            old = self._set_priority(new, actor, at, "SLA breached")
-            entry_data["old_priority"], entry_data["new_priority"] = old.value, new.value
-        return self._append(actor, at, Audience.SYSTEM, "sla_breached", body, entry_data)
+        old = self.priority
+        if new is not None and new is not old:
+            self._set_priority(new, actor, at, BREACH_REASON)
+        entry = breach_entry(len(self.timeline) + 1, target, body, actor=actor, at=at, old=old,
+                             new=new, data=data)
+        self.timeline.append(entry)
+        self.updated_at = at
+        return entry
 
     def assign(
         self,

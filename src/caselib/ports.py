@@ -26,6 +26,7 @@ import attrs
 from caselib.errors import CaseNotFound, InvalidInput
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
 from caselib.model import Case
+from caselib.sla import SlaCase
 from caselib.timeutil import aware_utc, from_iso, to_iso
 from caselib.vocab import Priority, StatusCategory
 
@@ -46,12 +47,15 @@ __all__ = [
     "OutboxMessage",
     "Page",
     "QueryOrder",
+    "SlaCasePage",
+    "SlaSweepRepository",
     "Store",
     "SystemClock",
     "UnitOfWork",
     "get_each",
     "query_each",
     "require_tenant",
+    "sla_parts",
     "units_cross_threads",
 ]
 
@@ -313,6 +317,15 @@ class CasePage:
     next_cursor: str | None
 
 
+@attrs.frozen
+class SlaCasePage:
+    """One page of query results with the SLA part of each case
+    (:meth:`SlaSweepRepository.query_sla_cases`); ``next_cursor`` as for :class:`Page`."""
+
+    cases: tuple[SlaCase, ...]
+    next_cursor: str | None
+
+
 # --- outbox ---------------------------------------------------------------------------------
 
 
@@ -424,6 +437,45 @@ class CaseRepository(Protocol):
 
         Every requested agent is in the result, with 0 when they own none (least-loaded and
         capacity assignment read this).
+        """
+        ...
+
+
+@runtime_checkable
+class SlaSweepRepository(Protocol):
+    """An optional capability of a :class:`CaseRepository`: the breach sweep's reads and
+    writes, done on the SLA part of each case (:class:`~caselib.sla.SlaCase`) instead of the
+    whole case.
+
+    Why: the sweep changes a few fields of each due case and appends one timeline line, so a
+    store that can read just those fields and patch them in place saves decoding and
+    re-encoding every due case whole. The bundled SQL stores offer it; a store without it
+    (``MemoryStore``, most host adapters) gets the same sweep through ``query_cases`` and
+    ``save``. Both paths must leave the store in the same state: the conformance suite's
+    stateful test checks it for every adapter that offers this.
+    """
+
+    def query_sla_cases(self, query: CaseQuery) -> SlaCasePage:
+        """The page :meth:`CaseRepository.query_cases` would give, as the SLA part of each
+        case (:meth:`SlaCase.of(case) <caselib.sla.SlaCase.of>` of it), with the same
+        ``next_cursor``, read in one consistent snapshot."""
+        ...
+
+    def save_sla_cases(self, cases: Sequence[tuple[SlaCase, int]]) -> list[str]:
+        """Write what the sweep changed on each ``(case, expected_version)`` whose stored
+        version is ``expected_version``, and return the ids of the others (someone else
+        saved them first; nothing of theirs is written).
+
+        After it, loading a written case gives what ``case.apply_to(loaded)`` then
+        :meth:`CaseRepository.save` would have stored: priority, SLA targets, pauses,
+        ``updated_at``, ``case.new_entries`` on the timeline, the events in the outbox and the
+        version one higher. Each written case gets ``case.mark_saved(new_version)``. A batch
+        rather than one case per call, so a store can write the new rows of all of them in a
+        few statements.
+
+        Raises:
+            CaseNotFound: one of the cases is not in this tenant (the unit of work is then
+                only fit for a rollback).
         """
         ...
 
@@ -626,6 +678,24 @@ def query_each(cases: CaseRepository, query: CaseQuery) -> CasePage:
     get_many = getattr(cases, "get_many", None)
     found: list[Case] = get_each(cases, ids) if get_many is None else get_many(ids)
     return CasePage(tuple(found), page.next_cursor)
+
+
+def sla_parts(cases: CaseRepository, query: CaseQuery
+              ) -> tuple[list[tuple[SlaCase, Case | None]], str | None]:
+    """The breach sweep's read of one page: each case's SLA part, with the whole case when it
+    had to be loaded whole, and the next cursor.
+
+    Through the store's :class:`SlaSweepRepository` when it offers one (no whole cases);
+    else ``query_cases`` (or :func:`query_each` for an adapter without it) and
+    :meth:`SlaCase.of <caselib.sla.SlaCase.of>` of each case, whose change is then applied to
+    the whole case and saved with :meth:`CaseRepository.save`.
+    """
+    if isinstance(cases, SlaSweepRepository):
+        lean = cases.query_sla_cases(query)
+        return [(c, None) for c in lean.cases], lean.next_cursor
+    query_cases = getattr(cases, "query_cases", None)
+    page: CasePage = query_each(cases, query) if query_cases is None else query_cases(query)
+    return [(SlaCase.of(c), c) for c in page.cases], page.next_cursor
 
 
 def require_tenant(tenant: object) -> str:

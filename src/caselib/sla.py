@@ -49,7 +49,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -58,20 +58,36 @@ import pendulum.parsing.exceptions
 
 from caselib.calendar import BusinessCalendar, Holiday, TimeRange
 from caselib.errors import InvalidConfiguration, InvalidInput, UnknownValue
-from caselib.model import Case, Links, Pause, SlaTarget
+from caselib.events import DomainEvent, PriorityChanged
+from caselib.model import (
+    BREACH_REASON,
+    Actor,
+    Case,
+    CustomValue,
+    Links,
+    Pause,
+    SlaTarget,
+    TimelineEntry,
+    any_breached,
+    breach_entry,
+    next_due_of,
+)
 from caselib.timeutil import aware_utc
-from caselib.vocab import ActorKind, Audience, Priority, StatusCategory
+from caselib.vocab import ActorKind, Audience, Priority, Source, StatusCategory
 
 __all__ = [
     "FIRST_RESPONSE",
     "NEXT_REPLY",
     "RESOLUTION",
+    "SLA_ENTRY_KINDS",
     "TARGET_NAMES",
     "DueExplanation",
+    "SlaCase",
     "SlaCondition",
     "SlaEvaluation",
     "SlaPolicies",
     "SlaPolicy",
+    "SlaSubject",
     "SlaTargets",
     "derive_pauses",
     "describe_hours",
@@ -407,7 +423,7 @@ def _fold(value: object) -> str:
     return " ".join(str(value).split()).casefold()
 
 
-def _case_values(case: Case, field: str) -> set[str]:
+def _case_values(case: SlaSubject, field: str) -> set[str]:
     """The folded values of ``field`` on ``case`` (empty when unset)."""
     raw: list[object]
     if field == "tag":
@@ -470,7 +486,7 @@ class SlaCondition:
 
     fields: Mapping[str, frozenset[str]] = attrs.field(converter=_coerce_condition, hash=False)
 
-    def matches(self, case: Case) -> bool:
+    def matches(self, case: SlaSubject) -> bool:
         """True when every field of the condition matches ``case``."""
         return all(_case_values(case, f) & allowed for f, allowed in self.fields.items())
 
@@ -528,14 +544,14 @@ class SlaPolicies:
             raise UnknownValue("sla policy", policy_id, list(self._by_id))
         return policy
 
-    def select(self, case: Case) -> SlaPolicy:
+    def select(self, case: SlaSubject) -> SlaPolicy:
         """The policy of the first rule whose condition matches ``case``, else the default."""
         for condition, policy in self.rules:
             if condition.matches(case):
                 return policy
         return self.default
 
-    def policy_for(self, case: Case) -> SlaPolicy:
+    def policy_for(self, case: SlaSubject) -> SlaPolicy:
         """The policy recorded on the case (``case.sla_policy``) if known, else :meth:`select`.
 
         A case keeps the policy it started with: re-selecting after every field edit would let
@@ -616,7 +632,7 @@ def _pause_reason(category: StatusCategory) -> str | None:
     return None
 
 
-def _status_changes(case: Case) -> list[tuple[datetime, StatusCategory, StatusCategory]]:
+def _status_changes(case: SlaSubject) -> list[tuple[datetime, StatusCategory, StatusCategory]]:
     """``(at, old_category, new_category)`` for each status change, in timeline order."""
     return [
         (e.at, _category(e.data.get("old_category")), _category(e.data.get("new_category")))
@@ -634,7 +650,7 @@ def _category(value: object) -> StatusCategory:
     return found if found is not None else StatusCategory.parse(value)
 
 
-def derive_pauses(case: Case) -> list[Pause]:
+def derive_pauses(case: SlaSubject) -> list[Pause]:
     """Spans during which SLA clocks stand still, read from the case's status history.
 
     * status category *waiting* → reason ``"waiting"`` (the ball is in the customer's court);
@@ -676,7 +692,7 @@ def derive_pauses(case: Case) -> list[Pause]:
     return closed
 
 
-def _resolved_since(case: Case) -> datetime | None:
+def _resolved_since(case: SlaSubject) -> datetime | None:
     """When the current resolved/closed stretch began; ``None`` while the case is active."""
     if case.status_category.is_active:
         return None
@@ -692,7 +708,7 @@ def _resolved_since(case: Case) -> datetime | None:
     return since or case.resolved_at or case.closed_at or case.updated_at
 
 
-def _reply_cycle(case: Case) -> tuple[datetime, datetime | None] | None:
+def _reply_cycle(case: SlaSubject) -> tuple[datetime, datetime | None] | None:
     """The latest next-reply cycle: (oldest unanswered customer reply, agent answer or None)."""
     start: datetime | None = None
     answered: datetime | None = None
@@ -866,7 +882,9 @@ class _Clock:
     warn_at: datetime | None
 
 
-def _clock(case: Case, policy: SlaPolicy, name: str, pauses: Sequence[Pause]) -> _Clock | None:
+def _clock(
+    case: SlaSubject, policy: SlaPolicy, name: str, pauses: Sequence[Pause]
+) -> _Clock | None:
     duration = policy.targets_for(case.priority).get(name)
     if duration is None:
         return None
@@ -913,15 +931,10 @@ class SlaEvaluation:
     @property
     def next_due_at(self) -> datetime | None:
         """Earliest due time among targets that can still breach (running or warning)."""
-        dues = [
-            t.due_at
-            for t in self.targets
-            if t.due_at is not None and t.state in ("running", "warning")
-        ]
-        return min(dues) if dues else None
+        return next_due_of(self.targets)
 
 
-def evaluate(case: Case, policy: SlaPolicy, now: datetime) -> SlaEvaluation:
+def evaluate(case: SlaSubject, policy: SlaPolicy, now: datetime) -> SlaEvaluation:
     """Re-derive every SLA target of ``case`` under ``policy`` and classify it at ``now``.
 
     States: ``met`` (stopped; ``breached_by_seconds`` set when met late), ``paused`` (an
@@ -1249,3 +1262,175 @@ def explain_due(
         state.state if state else None,
         "\n".join(lines),
     )
+
+
+# --- the SLA part of a case ---------------------------------------------------------------------
+
+SLA_ENTRY_KINDS: Final = frozenset({"status_changed", "reply"})
+"""The timeline entry kinds SLA clocks read: status changes (pauses, the resolved stretch) and
+replies (first response, next-reply cycles). :class:`SlaCase` keeps only these."""
+
+
+class SlaSubject(Protocol):
+    """What :func:`evaluate` and policy selection read from a case.
+
+    :class:`~caselib.model.Case` has all of it; so does :class:`SlaCase`, the breach sweep's
+    working copy. ``timeline`` needs only the entries of :data:`SLA_ENTRY_KINDS`, in order.
+    """
+
+    @property
+    def status_category(self) -> StatusCategory: ...
+    @property
+    def priority(self) -> Priority: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def first_response_at(self) -> datetime | None: ...
+    @property
+    def sla_started_at(self) -> datetime | None: ...
+    @property
+    def sla_policy(self) -> str | None: ...
+    @property
+    def sla_targets(self) -> Sequence[SlaTarget]: ...
+    @property
+    def timeline(self) -> Sequence[TimelineEntry]: ...
+    @property
+    def memo(self) -> dict[str, Any]: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def subcategory(self) -> str | None: ...
+    @property
+    def case_type(self) -> str | None: ...
+    @property
+    def source(self) -> Source: ...
+    @property
+    def tags(self) -> frozenset[str]: ...
+    @property
+    def custom(self) -> Mapping[str, CustomValue]: ...
+    @property
+    def links(self) -> Links: ...
+
+
+@attrs.define(eq=False)
+class SlaCase:
+    """The part of a case that its SLA clocks read and the breach sweep changes.
+
+    Why it exists: a breach touches a handful of fields (priority, targets, pauses,
+    ``updated_at``), one timeline line and two events, yet loading and saving the whole
+    aggregate decodes and re-encodes every field and every timeline entry. A store that
+    offers :class:`~caselib.ports.SlaSweepRepository` reads this part only and writes the
+    change in place; for any other store the sweep takes it from the loaded case with
+    :meth:`of` and hands the change back with :meth:`apply_to`, so the decisions are the same
+    code either way.
+
+    ``timeline`` holds only the entries of :data:`SLA_ENTRY_KINDS`; ``entry_count`` is the
+    length of the whole timeline (the next entry's ``seq`` is one more). What the sweep
+    records is collected in ``new_entries`` and ``events`` until a store saves it.
+    """
+
+    id: str
+    tenant: str
+    number: str
+    subject: str
+    version: int
+    status_category: StatusCategory
+    priority: Priority
+    assignee: str | None
+    team: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    first_response_at: datetime | None
+    sla_policy: str | None
+    sla_started_at: datetime | None
+    pauses: list[Pause]
+    sla_targets: list[SlaTarget]
+    category: str | None
+    subcategory: str | None
+    case_type: str | None
+    source: Source
+    tags: frozenset[str]
+    custom: Mapping[str, CustomValue]
+    links: Links
+    timeline: list[TimelineEntry]
+    entry_count: int
+    new_entries: list[TimelineEntry] = attrs.field(factory=list)
+    events: list[DomainEvent] = attrs.field(factory=list)
+    memo: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, case: Case) -> SlaCase:
+        """The SLA part of ``case`` (its lists copied, so changes stay here until
+        :meth:`apply_to`)."""
+        return cls(
+            case.id, case.tenant, case.number, case.subject, case.version,
+            case.status_category, case.priority, case.assignee, case.team, case.created_at,
+            case.updated_at, case.resolved_at, case.closed_at, case.first_response_at,
+            case.sla_policy, case.sla_started_at, list(case.pauses), list(case.sla_targets),
+            case.category, case.subcategory, case.case_type, case.source, case.tags,
+            case.custom, case.links,
+            [e for e in case.timeline if e.kind in SLA_ENTRY_KINDS], len(case.timeline))
+
+    def apply_to(self, case: Case) -> None:
+        """Make the same changes to ``case``, the full case this was taken from."""
+        if case.id != self.id or len(case.timeline) + len(self.new_entries) != self.entry_count:
+            raise InvalidInput(f"SLA part of case {self.id!r} does not belong to case "
+                               f"{case.id!r} as it is now; take a fresh SlaCase.of(case)")
+        case.priority = self.priority
+        case.sla_targets = list(self.sla_targets)
+        case.pauses = list(self.pauses)
+        case.updated_at = self.updated_at
+        case.timeline.extend(self.new_entries)
+        for event in self.events:
+            case.emit(event)
+        self.new_entries, self.events = [], []  # handed over: the case's save writes them
+
+    @property
+    def next_due_at(self) -> datetime | None:
+        """As :attr:`Case.next_due_at <caselib.model.Case.next_due_at>`."""
+        return next_due_of(self.sla_targets)
+
+    @property
+    def breached(self) -> bool:
+        """As :attr:`Case.breached <caselib.model.Case.breached>`."""
+        return any_breached(self.sla_targets)
+
+    def record_breach(self, target: str, body: str, *, actor: Actor, at: datetime,
+                      priority: Priority | None = None, **data: Any) -> TimelineEntry:
+        """As :meth:`Case.record_breach <caselib.model.Case.record_breach>`: one
+        ``sla_breached`` entry, raising the priority to ``priority`` in the same entry."""
+        at = aware_utc(at, "at")
+        old = self.priority
+        if priority is not None and priority is not old:
+            self.priority = priority
+            self.events.append(PriorityChanged(self.id, self.tenant, at, actor.id, old.value,
+                                               priority.value, BREACH_REASON))
+        self.entry_count += 1
+        entry = breach_entry(self.entry_count, target, body, actor=actor, at=at, old=old,
+                             new=priority, data=data)
+        self.new_entries.append(entry)
+        self.updated_at = at
+        return entry
+
+    def emit(self, event: DomainEvent) -> None:
+        """Collect an event for the store to write with the change."""
+        self.events.append(event)
+
+    def pull_events(self) -> list[DomainEvent]:
+        """Hand the collected events to the store and forget them."""
+        events, self.events = self.events, []
+        return events
+
+    def mark_saved(self, version: int) -> None:
+        """Record that the change is written (a store calls this after saving it)."""
+        self.version = version
+        self.new_entries = []
+        self.events = []

@@ -43,14 +43,18 @@ from caselib.ports import (
     CaseSummary,
     OutboxMessage,
     Page,
+    SlaCasePage,
     decode_cursor,
     encode_cursor,
 )
+from caselib.sla import SlaCase
 from caselib.storage.codec import (
     case_from_document,
     case_to_document,
     entry_from_dict,
     entry_to_dict,
+    sla_case_from_document,
+    sla_patch,
 )
 from caselib.timeutil import aware_utc, from_iso, to_iso
 from caselib.vocab import Priority, StatusCategory
@@ -120,9 +124,12 @@ ACTIVE_CATEGORIES_SQL: Final = "status_category IN ({})".format(
 class SqlDialect:
     """The few differences between the two SQL dialects that the shared queries care about."""
 
-    def __init__(self, placeholder: str, *, for_update_skip_locked: bool) -> None:
+    def __init__(self, placeholder: str, *, for_update_skip_locked: bool,
+                 merge_doc: str) -> None:
         self.ph = placeholder
         self.skip_locked = for_update_skip_locked
+        self.merge_doc = merge_doc
+        """SQL for ``doc`` with the top-level keys of a JSON object parameter replaced."""
 
     def params(self, n: int) -> str:
         """``n`` comma-separated placeholders."""
@@ -255,6 +262,10 @@ partial save compares against."""
 
 _VERSION: Final = STORED_COLUMNS.index("version")
 """Where the version sits in a row without tenant and id."""
+_RANK: Final = STORED_COLUMNS.index("priority_rank")
+_SWEPT: Final = tuple(STORED_COLUMNS.index(c) for c in (
+    "priority", "priority_rank", "updated_at", "next_due_at", "breached", "version"))
+"""Where the columns sit that :meth:`SqlCases.save_sla_case` may change."""
 
 Loaded = tuple[Any, list[Any], Sequence[Any]]
 """What a :class:`SqlSession` load returns: ``(document, [timeline entry, …], values of
@@ -266,7 +277,7 @@ def tag_rows(case: Case) -> list[tuple[str, str, str]]:
     return [(case.tenant, case.id, tag) for tag in sorted(case.tags)]
 
 
-def timeline_rows(case: Case, entries: Iterable[TimelineEntry]
+def timeline_rows(case: Case | SlaCase, entries: Iterable[TimelineEntry]
                   ) -> list[tuple[str, str, int, str]]:
     """``timeline`` rows ``(tenant, case_id, seq, entry)`` for the given entries."""
     tenant, case_id = case.tenant, case.id
@@ -300,7 +311,8 @@ def outbox_rows(messages: Iterable[Any]) -> list[tuple[str, str, str, str, str, 
             for m in messages]
 
 
-def event_rows(case: Case, version: int) -> list[tuple[str, str, str, str, str, str]]:
+def event_rows(case: Case | SlaCase, version: int
+               ) -> list[tuple[str, str, str, str, str, str]]:
     """``outbox_rows(outbox_messages(case, version))`` without the intermediate messages
     (pulls the case's pending events)."""
     tenant, case_id = case.tenant, case.id
@@ -316,17 +328,21 @@ def insert_sql(table: str, columns: Sequence[str], dialect: SqlDialect, suffix: 
             f"VALUES ({dialect.params(len(columns))}){suffix}")
 
 
-def update_case_sql(dialect: SqlDialect, columns: Sequence[str] = CASE_COLUMNS[2:]) -> str:
+def update_case_sql(dialect: SqlDialect, columns: Sequence[str] = CASE_COLUMNS[2:], *,
+                    merge_doc: bool = False) -> str:
     """The optimistic-concurrency UPDATE of ``columns`` (default: every column but the key),
-    guarded by the version.
+    guarded by the version; with ``merge_doc`` also ``doc`` with the top-level keys of a
+    JSON object replaced (the dialect's :attr:`SqlDialect.merge_doc`).
 
-    Parameters: the values of ``columns``, then tenant, id and the expected version. SQLite
-    rewrites every index that contains an assigned column, changed or not, so saves assign
-    only the columns that changed (see :meth:`SqlCases.save`).
+    Parameters: the values of ``columns`` (then the JSON object), then tenant, id and the
+    expected version. SQLite rewrites every index that contains an assigned column, changed or
+    not, so saves assign only the columns that changed (see :meth:`SqlCases.save`).
     """
     ph = dialect.ph
-    sets = ", ".join(f"{c} = {ph}" for c in columns)
-    return (f"UPDATE cases SET {sets} "
+    sets = [f"{c} = {ph}" for c in columns]
+    if merge_doc:
+        sets.append(f"doc = {dialect.merge_doc}")
+    return (f"UPDATE cases SET {', '.join(sets)} "
             f"WHERE tenant = {ph} AND id = {ph} AND version = {ph}")
 
 
@@ -602,17 +618,27 @@ class SqlSession(abc.ABC):
         """Raise :class:`StorageError` when the unit of work is finished."""
 
 
-def _case_from(loaded: Loaded) -> Case:
-    doc, entries, _ = loaded
+def _entry_dicts(entries: list[Any]) -> list[Any]:
+    """The loaded timeline entries as plain data."""
     parsed: Any = None
     if entries and all(type(e) is str for e in entries):
         # SQLite's text entries are parsed as one array: one parser call per case instead
         # of one per entry (each call has a fixed cost; a case has several entries)
         with contextlib.suppress(ValueError):
             parsed = loads(f"[{','.join(entries)}]")
-    if not isinstance(parsed, list) or len(parsed) != len(entries):
-        parsed = [loads(e) for e in entries]  # (a damaged entry fails here, on its own)
-    return case_from_document(loads(doc), [entry_from_dict(e) for e in parsed])
+    if isinstance(parsed, list) and len(parsed) == len(entries):
+        return parsed
+    return [loads(e) for e in entries]  # (a damaged entry fails here, on its own)
+
+
+def _case_from(loaded: Loaded) -> Case:
+    doc, entries, _ = loaded
+    return case_from_document(loads(doc), [entry_from_dict(e) for e in _entry_dicts(entries)])
+
+
+def _sla_case_from(loaded: Loaded) -> SlaCase:
+    doc, entries, stored = loaded
+    return sla_case_from_document(loads(doc), _entry_dicts(entries), int(stored[_VERSION]))
 
 
 class SqlCases:
@@ -624,6 +650,7 @@ class SqlCases:
         self._insert_case = insert_sql("cases", CASE_COLUMNS, d, " ON CONFLICT DO NOTHING")
         self._update_case = update_case_sql(d)
         self._updates: dict[tuple[int, ...], str] = {}
+        self._patches: dict[tuple[int, ...], str] = {}  # save_sla_case's UPDATEs
         # STORED_COLUMNS of each case as read from the store (or written) in this unit of
         # work: a save at that version assigns only the columns whose new value differs from
         # what is stored, so a column changed out of band is still repaired by the next save
@@ -662,6 +689,23 @@ class SqlCases:
         cursor = (encode_cursor(query, query.cursor_values(CaseSummary.of(cases[-1])))
                   if more and cases else None)
         return CasePage(tuple(cases), cursor)
+
+    def query_sla_cases(self, query: CaseQuery) -> SlaCasePage:
+        self._s.check_open()
+        tail, params = query_tail(query, self._s.tenant, self._s.dialect)
+        loaded = self._s.load_where(tail, params)
+        cases = []
+        for row in loaded[: query.limit]:
+            case = _sla_case_from(row)
+            self._stored[case.id] = tuple(row[2])
+            cases.append(case)
+        cursor = None
+        if len(loaded) > query.limit and cases:
+            # the keyset of the last row, from its indexed columns (what the query orders by)
+            stored = loaded[query.limit - 1][2]
+            last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1:]))
+            cursor = encode_cursor(query, query.cursor_values(last))
+        return SlaCasePage(tuple(cases), cursor)
 
     def get_by_number(self, number: str) -> Case:
         self._s.check_open()
@@ -712,7 +756,7 @@ class SqlCases:
         self._write_children(case, 1, replace_tags=False)
 
     def save(self, case: Case, expected_version: int) -> None:
-        s, ph = self._s, self._s.dialect.ph
+        s = self._s
         s.check_open()
         if case.tenant != s.tenant:
             raise CaseNotFound(case.id, s.tenant)
@@ -727,13 +771,77 @@ class SqlCases:
         else:
             sql, params = self._update_case, list(values)
         if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
-            found = s.fetch(f"SELECT version FROM cases WHERE tenant = {ph} AND id = {ph}",
-                            (case.tenant, case.id), write=True)
-            if not found:
-                raise CaseNotFound(case.id, s.tenant)
-            raise ConcurrencyConflict(case.id, expected_version, int(found[0][0]))
+            self._refuse(case.id, expected_version)
         self._stored[case.id] = values[:-1]
         self._write_children(case, version, replace_tags=True)
+
+    def _refuse(self, case_id: str, expected_version: int) -> None:
+        """Raise why a version-guarded UPDATE of ``case_id`` changed no row."""
+        s, ph = self._s, self._s.dialect.ph
+        found = s.fetch(f"SELECT version FROM cases WHERE tenant = {ph} AND id = {ph}",
+                        (s.tenant, case_id), write=True)
+        if not found:
+            raise CaseNotFound(case_id, s.tenant)
+        raise ConcurrencyConflict(case_id, expected_version, int(found[0][0]))
+
+    def save_sla_cases(self, cases: Sequence[tuple[SlaCase, int]]) -> list[str]:
+        s = self._s
+        s.check_open()
+        saved: list[tuple[SlaCase, int]] = []
+        refused: list[str] = []
+        for case, expected in cases:
+            if case.tenant != s.tenant:
+                raise CaseNotFound(case.id, s.tenant)
+            if self._patch(case, expected):
+                saved.append((case, expected + 1))
+            else:
+                refused.append(case.id)
+        # the batch's new rows in two statements (one call each: the per-call cost of the
+        # driver is a visible share of a sweep that writes one entry and two messages a case)
+        entries = [row for case, _ in saved for row in timeline_rows(case, case.new_entries)]
+        if entries:
+            s.run_many(self._insert_entry, entries)
+        messages = [row for case, version in saved for row in event_rows(case, version)]
+        if messages:
+            s.run_many(self._insert_outbox, messages)
+        for case, version in saved:
+            case.mark_saved(version)
+        return refused
+
+    def _patch(self, case: SlaCase, expected_version: int) -> bool:
+        """The version-guarded UPDATE of what the sweep changes on ``case``; ``False`` when
+        the stored version is another one (:class:`CaseNotFound` when there is no case)."""
+        s = self._s
+        version = expected_version + 1
+        due = case.next_due_at
+        # the columns a breach can change, by their index in STORED_COLUMNS
+        new = {_SWEPT[0]: case.priority.value, _SWEPT[1]: case.priority.rank,
+               _SWEPT[2]: to_iso(case.updated_at), _SWEPT[3]: None if due is None else to_iso(due),
+               _SWEPT[4]: case.breached, _SWEPT[5]: version}
+        before = self._stored.get(case.id)
+        if before is not None and before[_VERSION] == expected_version:
+            changed = tuple(i for i, v in new.items() if before[i] != v)  # (version always)
+        else:
+            changed, before = _SWEPT, None
+        sql = self._patches.get(changed)
+        if sql is None:
+            sql = self._patches[changed] = update_case_sql(
+                s.dialect, [STORED_COLUMNS[i] for i in changed], merge_doc=True)
+        params = [new[i] for i in changed]
+        params.append(_encode(sla_patch(case, version)))
+        if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
+            try:
+                self._refuse(case.id, expected_version)
+            except ConcurrencyConflict:
+                return False
+        if before is None:
+            self._stored.pop(case.id, None)  # unknown columns: the next save assigns them all
+        else:
+            stored = list(before)
+            for i in changed:
+                stored[i] = new[i]
+            self._stored[case.id] = tuple(stored)
+        return True
 
     def query(self, query: CaseQuery) -> Page:
         self._s.check_open()

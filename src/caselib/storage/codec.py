@@ -10,7 +10,7 @@ append entries without rewriting the case.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -30,6 +30,7 @@ from caselib.model import (
     TimelineEntry,
 )
 from caselib.ports import OutboxMessage
+from caselib.sla import SLA_ENTRY_KINDS, SlaCase
 from caselib.timeutil import from_iso, to_iso
 from caselib.vocab import ActorKind, Audience, Priority, Severity, Source, StatusCategory
 
@@ -40,6 +41,8 @@ __all__ = [
     "entry_from_dict",
     "entry_to_dict",
     "outbox_messages",
+    "sla_case_from_document",
+    "sla_patch",
 ]
 
 FORMAT: Final = 1
@@ -107,15 +110,37 @@ def case_to_document(case: Case) -> dict[str, Any]:
         "first_response_at": _dt(case.first_response_at),
         "sla_policy": case.sla_policy,
         "sla_started_at": _dt(case.sla_started_at),
-        "pauses": [{"start": _dt(p.start), "end": _dt(p.end), "reason": p.reason}
-                   for p in case.pauses] if case.pauses else [],
-        "sla_targets": [
-            {"name": t.name, "due_at": _dt(t.due_at), "state": t.state, "warn_at": _dt(t.warn_at),
-             "breached_at": _dt(t.breached_at), "met_at": _dt(t.met_at),
-             "breached_by_seconds": t.breached_by_seconds}
-            for t in case.sla_targets
-        ] if case.sla_targets else [],
+        "pauses": _pauses_to_list(case.pauses),
+        "sla_targets": _targets_to_list(case.sla_targets),
         "version": case.version,
+    }
+
+
+def _pauses_to_list(pauses: Sequence[Pause]) -> list[dict[str, Any]]:
+    return [{"start": _dt(p.start), "end": _dt(p.end), "reason": p.reason}
+            for p in pauses] if pauses else []
+
+
+def _targets_to_list(targets: Sequence[SlaTarget]) -> list[dict[str, Any]]:
+    return [
+        {"name": t.name, "due_at": _dt(t.due_at), "state": t.state, "warn_at": _dt(t.warn_at),
+         "breached_at": _dt(t.breached_at), "met_at": _dt(t.met_at),
+         "breached_by_seconds": t.breached_by_seconds}
+        for t in targets
+    ] if targets else []
+
+
+def sla_patch(case: SlaCase, version: int) -> dict[str, Any]:
+    """The document fields the breach sweep changes on ``case``, saved at ``version``: merged
+    into the stored document they give :func:`case_to_document` of the whole case after
+    :meth:`SlaCase.apply_to <caselib.sla.SlaCase.apply_to>`. No value is ``None``, so the
+    patch reads the same as a JSON merge patch (RFC 7396)."""
+    return {
+        "priority": case.priority.value,
+        "updated_at": to_iso(case.updated_at),
+        "pauses": _pauses_to_list(case.pauses),
+        "sla_targets": _targets_to_list(case.sla_targets),
+        "version": version,
     }
 
 
@@ -179,11 +204,7 @@ def case_from_document(doc: Mapping[str, Any], entries: Iterable[TimelineEntry])
 
     Raises :class:`StorageError` for a document format this caselib does not know.
     """
-    fmt = doc.get("format", 1)
-    if fmt > FORMAT:
-        raise StorageError(
-            f"case {doc.get('id')!r} was written in format {fmt}; this caselib reads up to "
-            f"{FORMAT}. Upgrade caselib.")
+    _check_format(doc)
     csat = doc.get("csat")
     case = Case(
         id=doc["id"],
@@ -201,7 +222,7 @@ def case_from_document(doc: Mapping[str, Any], entries: Iterable[TimelineEntry])
         subcategory=doc.get("subcategory"),
         reason_code=doc.get("reason_code"),
         source=_source(doc.get("source", "other")),
-        links=Links(**links) if (links := doc.get("links")) else _NO_LINKS,
+        links=_links_from(doc),
         assignee=doc.get("assignee"),
         team=doc.get("team"),
         assigned_manually=bool(doc.get("assigned_manually", False)),
@@ -227,18 +248,66 @@ def case_from_document(doc: Mapping[str, Any], entries: Iterable[TimelineEntry])
         first_response_at=_pdt(doc.get("first_response_at")),
         sla_policy=doc.get("sla_policy"),
         sla_started_at=_pdt(doc.get("sla_started_at")),
-        pauses=[Pause(from_iso(p["start"]), _pdt(p.get("end")), p.get("reason", "waiting"))
-                for p in doc.get("pauses", ())],
-        sla_targets=[
-            SlaTarget(t["name"], _pdt(t.get("due_at")), t.get("state", "running"),
-                      _pdt(t.get("warn_at")), _pdt(t.get("breached_at")), _pdt(t.get("met_at")),
-                      t.get("breached_by_seconds"))
-            for t in doc.get("sla_targets", ())
-        ],
+        pauses=_pauses_from(doc),
+        sla_targets=_targets_from(doc),
         version=int(doc["version"]),
     )
     case.mark_saved(case.version)
     return case
+
+
+def _check_format(doc: Mapping[str, Any]) -> None:
+    fmt = doc.get("format", 1)
+    if fmt > FORMAT:
+        raise StorageError(
+            f"case {doc.get('id')!r} was written in format {fmt}; this caselib reads up to "
+            f"{FORMAT}. Upgrade caselib.")
+
+
+def _pauses_from(doc: Mapping[str, Any]) -> list[Pause]:
+    return [Pause(from_iso(p["start"]), _pdt(p.get("end")), p.get("reason", "waiting"))
+            for p in doc.get("pauses", ())]
+
+
+def _targets_from(doc: Mapping[str, Any]) -> list[SlaTarget]:
+    return [
+        SlaTarget(t["name"], _pdt(t.get("due_at")), t.get("state", "running"),
+                  _pdt(t.get("warn_at")), _pdt(t.get("breached_at")), _pdt(t.get("met_at")),
+                  t.get("breached_by_seconds"))
+        for t in doc.get("sla_targets", ())
+    ]
+
+
+def _links_from(doc: Mapping[str, Any]) -> Links:
+    return Links(**links) if (links := doc.get("links")) else _NO_LINKS
+
+
+def sla_case_from_document(doc: Mapping[str, Any], entries: Iterable[Mapping[str, Any]],
+                           version: int) -> SlaCase:
+    """The SLA part of a saved case (:class:`~caselib.sla.SlaCase`) from its document and
+    its timeline entries as plain data (all of them, in ``seq`` order: only the kinds SLA
+    clocks read are turned into entries, the rest are only counted).
+
+    Equal to ``SlaCase.of(case_from_document(doc, ...))`` without building the rest of the
+    case. Raises :class:`StorageError` for a document format this caselib does not know.
+    """
+    _check_format(doc)
+    count = 0
+    kept = []
+    for e in entries:
+        count += 1
+        if e.get("kind") in SLA_ENTRY_KINDS:
+            kept.append(entry_from_dict(e))
+    return SlaCase(
+        doc["id"], doc["tenant"], doc["number"], doc["subject"], version,
+        _status_category(doc["status_category"]), _priority(doc["priority"]),
+        doc.get("assignee"), doc.get("team"), from_iso(doc["created_at"]),
+        from_iso(doc["updated_at"]), _pdt(doc.get("resolved_at")), _pdt(doc.get("closed_at")),
+        _pdt(doc.get("first_response_at")), doc.get("sla_policy"),
+        _pdt(doc.get("sla_started_at")), _pauses_from(doc), _targets_from(doc),
+        doc.get("category"), doc.get("subcategory"), doc.get("case_type"),
+        _source(doc.get("source", "other")), frozenset(doc.get("tags", ())),
+        dict(doc.get("custom", {})), _links_from(doc), kept, count)
 
 
 def outbox_messages(case: Case, version: int) -> list[OutboxMessage]:

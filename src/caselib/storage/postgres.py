@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 
-DIALECT: Final = SqlDialect("%s", for_update_skip_locked=True)
+DIALECT: Final = SqlDialect("%s", for_update_skip_locked=True,
+                            merge_doc="(doc::jsonb || %s::jsonb)::json")
 
 _T: Final = 'TEXT COLLATE "C"'
 

@@ -72,7 +72,7 @@ from caselib.storage._sql import (
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "SqliteUnitOfWork"]
 
-DIALECT: Final = SqlDialect("?", for_update_skip_locked=False)
+DIALECT: Final = SqlDialect("?", for_update_skip_locked=False, merge_doc="json_patch(doc, ?)")
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
