@@ -33,6 +33,12 @@ Design, and why:
   priority queues are partial indexes over the cases that can be in them.
 - **Bulk.** :meth:`SqliteStore.import_cases` writes chunks of rows with ``executemany`` in one
   transaction and, by default, leaves the outbox alone (an import is history, not news).
+- **Breach sweep.** The repository offers :class:`~caselib.ports.SlaSweepRepository`: a breach
+  is written as ``doc = json_patch(doc, ?)`` (the few changed keys, merged by SQLite, which
+  copies the untouched text of the document as it is) with the changed columns, and a batch's
+  timeline rows and outbox messages go in two ``executemany`` calls. ``json_patch`` needs
+  SQLite's JSON functions: built in since 3.38, and in every common build before (the store
+  already needs 3.35 for ``RETURNING``).
 """
 
 from __future__ import annotations
