@@ -638,6 +638,29 @@ class TestSlaCase:
                               targets={p: SlaTargets(H, 8 * H, 2 * H) for p in Priority})
         assert evaluate(SlaCase.of(case), policy, now) == evaluate(case, policy, now)
 
+    @given(st.sampled_from(["Billing", "Technical", None]),
+           st.sampled_from(["email", "phone", "web"]),
+           st.dictionaries(st.sampled_from(["tier", "region"]),
+                           st.sampled_from(["gold", "Platinum", "eu", "silver"]), max_size=2),
+           st.sampled_from([None, "ACC-1", "acc-2"]),
+           st.frozensets(st.sampled_from(["vip", "eu"])))
+    def test_selects_the_policy_the_whole_case_selects(
+        self, category: str | None, source: str, custom: dict[str, str], account: str | None,
+        tags: frozenset[str]
+    ) -> None:
+        """Every condition field reads the same on the part as on the case."""
+        rules = SlaPolicies(
+            [({"tier": ["gold", "platinum"], "tag": "vip"}, attrs.evolve(TestSelection.gold)),
+             ({"account": "acc-1", "source": "email"}, attrs.evolve(TestSelection.gold,
+                                                                    id="acct", name="A")),
+             ({"custom.region": "EU"}, attrs.evolve(TestSelection.gold, id="eu", name="EU")),
+             ({"category": "billing"}, TestSelection.billing)],
+            SlaPolicy.default(),
+        )
+        case = new_case(category=category, source=source, custom=custom,
+                        links={"account": account} if account else {}, tags=tags)
+        assert rules.select(SlaCase.of(case)) == rules.select(case)
+
     def test_keeps_only_the_entries_clocks_read(self) -> None:
         case, _ = with_history([(5, "agent"), (5, "wait"), (5, "customer"), (5, "open")])
         case.add_comment("internal", audience="internal", actor=AGENT, at=T0 + 30 * M)
