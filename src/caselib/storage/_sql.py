@@ -650,7 +650,7 @@ class SqlCases:
         self._insert_case = insert_sql("cases", CASE_COLUMNS, d, " ON CONFLICT DO NOTHING")
         self._update_case = update_case_sql(d)
         self._updates: dict[tuple[int, ...], str] = {}
-        self._patches: dict[tuple[int, ...], str] = {}  # save_sla_case's UPDATEs
+        self._patches: dict[tuple[int, ...], str] = {}  # the UPDATEs of _patch, by columns
         # STORED_COLUMNS of each case as read from the store (or written) in this unit of
         # work: a save at that version assigns only the columns whose new value differs from
         # what is stored, so a column changed out of band is still repaired by the next save
