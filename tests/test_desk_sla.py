@@ -597,38 +597,33 @@ def _varied_sweep(store: Any, clock: FrozenClock) -> tuple[Any, ...]:
              for c in cases], outbox)
 
 
+def _sweeps_like_memory(store: Any) -> None:
+    """``store`` offers SlaSweepRepository and sweeps the varied cases as MemoryStore does."""
+    from caselib.ports import SlaSweepRepository
+
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    try:
+        with store.unit_of_work("acme") as uow:
+            assert isinstance(uow.cases, SlaSweepRepository)
+        got = _varied_sweep(store, FrozenClock(start))
+    finally:
+        store.close()
+    assert got[0], "the data set has breaches"
+    assert got == _varied_sweep(MemoryStore(), FrozenClock(start))
+
+
 class TestSweepAcrossStores:
     """The SQL stores sweep through SlaSweepRepository, the memory store through whole
     cases: the same breaches, cases, timelines and outbox either way."""
 
     def test_sqlite_sweeps_like_memory(self, tmp_path: Any) -> None:
-        from caselib.ports import SlaSweepRepository
         from caselib.storage.sqlite import SqliteStore
 
-        start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        store = SqliteStore(tmp_path / "sweep.sqlite3")
-        try:
-            with store.unit_of_work("acme") as uow:
-                assert isinstance(uow.cases, SlaSweepRepository)
-            got = _varied_sweep(store, FrozenClock(start))
-        finally:
-            store.close()
-        want = _varied_sweep(MemoryStore(), FrozenClock(start))
-        assert got[0], "the data set has breaches"
-        assert got == want
+        _sweeps_like_memory(SqliteStore(tmp_path / "sweep.sqlite3"))
 
     @pytest.mark.postgres
     def test_postgres_sweeps_like_memory(self, pg_schema: str) -> None:
-        from caselib.ports import SlaSweepRepository
         from caselib.storage.postgres import PostgresStore
         from pg import DSN
 
-        start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        store = PostgresStore(DSN, schema=pg_schema)
-        try:
-            with store.unit_of_work("acme") as uow:
-                assert isinstance(uow.cases, SlaSweepRepository)
-            got = _varied_sweep(store, FrozenClock(start))
-        finally:
-            store.close()
-        assert got == _varied_sweep(MemoryStore(), FrozenClock(start))
+        _sweeps_like_memory(PostgresStore(DSN, schema=pg_schema))
