@@ -338,7 +338,7 @@ class TestSweep:
         report = sla_desk.sweep_breaches(actor=ADMIN)
         assert [b.target for b in report.breaches if b.case_id == waiting.id] == []
 
-    @pytest.mark.parametrize("batch", [1, 3, 500])
+    @pytest.mark.parametrize("batch", [1, 3, 500, 1000])
     def test_any_batch_size_records_every_breach_once(
         self, sla_desk: ServiceDesk, agent: Actor, clock: FrozenClock, batch: int
     ) -> None:
@@ -352,7 +352,7 @@ class TestSweep:
         assert {b.case_id for b in report.breaches} == ids
         assert sla_desk.sweep_breaches(actor=ADMIN, batch=batch).breaches == ()
 
-    @pytest.mark.parametrize("batch", [0, -1, 2.5, "10"])
+    @pytest.mark.parametrize("batch", [0, -1, 1001, 2.5, "10", True])
     def test_bad_batch_is_refused_before_anything_changes(
         self, sla_desk: ServiceDesk, agent: Actor, clock: FrozenClock, batch: object
     ) -> None:

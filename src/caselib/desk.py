@@ -53,6 +53,7 @@ from caselib.kb import (
 from caselib.lifecycle import CompiledWorkflow, Workflow
 from caselib.model import Actor, Attachment, Case, CasePolicy, Links
 from caselib.ports import (
+    MAX_QUERY_LIMIT,
     CaseQuery,
     CaseSummary,
     Clock,
@@ -907,7 +908,7 @@ class ServiceDesk:
         means fewer commits and a longer hold). With a store that declares
         ``units_cross_threads`` (the bundled ones do) each batch commits on a background
         thread while the next is read and decided; other stores do every step on the
-        calling thread. ``batch`` must be at least 1. Idempotent and
+        calling thread. ``batch`` must be from 1 to 1000 (``MAX_QUERY_LIMIT``). Idempotent and
         safe to run from several processes: each case is saved with its version check, so when
         two sweepers race for a case, one commits it and the other skips it, re-reads it on
         its next pass, finds the breach recorded and notifies no one. Notifications go out
@@ -919,8 +920,10 @@ class ServiceDesk:
         if not actor.is_admin:
             raise PermissionDenied("the breach sweep is an admin action (give the actor the "
                                    "'admin' role or use Actor.system())")
-        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-            raise InvalidInput(f"batch must be a positive integer, got {batch!r}",
+        if (not isinstance(batch, int) or isinstance(batch, bool)
+                or not 1 <= batch <= MAX_QUERY_LIMIT):
+            raise InvalidInput(f"batch must be an integer from 1 to {MAX_QUERY_LIMIT} (cases "
+                               f"read and written per unit of work), got {batch!r}",
                                field="batch")
         policies = self.settings.sla
         if policies is None:

@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self, runtime_checkable
+from typing import Any, Final, Literal, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -39,6 +39,7 @@ __all__ = [
     "CaseQuery",
     "CaseRepository",
     "CaseSummary",
+    "MAX_QUERY_LIMIT",
     "Clock",
     "EventSink",
     "Notification",
@@ -156,6 +157,11 @@ def _created_before(value: object) -> datetime | None:
     return _opt_dt(value, "created_before")
 
 
+MAX_QUERY_LIMIT: Final = 1000
+"""The largest page a :class:`CaseQuery` asks for (``limit``): a bound on what one store call
+reads and holds in memory."""
+
+
 @attrs.frozen
 class CaseQuery:
     """Filters and paging for :meth:`CaseRepository.query`. ``None`` means "any".
@@ -191,9 +197,9 @@ class CaseQuery:
         if self.order not in ("created", "-created", "updated", "-updated", "due", "-priority"):
             raise InvalidInput(f"unknown order {self.order!r}", field="order")
         if isinstance(self.limit, bool) or not isinstance(self.limit, int) or not (
-            1 <= self.limit <= 1000
+            1 <= self.limit <= MAX_QUERY_LIMIT
         ):
-            raise InvalidInput("limit must be between 1 and 1000", field="limit")
+            raise InvalidInput(f"limit must be between 1 and {MAX_QUERY_LIMIT}", field="limit")
 
     def matches(self, s: CaseSummary) -> bool:
         """Reference semantics of the filters (the in-memory store uses it; SQL mirrors it)."""
