@@ -215,13 +215,13 @@ def fill_store(path: Path, open_cases: int, due: int, now: datetime,
     store.close()
 
 
-def attrs_evolve_at(entry: object, at: datetime) -> object:
+def attrs_evolve_at(entry: object, at: datetime) -> Any:
     import attrs
 
     return attrs.evolve(entry, at=at)  # type: ignore[misc]
 
 
-def attrs_evolve_due(target: object, shift: timedelta) -> object:
+def attrs_evolve_due(target: object, shift: timedelta) -> Any:
     import attrs
 
     def moved(value: datetime | None) -> datetime | None:
