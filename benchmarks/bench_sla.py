@@ -267,15 +267,13 @@ def time_sweep(path: Path, now: datetime, quiet: bool = False) -> tuple[float, i
     return elapsed, len(report.breaches)
 
 
-def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
-    """Seconds for raw SQL doing the sweep's reads and writes, with no domain code.
+def _time_raw(path: Path, now: datetime, batch: int,
+              write: Callable[[Any, list[str], str], None]) -> float:
+    """Seconds for raw SQL walking the due cases ``batch`` at a time, as the sweep does, with
+    ``write(connection, ids, now as stored text)`` taking each batch off the due index.
 
-    The same connection settings as the store (it opens one from a ``SqliteStore``), the
-    same batches and statements: the due query; each case's document and timeline; an
-    UPDATE of the columns a breach changes; one timeline row (the breach) and two outbox rows
-    (priority changed, breached) per case; one commit per batch, checkpointing inline as
-    SQLite does by default. The documents are written back as read (no JSON work at all), so
-    this is what the storage alone costs on this machine.
+    The same connection settings as the store (it opens one from a ``SqliteStore``), one
+    commit per batch, checkpointing inline as SQLite does by default.
     """
     from caselib.storage.sqlite import SqliteStore
     from caselib.timeutil import to_iso
@@ -291,6 +289,24 @@ def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
             "ORDER BY next_due_at, id LIMIT ?", (stamp, batch))]
         if not ids:
             break
+        write(conn, ids, stamp)
+    elapsed = time.perf_counter() - start
+    store._pool.checkin(conn)
+    store.close()
+    return elapsed
+
+
+def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
+    """Seconds for raw SQL doing the sweep's reads and writes, with no domain code.
+
+    The same batches and statements as the sweep (see :func:`_time_raw`): the due query;
+    each case's document and timeline; an UPDATE of the columns a breach changes; one
+    timeline row (the breach) and two outbox rows (priority changed, breached) per case. The
+    documents are written back as read (no JSON work at all), so this is what the storage
+    alone costs on this machine.
+    """
+
+    def write(conn: Any, ids: list[str], stamp: str) -> None:
         marks = ", ".join("?" * len(ids))
         conn.execute("BEGIN")
         docs = conn.execute(f"SELECT id, doc, version FROM cases WHERE tenant = 'acme' "
@@ -314,47 +330,33 @@ def time_raw_floor(path: Path, now: datetime, batch: int = 500) -> float:
                          [(f"{case_id}:{version + 1}:{n}", case_id, entry, stamp)
                           for case_id, _, version in docs for n in (0, 1)])
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    store._pool.checkin(conn)
-    store.close()
-    return elapsed
+
+    return _time_raw(path, now, batch, write)
 
 
 def time_least_writes(path: Path, now: datetime, batch: int = 500) -> float:
     """Seconds for raw SQL doing the least that recording the breaches must write, whatever
-    the code around it: the due query, then per due case an UPDATE of its row that moves it
-    one priority rung (so the priority queue's index is rewritten too) and takes it off the
-    due index, and one timeline row; nothing read, no JSON, no outbox, no other index.
+    the code around it: the due query (see :func:`_time_raw`), then per due case an UPDATE of
+    its row that moves it one priority rung (so the priority queue's index is rewritten too)
+    and takes it off the due index, and one timeline row; nothing read, no JSON, no outbox,
+    no other index.
 
     A lower bound for any sweep on this schema and machine: each due case costs at least
     its row's page, a priority-index page and a timeline page, each read from the OS, written
     to the WAL and checkpointed back, which at 1,000,000 cases are all different pages.
     """
-    from caselib.storage.sqlite import SqliteStore
-    from caselib.timeutil import to_iso
 
-    store = SqliteStore(path, checkpoint="inline")
-    conn = store._pool.checkout()
-    stamp = to_iso(now)
-    start = time.perf_counter()
-    while True:
-        ids = [(r[0],) for r in conn.execute(
-            "SELECT id FROM cases WHERE tenant = 'acme' AND next_due_at IS NOT NULL "
-            "AND next_due_at <= ? AND status_category IN ('new', 'open', 'waiting') "
-            "ORDER BY next_due_at, id LIMIT ?", (stamp, batch))]
-        if not ids:
-            break
+    def write(conn: Any, ids: list[str], stamp: str) -> None:
+        rows = [(case_id,) for case_id in ids]
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("UPDATE cases SET priority_rank = priority_rank + 1, "
                          "next_due_at = NULL, version = version + 1 "
-                         "WHERE tenant = 'acme' AND id = ?", ids)
+                         "WHERE tenant = 'acme' AND id = ?", rows)
         conn.executemany("INSERT INTO timeline (tenant, case_id, seq, entry) "
-                         "VALUES ('acme', ?, 99, '{}')", ids)
+                         "VALUES ('acme', ?, 99, '{}')", rows)
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    store._pool.checkin(conn)
-    store.close()
-    return elapsed
+
+    return _time_raw(path, now, batch, write)
 
 
 def time_sweep_in(src: Path | None, path: Path, now: datetime) -> float:
@@ -415,11 +417,11 @@ def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
                 start = time.perf_counter()
                 fill_store(path, n, due, now, layout, ids)
                 fill = time.perf_counter() - start
-                raw = least = None
+                floors = None  # (raw SQL floor, least writes), in seconds
                 if floor:
                     copy = Path(tmp) / "floor.sqlite3"
-                    raw, least = (_timed_on_copy(timer, path, copy, now)
-                                  for timer in (time_raw_floor, time_least_writes))
+                    floors = [_timed_on_copy(timer, path, copy, now)
+                              for timer in (time_raw_floor, time_least_writes)]
                 if baseline is not None:
                     # alternate the two, so that a drift of the machine's speed hits both
                     before: list[float] = []
@@ -440,9 +442,9 @@ def report_sweep(sizes: tuple[int, ...], due: int, layouts: tuple[str, ...],
                           f"({_spread(runs)})")
                 settle(path)
                 seconds, breaches = time_sweep(path, now)
-                floor_text = "" if raw is None or least is None else (
-                    f"; raw SQL floor {raw:.2f} s, sweep/floor {seconds / raw:.2f}; "
-                    f"least writes {least:.2f} s")
+                floor_text = "" if floors is None else (
+                    f"; raw SQL floor {floors[0]:.2f} s, sweep/floor {seconds / floors[0]:.2f}; "
+                    f"least writes {floors[1]:.2f} s")
                 print(f"  {ids:<10} {layout:<9} {n:>9,} open, {due:,} due: sweep {seconds:6.2f} s "
                       f"({breaches:,} breaches, {breaches / seconds:,.0f}/s{floor_text}; "
                       f"fill took {fill:.0f} s)")
