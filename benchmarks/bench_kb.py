@@ -26,8 +26,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import accumulate
 
-from caselib.kb import Article, KbIndex
-from caselib.kb_text import ENGLISH_STOP_WORDS
+from caselib.kb import ENGLISH_STOP_WORDS, Article, KbIndex
 
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _SYLLABLES = ["ka", "lo", "mi", "ner", "tu", "sa", "vo", "qui", "pel", "dra", "zen", "fo"]

@@ -43,7 +43,7 @@ try:
 except ImportError:  # running from a checkout without ``pip install -e``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from caselib.calendar import BusinessCalendar
+from caselib.sla import BusinessCalendar
 from caselib.testing.calendar_oracle import oracle_add
 
 SPANS: dict[str, timedelta] = {

@@ -37,7 +37,7 @@ from functools import partial
 from typing import Any
 
 from caselib import Actor, ServiceDesk
-from caselib.model import Case, SlaTarget
+from caselib.cases import Case, SlaTarget
 from caselib.ports import CaseQuery, Store
 from caselib.storage._sql import CASE_COLUMNS, import_rows
 from caselib.vocab import StatusCategory

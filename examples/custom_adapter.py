@@ -29,6 +29,7 @@ from typing import Any, Self
 import attrs
 import pytest
 
+from caselib.cases import Case
 from caselib.errors import (
     ArticleNotFound,
     CaseNotFound,
@@ -38,7 +39,6 @@ from caselib.errors import (
     StorageError,
 )
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
-from caselib.model import Case
 from caselib.ports import (
     CasePage,
     CaseQuery,

@@ -1,4 +1,4 @@
-"""Tests for caselib.assignment: strategies, filters and the explicit "nobody" outcome."""
+"""Tests for caselib.routing.assignment: strategies, filters and the explicit "nobody" outcome."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caselib.assignment import (
+from caselib.errors import InvalidConfiguration, InvalidInput, NaiveDatetime
+from caselib.routing import (
     Agent,
     AgentLoad,
     AssignmentStrategy,
@@ -17,7 +18,6 @@ from caselib.assignment import (
     Team,
     choose_assignee,
 )
-from caselib.errors import InvalidConfiguration, InvalidInput, NaiveDatetime
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 PROPS = settings(max_examples=100, deadline=None)

@@ -1,4 +1,4 @@
-"""Tests for caselib.calendar: examples for each rule, properties against the minute oracle."""
+"""Tests for caselib.sla.calendar: examples for each rule, properties against the minute oracle."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caselib.calendar import (
+from caselib.errors import InvalidConfiguration, InvalidInput, NaiveDatetime
+from caselib.sla import (
     BusinessCalendar,
     Holiday,
     HolidaySource,
     PythonHolidaysSource,
     TimeRange,
 )
-from caselib.errors import InvalidConfiguration, InvalidInput, NaiveDatetime
 from caselib.testing.calendar_oracle import (
     oracle_add,
     oracle_business_between,

@@ -30,7 +30,7 @@ from caselib import (
     UnknownValue,
     Workflow,
 )
-from caselib.model import SUBJECT_MAX_LENGTH
+from caselib.cases import SUBJECT_MAX_LENGTH
 from caselib.testing import FrozenClock, RecordingSink
 
 

@@ -7,9 +7,7 @@ from collections import Counter
 import pytest
 
 from caselib import Actor, InvalidConfiguration, MemoryStore, ServiceDesk, TenantSettings
-from caselib.assignment import Agent, Team
-from caselib.directory import StaticDirectory
-from caselib.routing import Router, RuleSet
+from caselib.routing import Agent, Router, RuleSet, StaticDirectory, Team
 from caselib.testing import FrozenClock
 
 

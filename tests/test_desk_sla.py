@@ -25,10 +25,9 @@ from caselib import (
     StorageError,
     TenantSettings,
 )
-from caselib.assignment import Agent, Team
-from caselib.desk import _minutes
-from caselib.directory import StaticDirectory
+from caselib.desk.core import _minutes
 from caselib.ports import units_cross_threads
+from caselib.routing import Agent, StaticDirectory, Team
 from caselib.testing import FrozenClock, RecordingNotifier
 
 ADMIN = Actor.system("sweeper")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from caselib.errors import ArticleNotFound, InvalidConfiguration, InvalidInput, TextTooLong
 from caselib.kb import (
     MAX_ARTICLE_BODY,
+    Analyzer,
     Article,
     ArticleStatus,
     Deflection,
@@ -28,8 +29,9 @@ from caselib.kb import (
     SuggestionShown,
     case_query,
     deflection_analytics,
+    fold,
+    porter2,
 )
-from caselib.kb_text import Analyzer, fold, porter2
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)  # a Monday
 

@@ -14,7 +14,7 @@ from caselib import (
     UnknownValue,
     Workflow,
 )
-from caselib.lifecycle import Status, Transition
+from caselib.cases import Status, Transition
 from caselib.testing.strategies import workflows
 
 

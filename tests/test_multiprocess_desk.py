@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from caselib import Actor, ServiceDesk
-from caselib.assignment import Agent, Team
-from caselib.directory import StaticDirectory
 from caselib.ports import CaseQuery, Notification, Store
+from caselib.routing import Agent, StaticDirectory, Team
 from caselib.testing import FrozenClock
 from pg import DSN
 

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caselib.calendar import BusinessCalendar
+from caselib.cases import Actor, Case, Pause
 from caselib.errors import InvalidConfiguration, InvalidInput, UnknownValue
-from caselib.model import Actor, Case, Pause
 from caselib.sla import (
     FIRST_RESPONSE,
     NEXT_REPLY,
     RESOLUTION,
     SLA_ENTRY_KINDS,
+    BusinessCalendar,
     SlaCase,
     SlaCondition,
     SlaPolicies,

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from caselib.cases import Case
 from caselib.errors import DuplicateKey, InvalidInput
-from caselib.model import Case
 from caselib.ports import CaseQuery, Store
 from caselib.storage.memory import MemoryStore
 from caselib.testing.conformance import assert_same_case, make_case
@@ -195,7 +195,7 @@ class StoreChecks:
 
 
 def _agent() -> Any:
-    from caselib.model import Actor
+    from caselib.cases import Actor
 
     return Actor.agent("ana")
 
@@ -362,7 +362,7 @@ class TestRowEncoding:
             self, seq: int, text: str, actor: str, kind: str, data: dict[str, Any],
             redacted: bool, at: datetime) -> None:
         """entry_json(e) == dumps(entry_to_dict(e)) for any text, data and redaction."""
-        from caselib.model import Redaction, TimelineEntry
+        from caselib.cases import Redaction, TimelineEntry
         from caselib.storage._sql import dumps, entry_json
         from caselib.storage.codec import entry_to_dict
         from caselib.vocab import ActorKind, Audience
@@ -381,8 +381,8 @@ class TestRowEncoding:
             self, texts: list[str], numbers: list[int]) -> None:
         """_case_from parses a case's SQLite entries as one array: the same entries as one
         parse each, big integers included (the fast parser's fallback sees the whole)."""
-        from caselib.model import TimelineEntry
-        from caselib.storage._sql import _case_from, case_row, dumps, entry_json
+        from caselib.cases import TimelineEntry
+        from caselib.storage._sql.core import _case_from, case_row, dumps, entry_json
         from caselib.storage.codec import entry_from_dict
         from caselib.vocab import ActorKind, Audience
 
@@ -399,7 +399,7 @@ class TestRowEncoding:
     def test_a_damaged_entry_still_fails_on_its_own(self, damaged: str) -> None:
         """A damaged stored entry is not read as something else (e.g. as no entry, or as
         two) by the one-array parse: it fails as it does when parsed alone."""
-        from caselib.storage._sql import _case_from, case_row
+        from caselib.storage._sql.core import _case_from, case_row
 
         doc = case_row(make_case("acme", 1), 1)[-1]
         with pytest.raises((ValueError, TypeError, KeyError, AttributeError)):
@@ -410,7 +410,7 @@ class TestRowEncoding:
         every field (datetimes, tuples and nested dicts included)."""
         import attrs
 
-        from caselib import events as ev
+        from caselib.cases import events as ev
         from caselib.timeutil import to_iso
 
         def generic(event: ev.DomainEvent) -> dict[str, Any]:

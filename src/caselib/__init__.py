@@ -12,8 +12,21 @@ knowledge-base suggestions::
 from __future__ import annotations
 
 from caselib._version import __version__
-from caselib.assignment import Agent, AssignmentStrategy, Team
-from caselib.calendar import BusinessCalendar, Holiday
+from caselib.cases import (
+    Actor,
+    Attachment,
+    Case,
+    CasePolicy,
+    CompiledWorkflow,
+    Csat,
+    Links,
+    NumberFormat,
+    Resolution,
+    Status,
+    TimelineEntry,
+    Transition,
+    Workflow,
+)
 from caselib.desk import (
     BreachNotice,
     CustomerReply,
@@ -22,7 +35,6 @@ from caselib.desk import (
     SweepReport,
     TenantSettings,
 )
-from caselib.directory import Directory, StaticDirectory
 from caselib.errors import (
     ArticleNotFound,
     CaselibError,
@@ -43,18 +55,6 @@ from caselib.errors import (
     UnknownValue,
 )
 from caselib.kb import Article, ArticleStatus, KbIndex, KbSettings, Suggestion
-from caselib.lifecycle import CompiledWorkflow, Status, Transition, Workflow
-from caselib.model import (
-    Actor,
-    Attachment,
-    Case,
-    CasePolicy,
-    Csat,
-    Links,
-    NumberFormat,
-    Resolution,
-    TimelineEntry,
-)
 from caselib.ports import (
     CaseQuery,
     CaseSummary,
@@ -65,8 +65,18 @@ from caselib.ports import (
     SystemClock,
     UnitOfWork,
 )
-from caselib.routing import FallbackMap, RouteDecision, Router, RuleSet
-from caselib.sla import SlaPolicies, SlaPolicy, SlaTargets
+from caselib.routing import (
+    Agent,
+    AssignmentStrategy,
+    Directory,
+    FallbackMap,
+    RouteDecision,
+    Router,
+    RuleSet,
+    StaticDirectory,
+    Team,
+)
+from caselib.sla import BusinessCalendar, Holiday, SlaPolicies, SlaPolicy, SlaTargets
 from caselib.storage.memory import MemoryStore
 from caselib.vocab import (
     ActorKind,

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TextIO
 
 from caselib import __version__
+from caselib.cases import Actor, Case
 from caselib.desk import ServiceDesk
 from caselib.errors import CaselibError
 from caselib.kb import Article
-from caselib.model import Actor, Case
 from caselib.ports import Store
 from caselib.storage.memory import MemoryStore
 from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink

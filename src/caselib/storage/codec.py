@@ -16,9 +16,7 @@ from typing import Any, Final
 
 import attrs
 
-from caselib.errors import StorageError
-from caselib.events import event_payload
-from caselib.model import (
+from caselib.cases import (
     Attachment,
     Case,
     Csat,
@@ -28,7 +26,9 @@ from caselib.model import (
     Resolution,
     SlaTarget,
     TimelineEntry,
+    event_payload,
 )
+from caselib.errors import StorageError
 from caselib.ports import OutboxMessage
 from caselib.sla import SLA_ENTRY_KINDS, SlaCase
 from caselib.timeutil import from_iso, to_iso

@@ -20,6 +20,7 @@ from typing import Final, Self, TypeVar
 
 import attrs
 
+from caselib.cases import Case
 from caselib.errors import (
     ArticleNotFound,
     CaseNotFound,
@@ -29,7 +30,6 @@ from caselib.errors import (
     StorageError,
 )
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
-from caselib.model import Case
 from caselib.ports import (
     ArticleRepository,
     AssignmentLedger,

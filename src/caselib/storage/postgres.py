@@ -36,8 +36,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from caselib.cases import Case
 from caselib.errors import DuplicateKey, InvalidInput, SchemaMismatch, StorageError
-from caselib.model import Case
 from caselib.ports import require_tenant
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,

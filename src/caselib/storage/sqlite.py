@@ -56,13 +56,13 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Literal
 
+from caselib.cases import Case
 from caselib.errors import (
     DuplicateKey,
     InvalidInput,
     SchemaMismatch,
     StorageError,
 )
-from caselib.model import Case
 from caselib.ports import require_tenant
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,

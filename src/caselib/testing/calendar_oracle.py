@@ -1,6 +1,6 @@
 """A brute-force business-calendar oracle: walks real time minute by minute.
 
-It exists to check :class:`caselib.calendar.BusinessCalendar` (property tests) and to show what
+It exists to check :class:`caselib.sla.BusinessCalendar` (property tests) and to show what
 the fast engine saves (benchmarks). It reads only the calendar's public configuration, never its
 lookup tables, and is deliberately slow and plain so that it is obviously right:
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from caselib.calendar import BusinessCalendar
+from caselib.sla import BusinessCalendar
 
 __all__ = ["oracle_add", "oracle_business_between", "oracle_is_open", "oracle_next_open"]
 

@@ -16,8 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from caselib.lifecycle import Status, Transition, Workflow
-from caselib.model import SUBJECT_MAX_LENGTH, Actor
+from caselib.cases import SUBJECT_MAX_LENGTH, Actor, Status, Transition, Workflow
 from caselib.vocab import (
     DEFAULT_CASE_TYPES,
     DEFAULT_CATEGORIES,

@@ -24,8 +24,16 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-from caselib.assignment import AgentLoad, AssignmentOutcome, choose_assignee
-from caselib.directory import Directory
+from caselib.cases import (
+    Actor,
+    Attachment,
+    Case,
+    CasePolicy,
+    CompiledWorkflow,
+    Links,
+    SlaBreached,
+    Workflow,
+)
 from caselib.errors import (
     CaseNotFound,
     ConcurrencyConflict,
@@ -35,7 +43,6 @@ from caselib.errors import (
     StorageError,
     TransitionNotAllowed,
 )
-from caselib.events import SlaBreached
 from caselib.kb import (
     Article,
     CategoryMode,
@@ -50,8 +57,6 @@ from caselib.kb import (
     case_query,
     deflection_analytics,
 )
-from caselib.lifecycle import CompiledWorkflow, Workflow
-from caselib.model import Actor, Attachment, Case, CasePolicy, Links
 from caselib.ports import (
     MAX_QUERY_LIMIT,
     CaseQuery,
@@ -69,7 +74,15 @@ from caselib.ports import (
     sla_parts,
     units_cross_threads,
 )
-from caselib.routing import FallbackMap, RouteDecision, Router
+from caselib.routing import (
+    AgentLoad,
+    AssignmentOutcome,
+    Directory,
+    FallbackMap,
+    RouteDecision,
+    Router,
+    choose_assignee,
+)
 from caselib.sla import (
     DueExplanation,
     SlaCase,
@@ -897,7 +910,7 @@ class ServiceDesk:
         it marks the breach, raises the priority one rung (capped at urgent), re-derives the
         due times, writes a system timeline entry and a ``case.sla_breached`` event, and —
         after the commit — notifies the owner and the owner's manager (no owner: the team's
-        queue contact, from the :class:`~caselib.directory.Directory`).
+        queue contact, from the :class:`~caselib.routing.Directory`).
 
         Due cases are handled ``batch`` at a time, one unit of work per batch, walking the
         due cases in due order: the batch is read in one call, decided in memory on the SLA

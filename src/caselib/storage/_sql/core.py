@@ -26,6 +26,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
+from caselib.cases import Case, TimelineEntry, event_payload
 from caselib.errors import (
     ArticleNotFound,
     CaseNotFound,
@@ -34,9 +35,7 @@ from caselib.errors import (
     InvalidInput,
     StorageError,
 )
-from caselib.events import event_payload
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
-from caselib.model import Case, TimelineEntry
 from caselib.ports import (
     CasePage,
     CaseQuery,
@@ -60,6 +59,7 @@ from caselib.timeutil import aware_utc, from_iso, to_iso
 from caselib.vocab import Priority, StatusCategory
 
 __all__ = [
+    "ConnectionPool",
     "ACTIVE_CATEGORIES_SQL",
     "CASE_COLUMNS",
     "STORED_COLUMNS",

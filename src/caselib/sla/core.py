@@ -56,22 +56,23 @@ import attrs
 import pendulum
 import pendulum.parsing.exceptions
 
-from caselib.calendar import BusinessCalendar, Holiday, TimeRange
-from caselib.errors import InvalidConfiguration, InvalidInput, UnknownValue
-from caselib.events import DomainEvent, PriorityChanged
-from caselib.model import (
+from caselib.cases import (
     BREACH_REASON,
     Actor,
     Case,
     CustomValue,
+    DomainEvent,
     Links,
     Pause,
+    PriorityChanged,
     SlaTarget,
     TimelineEntry,
     any_breached,
     breach_entry,
     next_due_of,
 )
+from caselib.errors import InvalidConfiguration, InvalidInput, UnknownValue
+from caselib.sla.calendar import BusinessCalendar, Holiday, TimeRange
 from caselib.timeutil import aware_utc
 from caselib.vocab import ActorKind, Audience, Priority, Source, StatusCategory
 
@@ -1274,7 +1275,7 @@ replies (first response, next-reply cycles). :class:`SlaCase` keeps only these."
 class SlaSubject(Protocol):
     """What :func:`evaluate` and policy selection read from a case.
 
-    :class:`~caselib.model.Case` has all of it; so does :class:`SlaCase`, the breach sweep's
+    :class:`~caselib.cases.Case` has all of it; so does :class:`SlaCase`, the breach sweep's
     working copy. ``timeline`` needs only the entries of :data:`SLA_ENTRY_KINDS`, in order.
     """
 
@@ -1395,17 +1396,17 @@ class SlaCase:
 
     @property
     def next_due_at(self) -> datetime | None:
-        """As :attr:`Case.next_due_at <caselib.model.Case.next_due_at>`."""
+        """As :attr:`Case.next_due_at <caselib.cases.Case.next_due_at>`."""
         return next_due_of(self.sla_targets)
 
     @property
     def breached(self) -> bool:
-        """As :attr:`Case.breached <caselib.model.Case.breached>`."""
+        """As :attr:`Case.breached <caselib.cases.Case.breached>`."""
         return any_breached(self.sla_targets)
 
     def record_breach(self, target: str, body: str, *, actor: Actor, at: datetime,
                       priority: Priority | None = None, **data: Any) -> TimelineEntry:
-        """As :meth:`Case.record_breach <caselib.model.Case.record_breach>`: one
+        """As :meth:`Case.record_breach <caselib.cases.Case.record_breach>`: one
         ``sla_breached`` entry, raising the priority to ``priority`` in the same entry."""
         at = aware_utc(at, "at")
         old = self.priority

@@ -18,8 +18,7 @@ from typing import Any, Final
 
 import attrs
 
-from caselib.errors import InvalidInput, PermissionDenied, TextTooLong, UnknownValue
-from caselib.events import (
+from caselib.cases.events import (
     Assigned,
     CaseCreated,
     Closed,
@@ -33,6 +32,7 @@ from caselib.events import (
     Resolved,
     StatusChanged,
 )
+from caselib.errors import InvalidInput, PermissionDenied, TextTooLong, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
     DEFAULT_VOCABULARY,
@@ -424,7 +424,7 @@ def any_breached(targets: Iterable[SlaTarget]) -> bool:
 
 
 BREACH_REASON: Final = "SLA breached"
-"""The ``reason`` of the :class:`~caselib.events.PriorityChanged` event a breach raises."""
+"""The ``reason`` of the :class:`~caselib.cases.PriorityChanged` event a breach raises."""
 
 
 def breach_entry(
@@ -755,7 +755,7 @@ class Case:
 
         Entering a *resolved* status adds a :class:`Resolution` (the note is its summary);
         leaving resolved/closed for an active status is a reopen and keeps every earlier
-        resolution. Call through :class:`~caselib.lifecycle.CompiledWorkflow`, which checks the
+        resolution. Call through :class:`~caselib.cases.CompiledWorkflow`, which checks the
         workflow first.
         """
         at = aware_utc(at, "at")
@@ -849,7 +849,7 @@ class Case:
 
         A breach and the escalation it causes are one fact, so they are one line of history
         (and one timeline row for a store to append, which is what the breach sweep's cost at
-        scale comes down to). A :class:`~caselib.events.PriorityChanged` event is still
+        scale comes down to). A :class:`~caselib.cases.PriorityChanged` event is still
         emitted for hosts that follow priority changes. ``priority`` equal to the current
         one (an urgent case stays urgent) records the breach alone.
         """

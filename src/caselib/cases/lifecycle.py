@@ -36,13 +36,13 @@ from statemachine import State, StateMachine
 from statemachine.exceptions import InvalidDefinition
 from statemachine.exceptions import TransitionNotAllowed as _MachineRefused
 
+from caselib.cases.model import Actor, Case
 from caselib.errors import (
     InvalidConfiguration,
     NoteRequired,
     TransitionNotAllowed,
     UnknownValue,
 )
-from caselib.model import Actor, Case
 from caselib.vocab import StatusCategory
 
 __all__ = [

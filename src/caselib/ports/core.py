@@ -23,14 +23,17 @@ from typing import Any, Final, Literal, Protocol, Self, runtime_checkable
 
 import attrs
 
+from caselib.cases import Case
 from caselib.errors import CaseNotFound, InvalidInput
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
-from caselib.model import Case
 from caselib.sla import SlaCase
 from caselib.timeutil import aware_utc, from_iso, to_iso
 from caselib.vocab import Priority, StatusCategory
 
 __all__ = [
+    "cursor_sort_key",
+    "decode_cursor",
+    "encode_cursor",
     "ArticleRepository",
     "AssignmentLedger",
     "KbLog",

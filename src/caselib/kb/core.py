@@ -38,10 +38,12 @@ from caselib.errors import (
     TextTooLong,
     UnknownValue,
 )
-from caselib.kb_text import ENGLISH_STOP_WORDS, Analyzer, StemmerName
+from caselib.kb.text import ENGLISH_STOP_WORDS, Analyzer, StemmerName
 from caselib.timeutil import aware_utc
 
 __all__ = [
+    "CategoryMode",
+    "Period",
     "MAX_ARTICLE_BODY",
     "MAX_ARTICLE_TITLE",
     "Article",

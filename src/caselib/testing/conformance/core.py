@@ -42,6 +42,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from caselib.cases import Actor, Attachment, Case, Pause, SlaBreached, SlaTarget
 from caselib.errors import (
     ArticleNotFound,
     CaselibError,
@@ -51,9 +52,7 @@ from caselib.errors import (
     InvalidInput,
     StorageError,
 )
-from caselib.events import SlaBreached
 from caselib.kb import Article, ArticleStatus, Deflection, ResolvedByArticle, SuggestionShown
-from caselib.model import Actor, Attachment, Case, Pause, SlaTarget
 from caselib.ports import (
     CaseQuery,
     CaseRepository,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
-from caselib.assignment import Agent, Team
+from caselib.routing.assignment import Agent, Team
 
 __all__ = ["Directory", "StaticDirectory"]
 

@@ -1,0 +1,98 @@
+"""The case aggregate: the :class:`Case` and its values, the timeline, lifecycle workflows and
+domain events.
+
+Pure domain code: nothing here reads a clock, a store or the desk. Commands on a :class:`Case`
+validate everything first and only then change it, so a command that raises has changed
+nothing. :class:`Workflow` is the lifecycle as data; :class:`CompiledWorkflow` gates
+transitions with python-statemachine. Events are what the store writes to its outbox.
+"""
+
+from __future__ import annotations
+
+from caselib.cases.events import (
+    Assigned,
+    CaseCreated,
+    Closed,
+    CommentAdded,
+    CommentRedacted,
+    CsatRecorded,
+    DomainEvent,
+    FieldsUpdated,
+    PriorityChanged,
+    Reopened,
+    Resolved,
+    SlaBreached,
+    StatusChanged,
+    event_payload,
+)
+from caselib.cases.lifecycle import (
+    GATES,
+    CompiledWorkflow,
+    Status,
+    Transition,
+    Workflow,
+)
+from caselib.cases.model import (
+    BODY_MAX_LENGTH,
+    BREACH_REASON,
+    DESCRIPTION_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    Actor,
+    Attachment,
+    Case,
+    CasePolicy,
+    Csat,
+    CustomValue,
+    Links,
+    NumberFormat,
+    Pause,
+    Redaction,
+    Resolution,
+    SlaTarget,
+    TimelineEntry,
+    any_breached,
+    breach_entry,
+    next_due_of,
+)
+
+__all__ = [
+    "Actor",
+    "Assigned",
+    "Attachment",
+    "BODY_MAX_LENGTH",
+    "BREACH_REASON",
+    "Case",
+    "CaseCreated",
+    "CasePolicy",
+    "Closed",
+    "CommentAdded",
+    "CommentRedacted",
+    "CompiledWorkflow",
+    "Csat",
+    "CsatRecorded",
+    "CustomValue",
+    "DESCRIPTION_MAX_LENGTH",
+    "DomainEvent",
+    "FieldsUpdated",
+    "GATES",
+    "Links",
+    "NumberFormat",
+    "Pause",
+    "PriorityChanged",
+    "Redaction",
+    "Reopened",
+    "Resolution",
+    "Resolved",
+    "SUBJECT_MAX_LENGTH",
+    "SlaBreached",
+    "SlaTarget",
+    "Status",
+    "StatusChanged",
+    "TimelineEntry",
+    "Transition",
+    "Workflow",
+    "any_breached",
+    "breach_entry",
+    "event_payload",
+    "next_due_of",
+]
