@@ -100,7 +100,7 @@ class Case:
     subcategory: str | None = None
     reason_code: str | None = None
     source: Source = Source.OTHER
-    links: Links = Links()  # noqa: RUF009
+    links: Links = Links()
     assignee: str | None = None
     team: str | None = None
     assigned_manually: bool = False
@@ -121,7 +121,8 @@ class Case:
     _events: list[DomainEvent] = attrs.field(factory=list, alias="_events", repr=False)
     _saved_entries: int = attrs.field(default=0, alias="_saved_entries", repr=False)
     _redacted: set[int] = attrs.field(factory=set, alias="_redacted", repr=False)
-    _saved_tags: frozenset[str] | None = attrs.field(default=None, alias="_saved_tags", repr=False)
+    _saved_tags: frozenset[str] | None = attrs.field(
+        default=None, alias="_saved_tags", repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, alias="_memo", repr=False)
     """Derived data that domain modules fold incrementally over the append-only timeline
     (e.g. SLA pauses); never stored, copied with the case, rebuilt when absent."""
@@ -147,7 +148,7 @@ class Case:
         workflow: str,
         actor: Actor,
         at: datetime,
-        policy: CasePolicy = CasePolicy(),  # noqa: B008
+        policy: CasePolicy = CasePolicy(),
         description: str = "",
         priority: Priority | str | None = None,
         severity: Severity | str | None = None,
@@ -176,9 +177,8 @@ class Case:
         src = Source.parse(source)
         link = links if isinstance(links, Links) else Links.from_dict(links or {})
         if policy.require_account and link.account is None:
-            raise InvalidInput(
-                "this tenant requires every case to link an account", field="links.account"
-            )
+            raise InvalidInput("this tenant requires every case to link an account",
+                               field="links.account")
         case = cls(
             id=id,
             tenant=tenant,
@@ -324,9 +324,8 @@ class Case:
         at = aware_utc(at, "at")
         aud = Audience.parse(audience)
         if aud is Audience.SYSTEM:
-            raise InvalidInput(
-                "comments are internal or public; system entries are caselib's", field="audience"
-            )
+            raise InvalidInput("comments are internal or public; system entries are caselib's",
+                               field="audience")
         text = _text(body, "comment", BODY_MAX_LENGTH)
         if actor.kind is ActorKind.CUSTOMER and aud is not Audience.PUBLIC:
             raise PermissionDenied("customers can only add public replies")
@@ -337,7 +336,9 @@ class Case:
             and self.first_response_at is None
         ):
             self.first_response_at = at
-        self._events.append(CommentAdded(self.id, self.tenant, at, actor.id, entry.seq, aud.value))
+        self._events.append(
+            CommentAdded(self.id, self.tenant, at, actor.id, entry.seq, aud.value)
+        )
         return entry
 
     def redact_comment(self, seq: int, *, reason: str, actor: Actor, at: datetime) -> None:
@@ -350,10 +351,8 @@ class Case:
             raise InvalidInput(f"case {self.number} has no timeline entry {seq!r}", field="seq")
         entry = self.timeline[seq - 1]
         if not entry.is_comment:
-            raise InvalidInput(
-                f"entry {seq} is {entry.kind!r} activity; only comments can be redacted",
-                field="seq",
-            )
+            raise InvalidInput(f"entry {seq} is {entry.kind!r} activity; only comments can be "
+                               "redacted", field="seq")
         if entry.redaction is not None:
             raise InvalidInput(f"entry {seq} is already redacted", field="seq")
         self.timeline[seq - 1] = attrs.evolve(
@@ -392,22 +391,13 @@ class Case:
         old, old_cat = self.status, self.status_category
         self.status, self.status_category = status, category
         self._append(
-            actor,
-            at,
-            Audience.SYSTEM,
-            "status_changed",
-            text or "",
-            {
-                "old": old,
-                "new": status,
-                "old_category": old_cat.value,
-                "new_category": category.value,
-            },
+            actor, at, Audience.SYSTEM, "status_changed", text or "",
+            {"old": old, "new": status, "old_category": old_cat.value,
+             "new_category": category.value},
         )
         self._events.append(
-            StatusChanged(
-                self.id, self.tenant, at, actor.id, old, status, old_cat.value, category.value, text
-            )
+            StatusChanged(self.id, self.tenant, at, actor.id, old, status, old_cat.value,
+                          category.value, text)
         )
         reopening = not old_cat.is_active and category.is_active
         if category is StatusCategory.RESOLVED and old_cat is not StatusCategory.RESOLVED:
@@ -436,8 +426,8 @@ class Case:
         text = None if comment is None else _text(comment, "csat comment", BODY_MAX_LENGTH)
         if self.is_active:
             raise InvalidInput(
-                f"CSAT is captured after a case is resolved; case {self.number} is {self.status!r}",
-                field="csat",
+                f"CSAT is captured after a case is resolved; case {self.number} is "
+                f"{self.status!r}", field="csat",
             )
         self.csat = Csat(score, at, actor.id, text)
         self._append(actor, at, Audience.SYSTEM, "csat", data={"score": score})
@@ -453,25 +443,17 @@ class Case:
         if new is self.priority:
             return False
         old = self._set_priority(new, actor, at, why)
-        self._append(
-            actor,
-            at,
-            Audience.SYSTEM,
-            "priority_changed",
-            why or "",
-            {"old": old.value, "new": new.value},
-        )
+        self._append(actor, at, Audience.SYSTEM, "priority_changed", why or "",
+                     {"old": old.value, "new": new.value})
         return True
 
-    def _set_priority(
-        self, new: Priority, actor: Actor, at: datetime, reason: str | None
-    ) -> Priority:
+    def _set_priority(self, new: Priority, actor: Actor, at: datetime,
+                      reason: str | None) -> Priority:
         """Move to ``new`` (a different rung) and emit the event; returns the old rung. The
         caller records the timeline entry."""
         old, self.priority = self.priority, new
         self._events.append(
-            PriorityChanged(self.id, self.tenant, at, actor.id, old.value, new.value, reason)
-        )
+            PriorityChanged(self.id, self.tenant, at, actor.id, old.value, new.value, reason))
         return old
 
     def record_breach(
@@ -498,9 +480,8 @@ class Case:
         old = self.priority
         if new is not None and new is not old:
             self._set_priority(new, actor, at, BREACH_REASON)
-        entry = breach_entry(
-            len(self.timeline) + 1, target, body, actor=actor, at=at, old=old, new=new, data=data
-        )
+        entry = breach_entry(len(self.timeline) + 1, target, body, actor=actor, at=at, old=old,
+                             new=new, data=data)
         self.timeline.append(entry)
         self.updated_at = at
         return entry
@@ -532,18 +513,9 @@ class Case:
         self.assignee, self.team = who, queue
         self.assigned_manually = manual
         self._append(
-            actor,
-            at,
-            Audience.SYSTEM,
-            "assigned",
-            reason,
-            {
-                "old_assignee": old_who,
-                "new_assignee": who,
-                "old_team": old_team,
-                "new_team": queue,
-                "manual": manual,
-            },
+            actor, at, Audience.SYSTEM, "assigned", reason,
+            {"old_assignee": old_who, "new_assignee": who, "old_team": old_team,
+             "new_team": queue, "manual": manual},
         )
         self._events.append(
             Assigned(self.id, self.tenant, at, actor.id, old_who, who, old_team, queue, manual)
@@ -556,7 +528,7 @@ class Case:
         *,
         actor: Actor,
         at: datetime,
-        policy: CasePolicy = CasePolicy(),  # noqa: B008
+        policy: CasePolicy = CasePolicy(),
     ) -> dict[str, tuple[Any, Any]]:
         """Change descriptive fields; returns ``{field: (old, new)}`` for those that changed.
 
@@ -568,19 +540,8 @@ class Case:
         at = aware_utc(at, "at")
         if actor.kind is ActorKind.CUSTOMER:
             raise PermissionDenied("customers cannot edit case fields")
-        allowed = {
-            "subject",
-            "description",
-            "severity",
-            "case_type",
-            "category",
-            "subcategory",
-            "reason_code",
-            "source",
-            "links",
-            "tags",
-            "custom",
-        }
+        allowed = {"subject", "description", "severity", "case_type", "category",
+                   "subcategory", "reason_code", "source", "links", "tags", "custom"}
         unknown = set(changes) - allowed
         if unknown:
             raise UnknownValue("field", sorted(unknown)[0], sorted(allowed))
@@ -620,18 +581,14 @@ class Case:
             sub = changes["subcategory"]
             if sub is not None and category is None:
                 raise InvalidInput("a subcategory needs a category", field="subcategory")
-            new["subcategory"] = (
-                None
-                if sub is None or category is None
-                else (vocab.subcategory(category, _str(sub, "subcategory")))
-            )
+            new["subcategory"] = None if sub is None or category is None else (
+                vocab.subcategory(category, _str(sub, "subcategory")))
         elif "category" in new and new["category"] != self.category:
             new["subcategory"] = None  # the old subcategory belonged to the old category
         links = new.get("links", self.links)
         if policy.require_account and links.account is None:
-            raise InvalidInput(
-                "this tenant requires every case to link an account", field="links.account"
-            )
+            raise InvalidInput("this tenant requires every case to link an account",
+                               field="links.account")
         diff: dict[str, tuple[Any, Any]] = {}
         for key, value in new.items():
             old = getattr(self, key)
@@ -639,13 +596,8 @@ class Case:
                 diff[key] = (_plain(old), _plain(value))
                 setattr(self, key, value)
         if diff:
-            self._append(
-                actor,
-                at,
-                Audience.SYSTEM,
-                "fields_changed",
-                data={k: {"old": o, "new": n} for k, (o, n) in diff.items()},
-            )
+            self._append(actor, at, Audience.SYSTEM, "fields_changed",
+                         data={k: {"old": o, "new": n} for k, (o, n) in diff.items()})
             self._events.append(FieldsUpdated(self.id, self.tenant, at, actor.id, diff))
         return diff
 
@@ -654,31 +606,18 @@ class Case:
         if not isinstance(attachment, Attachment):
             raise InvalidInput("expected an Attachment", field="attachment")
         if any(a.storage_key == attachment.storage_key for a in self.attachments):
-            raise InvalidInput(
-                f"storage key {attachment.storage_key!r} is already attached", field="storage_key"
-            )
+            raise InvalidInput(f"storage key {attachment.storage_key!r} is already attached",
+                               field="storage_key")
         self.attachments.append(attachment)
-        self._append(
-            actor,
-            attachment.added_at,
-            Audience.SYSTEM,
-            "attachment_added",
-            data={"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256},
-        )
+        self._append(actor, attachment.added_at, Audience.SYSTEM, "attachment_added",
+                     data={"name": attachment.name, "size": attachment.size,
+                           "sha256": attachment.sha256})
 
 
 _CASE_SLOTS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Case))
-_CONTAINERS = {
-    "custom": "dict",
-    "attachments": "list",
-    "timeline": "list",
-    "resolutions": "list",
-    "pauses": "list",
-    "sla_targets": "list",
-    "_events": "list",
-    "_redacted": "set",
-    "_memo": "dict",
-}
+_CONTAINERS = {"custom": "dict", "attachments": "list", "timeline": "list",
+               "resolutions": "list", "pauses": "list", "sla_targets": "list",
+               "_events": "list", "_redacted": "set", "_memo": "dict"}
 
 
 def _make_clone() -> Callable[[Case], Case]:
@@ -692,11 +631,8 @@ def _make_clone() -> Callable[[Case], Case]:
             value = f"{_CONTAINERS[name]}({value})"
         lines.append(f"    put(new, {name!r}, {value})")
     lines.append("    return new")
-    namespace: dict[str, Any] = {
-        "Case": Case,
-        "new_case": object.__new__,
-        "set_slot": object.__setattr__,
-    }
+    namespace: dict[str, Any] = {"Case": Case, "new_case": object.__new__,
+                                 "set_slot": object.__setattr__}
     exec("\n".join(lines), namespace)  # source built from our own field names
     clone: Callable[[Case], Case] = namespace["clone"]
     return clone

@@ -89,6 +89,5 @@ def breach_entry(
     entry_data: dict[str, Any] = {"target": target, **data}
     if new is not None and new is not old:
         entry_data["old_priority"], entry_data["new_priority"] = old.value, new.value
-    return TimelineEntry(
-        seq, at, actor.id, actor.kind, Audience.SYSTEM, "sla_breached", body, entry_data
-    )
+    return TimelineEntry(seq, at, actor.id, actor.kind, Audience.SYSTEM, "sla_breached", body,
+                         entry_data)

@@ -146,7 +146,8 @@ def _str(value: object, field: str) -> str:
 
 def _check_csat(score: object) -> None:
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise InvalidInput(f"CSAT must be a whole number from 1 to 5, got {score!r}", field="csat")
+        raise InvalidInput(f"CSAT must be a whole number from 1 to 5, got {score!r}",
+                           field="csat")
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -333,10 +334,8 @@ class TimelineEntry:
         elif self.kind == "priority_changed":
             text = f"priority {d.get('old')} → {d.get('new')}"
         elif self.kind == "assigned":
-            text = (
-                f"assigned to {d.get('new_assignee') or 'nobody'}"
-                f" in queue {d.get('new_team') or '-'}"
-            )
+            text = (f"assigned to {d.get('new_assignee') or 'nobody'}"
+                    f" in queue {d.get('new_team') or '-'}")
         elif self.kind == "fields_changed":
             text = "changed " + ", ".join(sorted(d))
         elif self.kind == "created":
