@@ -9,6 +9,7 @@ transitions with python-statemachine. Events are what the store writes to its ou
 
 from __future__ import annotations
 
+from caselib.cases.case import Case
 from caselib.cases.events import (
     Assigned,
     CaseCreated,
@@ -32,27 +33,28 @@ from caselib.cases.lifecycle import (
     Transition,
     Workflow,
 )
-from caselib.cases.model import (
-    BODY_MAX_LENGTH,
+from caselib.cases.sla_state import (
     BREACH_REASON,
+    Pause,
+    SlaTarget,
+    any_breached,
+    breach_entry,
+    next_due_of,
+)
+from caselib.cases.values import (
+    BODY_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
     Actor,
     Attachment,
-    Case,
     CasePolicy,
     Csat,
     CustomValue,
     Links,
     NumberFormat,
-    Pause,
     Redaction,
     Resolution,
-    SlaTarget,
     TimelineEntry,
-    any_breached,
-    breach_entry,
-    next_due_of,
 )
 
 __all__ = [

@@ -36,7 +36,8 @@ from statemachine import State, StateMachine
 from statemachine.exceptions import InvalidDefinition
 from statemachine.exceptions import TransitionNotAllowed as _MachineRefused
 
-from caselib.cases.model import Actor, Case
+from caselib.cases.case import Case
+from caselib.cases.values import Actor
 from caselib.errors import (
     InvalidConfiguration,
     NoteRequired,

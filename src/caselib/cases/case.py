@@ -1,20 +1,16 @@
-"""The case aggregate and its value objects.
+"""The case aggregate.
 
 :class:`Case` is the one mutable object: every change goes through one of its methods, which
 validate *everything first* and only then mutate, append a timeline entry and collect a domain
 event. A method that raises has changed nothing, and the application layer never saves a case
 whose command raised, so bad input can never half-write a case.
-
-Values (links, attachments, timeline entries, resolutions, CSAT) are frozen attrs classes.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
@@ -32,423 +28,49 @@ from caselib.cases.events import (
     Resolved,
     StatusChanged,
 )
-from caselib.errors import InvalidInput, PermissionDenied, TextTooLong, UnknownValue
+from caselib.cases.sla_state import (
+    BREACH_REASON,
+    Pause,
+    SlaTarget,
+    any_breached,
+    breach_entry,
+    next_due_of,
+)
+from caselib.cases.values import (
+    BODY_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    SHORT_TEXT_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    Actor,
+    Attachment,
+    CasePolicy,
+    Csat,
+    CustomValue,
+    Links,
+    Redaction,
+    Resolution,
+    TimelineEntry,
+    _check_csat,
+    _opt_id,
+    _str,
+    _tags,
+    _text,
+    validate_custom_fields,
+)
+from caselib.errors import InvalidInput, PermissionDenied, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
-    DEFAULT_VOCABULARY,
     ActorKind,
     Audience,
     Priority,
     Severity,
     Source,
     StatusCategory,
-    Vocabulary,
 )
 
-__all__ = [
-    "BODY_MAX_LENGTH",
-    "BREACH_REASON",
-    "DESCRIPTION_MAX_LENGTH",
-    "SUBJECT_MAX_LENGTH",
-    "Actor",
-    "Attachment",
-    "Case",
-    "CasePolicy",
-    "Csat",
-    "CustomValue",
-    "Links",
-    "NumberFormat",
-    "Pause",
-    "Redaction",
-    "Resolution",
-    "SlaTarget",
-    "TimelineEntry",
-    "any_breached",
-    "breach_entry",
-    "next_due_of",
-]
-
-SUBJECT_MAX_LENGTH: Final = 250
-"""Longest subject accepted (characters). Subjects are list-view lines, not documents."""
-DESCRIPTION_MAX_LENGTH: Final = 20_000
-BODY_MAX_LENGTH: Final = 50_000
-"""Longest comment, note or resolution text. Attach longer material as evidence."""
-SHORT_TEXT_MAX_LENGTH: Final = 200
-"""Longest id-like value: assignee, team, link ids, tags, codes."""
-MAX_TAGS: Final = 50
-MAX_CUSTOM_FIELDS: Final = 100
-CUSTOM_TEXT_MAX_LENGTH: Final = 2_000
-
-CustomValue = str | int | float | bool | None
-"""A custom field holds one JSON scalar; nested data belongs in the host's own tables."""
-
-_CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_TAG = re.compile(r"^[^\s,]{1,64}$")
-
-
-# --- small validators ------------------------------------------------------------------------
-
-
-def _text(value: object, field: str, limit: int, *, required: bool = True) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
-    text = value.strip()
-    if "\x00" in text:  # PostgreSQL cannot store NUL in text, and no human typed one
-        raise InvalidInput(f"{field} contains a NUL character", field=field)
-    if required and not text:
-        raise InvalidInput(f"{field} must not be empty", field=field)
-    if len(text) > limit:
-        raise TextTooLong(field, len(text), limit)
-    return text
-
-
-def _opt_id(value: object, field: str) -> str | None:
-    if value is None:
-        return None
-    text = _text(value, field, SHORT_TEXT_MAX_LENGTH, required=False)
-    return text or None
-
-
-def _tags(values: Iterable[object]) -> frozenset[str]:
-    if isinstance(values, str):
-        raise InvalidInput("tags must be a list of strings, not one string", field="tags")
-    out: set[str] = set()
-    for value in values:
-        if not isinstance(value, str) or not _TAG.match(value.strip()):
-            raise InvalidInput(
-                f"tag {value!r} must be 1–64 characters without spaces or commas", field="tags"
-            )
-        out.add(value.strip().lower())
-    if len(out) > MAX_TAGS:
-        raise InvalidInput(f"a case holds at most {MAX_TAGS} tags, got {len(out)}", field="tags")
-    return frozenset(out)
-
-
-def validate_custom_fields(values: Mapping[str, object]) -> dict[str, CustomValue]:
-    """Check custom fields are ``snake_case`` keys with JSON scalar values within limits."""
-    if not isinstance(values, Mapping):
-        raise InvalidInput("custom fields must be a mapping", field="custom")
-    if len(values) > MAX_CUSTOM_FIELDS:
-        raise InvalidInput(f"at most {MAX_CUSTOM_FIELDS} custom fields", field="custom")
-    out: dict[str, CustomValue] = {}
-    for key, value in values.items():
-        if not isinstance(key, str) or not _CUSTOM_KEY.match(key):
-            raise InvalidInput(
-                f"custom field name {key!r} must be snake_case, 1–64 characters, "
-                "starting with a letter",
-                field="custom",
-            )
-        field = f"custom.{key}"
-        if isinstance(value, bool) or value is None:
-            out[key] = value
-        elif isinstance(value, int):
-            if abs(value) > 2**53:
-                raise InvalidInput(f"{field} is outside ±2**53 (not JSON-safe)", field=field)
-            out[key] = value
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                raise InvalidInput(f"{field} must be a finite number", field=field)
-            out[key] = value
-        elif isinstance(value, str):
-            if "\x00" in value:
-                raise InvalidInput(f"{field} contains a NUL character", field=field)
-            if len(value) > CUSTOM_TEXT_MAX_LENGTH:
-                raise TextTooLong(field, len(value), CUSTOM_TEXT_MAX_LENGTH)
-            out[key] = value
-        else:
-            raise InvalidInput(
-                f"{field} must be a string, number, boolean or null, got {type(value).__name__}",
-                field=field,
-            )
-    return out
-
-
-# --- values ----------------------------------------------------------------------------------
-
-
-def _link_id(value: object) -> str | None:
-    return _opt_id(value, "link")
-
-
-def _actor_kind(value: object) -> ActorKind:
-    return ActorKind.parse(value)
-
-
-def _roles(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
-
-
-def _attachment_name(value: object) -> str:
-    return _text(value, "attachment name", 255)
-
-
-def _content_type(value: object) -> str:
-    return _text(value, "content_type", 255)
-
-
-def _storage_key(value: object) -> str:
-    return _text(value, "storage_key", 1024)
-
-
-def _added_at(value: object) -> datetime:
-    return aware_utc(value, "added_at")
-
-
-@attrs.frozen
-class Actor:
-    """Who performs a command. Every :class:`~caselib.ServiceDesk` method takes one.
-
-    ``roles`` is free-form for now (``"admin"``, ``"supervisor"`` …); the permissions issue
-    builds role checks on it.
-    """
-
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
-    kind: ActorKind = attrs.field(default=ActorKind.AGENT, converter=_actor_kind)
-    roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
-    name: str | None = None
-
-    @classmethod
-    def agent(cls, id: str, *roles: str, name: str | None = None) -> Actor:
-        """An agent (support staff member)."""
-        return cls(id, ActorKind.AGENT, frozenset(roles), name)
-
-    @classmethod
-    def customer(cls, id: str, name: str | None = None) -> Actor:
-        """A customer, e.g. a contact replying from the portal or by email."""
-        return cls(id, ActorKind.CUSTOMER, frozenset(), name)
-
-    @classmethod
-    def system(cls, id: str = "caselib") -> Actor:
-        """caselib itself or a host job (sweeps, automations)."""
-        return cls(id, ActorKind.SYSTEM, frozenset({"admin"}), None)
-
-    @property
-    def is_admin(self) -> bool:
-        """Admins and system actors may run admin actions such as the breach sweep."""
-        return self.kind is ActorKind.SYSTEM or "admin" in self.roles
-
-
-@attrs.frozen
-class NumberFormat:
-    """How human case numbers look: ``prefix`` + zero-padded counter (``CASE-0494``, ``SC-184``)."""
-
-    prefix: str = "CASE-"
-    padding: int = 4
-
-    def format(self, n: int) -> str:
-        """``NumberFormat("SC-", 3).format(184) == "SC-184"``."""
-        return f"{self.prefix}{n:0{self.padding}d}"
-
-
-@attrs.frozen
-class CasePolicy:
-    """Per-tenant rules for case data: vocabulary, numbering and required links."""
-
-    vocabulary: Vocabulary = DEFAULT_VOCABULARY
-    numbers: NumberFormat = NumberFormat()
-    require_account: bool = False
-    """Some CRMs refuse a case that is not tied to a customer account."""
-    default_priority: Priority = Priority.NORMAL
-
-
-@attrs.frozen
-class Links:
-    """Ids of host records the case is about. caselib stores ids only, never the records."""
-
-    contact: str | None = attrs.field(default=None, converter=_link_id)
-    account: str | None = attrs.field(default=None, converter=_link_id)
-    deal: str | None = attrs.field(default=None, converter=_link_id)
-    order: str | None = attrs.field(default=None, converter=_link_id)
-    order_line: str | None = attrs.field(default=None, converter=_link_id)
-    product: str | None = attrs.field(default=None, converter=_link_id)
-    installation: str | None = attrs.field(default=None, converter=_link_id)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Links:
-        """Build from a mapping, refusing unknown link names."""
-        names = {a.name for a in attrs.fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise UnknownValue("link", sorted(unknown)[0], sorted(names))
-        return cls(**data)
-
-    def to_dict(self) -> dict[str, str]:
-        """Only the links that are set."""
-        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
-
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@attrs.frozen
-class Attachment:
-    """Evidence metadata. The bytes stay in the host's blob storage under ``storage_key``."""
-
-    name: str = attrs.field(converter=_attachment_name)
-    content_type: str = attrs.field(converter=_content_type)
-    size: int = attrs.field()
-    sha256: str = attrs.field()
-    storage_key: str = attrs.field(converter=_storage_key)
-    added_at: datetime = attrs.field(converter=_added_at)
-    added_by: str = attrs.field(validator=attrs.validators.min_len(1))
-
-    @size.validator
-    def _check_size(self, _: object, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidInput("attachment size must be a non-negative integer", field="size")
-
-    @sha256.validator
-    def _check_sha(self, _: object, value: str) -> None:
-        if not isinstance(value, str) or not _SHA256.match(value):
-            raise InvalidInput("sha256 must be 64 lowercase hex digits", field="sha256")
-
-
-@attrs.frozen
-class Redaction:
-    """Who removed a comment's text, when and why. The entry and its audience stay."""
-
-    by: str
-    at: datetime
-    reason: str
-
-
-@attrs.frozen
-class TimelineEntry:
-    """One line of a case's history; append-only.
-
-    ``kind`` is ``"note"`` (internal), ``"reply"`` (public) or an activity name
-    (``"status_changed"``, ``"priority_changed"``, ``"assigned"``, ``"fields_changed"`` …) whose
-    old/new values are in ``data``. The audience is fixed at creation; a wrong entry is
-    redacted (its text removed, :class:`Redaction` kept) and a corrected one added.
-    """
-
-    seq: int
-    at: datetime
-    actor: str
-    actor_kind: ActorKind
-    audience: Audience
-    kind: str
-    body: str = ""
-    data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
-    redaction: Redaction | None = None
-
-    @property
-    def is_comment(self) -> bool:
-        """Notes and replies can be redacted; activity entries cannot."""
-        return self.kind in ("note", "reply")
-
-    def describe(self) -> str:
-        """One line for an activity feed: ``"open → in_progress: waiting on logs"``."""
-        d = self.data
-        if self.redaction is not None:
-            return f"[redacted by {self.redaction.by}: {self.redaction.reason}]"
-        if self.kind == "status_changed":
-            text = f"{d.get('old')} → {d.get('new')}"
-        elif self.kind == "priority_changed":
-            text = f"priority {d.get('old')} → {d.get('new')}"
-        elif self.kind == "assigned":
-            text = (f"assigned to {d.get('new_assignee') or 'nobody'}"
-                    f" in queue {d.get('new_team') or '-'}")
-        elif self.kind == "fields_changed":
-            text = "changed " + ", ".join(sorted(d))
-        elif self.kind == "created":
-            text = f"case opened as {d.get('status')}"
-        elif self.body or not d:
-            return self.body
-        else:
-            text = ", ".join(f"{k}={v}" for k, v in d.items())
-        return f"{text}: {self.body}" if self.body else text
-
-
-@attrs.frozen
-class Resolution:
-    """How a case was resolved. Every resolution is kept, also after a reopen."""
-
-    summary: str
-    at: datetime
-    by: str
-    code: str | None = None
-    path: str | None = None
-
-
-@attrs.frozen
-class Csat:
-    """Customer satisfaction, 1 (very unhappy) to 5 (very happy)."""
-
-    score: int
-    at: datetime
-    by: str
-    comment: str | None = None
-
-
-@attrs.frozen(cache_hash=True)
-class Pause:
-    """A span during which SLA clocks did not run (waiting on the customer, or resolved)."""
-
-    start: datetime
-    end: datetime | None = None
-    reason: str = "waiting"
-
-
-@attrs.frozen
-class SlaTarget:
-    """The state of one SLA target (first response, resolution, next reply) on a case.
-
-    Written by the SLA engine; stores index ``due_at`` and ``state`` so the breach sweep reads
-    only the cases that are due.
-    """
-
-    name: str
-    due_at: datetime | None
-    state: str = "running"
-    """running · paused · warning · breached · met"""
-    warn_at: datetime | None = None
-    breached_at: datetime | None = None
-    met_at: datetime | None = None
-    breached_by_seconds: float | None = None
-
+__all__ = ["Case"]
 
 # --- the aggregate ---------------------------------------------------------------------------
-
-
-def next_due_of(targets: Iterable[SlaTarget]) -> datetime | None:
-    """The earliest due time among ``targets`` that can still breach (running or warning):
-    what a store indexes so that the breach sweep reads only the cases that are due."""
-    dues = [t.due_at for t in targets if t.due_at is not None and t.state in ("running", "warning")]
-    return min(dues) if dues else None
-
-
-def any_breached(targets: Iterable[SlaTarget]) -> bool:
-    """Whether any of ``targets`` has breached (a breach is sticky, so this stays true)."""
-    return any(t.state == "breached" for t in targets)
-
-
-BREACH_REASON: Final = "SLA breached"
-"""The ``reason`` of the :class:`~caselib.cases.PriorityChanged` event a breach raises."""
-
-
-def breach_entry(
-    seq: int,
-    target: str,
-    body: str,
-    *,
-    actor: Actor,
-    at: datetime,
-    old: Priority,
-    new: Priority | None,
-    data: Mapping[str, Any],
-) -> TimelineEntry:
-    """The ``sla_breached`` system entry recording one breach of ``target``, and the rung it
-    raised when ``new`` differs from ``old`` (``data`` gains ``old_priority``/``new_priority``).
-
-    One definition of the entry for :meth:`Case.record_breach` and the breach sweep's lean
-    path (:class:`caselib.sla.SlaCase`), so both write the same line of history.
-    """
-    entry_data: dict[str, Any] = {"target": target, **data}
-    if new is not None and new is not old:
-        entry_data["old_priority"], entry_data["new_priority"] = old.value, new.value
-    return TimelineEntry(seq, at, actor.id, actor.kind, Audience.SYSTEM, "sla_breached", body,
-                         entry_data)
 
 
 @attrs.define(eq=False)
@@ -1017,18 +639,6 @@ def _make_clone() -> Callable[[Case], Case]:
 
 
 _clone = _make_clone()
-
-
-def _str(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field)
-    return value
-
-
-def _check_csat(score: object) -> None:
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise InvalidInput(f"CSAT must be a whole number from 1 to 5, got {score!r}",
-                           field="csat")
 
 
 def _plain(value: object) -> Any:
