@@ -3,37 +3,32 @@ makes, and deflection analytics.
 
 Pure domain code: the desk loads articles through the ``ArticleRepository`` port and keeps a
 :class:`KbIndex` current; nothing here does I/O or reads the clock.
+
+Modules, lowest first: ``text`` (the analyzer), ``articles`` (articles and their validation),
+``settings`` (ranking settings), ``query`` (query parts and the query a case makes),
+``results`` (suggestions, explanations, index size), ``postings`` (the index's postings
+layout), ``index`` (the BM25F index and its search) and ``deflection`` (suggestion events and
+deflection analytics).
 """
 
 from __future__ import annotations
 
-from caselib.kb.core import (
-    MAX_ARTICLE_BODY,
-    MAX_ARTICLE_TITLE,
-    Article,
+from caselib.kb.articles import MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE, Article, ArticleStatus
+from caselib.kb.deflection import (
     ArticleStats,
-    ArticleStatus,
-    Bm25Settings,
     CaseOutcome,
-    CategoryMode,
     Deflection,
     DeflectionReport,
-    Explanation,
-    FieldSettings,
-    KbIndex,
-    KbQuery,
-    KbSettings,
-    KbStats,
     Period,
     PeriodStats,
-    QueryPart,
     ResolvedByArticle,
-    Suggestion,
     SuggestionShown,
-    TermMatch,
-    case_query,
     deflection_analytics,
 )
+from caselib.kb.index import CategoryMode, KbIndex
+from caselib.kb.query import KbQuery, QueryPart, case_query
+from caselib.kb.results import Explanation, KbStats, Suggestion, TermMatch
+from caselib.kb.settings import Bm25Settings, FieldSettings, KbSettings
 from caselib.kb.text import (
     ENGLISH_STOP_WORDS,
     MAX_TOKEN_LENGTH,
@@ -44,14 +39,13 @@ from caselib.kb.text import (
 )
 
 __all__ = [
-    "CategoryMode",
-    "Period",
     "Analyzer",
     "Article",
     "ArticleStats",
     "ArticleStatus",
     "Bm25Settings",
     "CaseOutcome",
+    "CategoryMode",
     "Deflection",
     "DeflectionReport",
     "ENGLISH_STOP_WORDS",
@@ -64,6 +58,7 @@ __all__ = [
     "MAX_ARTICLE_BODY",
     "MAX_ARTICLE_TITLE",
     "MAX_TOKEN_LENGTH",
+    "Period",
     "PeriodStats",
     "QueryPart",
     "ResolvedByArticle",

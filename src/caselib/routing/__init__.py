@@ -3,6 +3,12 @@ assignment strategies and the agent directory port.
 
 Pure domain code: the router sees a flat mapping of routing facts, never the case or a store;
 assignment is a function of snapshots (agents, loads, the round-robin cursor, ``now``).
+
+Modules, lowest first: ``conditions`` (routing facts, condition types, their JSON form and
+matching semantics), ``rules`` (targets, rules, rule sets, the naive oracle), ``decision``
+(route steps and decisions with their evidence), ``fallback`` (fallback maps), ``index``
+(compiled predicates and the rule index), ``router`` (the router), ``assignment`` (choosing
+an agent inside a team) and ``directory`` (the agent directory port).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from caselib.routing.assignment import (
     choose_assignee,
     eligible_agents,
 )
-from caselib.routing.core import (
+from caselib.routing.conditions import (
     CUSTOM_PREFIX,
     OPERATORS,
     ROUTABLE_FIELDS,
@@ -28,25 +34,19 @@ from caselib.routing.core import (
     Equals,
     Exists,
     Facts,
-    FallbackMap,
     In,
-    InvalidRule,
     JsonScalar,
-    MatchKind,
     Not,
     Prefix,
-    RouteDecision,
-    Router,
-    RouteStep,
-    Rule,
-    RuleSet,
-    Target,
-    naive_first_match,
 )
+from caselib.routing.decision import MatchKind, RouteDecision, RouteStep
 from caselib.routing.directory import (
     Directory,
     StaticDirectory,
 )
+from caselib.routing.fallback import FallbackMap
+from caselib.routing.router import Router
+from caselib.routing.rules import InvalidRule, Rule, RuleSet, Target, naive_first_match
 
 __all__ = [
     "Agent",

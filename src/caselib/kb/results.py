@@ -1,0 +1,69 @@
+"""What a knowledge-base search answers: ranked suggestions, their explanations and index size.
+
+Plain frozen values, apart from :class:`~caselib.kb.index.KbIndex` so that the desk, stores and
+hosts can hold and render them without the index's scoring code.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = [
+    "Explanation",
+    "KbStats",
+    "Suggestion",
+    "TermMatch",
+]
+
+
+@attrs.frozen
+class TermMatch:
+    """How one query term contributed to a hit.
+
+    ``tf`` holds the term's frequency per field (title, tags, body), ``contribution`` its share
+    of the score.
+    """
+
+    term: str
+    query_weight: float
+    idf: float
+    tf: tuple[tuple[str, int], ...]
+    contribution: float
+
+
+@attrs.frozen
+class Explanation:
+    """Why an article scored what it scored.
+
+    ``matches`` are listed in term order; ``category_boost`` is the amount the category boost
+    added. ``total`` equals the suggestion's score exactly (same additions, same order).
+    """
+
+    matches: tuple[TermMatch, ...]
+    category_boost: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Sum of the contributions: the score."""
+        base = sum(m.contribution for m in self.matches)
+        return base + self.category_boost if self.category_boost else base
+
+
+@attrs.frozen
+class Suggestion:
+    """One ranked article for a query (rank starts at 1)."""
+
+    article_id: str
+    score: float
+    rank: int
+    explanation: Explanation = attrs.field(repr=False)
+
+
+@attrs.frozen
+class KbStats:
+    """Size of an index: articles held, articles indexed (published), terms, postings."""
+
+    articles: int
+    indexed: int
+    terms: int
+    postings: int

@@ -1,0 +1,78 @@
+"""Ranking settings: per-field BM25F weights and length normalisation, ``k1`` and the analyzer.
+
+Frozen values the index is built with, apart from the index so hosts can load, compare and
+pass them around (and tests can sweep them) without touching the scoring code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+from caselib.errors import InvalidConfiguration
+from caselib.kb.text import ENGLISH_STOP_WORDS, StemmerName
+
+__all__ = [
+    "Bm25Settings",
+    "FieldSettings",
+    "KbSettings",
+]
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def _positive(_inst: object, attr: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise InvalidConfiguration(f"{attr.name} must be a finite number > 0, got {value!r}")
+
+
+def _non_negative(_inst: object, attr: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+        raise InvalidConfiguration(f"{attr.name} must be a finite number >= 0, got {value!r}")
+
+
+def _unit(_inst: object, attr: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+        raise InvalidConfiguration(f"{attr.name} must be between 0 and 1, got {value!r}")
+
+
+@attrs.frozen
+class FieldSettings:
+    """Weight and length normalisation of one field (BM25F).
+
+    ``b`` = 0 ignores the field's length; ``b`` = 1 divides the term frequency by the field's
+    length relative to the average.
+    """
+
+    weight: float = attrs.field(validator=_non_negative)
+    b: float = attrs.field(default=0.75, validator=_unit)
+
+
+@attrs.frozen
+class KbSettings:
+    """Everything that shapes ranking; frozen so an index's behaviour cannot drift.
+
+    The defaults were tuned on StackFAQ half A only (see ``docs/kb.md``), picked from the middle
+    of a flat plateau rather than at its peak: a high ``k1`` lets repeated words keep counting
+    (support text repeats the key noun), the title weighs ten bodies (it states the need in
+    the customer's words), tags sit between (not measurable on StackFAQ, which has none).
+    """
+
+    k1: float = attrs.field(default=8.0, validator=_positive)
+    title: FieldSettings = FieldSettings(weight=10.0, b=0.5)
+    tags: FieldSettings = FieldSettings(weight=4.0, b=0.5)
+    body: FieldSettings = FieldSettings(weight=1.0, b=0.85)
+    #: Multiplier for articles in the case's category when ``category_mode="boost"``.
+    category_boost: float = attrs.field(default=1.25, validator=_positive)
+    stemmer: StemmerName = "porter2"
+    stop_words: frozenset[str] = attrs.field(default=ENGLISH_STOP_WORDS, converter=frozenset)
+
+    def fields(self) -> tuple[FieldSettings, FieldSettings, FieldSettings]:
+        """The per-field settings in index order (title, tags, body)."""
+        return (self.title, self.tags, self.body)
+
+
+#: The name the issue used; same class.
+Bm25Settings = KbSettings
