@@ -12,7 +12,7 @@ from caselib.sla.calendar import BusinessCalendar
 from caselib.sla.clock import SlaEvaluation, derive_pauses, due_with_pauses, evaluate
 from caselib.sla.durations import format_duration, parse_duration
 from caselib.sla.explain import DueExplanation, describe_hours, explain_due
-from caselib.sla.holidays import Holiday, HolidaySource, PythonHolidaysSource
+from caselib.sla.holiday import Holiday, HolidaySource, PythonHolidaysSource
 from caselib.sla.hours import DAY_NAMES, TimeRange
 from caselib.sla.policy import (
     FIRST_RESPONSE,

@@ -85,17 +85,9 @@ def mark_breached(
         if t.met_at is not None and t.met_at <= t.due_at:
             raise InvalidInput(f"SLA target {t.name!r} was met on time", field="names")
         end = now if t.met_at is None else min(now, t.met_at)
-        out.append(
-            SlaTarget(
-                name=t.name,
-                due_at=t.due_at,
-                state="breached",
-                warn_at=t.warn_at,
-                breached_at=t.due_at,
-                met_at=t.met_at,
-                breached_by_seconds=_business_seconds(cal, t.due_at, end),
-            )
-        )
+        out.append(SlaTarget(name=t.name, due_at=t.due_at, state="breached", warn_at=t.warn_at,
+                             breached_at=t.due_at, met_at=t.met_at,
+                             breached_by_seconds=_business_seconds(cal, t.due_at, end)))
     return tuple(out)
 
 
@@ -152,42 +144,19 @@ class SlaCase:
         """The SLA part of ``case`` (its lists copied, so changes stay here until
         :meth:`apply_to`)."""
         return cls(
-            case.id,
-            case.tenant,
-            case.number,
-            case.subject,
-            case.version,
-            case.status_category,
-            case.priority,
-            case.assignee,
-            case.team,
-            case.created_at,
-            case.updated_at,
-            case.resolved_at,
-            case.closed_at,
-            case.first_response_at,
-            case.sla_policy,
-            case.sla_started_at,
-            list(case.pauses),
-            list(case.sla_targets),
-            case.category,
-            case.subcategory,
-            case.case_type,
-            case.source,
-            case.tags,
-            case.custom,
-            case.links,
-            [e for e in case.timeline if e.kind in SLA_ENTRY_KINDS],
-            len(case.timeline),
-        )
+            case.id, case.tenant, case.number, case.subject, case.version,
+            case.status_category, case.priority, case.assignee, case.team, case.created_at,
+            case.updated_at, case.resolved_at, case.closed_at, case.first_response_at,
+            case.sla_policy, case.sla_started_at, list(case.pauses), list(case.sla_targets),
+            case.category, case.subcategory, case.case_type, case.source, case.tags,
+            case.custom, case.links,
+            [e for e in case.timeline if e.kind in SLA_ENTRY_KINDS], len(case.timeline))
 
     def apply_to(self, case: Case) -> None:
         """Make the same changes to ``case``, the full case this was taken from."""
         if case.id != self.id or len(case.timeline) + len(self.new_entries) != self.entry_count:
-            raise InvalidInput(
-                f"SLA part of case {self.id!r} does not belong to case "
-                f"{case.id!r} as it is now; take a fresh SlaCase.of(case)"
-            )
+            raise InvalidInput(f"SLA part of case {self.id!r} does not belong to case "
+                               f"{case.id!r} as it is now; take a fresh SlaCase.of(case)")
         case.priority = self.priority
         case.sla_targets = list(self.sla_targets)
         case.pauses = list(self.pauses)
@@ -207,31 +176,19 @@ class SlaCase:
         """As :attr:`Case.breached <caselib.cases.Case.breached>`."""
         return any_breached(self.sla_targets)
 
-    def record_breach(
-        self,
-        target: str,
-        body: str,
-        *,
-        actor: Actor,
-        at: datetime,
-        priority: Priority | None = None,
-        **data: Any,
-    ) -> TimelineEntry:
+    def record_breach(self, target: str, body: str, *, actor: Actor, at: datetime,
+                      priority: Priority | None = None, **data: Any) -> TimelineEntry:
         """As :meth:`Case.record_breach <caselib.cases.Case.record_breach>`: one
         ``sla_breached`` entry, raising the priority to ``priority`` in the same entry."""
         at = aware_utc(at, "at")
         old = self.priority
         if priority is not None and priority is not old:
             self.priority = priority
-            self.events.append(
-                PriorityChanged(
-                    self.id, self.tenant, at, actor.id, old.value, priority.value, BREACH_REASON
-                )
-            )
+            self.events.append(PriorityChanged(self.id, self.tenant, at, actor.id, old.value,
+                                               priority.value, BREACH_REASON))
         self.entry_count += 1
-        entry = breach_entry(
-            self.entry_count, target, body, actor=actor, at=at, old=old, new=priority, data=data
-        )
+        entry = breach_entry(self.entry_count, target, body, actor=actor, at=at, old=old,
+                             new=priority, data=data)
         self.new_entries.append(entry)
         self.updated_at = at
         return entry

@@ -9,7 +9,7 @@ quickly and exactly:
 Both run in time that does not grow with the span (see *How it stays fast* below), because the
 breach sweep calls them for every open case.
 
-The weekly hours (:mod:`caselib.sla.hours`) and the holidays (:mod:`caselib.sla.holidays`) a
+The weekly hours (:mod:`caselib.sla.hours`) and the holidays (:mod:`caselib.sla.holiday`) a
 calendar is built from are plain values kept in their own modules; this one holds the algorithm.
 
 Rules
@@ -79,7 +79,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from caselib.errors import InvalidConfiguration, InvalidInput
-from caselib.sla.holidays import Holiday, HolidaySource, _coerce_holidays
+from caselib.sla.holiday import Holiday, HolidaySource, _coerce_holidays
 from caselib.sla.hours import DAY_NAMES, TimeRange, _coerce_hours
 from caselib.timeutil import aware_utc
 
@@ -310,9 +310,8 @@ class BusinessCalendar:
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_tables", self._build_tables())
         object.__setattr__(self, "_timeline", _Timeline(self, zone))
-        object.__setattr__(
-            self, "_always", self.hours == _ALWAYS and not any(h.active for h in self.holidays)
-        )
+        object.__setattr__(self, "_always", self.hours == _ALWAYS
+                           and not any(h.active for h in self.holidays))
 
     # -- construction ----------------------------------------------------------------------
 

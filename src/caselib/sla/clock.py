@@ -116,9 +116,8 @@ def derive_pauses(case: SlaSubject) -> list[Pause]:
         closed = list(closed_so_far)
     else:
         first = next((e for e in timeline if e.kind == "status_changed"), None)
-        initial = (
-            case.status_category if first is None else _category(first.data.get("old_category"))
-        )
+        initial = (case.status_category if first is None
+                   else _category(first.data.get("old_category")))
         done, closed = 0, []
         reason = _pause_reason(initial)
         since = case.created_at if reason else None

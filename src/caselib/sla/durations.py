@@ -73,8 +73,8 @@ def _iso_duration(text: str, what: str) -> timedelta:
         raise InvalidConfiguration(f"{what}: {text!r} is a date or time, not a duration")
     if parsed.years or parsed.months:
         raise InvalidConfiguration(
-            f"{what}: {text!r} uses months or years, which have no fixed length; give days or hours"
-        )
+            f"{what}: {text!r} uses months or years, which have no fixed length; "
+            "give days or hours")
     return timedelta(seconds=parsed.total_seconds())
 
 

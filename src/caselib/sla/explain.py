@@ -18,7 +18,7 @@ from caselib.errors import UnknownValue
 from caselib.sla.calendar import BusinessCalendar
 from caselib.sla.clock import _clock, derive_pauses, evaluate
 from caselib.sla.durations import _ZERO
-from caselib.sla.holidays import Holiday
+from caselib.sla.holiday import Holiday
 from caselib.sla.hours import TimeRange
 from caselib.sla.policy import FIRST_RESPONSE, NEXT_REPLY, RESOLUTION, TARGET_NAMES, SlaPolicy
 from caselib.timeutil import aware_utc

@@ -160,7 +160,8 @@ class SlaPolicy:
     warn_before: timedelta | None = attrs.field(default=None, validator=_check_warn_before)
     # targets by the member's value: hashing an Enum member runs Python code, and every
     # evaluation looks targets up three times
-    _by_value: dict[str, SlaTargets] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _by_value: dict[str, SlaTargets] = attrs.field(init=False, repr=False, eq=False,
+                                                   hash=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_by_value", {p.value: t for p, t in self.targets.items()})
