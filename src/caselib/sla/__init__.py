@@ -7,37 +7,24 @@ Pure domain code: every function takes the case, the policy and ``now``. The des
 
 from __future__ import annotations
 
-from caselib.sla.calendar import (
-    DAY_NAMES,
-    BusinessCalendar,
-    Holiday,
-    HolidaySource,
-    PythonHolidaysSource,
-    TimeRange,
-)
-from caselib.sla.core import (
+from caselib.sla.breach import SlaCase, mark_breached
+from caselib.sla.calendar import BusinessCalendar
+from caselib.sla.clock import SlaEvaluation, derive_pauses, due_with_pauses, evaluate
+from caselib.sla.durations import format_duration, parse_duration
+from caselib.sla.explain import DueExplanation, describe_hours, explain_due
+from caselib.sla.holiday import Holiday, HolidaySource, PythonHolidaysSource
+from caselib.sla.hours import DAY_NAMES, TimeRange
+from caselib.sla.policy import (
     FIRST_RESPONSE,
     NEXT_REPLY,
     RESOLUTION,
-    SLA_ENTRY_KINDS,
     TARGET_NAMES,
-    DueExplanation,
-    SlaCase,
     SlaCondition,
-    SlaEvaluation,
     SlaPolicies,
     SlaPolicy,
-    SlaSubject,
     SlaTargets,
-    derive_pauses,
-    describe_hours,
-    due_with_pauses,
-    evaluate,
-    explain_due,
-    format_duration,
-    mark_breached,
-    parse_duration,
 )
+from caselib.sla.subject import SLA_ENTRY_KINDS, SlaSubject
 
 __all__ = [
     "BusinessCalendar",

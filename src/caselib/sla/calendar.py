@@ -9,6 +9,9 @@ quickly and exactly:
 Both run in time that does not grow with the span (see *How it stays fast* below), because the
 breach sweep calls them for every open case.
 
+The weekly hours (:mod:`caselib.sla.hours`) and the holidays (:mod:`caselib.sla.holiday`) a
+calendar is built from are plain values kept in their own modules; this one holds the algorithm.
+
 Rules
 -----
 * Business hours are **wall-clock** times in the calendar's IANA zone ("09:00-17:00" means what
@@ -67,32 +70,22 @@ one in the era an SLA cares about).
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
-from typing import Any, Final, Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from caselib.errors import InvalidConfiguration, InvalidInput
+from caselib.sla.holiday import Holiday, HolidaySource, _coerce_holidays
+from caselib.sla.hours import DAY_NAMES, TimeRange, _coerce_hours
 from caselib.timeutil import aware_utc
 
 __all__ = [
-    "DAY_NAMES",
     "BusinessCalendar",
-    "Holiday",
-    "HolidaySource",
-    "PythonHolidaysSource",
-    "TimeRange",
 ]
-
-#: Day keys accepted by :meth:`BusinessCalendar.from_dict`, Monday first (``date.weekday()``).
-DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _US = 1_000_000
 _MINUTE_US = 60 * _US
@@ -103,209 +96,6 @@ _WEEK_US = 7 * _DAY_US
 _BASE_ORDINAL = date(1970, 1, 5).toordinal()
 _BASE_UTC = datetime(1970, 1, 5, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
-
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-# --- small value objects -----------------------------------------------------------------------
-
-
-def _parse_hhmm(text: str, *, allow_24: bool, what: str) -> int:
-    """Parse ``HH:MM`` into minutes after midnight (``24:00`` only where an end is meant)."""
-    match = _HHMM.match(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise InvalidConfiguration(f"{what}: {text!r} is not a time of day in HH:MM form")
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not allow_24)):
-        allowed = "00:00-24:00" if allow_24 else "00:00-23:59"
-        raise InvalidConfiguration(f"{what}: {text!r} is not a valid time of day ({allowed})")
-    return hours * 60 + minutes
-
-
-def _format_hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _check_minutes(instance: TimeRange, attribute: attrs.Attribute[int], value: int) -> None:
-    if not isinstance(value, int) or not 0 <= value <= 1440:
-        raise InvalidConfiguration(
-            f"{attribute.name} must be minutes after midnight between 0 and 1440, got {value!r}"
-        )
-
-
-@attrs.frozen(order=True)
-class TimeRange:
-    """An open stretch of one day, in wall-clock minutes after midnight: ``[start, end)``.
-
-    Minutes rather than ``datetime.time`` because an end of ``24:00`` (1440) must be expressible:
-    "open until midnight" is common and ``time`` stops at 23:59:59.999999.
-    """
-
-    start: int = attrs.field(validator=_check_minutes)
-    end: int = attrs.field(validator=_check_minutes)
-
-    def __attrs_post_init__(self) -> None:
-        if self.end <= self.start:
-            raise InvalidConfiguration(
-                f"time range {_format_hhmm(self.start)}-{_format_hhmm(self.end)} ends before "
-                "it starts; split ranges that cross midnight at 24:00"
-            )
-
-    @classmethod
-    def parse(cls, text: str) -> TimeRange:
-        """Build a range from ``"HH:MM-HH:MM"`` (an end of ``24:00`` is allowed)."""
-        if not isinstance(text, str) or text.count("-") != 1:
-            raise InvalidConfiguration(f"time range {text!r} is not in HH:MM-HH:MM form")
-        left, right = text.split("-")
-        start = _parse_hhmm(left, allow_24=False, what=f"time range {text!r}")
-        end = _parse_hhmm(right, allow_24=True, what=f"time range {text!r}")
-        if end <= start:
-            raise InvalidConfiguration(
-                f"time range {text!r} ends before it starts; split ranges that cross midnight "
-                "at 24:00 (for example '22:00-24:00' and '00:00-06:00' on the next day)"
-            )
-        return cls(start, end)
-
-    def __str__(self) -> str:
-        return f"{_format_hhmm(self.start)}-{_format_hhmm(self.end)}"
-
-
-def _to_date(value: object) -> date:
-    if isinstance(value, datetime):
-        raise InvalidConfiguration(f"holiday date must be a date, got the datetime {value!r}")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidConfiguration(f"holiday date {value!r} is not a date or YYYY-MM-DD text")
-
-
-def _to_minutes(value: object) -> int | None:
-    if value is None or isinstance(value, int):
-        return value
-    if isinstance(value, time):
-        if value.second or value.microsecond:
-            raise InvalidConfiguration(f"holiday closure times are whole minutes, got {value}")
-        return value.hour * 60 + value.minute
-    if isinstance(value, str):
-        return _parse_hhmm(value, allow_24=True, what="holiday closure")
-    raise InvalidConfiguration(f"holiday closure time {value!r} is not HH:MM text or a time")
-
-
-@attrs.frozen
-class Holiday:
-    """A whole or partial closed day.
-
-    ``closed_from`` / ``closed_until`` are wall-clock minutes after midnight (``HH:MM`` text and
-    ``datetime.time`` are converted); ``None`` means the start / end of the day, so a holiday with
-    neither closes the whole day. ``active=False`` keeps the entry (an admin may switch it back
-    on) while closing nothing.
-    """
-
-    date: _dt.date = attrs.field(converter=_to_date)
-    name: str = attrs.field(default="", kw_only=True)
-    closed_from: int | None = attrs.field(default=None, converter=_to_minutes, kw_only=True)
-    closed_until: int | None = attrs.field(default=None, converter=_to_minutes, kw_only=True)
-    active: bool = attrs.field(default=True, kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        start, end = self.closed_span()
-        if not 0 <= start < end <= 1440:
-            raise InvalidConfiguration(
-                f"holiday {self.date}: closed_from {_format_hhmm(start)} must be before "
-                f"closed_until {_format_hhmm(end)} within the day"
-            )
-
-    def closed_span(self) -> tuple[int, int]:
-        """Return the closed part of the day as ``(start, end)`` minutes after midnight."""
-        start = 0 if self.closed_from is None else self.closed_from
-        end = 1440 if self.closed_until is None else self.closed_until
-        return start, end
-
-    @property
-    def whole_day(self) -> bool:
-        """True when the holiday closes the entire day."""
-        return self.closed_span() == (0, 1440)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for :meth:`BusinessCalendar.from_dict` (defaults are left out)."""
-        out: dict[str, Any] = {"date": self.date.isoformat()}
-        if self.name:
-            out["name"] = self.name
-        if self.closed_from is not None:
-            out["closed_from"] = _format_hhmm(self.closed_from)
-        if self.closed_until is not None:
-            out["closed_until"] = _format_hhmm(self.closed_until)
-        if not self.active:
-            out["active"] = False
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Holiday:
-        """Build a holiday from ``{"date": "2026-12-24", "closed_from": "12:00", ...}``."""
-        if not isinstance(data, Mapping):
-            raise InvalidConfiguration(f"a holiday must be a mapping, got {data!r}")
-        unknown = set(data) - {"date", "name", "closed_from", "closed_until", "active"}
-        if unknown:
-            raise InvalidConfiguration(
-                f"holiday {data.get('date')!r}: unknown keys {sorted(unknown)}; expected "
-                "date, name, closed_from, closed_until, active"
-            )
-        if "date" not in data:
-            raise InvalidConfiguration(f"holiday {dict(data)!r} has no 'date'")
-        active = data.get("active", True)
-        if not isinstance(active, bool):
-            raise InvalidConfiguration(f"holiday {data['date']!r}: active must be true or false")
-        return cls(
-            data["date"],
-            name=str(data.get("name", "")),
-            closed_from=data.get("closed_from"),
-            closed_until=data.get("closed_until"),
-            active=active,
-        )
-
-
-@runtime_checkable
-class HolidaySource(Protocol):
-    """Anything that can list the holidays of a year (a country table, an HR system …).
-
-    Sources are read once, when a calendar is built with
-    :meth:`BusinessCalendar.with_holidays_from`; the calendar itself stays a pure value.
-    """
-
-    def holidays_in(self, year: int) -> Iterable[Holiday]:
-        """Return the holidays that fall in ``year``."""
-        ...
-
-
-@attrs.frozen
-class PythonHolidaysSource:
-    """A :class:`HolidaySource` backed by the ``holidays`` package (``caselib-engine[holidays]``).
-
-    The package is imported when holidays are first requested, so caselib does not depend on it.
-    """
-
-    country: str
-    subdiv: str | None = None
-
-    def holidays_in(self, year: int) -> list[Holiday]:
-        """Return the public holidays of ``country`` (and ``subdiv``) in ``year``."""
-        try:
-            import holidays
-        except ImportError as err:
-            raise InvalidConfiguration(
-                "PythonHolidaysSource needs the 'holidays' package; install it with "
-                "pip install 'caselib-engine[holidays]'"
-            ) from err
-        try:
-            table = holidays.country_holidays(self.country, subdiv=self.subdiv, years=year)
-        except NotImplementedError as err:
-            where = f"{self.country}/{self.subdiv}" if self.subdiv else self.country
-            raise InvalidConfiguration(f"the holidays package knows no country {where!r}") from err
-        return [Holiday(day, name=str(name)) for day, name in sorted(table.items())]
 
 
 # --- zone transitions --------------------------------------------------------------------------
@@ -466,72 +256,6 @@ class _Tables:
     g_ends: tuple[int, ...]
     g_removed_before: tuple[int, ...]  # total removed before closure j
     g_reached: tuple[int, ...]  # business (after removals) reached when closure j starts
-
-
-def _coerce_hours(value: object) -> tuple[tuple[TimeRange, ...], ...]:
-    if isinstance(value, Mapping):
-        return _hours_from_mapping(value)
-    if not isinstance(value, Sequence) or len(value) != 7:
-        raise InvalidConfiguration(
-            "hours must be 7 sequences of TimeRange (Monday first) or a mapping"
-        )
-    days: list[tuple[TimeRange, ...]] = []
-    for index, day in enumerate(value):
-        if isinstance(day, str | TimeRange) or not isinstance(day, Iterable):
-            raise InvalidConfiguration(f"{DAY_NAMES[index]}: expected a list of time ranges")
-        parsed = [TimeRange.parse(r) if isinstance(r, str) else r for r in day]
-        for r in parsed:
-            if not isinstance(r, TimeRange):
-                raise InvalidConfiguration(f"{DAY_NAMES[index]}: {r!r} is not a TimeRange")
-        ranges = sorted(parsed)
-        for a, b in pairwise(ranges):
-            if b.start < a.end:
-                raise InvalidConfiguration(f"{DAY_NAMES[index]}: time ranges {a} and {b} overlap")
-        days.append(tuple(ranges))
-    return tuple(days)
-
-
-def _day_index(name: object) -> int:
-    key = str(name).strip().lower()
-    if key in DAY_NAMES:
-        return DAY_NAMES.index(key)
-    if key in _FULL_DAY_NAMES:
-        return _FULL_DAY_NAMES.index(key)
-    raise InvalidConfiguration(
-        f"unknown day name {name!r}; use one of {', '.join(DAY_NAMES)} (or the full English name)"
-    )
-
-
-def _hours_from_mapping(value: Mapping[Any, Any]) -> tuple[tuple[TimeRange, ...], ...]:
-    days: list[list[TimeRange]] = [[] for _ in range(7)]
-    seen: set[int] = set()
-    for name, ranges in value.items():
-        index = _day_index(name)
-        if index in seen:
-            raise InvalidConfiguration(f"day {DAY_NAMES[index]!r} is given twice in hours")
-        seen.add(index)
-        if isinstance(ranges, str | TimeRange):
-            ranges = [ranges]
-        if not isinstance(ranges, Iterable):
-            raise InvalidConfiguration(f"{DAY_NAMES[index]}: expected a list of 'HH:MM-HH:MM'")
-        days[index] = [TimeRange.parse(r) if isinstance(r, str) else r for r in ranges]
-    return _coerce_hours(days)
-
-
-def _coerce_holidays(value: Iterable[Holiday | Mapping[str, Any]]) -> tuple[Holiday, ...]:
-    out = []
-    for item in value:
-        if isinstance(item, Holiday):
-            out.append(item)
-        elif isinstance(item, Mapping):
-            out.append(Holiday.from_dict(item))
-        else:
-            raise InvalidConfiguration(f"{item!r} is not a Holiday")
-    return tuple(sorted(out, key=_holiday_key))
-
-
-def _holiday_key(h: Holiday) -> tuple[_dt.date, int, int, str, bool]:
-    return (h.date, *h.closed_span(), h.name, h.active)
 
 
 def _check_zone(instance: BusinessCalendar, attribute: attrs.Attribute[str], value: str) -> None:
