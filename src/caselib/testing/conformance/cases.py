@@ -68,8 +68,7 @@ class CaseRepositoryContract(StoreFixtures):
             assert uow.cases.get_many([]) == []
             uow.cases.add(make_case(self.tenant, 4))
             found = uow.cases.get_many(
-                ["case-00004", "nope", "case-00002", rich.id, "case-00003", "case-00002"]
-            )
+                ["case-00004", "nope", "case-00002", rich.id, "case-00003", "case-00002"])
             assert [c.id for c in found] == ["case-00004", "case-00002", rich.id]
             assert_same_case(found[2], uow.cases.get(rich.id))
             assert len(found[2].timeline) == len(rich.timeline)
@@ -77,7 +76,8 @@ class CaseRepositoryContract(StoreFixtures):
             assert uow.cases.get("case-00002").tags == frozenset()
 
     @pytest.mark.parametrize("order", ORDERS)
-    def test_query_cases_loads_what_query_lists(self, store: Store, order: QueryOrder) -> None:
+    def test_query_cases_loads_what_query_lists(self, store: Store, order: QueryOrder
+                                                ) -> None:
         """``query_cases`` pages exactly like ``query`` (same cases in the same order, the
         same cursors) with each case loaded whole, and sees the unit of work's own writes."""
         rich = _rich_case(self.tenant)
@@ -94,10 +94,8 @@ class CaseRepositoryContract(StoreFixtures):
             query = CaseQuery(order=order, limit=3)
             cases_of = getattr(uow.cases, "query_cases", None)
             if cases_of is None:
-                pytest.skip(
-                    "this adapter has no query_cases (the desk falls back to "
-                    "caselib.ports.query_each)"
-                )
+                pytest.skip("this adapter has no query_cases (the desk falls back to "
+                            "caselib.ports.query_each)")
             listed, loaded, pages = _all_pages(uow, query), [], 0
             page = cases_of(query)
             while True:
@@ -121,11 +119,11 @@ class CaseRepositoryContract(StoreFixtures):
         """The list-view columns a query returns match the case after each kind of save: add
         then save in one unit of work, two saves in one unit of work, a save of a case read
         in an earlier unit of work, and tags, owner, status, priority and SLA changes."""
-
         def check(case_id: str) -> None:
             with store.unit_of_work(self.tenant) as uow:
                 case = uow.cases.get(case_id)
-                (summary,) = [s for s in _all_pages(uow, CaseQuery(limit=50)) if s.id == case_id]
+                (summary,) = [s for s in _all_pages(uow, CaseQuery(limit=50))
+                              if s.id == case_id]
             assert summary == CaseSummary.of(case)
 
         with store.unit_of_work(self.tenant) as uow:
@@ -146,13 +144,8 @@ class CaseRepositoryContract(StoreFixtures):
         check(case.id)
         with store.unit_of_work(self.tenant) as uow:
             earlier = uow.cases.get(case.id)
-        earlier.move_to(
-            "resolved",
-            StatusCategory.RESOLVED,
-            actor=AGENT,
-            at=T0 + timedelta(hours=2),
-            note="fixed",
-        )
+        earlier.move_to("resolved", StatusCategory.RESOLVED, actor=AGENT,
+                        at=T0 + timedelta(hours=2), note="fixed")
         earlier.sla_targets = []
         _save(store, self.tenant, earlier, 4)
         check(case.id)
@@ -218,12 +211,8 @@ class CaseRepositoryContract(StoreFixtures):
         """Two new cases with one number in the same unit of work: DuplicateKey, nothing
         written."""
         with pytest.raises(DuplicateKey) as info:
-            _add(
-                store,
-                self.tenant,
-                make_case(self.tenant, 1),
-                make_case(self.tenant, 2, number="CASE-0001"),
-            )
+            _add(store, self.tenant, make_case(self.tenant, 1),
+                 make_case(self.tenant, 2, number="CASE-0001"))
         _assert_translated(info.value)
         with store.unit_of_work(self.tenant) as uow:
             assert uow.cases.query(CaseQuery()).items == ()
@@ -238,12 +227,10 @@ class CaseRepositoryContract(StoreFixtures):
         for i in range(3):
             with store.unit_of_work(self.tenant) as uow:
                 loaded = uow.cases.get(case.id)
-                loaded.add_comment(
-                    f"update {i}", audience="public", actor=AGENT, at=T0 + timedelta(minutes=i + 1)
-                )
-                loaded.change_priority(
-                    "urgent" if i % 2 == 0 else "low", actor=AGENT, at=T0 + timedelta(minutes=i + 1)
-                )
+                loaded.add_comment(f"update {i}", audience="public", actor=AGENT,
+                                   at=T0 + timedelta(minutes=i + 1))
+                loaded.change_priority("urgent" if i % 2 == 0 else "low", actor=AGENT,
+                                       at=T0 + timedelta(minutes=i + 1))
                 uow.cases.save(loaded, loaded.version)
                 uow.commit()
             assert loaded.version == i + 2
@@ -253,10 +240,7 @@ class CaseRepositoryContract(StoreFixtures):
         assert final.version == 4
         assert [e.seq for e in final.timeline] == list(range(1, 8))
         assert [e.body for e in final.timeline if e.kind == "reply"] == [
-            "update 0",
-            "update 1",
-            "update 2",
-        ]
+            "update 0", "update 1", "update 2"]
         assert final.priority is Priority.URGENT
         assert final.first_response_at == T0 + timedelta(minutes=1)
 
@@ -266,18 +250,12 @@ class CaseRepositoryContract(StoreFixtures):
         _add(store, self.tenant, case)
         with store.unit_of_work(self.tenant) as uow:
             loaded = uow.cases.get(case.id)
-            loaded.update_fields(
-                {
-                    "tags": ["a", "b"],
-                    "custom": {"seats": 3},
-                    "links": {"account": "acc-9"},
-                    "severity": "blocker",
-                    "subject": "Now a new subject",
-                },
-                actor=AGENT,
-                at=T0 + timedelta(minutes=1),
-            )
-            loaded.assign(assignee="bo", team="tier2", actor=AGENT, at=T0 + timedelta(minutes=2))
+            loaded.update_fields({"tags": ["a", "b"], "custom": {"seats": 3},
+                                  "links": {"account": "acc-9"}, "severity": "blocker",
+                                  "subject": "Now a new subject"},
+                                 actor=AGENT, at=T0 + timedelta(minutes=1))
+            loaded.assign(assignee="bo", team="tier2", actor=AGENT,
+                          at=T0 + timedelta(minutes=2))
             loaded.sla_targets = [SlaTarget("resolution", T0 + timedelta(hours=4))]
             uow.cases.save(loaded, 1)
             uow.commit()
@@ -329,7 +307,9 @@ class CaseRepositoryContract(StoreFixtures):
         assert [e.body for e in stored.timeline if e.kind == "note"] == ["first"]
         assert [m.key for m in messages if m.key.startswith(f"{case.id}:3:")] == []
 
-    def test_two_units_of_work_saving_one_version(self, store: Store, second_store: Store) -> None:
+    def test_two_units_of_work_saving_one_version(
+        self, store: Store, second_store: Store
+    ) -> None:
         """Two units of work load version 1 and both save: exactly one commit succeeds."""
         case = make_case(self.tenant, 1)
         _add(store, self.tenant, case)

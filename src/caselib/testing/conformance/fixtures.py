@@ -35,8 +35,7 @@ class StoreFixtures:
         """Override: yield a fresh, empty store and close it afterwards."""
         raise NotImplementedError(
             f"{type(self).__name__} must override the `store` fixture "
-            "(see caselib.testing.conformance.StoreContract)"
-        )
+            "(see caselib.testing.conformance.StoreContract)")
 
     @pytest.fixture
     def second_store(self, store: Store) -> Store:

@@ -70,25 +70,15 @@ def make_case(
     store only has to round-trip whatever the domain produced.
     """
     case = Case.open(
-        id=case_id or f"case-{n:05d}",
-        tenant=tenant,
-        number=number or f"CASE-{n:04d}",
-        subject=fields.pop("subject", f"Printer on floor {n} is jammed"),
-        status="new",
-        status_category=StatusCategory.NEW,
-        workflow="default",
-        actor=AGENT,
-        at=at,
-        **fields,
+        id=case_id or f"case-{n:05d}", tenant=tenant, number=number or f"CASE-{n:04d}",
+        subject=fields.pop("subject", f"Printer on floor {n} is jammed"), status="new",
+        status_category=StatusCategory.NEW, workflow="default", actor=AGENT, at=at, **fields,
     )
     if assignee is not None or team is not None:
         case.assign(assignee=assignee, team=team, actor=AGENT, at=at)
     if status != "new":
-        note = (
-            "fixed"
-            if _CATEGORY[status] in (StatusCategory.RESOLVED, StatusCategory.CLOSED)
-            else None
-        )
+        note = "fixed" if _CATEGORY[status] in (StatusCategory.RESOLVED,
+                                                  StatusCategory.CLOSED) else None
         case.move_to(status, _CATEGORY[status], actor=AGENT, at=at, note=note)
     targets = []
     if due is not None:
@@ -128,113 +118,49 @@ def _assert_translated(err: BaseException) -> None:
     if context is not None and not isinstance(context, CaselibError):
         assert err.__cause__ is context, (
             f"{type(err).__name__} was raised while handling {type(context).__name__} "
-            "but not chained with `raise ... from err`"
-        )
+            "but not chained with `raise ... from err`")
 
 
 def _rich_case(tenant: str) -> Case:
     """A case that uses every field the store must keep."""
     at = T0
     case = Case.open(
-        id="rich-1",
-        tenant=tenant,
-        number="CASE-0100",
-        subject="Invoice shows VAT twice",
-        status="new",
-        status_category=StatusCategory.NEW,
-        workflow="default",
-        actor=AGENT,
-        at=at,
-        description="Since the March run, every invoice adds VAT twice.\nSee PDF.",
-        priority=Priority.HIGH,
-        severity=Severity.MAJOR,
-        case_type="billing",
-        category="Billing",
-        subcategory="Invoice",
-        source=Source.EMAIL,
-        links={
-            "contact": "c-1",
-            "account": "a-1",
-            "deal": "d-1",
-            "order": "o-1",
-            "order_line": "ol-1",
-            "product": "p-1",
-            "installation": "i-1",
-        },
+        id="rich-1", tenant=tenant, number="CASE-0100", subject="Invoice shows VAT twice",
+        status="new", status_category=StatusCategory.NEW, workflow="default", actor=AGENT,
+        at=at, description="Since the March run, every invoice adds VAT twice.\nSee PDF.",
+        priority=Priority.HIGH, severity=Severity.MAJOR, case_type="billing",
+        category="Billing", subcategory="Invoice", source=Source.EMAIL,
+        links={"contact": "c-1", "account": "a-1", "deal": "d-1", "order": "o-1",
+               "order_line": "ol-1", "product": "p-1", "installation": "i-1"},
         tags=["vip", "eu", "tax"],
         custom={"plan": "pro", "seats": 12, "ratio": 0.25, "renewal": True, "legacy": None},
     )
     case.assign(assignee="ana", team="billing", actor=AGENT, at=at + timedelta(minutes=1))
-    case.add_comment(
-        "Can you send the PDF?", audience=Audience.PUBLIC, actor=AGENT, at=at + timedelta(minutes=2)
-    )
-    case.add_comment(
-        "Attached. Ünïcödé and emoji 🧾 survive?",
-        audience="public",
-        actor=CUSTOMER,
-        at=at + timedelta(minutes=3),
-    )
-    case.add_comment(
-        "Customer's card number was 4111 1111",
-        audience="internal",
-        actor=AGENT,
-        at=at + timedelta(minutes=4),
-    )
-    case.add_attachment(
-        Attachment(
-            "invoice.pdf",
-            "application/pdf",
-            48213,
-            "a" * 64,
-            "blobs/acme/invoice.pdf",
-            at + timedelta(minutes=3),
-            "cust-1",
-        ),
-        actor=CUSTOMER,
-    )
-    case.record_activity(
-        Actor.system(),
-        at + timedelta(minutes=5),
-        "routed",
-        "matched rule",
-        rule="billing",
-        score=0.5,
-    )
+    case.add_comment("Can you send the PDF?", audience=Audience.PUBLIC, actor=AGENT,
+                     at=at + timedelta(minutes=2))
+    case.add_comment("Attached. Ünïcödé and emoji 🧾 survive?", audience="public",
+                     actor=CUSTOMER, at=at + timedelta(minutes=3))
+    case.add_comment("Customer's card number was 4111 1111", audience="internal",
+                     actor=AGENT, at=at + timedelta(minutes=4))
+    case.add_attachment(Attachment("invoice.pdf", "application/pdf", 48213, "a" * 64,
+                                   "blobs/acme/invoice.pdf", at + timedelta(minutes=3),
+                                   "cust-1"), actor=CUSTOMER)
+    case.record_activity(Actor.system(), at + timedelta(minutes=5), "routed",
+                         "matched rule", rule="billing", score=0.5)
     case.move_to("open", StatusCategory.OPEN, actor=AGENT, at=at + timedelta(minutes=6))
-    case.move_to(
-        "resolved",
-        StatusCategory.RESOLVED,
-        actor=AGENT,
-        at=at + timedelta(hours=1),
-        note="Duplicate tax rule removed",
-        resolution_code="fixed",
-    )
+    case.move_to("resolved", StatusCategory.RESOLVED, actor=AGENT, at=at + timedelta(hours=1),
+                 note="Duplicate tax rule removed", resolution_code="fixed")
     case.record_csat(4, actor=CUSTOMER, at=at + timedelta(hours=2), comment="quick, thanks")
     case.sla_policy = "gold"
     case.sla_started_at = at
-    case.pauses = [
-        Pause(at + timedelta(minutes=10), at + timedelta(minutes=20), "waiting"),
-        Pause(at + timedelta(hours=1), None, "resolved"),
-    ]
+    case.pauses = [Pause(at + timedelta(minutes=10), at + timedelta(minutes=20), "waiting"),
+                   Pause(at + timedelta(hours=1), None, "resolved")]
     case.sla_targets = [
-        SlaTarget(
-            "first_response",
-            at + timedelta(hours=1),
-            "met",
-            at + timedelta(minutes=45),
-            None,
-            at + timedelta(minutes=2),
-        ),
+        SlaTarget("first_response", at + timedelta(hours=1), "met",
+                  at + timedelta(minutes=45), None, at + timedelta(minutes=2)),
         SlaTarget("resolution", at + timedelta(hours=8), "running", at + timedelta(hours=6)),
-        SlaTarget(
-            "next_reply",
-            at + timedelta(minutes=30),
-            "breached",
-            None,
-            at + timedelta(minutes=30),
-            None,
-            1234.5,
-        ),
+        SlaTarget("next_reply", at + timedelta(minutes=30), "breached", None,
+                  at + timedelta(minutes=30), None, 1234.5),
     ]
     return case
 
@@ -275,10 +201,7 @@ def _with_after(query: CaseQuery, after: str | None) -> CaseQuery:
 
 
 def _article(article_id: str, **kw: Any) -> Article:
-    base: dict[str, Any] = {
-        "title": f"How to {article_id}",
-        "body": "Step 1. Step 2.",
-        "updated_at": T0,
-    }
+    base: dict[str, Any] = {"title": f"How to {article_id}", "body": "Step 1. Step 2.",
+                            "updated_at": T0}
     base.update(kw)
     return Article(id=article_id, **base)

@@ -25,15 +25,9 @@ class KbContract(StoreFixtures):
 
     def test_articles_put_get_list_remove(self, store: Store) -> None:
         """Articles round-trip, are replaced by id, listed by id and filtered by status."""
-        full = _article(
-            "b-refund",
-            body="Go to Billing > Refunds.\n\nDone.",
-            category="Billing",
-            tags=("refund", "billing"),
-            status="published",
-            locale="de",
-            updated_at=T0 + timedelta(days=2),
-        )
+        full = _article("b-refund", body="Go to Billing > Refunds.\n\nDone.", category="Billing",
+                        tags=("refund", "billing"), status="published", locale="de",
+                        updated_at=T0 + timedelta(days=2))
         with store.unit_of_work(self.tenant) as uow:
             uow.articles.put(full)
             uow.articles.put(_article("a-draft", status="draft"))
@@ -63,10 +57,8 @@ class KbContract(StoreFixtures):
         """``since <= at < until``; either bound may be omitted; ``case_id`` narrows to one
         case; results oldest first."""
         times = [T0 + timedelta(hours=h) for h in (2, 0, 1, 3)]
-        shown = [
-            SuggestionShown(f"c{i}", "a1", i + 1, 0.5 + i / 10, t, "ana")
-            for i, t in enumerate(times)
-        ]
+        shown = [SuggestionShown(f"c{i}", "a1", i + 1, 0.5 + i / 10, t, "ana")
+                 for i, t in enumerate(times)]
         opened = [Deflection(f"c{i}", "a1", "ana", t, 1, 0.75) for i, t in enumerate(times)]
         resolved = [ResolvedByArticle(f"c{i}", "a1", t) for i, t in enumerate(times)]
         with store.unit_of_work(self.tenant) as uow:
@@ -84,7 +76,8 @@ class KbContract(StoreFixtures):
         h1, h3 = T0 + timedelta(hours=1), T0 + timedelta(hours=3)
         with store.unit_of_work(self.tenant) as uow:
             log = uow.kb_log
-            for read, items in ((log.shown, shown), (log.opened, opened), (log.resolved, resolved)):
+            for read, items in ((log.shown, shown), (log.opened, opened),
+                                (log.resolved, resolved)):
                 assert read() == by_time(items)
                 assert read(since=h1) == by_time(items)[1:]
                 assert read(until=h3) == by_time(items)[:3]

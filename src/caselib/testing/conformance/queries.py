@@ -40,51 +40,27 @@ def _seed_cases(tenant: str) -> list[Case]:
     h = timedelta(hours=1)
     specs: list[dict[str, Any]] = [
         {"status": "new", "priority": "low", "tags": ["vip"]},
-        {
-            "status": "open",
-            "priority": "high",
-            "assignee": "ana",
-            "team": "tier1",
-            "due": T0 + 3 * h,
-        },
-        {
-            "status": "open",
-            "priority": "urgent",
-            "assignee": "bo",
-            "team": "tier2",
-            "due": T0 + 1 * h,
-            "tags": ["vip", "eu"],
-        },
-        {
-            "status": "in_progress",
-            "priority": "normal",
-            "assignee": "ana",
-            "team": "tier1",
-            "breached": True,
-            "tags": ["eu"],
-        },
-        {"status": "pending_customer", "priority": "high", "assignee": "ana", "due": T0 + 1 * h},
+        {"status": "open", "priority": "high", "assignee": "ana", "team": "tier1",
+         "due": T0 + 3 * h},
+        {"status": "open", "priority": "urgent", "assignee": "bo", "team": "tier2",
+         "due": T0 + 1 * h, "tags": ["vip", "eu"]},
+        {"status": "in_progress", "priority": "normal", "assignee": "ana", "team": "tier1",
+         "breached": True, "tags": ["eu"]},
+        {"status": "pending_customer", "priority": "high", "assignee": "ana",
+         "due": T0 + 1 * h},
         {"status": "resolved", "priority": "normal", "assignee": "bo", "team": "tier2"},
         {"status": "closed", "priority": "low", "assignee": "cy", "breached": True},
-        {
-            "status": "new",
-            "priority": "urgent",
-            "team": "tier2",
-            "due": T0 + 2 * h,
-            "tags": ["vip", "eu", "tax"],
-        },
+        {"status": "new", "priority": "urgent", "team": "tier2", "due": T0 + 2 * h,
+         "tags": ["vip", "eu", "tax"]},
         {"status": "open", "priority": "normal", "assignee": "bo", "due": T0 + 5 * h},
-        {"status": "new", "priority": "high", "tags": ["tax"], "breached": True, "due": T0 + 4 * h},
+        {"status": "new", "priority": "high", "tags": ["tax"], "breached": True,
+         "due": T0 + 4 * h},
         {"status": "resolved", "priority": "urgent", "assignee": "ana", "tags": ["vip"]},
-        {
-            "status": "in_progress",
-            "priority": "low",
-            "assignee": "cy",
-            "team": "tier1",
-            "due": T0 + 2 * h,
-        },
+        {"status": "in_progress", "priority": "low", "assignee": "cy", "team": "tier1",
+         "due": T0 + 2 * h},
         {"status": "pending_customer", "priority": "normal", "team": "tier1"},
-        {"status": "open", "priority": "high", "assignee": "ana", "team": "tier2", "tags": ["eu"]},
+        {"status": "open", "priority": "high", "assignee": "ana", "team": "tier2",
+         "tags": ["eu"]},
     ]
     cases = []
     for n, spec in enumerate(specs, start=1):
@@ -114,15 +90,9 @@ _QUERIES: list[Any] = [
     pytest.param(CaseQuery(due_before=T0 + timedelta(hours=2)), id="due-before-inclusive"),
     pytest.param(CaseQuery(created_from=T0 + timedelta(minutes=50)), id="created-from"),
     pytest.param(CaseQuery(created_before=T0 + timedelta(minutes=50)), id="created-before"),
-    pytest.param(
-        CaseQuery(
-            status_categories={"new", "open"},
-            teams={"tier1", "tier2"},
-            priorities={"high", "urgent", "low"},
-            created_from=T0,
-        ),
-        id="combined",
-    ),
+    pytest.param(CaseQuery(status_categories={"new", "open"}, teams={"tier1", "tier2"},
+                           priorities={"high", "urgent", "low"}, created_from=T0),
+                 id="combined"),
 ]
 
 
@@ -195,13 +165,8 @@ class CaseQueryContract(StoreFixtures):
             for early in (True, False):
                 n += 1
                 shift = timedelta(minutes=-500 if early else 500 + n)
-                new = make_case(
-                    self.tenant,
-                    n,
-                    at=T0 + shift,
-                    priority=prios[n % 4],
-                    due=(T0 + shift) if n % 3 else None,
-                )
+                new = make_case(self.tenant, n, at=T0 + shift, priority=prios[n % 4],
+                                due=(T0 + shift) if n % 3 else None)
                 _add(store, self.tenant, new)
                 summaries.append(CaseSummary.of(new))
         assert len({s.id for s in got}) == len(got)
@@ -232,12 +197,8 @@ class CaseQueryContract(StoreFixtures):
         cases[0] = case
         summaries = [CaseSummary.of(c) for c in cases]
         with store.unit_of_work(self.tenant) as uow:
-            for query in (
-                CaseQuery(order="-updated"),
-                CaseQuery(assignees="bo"),
-                CaseQuery(breached=True),
-                CaseQuery(statuses="open", order="due"),
-            ):
+            for query in (CaseQuery(order="-updated"), CaseQuery(assignees="bo"),
+                          CaseQuery(breached=True), CaseQuery(statuses="open", order="due")):
                 assert _all_pages(uow, query) == _expected(summaries, query)
 
     def test_open_counts(self, store: Store) -> None:
@@ -245,11 +206,7 @@ class CaseQueryContract(StoreFixtures):
         _add(store, self.tenant, *_seed_cases(self.tenant))
         with store.unit_of_work(self.tenant) as uow:
             assert uow.cases.open_counts(["ana", "bo", "cy", "dee"]) == {
-                "ana": 4,
-                "bo": 2,
-                "cy": 1,
-                "dee": 0,
-            }
+                "ana": 4, "bo": 2, "cy": 1, "dee": 0}
             assert uow.cases.open_counts([]) == {}
 
 

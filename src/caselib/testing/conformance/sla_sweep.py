@@ -42,33 +42,18 @@ from caselib.vocab import Priority
 __all__ = ["SlaSweepContract"]
 
 
-def _record_breach(
-    cases: CaseRepository,
-    part: SlaCase,
-    whole: Case | None,
-    at: datetime,
-    raise_to: Priority,
-    pauses: list[Pause],
-) -> None:
+def _record_breach(cases: CaseRepository, part: SlaCase, whole: Case | None, at: datetime,
+                   raise_to: Priority, pauses: list[Pause]) -> None:
     """What the breach sweep does to one due case, written the way the desk writes it."""
     loaded = part.version
     part.pauses = pauses
-    part.sla_targets = [
-        attrs.evolve(t, state="breached", breached_at=t.due_at or at, breached_by_seconds=60.0)
-        if t.state in ("running", "warning")
-        else t
-        for t in part.sla_targets
-    ]
-    part.record_breach(
-        "resolution",
-        "resolution target breached",
-        actor=Actor.system(),
-        at=at,
-        priority=raise_to,
-        breached_by_seconds=60.0,
-        notified=["ana"],
-    )
-    part.emit(SlaBreached(part.id, part.tenant, at, "caselib", "resolution", at, 60.0, ("ana",)))
+    part.sla_targets = [attrs.evolve(t, state="breached", breached_at=t.due_at or at,
+                                     breached_by_seconds=60.0)
+                        if t.state in ("running", "warning") else t for t in part.sla_targets]
+    part.record_breach("resolution", "resolution target breached", actor=Actor.system(),
+                       at=at, priority=raise_to, breached_by_seconds=60.0, notified=["ana"])
+    part.emit(SlaBreached(part.id, part.tenant, at, "caselib", "resolution", at, 60.0,
+                          ("ana",)))
     if whole is None:
         assert cast(SlaSweepRepository, cases).save_sla_cases([(part, loaded)]) == []
         saved = part.version
@@ -100,20 +85,9 @@ class SlaSweepContract(StoreFixtures):
     def test_sla_pages_follow_query_cases(self, store: Store, order: QueryOrder) -> None:
         """Paged through, the sweep's read lists the cases query_cases lists, with the
         same cursors (ties in the sort key included)."""
-        _add(
-            store,
-            "acme",
-            *[
-                make_case(
-                    "acme",
-                    n,
-                    at=T0 + timedelta(minutes=n // 3),
-                    due=T0 + timedelta(hours=n % 3),
-                    priority=p,
-                )
-                for n, p in zip(range(1, 8), list(Priority) * 2, strict=False)
-            ],
-        )
+        _add(store, "acme", *[make_case("acme", n, at=T0 + timedelta(minutes=n // 3),
+                                        due=T0 + timedelta(hours=n % 3), priority=p)
+                              for n, p in zip(range(1, 8), list(Priority) * 2, strict=False)])
         query = CaseQuery(order=order, limit=2)
         with store.unit_of_work("acme") as uow:
             after: str | None = None
@@ -130,13 +104,8 @@ class SlaSweepContract(StoreFixtures):
     def test_sla_save_writes_what_a_whole_save_writes(self, store: Store) -> None:
         """A breach written by the lean path loads as the same case, with the same outbox
         messages, as the same breach applied to the whole case and saved (the memory model)."""
-        tricky = make_case(
-            "acme",
-            3,
-            due=T0,
-            subject='Quotes " \\ back\\slash \u2028 ü 🧾',
-            custom={"big": 2**53 - 1, "ratio": 1e-7, "text": "a\tb\nc"},
-        )
+        tricky = make_case("acme", 3, due=T0, subject='Quotes " \\ back\\slash \u2028 ü 🧾',
+                           custom={"big": 2**53 - 1, "ratio": 1e-7, "text": "a\tb\nc"})
         model = MemoryStore()
         for target in (store, model):
             _add(target, "acme", _rich_case("acme"), tricky.clone())
@@ -144,14 +113,8 @@ class SlaSweepContract(StoreFixtures):
                 uow.outbox.mark_delivered([m.key for m in uow.outbox.pending(100)])
                 parts, _ = sla_parts(uow.cases, CaseQuery(order="created", limit=10))
                 for part, whole in parts:
-                    _record_breach(
-                        uow.cases,
-                        part,
-                        whole,
-                        T0 + timedelta(hours=3),
-                        Priority.URGENT,
-                        [Pause(T0, T0 + timedelta(minutes=5))],
-                    )
+                    _record_breach(uow.cases, part, whole, T0 + timedelta(hours=3),
+                                   Priority.URGENT, [Pause(T0, T0 + timedelta(minutes=5))])
                 uow.commit()
         for case_id in ("rich-1", tricky.id):
             with store.unit_of_work("acme") as uow, model.unit_of_work("acme") as m:
@@ -172,9 +135,8 @@ class SlaSweepContract(StoreFixtures):
             cases = cast(SlaSweepRepository, uow.cases)
             page = cases.query_sla_cases(CaseQuery(order="created", limit=5))
             part = page.cases[0]
-            part.record_breach(
-                "resolution", "late", actor=Actor.system(), at=T0, priority=Priority.URGENT
-            )
+            part.record_breach("resolution", "late", actor=Actor.system(), at=T0,
+                               priority=Priority.URGENT)
             assert cases.save_sla_cases([(part, part.version - 1)]) == [case.id]
             assert part.new_entries, "a refused save keeps the change for a retry"
             uow.commit()

@@ -52,52 +52,42 @@ _STATUS = st.sampled_from([s for s, _ in STATUSES])
 _OFFSETS = st.one_of(st.none(), st.integers(-48, 48))
 _NO_NUL = st.characters(blacklist_characters="\x00")  # caselib refuses NUL in text
 
-_CASE_FIELDS = st.fixed_dictionaries(
-    {
-        "priority": st.sampled_from(list(Priority)),
-        "assignee": _PEOPLE,
-        "team": _TEAMS,
-        "tags": _TAGS,
-        "status": _STATUS,
-        "due_in": _OFFSETS,
-        "breached": st.booleans(),
-        "custom": st.dictionaries(
-            st.sampled_from(["plan", "seats", "vip"]),
-            st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(_NO_NUL, max_size=5)),
-            max_size=2,
-        ),
-    }
-)
+_CASE_FIELDS = st.fixed_dictionaries({
+    "priority": st.sampled_from(list(Priority)),
+    "assignee": _PEOPLE,
+    "team": _TEAMS,
+    "tags": _TAGS,
+    "status": _STATUS,
+    "due_in": _OFFSETS,
+    "breached": st.booleans(),
+    "custom": st.dictionaries(st.sampled_from(["plan", "seats", "vip"]),
+                              st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
+                                        st.text(_NO_NUL, max_size=5)), max_size=2),
+})
 _CHANGES = st.one_of(
-    st.tuples(
-        st.just("comment"),
-        st.sampled_from(["internal", "public"]),
-        st.text("abc xyz", min_size=1, max_size=12).filter(str.strip),
-    ),
+    st.tuples(st.just("comment"), st.sampled_from(["internal", "public"]),
+              st.text("abc xyz", min_size=1, max_size=12).filter(str.strip)),
     st.tuples(st.just("priority"), st.sampled_from(list(Priority))),
     st.tuples(st.just("assign"), _PEOPLE, _TEAMS),
     st.tuples(st.just("status"), _STATUS),
     st.tuples(st.just("tags"), _TAGS),
     st.tuples(st.just("sla"), _OFFSETS, st.booleans()),
 )
-_FILTERS = st.fixed_dictionaries(
-    {},
-    optional={
-        "statuses": st.frozensets(_STATUS, min_size=1, max_size=3),
-        "status_categories": st.frozensets(
-            st.sampled_from(list(StatusCategory)), min_size=1, max_size=2
-        ),
-        "priorities": st.frozensets(st.sampled_from(list(Priority)), min_size=1, max_size=2),
-        "assignees": st.frozensets(st.sampled_from(["ana", "bo", "cy"]), min_size=1, max_size=2),
-        "teams": st.frozensets(st.sampled_from(["tier1", "tier2"]), min_size=1),
-        "unassigned": st.booleans(),
-        "tags": st.frozensets(st.sampled_from(["vip", "eu", "tax", "bug"]), min_size=1, max_size=2),
-        "breached": st.booleans(),
-        "due_before": st.integers(-24, 72).map(lambda h: T0 + timedelta(hours=h)),
-        "created_from": st.integers(0, 48).map(lambda h: T0 + timedelta(hours=h)),
-        "created_before": st.integers(0, 48).map(lambda h: T0 + timedelta(hours=h)),
-    },
-)
+_FILTERS = st.fixed_dictionaries({}, optional={
+    "statuses": st.frozensets(_STATUS, min_size=1, max_size=3),
+    "status_categories": st.frozensets(st.sampled_from(list(StatusCategory)), min_size=1,
+                                       max_size=2),
+    "priorities": st.frozensets(st.sampled_from(list(Priority)), min_size=1, max_size=2),
+    "assignees": st.frozensets(st.sampled_from(["ana", "bo", "cy"]), min_size=1, max_size=2),
+    "teams": st.frozensets(st.sampled_from(["tier1", "tier2"]), min_size=1),
+    "unassigned": st.booleans(),
+    "tags": st.frozensets(st.sampled_from(["vip", "eu", "tax", "bug"]), min_size=1,
+                          max_size=2),
+    "breached": st.booleans(),
+    "due_before": st.integers(-24, 72).map(lambda h: T0 + timedelta(hours=h)),
+    "created_from": st.integers(0, 48).map(lambda h: T0 + timedelta(hours=h)),
+    "created_before": st.integers(0, 48).map(lambda h: T0 + timedelta(hours=h)),
+})
 
 
 class StoreMachine(RuleBasedStateMachine):
@@ -127,18 +117,10 @@ class StoreMachine(RuleBasedStateMachine):
         self.n += 1
         due = None if fields["due_in"] is None else self.now + timedelta(hours=fields["due_in"])
         return make_case(
-            self.tenant,
-            self.n,
-            at=self.now,
-            case_id=f"c{self.n:04d}-{uuid.uuid4().hex[:6]}",
-            status=fields["status"],
-            assignee=fields["assignee"],
-            team=fields["team"],
-            due=due,
-            breached=fields["breached"],
-            priority=fields["priority"],
-            tags=fields["tags"],
-            custom=fields["custom"],
+            self.tenant, self.n, at=self.now, case_id=f"c{self.n:04d}-{uuid.uuid4().hex[:6]}",
+            status=fields["status"], assignee=fields["assignee"], team=fields["team"],
+            due=due, breached=fields["breached"], priority=fields["priority"],
+            tags=fields["tags"], custom=fields["custom"],
         )
 
     def _apply(self, case: Case, change: tuple[Any, ...]) -> None:
@@ -151,19 +133,15 @@ class StoreMachine(RuleBasedStateMachine):
             case.assign(assignee=change[1], team=change[2], actor=AGENT, at=at)
         elif kind == "status":
             status = change[1]
-            note = (
-                "done"
-                if _CATEGORY[status] in (StatusCategory.RESOLVED, StatusCategory.CLOSED)
-                else None
-            )
+            note = "done" if _CATEGORY[status] in (StatusCategory.RESOLVED,
+                                                    StatusCategory.CLOSED) else None
             case.move_to(status, _CATEGORY[status], actor=AGENT, at=at, note=note)
         elif kind == "tags":
             case.update_fields({"tags": change[1]}, actor=AGENT, at=at)
         else:
             due = None if change[1] is None else at + timedelta(hours=change[1])
             case.sla_targets = [SlaTarget("resolution", due, "running")] + (
-                [SlaTarget("first_response", at, "breached", None, at)] if change[2] else []
-            )
+                [SlaTarget("first_response", at, "breached", None, at)] if change[2] else [])
             case.record_activity(AGENT, at, "sla_updated")
 
     def _tick(self, seconds: int) -> None:
@@ -193,11 +171,8 @@ class StoreMachine(RuleBasedStateMachine):
             with store.unit_of_work(self.tenant) as uow, pytest.raises(CaseNotFound):
                 uow.cases.get(case.id)
 
-    @rule(
-        case_id=cases,
-        changes=st.lists(_CHANGES, min_size=1, max_size=3),
-        gap=st.sampled_from([0, 30, 3600]),
-    )
+    @rule(case_id=cases, changes=st.lists(_CHANGES, min_size=1, max_size=3),
+          gap=st.sampled_from([0, 30, 3600]))
     def change(self, case_id: str, changes: list[tuple[Any, ...]], gap: int) -> None:
         """Load, change and save a case at the loaded version in both stores."""
         self._tick(gap)
@@ -213,19 +188,11 @@ class StoreMachine(RuleBasedStateMachine):
             versions.append(case.version)
         assert versions[0] == versions[1]
 
-    @rule(
-        case_ids=st.lists(cases, min_size=1, max_size=4),
-        changes=st.lists(_CHANGES, min_size=1, max_size=2),
-        filters=_FILTERS,
-        order=st.sampled_from(ORDERS),
-    )
-    def change_many(
-        self,
-        case_ids: list[str],
-        changes: list[tuple[Any, ...]],
-        filters: dict[str, Any],
-        order: QueryOrder,
-    ) -> None:
+    @rule(case_ids=st.lists(cases, min_size=1, max_size=4),
+          changes=st.lists(_CHANGES, min_size=1, max_size=2),
+          filters=_FILTERS, order=st.sampled_from(ORDERS))
+    def change_many(self, case_ids: list[str], changes: list[tuple[Any, ...]],
+                    filters: dict[str, Any], order: QueryOrder) -> None:
         """Several saves in one unit of work (a case listed twice is saved twice), each case
         read back and a query run before the commit: the unit of work sees its own saves,
         and all of them land together (an adapter may hold saves back until commit)."""
@@ -249,23 +216,15 @@ class StoreMachine(RuleBasedStateMachine):
             seen.append(observed)
         assert seen[0] == seen[1]
 
-    @rule(
-        hours=st.integers(-24, 72),
-        limit=st.integers(1, 4),
-        raise_to=st.sampled_from(list(Priority)),
-        paused=st.booleans(),
-    )
+    @rule(hours=st.integers(-24, 72), limit=st.integers(1, 4),
+          raise_to=st.sampled_from(list(Priority)), paused=st.booleans())
     def sweep_breaches(self, hours: int, limit: int, raise_to: Priority, paused: bool) -> None:
         """The breach sweep's reads and writes: a page of due cases as their SLA parts, a
         breach recorded on each. An adapter with a :class:`~caselib.ports.SlaSweepRepository`
         reads and writes them through it; the model loads and saves whole cases."""
         self._tick(1)
-        query = CaseQuery(
-            due_before=T0 + timedelta(hours=hours),
-            order="due",
-            limit=limit,
-            status_categories=frozenset(c for c in StatusCategory if c.is_active),
-        )
+        query = CaseQuery(due_before=T0 + timedelta(hours=hours), order="due", limit=limit,
+                          status_categories=frozenset(c for c in StatusCategory if c.is_active))
         pauses = [Pause(T0, self.now, "waiting")] if paused else []
         seen = []
         for store in self.stores:
@@ -323,17 +282,12 @@ class StoreMachine(RuleBasedStateMachine):
         results = []
         for store in self.stores:
             with store.unit_of_work(self.tenant) as uow:
-                results.append(
-                    (
-                        uow.cases.count_by_status(CaseQuery(**filters)),
-                        uow.cases.open_counts(["ana", "bo", "cy", "dee"]),
-                    )
-                )
+                results.append((uow.cases.count_by_status(CaseQuery(**filters)),
+                                uow.cases.open_counts(["ana", "bo", "cy", "dee"])))
         assert results[0] == results[1]
 
-    @rule(
-        limit=st.integers(1, 30), deliver=st.lists(st.booleans(), max_size=30), commit=st.booleans()
-    )
+    @rule(limit=st.integers(1, 30), deliver=st.lists(st.booleans(), max_size=30),
+          commit=st.booleans())
     def relay(self, limit: int, deliver: list[bool], commit: bool) -> None:
         """pending() returns the same messages; delivering a random subset keeps them equal."""
         seen = []
@@ -357,12 +311,9 @@ class StatefulContract(StoreFixtures):
     def stateful_settings(self) -> settings:
         """Hypothesis settings for :meth:`test_stateful_against_memory_model`."""
         examples = max(10, settings().max_examples // 4)
-        return settings(
-            max_examples=examples,
-            stateful_step_count=20,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        )
+        return settings(max_examples=examples, stateful_step_count=20, deadline=None,
+                        suppress_health_check=[HealthCheck.too_slow,
+                                               HealthCheck.filter_too_much])
 
     # -- stateful -----------------------------------------------------------------------------
 

@@ -67,8 +67,7 @@ class UnitOfWorkContract(StoreFixtures):
         with second_store.unit_of_work(self.tenant) as reader:
             assert reader.cases.get("case-00001").version == 1
             assert len(reader.outbox.pending()) == len(
-                outbox_messages(make_case(self.tenant, 1, status="open", assignee="ana"), 1)
-            )
+                outbox_messages(make_case(self.tenant, 1, status="open", assignee="ana"), 1))
             assert [a.id for a in reader.articles.list()] == ["reset-password"]
 
     @pytest.mark.parametrize("finish", ["rollback", "exit"])
