@@ -1,0 +1,214 @@
+"""The case repository's query contract: filters, keyset paging, cursors and counts.
+
+The read side of :class:`~caselib.ports.CaseRepository`, apart from add/get/save in
+:mod:`caselib.testing.conformance.cases`: it has its own seed data and parametrized queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from caselib.cases import Case, SlaTarget
+from caselib.errors import InvalidInput
+from caselib.ports import CaseQuery, CaseSummary, QueryOrder, Store
+from caselib.testing.conformance.fixtures import StoreFixtures
+from caselib.testing.conformance.helpers import (
+    AGENT,
+    ORDERS,
+    T0,
+    _add,
+    _all_pages,
+    _with_after,
+    make_case,
+)
+from caselib.vocab import StatusCategory
+
+__all__ = ["CaseQueryContract"]
+
+
+def _expected(summaries: Sequence[CaseSummary], query: CaseQuery) -> list[CaseSummary]:
+    return sorted((s for s in summaries if query.matches(s)), key=query.sort_key)
+
+
+def _seed_cases(tenant: str) -> list[Case]:
+    """Fourteen cases spread over every filterable column, with ties in every sort key."""
+    h = timedelta(hours=1)
+    specs: list[dict[str, Any]] = [
+        {"status": "new", "priority": "low", "tags": ["vip"]},
+        {"status": "open", "priority": "high", "assignee": "ana", "team": "tier1",
+         "due": T0 + 3 * h},
+        {"status": "open", "priority": "urgent", "assignee": "bo", "team": "tier2",
+         "due": T0 + 1 * h, "tags": ["vip", "eu"]},
+        {"status": "in_progress", "priority": "normal", "assignee": "ana", "team": "tier1",
+         "breached": True, "tags": ["eu"]},
+        {"status": "pending_customer", "priority": "high", "assignee": "ana",
+         "due": T0 + 1 * h},
+        {"status": "resolved", "priority": "normal", "assignee": "bo", "team": "tier2"},
+        {"status": "closed", "priority": "low", "assignee": "cy", "breached": True},
+        {"status": "new", "priority": "urgent", "team": "tier2", "due": T0 + 2 * h,
+         "tags": ["vip", "eu", "tax"]},
+        {"status": "open", "priority": "normal", "assignee": "bo", "due": T0 + 5 * h},
+        {"status": "new", "priority": "high", "tags": ["tax"], "breached": True,
+         "due": T0 + 4 * h},
+        {"status": "resolved", "priority": "urgent", "assignee": "ana", "tags": ["vip"]},
+        {"status": "in_progress", "priority": "low", "assignee": "cy", "team": "tier1",
+         "due": T0 + 2 * h},
+        {"status": "pending_customer", "priority": "normal", "team": "tier1"},
+        {"status": "open", "priority": "high", "assignee": "ana", "team": "tier2",
+         "tags": ["eu"]},
+    ]
+    cases = []
+    for n, spec in enumerate(specs, start=1):
+        # every third case shares its creation time with the previous one: ties by id
+        at = T0 + timedelta(minutes=10 * (n - (n % 3 == 0)))
+        cases.append(make_case(tenant, n, at=at, **spec))
+    return cases
+
+
+_QUERIES: list[Any] = [
+    pytest.param(CaseQuery(), id="everything"),
+    pytest.param(CaseQuery(statuses="open"), id="status"),
+    pytest.param(CaseQuery(statuses={"new", "pending_customer"}), id="statuses"),
+    pytest.param(CaseQuery(status_categories={"resolved", "closed"}), id="categories"),
+    pytest.param(CaseQuery(status_categories="waiting"), id="category"),
+    pytest.param(CaseQuery(priorities={"urgent", "high"}), id="priorities"),
+    pytest.param(CaseQuery(assignees="ana"), id="assignee"),
+    pytest.param(CaseQuery(assignees={"bo", "cy", "nobody"}), id="assignees"),
+    pytest.param(CaseQuery(teams="tier2"), id="team"),
+    pytest.param(CaseQuery(unassigned=True), id="unassigned"),
+    pytest.param(CaseQuery(unassigned=False), id="assigned"),
+    pytest.param(CaseQuery(tags="vip"), id="tag"),
+    pytest.param(CaseQuery(tags={"vip", "eu"}), id="all-tags"),
+    pytest.param(CaseQuery(tags={"missing"}), id="no-match"),
+    pytest.param(CaseQuery(breached=True), id="breached"),
+    pytest.param(CaseQuery(breached=False), id="not-breached"),
+    pytest.param(CaseQuery(due_before=T0 + timedelta(hours=2)), id="due-before-inclusive"),
+    pytest.param(CaseQuery(created_from=T0 + timedelta(minutes=50)), id="created-from"),
+    pytest.param(CaseQuery(created_before=T0 + timedelta(minutes=50)), id="created-before"),
+    pytest.param(CaseQuery(status_categories={"new", "open"}, teams={"tier1", "tier2"},
+                           priorities={"high", "urgent", "low"}, created_from=T0),
+                 id="combined"),
+]
+
+
+class CaseQueryContract(StoreFixtures):
+    """The query side of :class:`~caselib.ports.CaseRepository`: each filter, every order,
+    paging while cases are inserted, counts. Not named ``Test…``."""
+
+    # -- queries ------------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("query", _QUERIES)
+    def test_query_filter(self, store: Store, query: CaseQuery) -> None:
+        """Each filter selects exactly what :meth:`CaseQuery.matches` selects, in order."""
+        cases = _seed_cases(self.tenant)
+        _add(store, self.tenant, *cases)
+        summaries = [CaseSummary.of(c) for c in cases]
+        expected = _expected(summaries, query)
+        with store.unit_of_work(self.tenant) as uow:
+            assert _all_pages(uow, query) == expected
+            counts: dict[str, int] = {}
+            for s in expected:
+                counts[s.status] = counts.get(s.status, 0) + 1
+            assert uow.cases.count_by_status(query) == counts
+            # paging fields are ignored by count_by_status
+            assert uow.cases.count_by_status(_limit(query, 1)) == counts
+
+    @pytest.mark.parametrize("order", ORDERS)
+    @pytest.mark.parametrize("limit", [1, 4, 50])
+    def test_paging_concatenates_to_the_full_order(
+        self, store: Store, order: QueryOrder, limit: int
+    ) -> None:
+        """Pages in every order join up to the whole ordered result: no duplicate, no gap."""
+        cases = _seed_cases(self.tenant)
+        _add(store, self.tenant, *cases)
+        query = CaseQuery(order=order, limit=limit)
+        expected = _expected([CaseSummary.of(c) for c in cases], query)
+        with store.unit_of_work(self.tenant) as uow:
+            first = uow.cases.query(query)
+            got = _all_pages(uow, query)
+        assert got == expected
+        assert len({s.id for s in got}) == len(got)
+        assert list(first.items) == expected[:limit]
+        assert (first.next_cursor is None) == (len(expected) <= limit)
+
+    @pytest.mark.parametrize("order", ORDERS)
+    def test_paging_while_cases_are_inserted(self, store: Store, order: QueryOrder) -> None:
+        """Keyset paging: each page continues strictly after the previous page's last row,
+        whatever was inserted in between (rows before the cursor are not repeated)."""
+        cases = _seed_cases(self.tenant)
+        _add(store, self.tenant, *cases)
+        summaries = [CaseSummary.of(c) for c in cases]
+        query = CaseQuery(order=order, limit=3)
+        prios = ["low", "urgent", "normal", "high"]
+        got: list[CaseSummary] = []
+        after: str | None = None
+        n = 100
+        while True:
+            with store.unit_of_work(self.tenant) as uow:
+                page = uow.cases.query(_with_after(query, after))
+            candidates = _expected(summaries, query)
+            if got:
+                last = query.sort_key(got[-1])
+                candidates = [s for s in candidates if query.sort_key(s) > last]
+            assert list(page.items) == candidates[:3]
+            got.extend(page.items)
+            if page.next_cursor is None:
+                assert len(candidates) <= 3
+                break
+            after = page.next_cursor
+            # two inserts per round: one sorting early (before the cursor), one late
+            for early in (True, False):
+                n += 1
+                shift = timedelta(minutes=-500 if early else 500 + n)
+                new = make_case(self.tenant, n, at=T0 + shift, priority=prios[n % 4],
+                                due=(T0 + shift) if n % 3 else None)
+                _add(store, self.tenant, new)
+                summaries.append(CaseSummary.of(new))
+        assert len({s.id for s in got}) == len(got)
+
+    def test_cursor_of_another_order_is_refused(self, store: Store) -> None:
+        """A cursor only works with the order it came from: InvalidInput otherwise."""
+        _add(store, self.tenant, *_seed_cases(self.tenant))
+        with store.unit_of_work(self.tenant) as uow:
+            page = uow.cases.query(CaseQuery(order="created", limit=2))
+            assert page.next_cursor is not None
+            with pytest.raises(InvalidInput):
+                uow.cases.query(CaseQuery(order="-priority", limit=2, after=page.next_cursor))
+            with pytest.raises(InvalidInput):
+                uow.cases.query(CaseQuery(after="not a cursor!"))
+
+    def test_query_reflects_saves(self, store: Store) -> None:
+        """Summaries follow saved changes (status, owner, SLA columns, updated_at)."""
+        cases = _seed_cases(self.tenant)
+        _add(store, self.tenant, *cases)
+        later = T0 + timedelta(days=1)
+        with store.unit_of_work(self.tenant) as uow:
+            case = uow.cases.get("case-00001")
+            case.assign(assignee="bo", team="tier1", actor=AGENT, at=later)
+            case.move_to("open", StatusCategory.OPEN, actor=AGENT, at=later)
+            case.sla_targets = [SlaTarget("resolution", later, "breached", None, later)]
+            uow.cases.save(case, 1)
+            uow.commit()
+        cases[0] = case
+        summaries = [CaseSummary.of(c) for c in cases]
+        with store.unit_of_work(self.tenant) as uow:
+            for query in (CaseQuery(order="-updated"), CaseQuery(assignees="bo"),
+                          CaseQuery(breached=True), CaseQuery(statuses="open", order="due")):
+                assert _all_pages(uow, query) == _expected(summaries, query)
+
+    def test_open_counts(self, store: Store) -> None:
+        """Active cases per agent; every requested agent is present, 0 if none."""
+        _add(store, self.tenant, *_seed_cases(self.tenant))
+        with store.unit_of_work(self.tenant) as uow:
+            assert uow.cases.open_counts(["ana", "bo", "cy", "dee"]) == {
+                "ana": 4, "bo": 2, "cy": 1, "dee": 0}
+            assert uow.cases.open_counts([]) == {}
+
+
+def _limit(query: CaseQuery, limit: int) -> CaseQuery:
+    return attrs.evolve(query, limit=limit)
