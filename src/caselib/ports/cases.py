@@ -187,9 +187,8 @@ def query_each(cases: CaseRepository, query: CaseQuery) -> CasePage:
     return CasePage(tuple(found), page.next_cursor)
 
 
-def sla_parts(
-    cases: CaseRepository, query: CaseQuery
-) -> tuple[list[tuple[SlaCase, Case | None]], str | None]:
+def sla_parts(cases: CaseRepository, query: CaseQuery
+              ) -> tuple[list[tuple[SlaCase, Case | None]], str | None]:
     """The breach sweep's read of one page: each case's SLA part, with the whole case when it
     had to be loaded whole, and the next cursor.
 

@@ -54,36 +54,24 @@ class KbLog(Protocol):
         """Append an explicit "this article resolved the case"."""
         ...
 
-    def shown(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        case_id: str | None = None,
-    ) -> list[SuggestionShown]:
+    def shown(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[SuggestionShown]:
         """Shown suggestions with ``since <= at < until`` (and of ``case_id``, when given), oldest
         first.
 
         Stores index the case filter: the desk reads one case's records per opened article."""
         ...
 
-    def opened(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        case_id: str | None = None,
-    ) -> list[Deflection]:
+    def opened(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[Deflection]:
         """Opened suggestions with ``since <= at < until`` (and of ``case_id``, when given), oldest
         first.
 
         Stores index the case filter: the desk reads one case's records per opened article."""
         ...
 
-    def resolved(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        case_id: str | None = None,
-    ) -> list[ResolvedByArticle]:
+    def resolved(self, since: datetime | None = None, until: datetime | None = None,
+              case_id: str | None = None) -> list[ResolvedByArticle]:
         """Resolved-by-article records with ``since <= at < until`` (and of ``case_id``, when
         given), oldest first.
 

@@ -64,21 +64,9 @@ class CaseSummary:
     def of(cls, case: Case) -> CaseSummary:
         """The summary of a loaded case."""
         return cls(
-            case.id,
-            case.number,
-            case.subject,
-            case.status,
-            case.status_category,
-            case.priority,
-            case.assignee,
-            case.team,
-            case.tags,
-            case.created_at,
-            case.updated_at,
-            case.resolved_at,
-            case.next_due_at,
-            case.breached,
-            case.version,
+            case.id, case.number, case.subject, case.status, case.status_category,
+            case.priority, case.assignee, case.team, case.tags, case.created_at,
+            case.updated_at, case.resolved_at, case.next_due_at, case.breached, case.version,
         )
 
 
@@ -138,19 +126,22 @@ class CaseQuery:
 
     statuses: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
     status_categories: frozenset[StatusCategory] | None = attrs.field(
-        default=None, converter=_categories
-    )
-    priorities: frozenset[Priority] | None = attrs.field(default=None, converter=_priorities)
+        default=None, converter=_categories)
+    priorities: frozenset[Priority] | None = attrs.field(
+        default=None, converter=_priorities)
     assignees: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
     teams: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
     unassigned: bool | None = None
     """True: only cases with no assignee; False: only assigned ones."""
     tags: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
     breached: bool | None = None
-    due_before: datetime | None = attrs.field(default=None, converter=_due_before)
+    due_before: datetime | None = attrs.field(
+        default=None, converter=_due_before)
     """Cases whose next SLA due time is at or before this instant."""
-    created_from: datetime | None = attrs.field(default=None, converter=_created_from)
-    created_before: datetime | None = attrs.field(default=None, converter=_created_before)
+    created_from: datetime | None = attrs.field(
+        default=None, converter=_created_from)
+    created_before: datetime | None = attrs.field(
+        default=None, converter=_created_before)
     order: QueryOrder = "created"
     limit: int = 50
     after: str | None = None
@@ -158,10 +149,8 @@ class CaseQuery:
     def __attrs_post_init__(self) -> None:
         if self.order not in ("created", "-created", "updated", "-updated", "due", "-priority"):
             raise InvalidInput(f"unknown order {self.order!r}", field="order")
-        if (
-            isinstance(self.limit, bool)
-            or not isinstance(self.limit, int)
-            or not (1 <= self.limit <= MAX_QUERY_LIMIT)
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or not (
+            1 <= self.limit <= MAX_QUERY_LIMIT
         ):
             raise InvalidInput(f"limit must be between 1 and {MAX_QUERY_LIMIT}", field="limit")
 

@@ -49,25 +49,16 @@ class OutboxMessage:
 
     def to_json(self) -> str:
         """The message as JSON text (what a webhook would carry)."""
-        return json.dumps(
-            {
-                "key": self.key,
-                "tenant": self.tenant,
-                "case_id": self.case_id,
-                "type": self.type,
-                "created_at": to_iso(self.created_at),
-                "payload": dict(self.payload),
-            },
-            sort_keys=True,
-        )
+        return json.dumps({"key": self.key, "tenant": self.tenant, "case_id": self.case_id,
+                           "type": self.type, "created_at": to_iso(self.created_at),
+                           "payload": dict(self.payload)}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> OutboxMessage:
         """Inverse of :meth:`to_json`."""
         d = json.loads(text)
-        return cls(
-            d["key"], d["tenant"], d["case_id"], d["type"], d["payload"], from_iso(d["created_at"])
-        )
+        return cls(d["key"], d["tenant"], d["case_id"], d["type"], d["payload"],
+                   from_iso(d["created_at"]))
 
 
 class Outbox(Protocol):

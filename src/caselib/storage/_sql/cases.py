@@ -68,8 +68,7 @@ class SqlCases:
         self._insert_entry = insert_sql("timeline", ("tenant", "case_id", "seq", "entry"), d)
         self._insert_tag = insert_sql("case_tags", ("tenant", "case_id", "tag"), d)
         self._insert_outbox = insert_sql(
-            "outbox", ("key", "tenant", "case_id", "type", "payload", "created_at"), d
-        )
+            "outbox", ("key", "tenant", "case_id", "type", "payload", "created_at"), d)
 
     def _loaded(self, loaded: Loaded) -> Case:
         case = _case_from(loaded)
@@ -97,11 +96,8 @@ class SqlCases:
         loaded = self._s.load_where(tail, params)
         cases = [self._loaded(row) for row in loaded[: query.limit]]
         more = len(loaded) > query.limit
-        cursor = (
-            encode_cursor(query, query.cursor_values(CaseSummary.of(cases[-1])))
-            if more and cases
-            else None
-        )
+        cursor = (encode_cursor(query, query.cursor_values(CaseSummary.of(cases[-1])))
+                  if more and cases else None)
         return CasePage(tuple(cases), cursor)
 
     def query_sla_cases(self, query: CaseQuery) -> SlaCasePage:
@@ -117,7 +113,7 @@ class SqlCases:
         if len(loaded) > query.limit and cases:
             # the keyset of the last row, from its indexed columns (what the query orders by)
             stored = loaded[query.limit - 1][2]
-            last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1 :]))
+            last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1:]))
             cursor = encode_cursor(query, query.cursor_values(last))
         return SlaCasePage(tuple(cases), cursor)
 
@@ -140,26 +136,19 @@ class SqlCases:
         s, ph = self._s, self._s.dialect.ph
         if not replace_tags or case.tags_changed_since_save:
             if replace_tags:
-                s.run(
-                    f"DELETE FROM case_tags WHERE tenant = {ph} AND case_id = {ph}",
-                    (case.tenant, case.id),
-                )
+                s.run(f"DELETE FROM case_tags WHERE tenant = {ph} AND case_id = {ph}",
+                      (case.tenant, case.id))
             tags = tag_rows(case)
             if tags:
                 s.run_many(self._insert_tag, tags)
         entries = timeline_rows(case, case.unsaved_entries())
         if entries:
             s.run_many(self._insert_entry, entries)
-        redacted = [
-            (row[3], row[0], row[1], row[2])
-            for row in timeline_rows(case, case.redacted_since_save())
-        ]
+        redacted = [(row[3], row[0], row[1], row[2])
+                    for row in timeline_rows(case, case.redacted_since_save())]
         if redacted:
-            s.run_many(
-                f"UPDATE timeline SET entry = {ph} WHERE tenant = {ph} "
-                f"AND case_id = {ph} AND seq = {ph}",
-                redacted,
-            )
+            s.run_many(f"UPDATE timeline SET entry = {ph} WHERE tenant = {ph} "
+                       f"AND case_id = {ph} AND seq = {ph}", redacted)
         messages = event_rows(case, version)
         if messages:
             s.run_many(self._insert_outbox, messages)
@@ -199,11 +188,8 @@ class SqlCases:
     def _refuse(self, case_id: str, expected_version: int) -> None:
         """Raise why a version-guarded UPDATE of ``case_id`` changed no row."""
         s, ph = self._s, self._s.dialect.ph
-        found = s.fetch(
-            f"SELECT version FROM cases WHERE tenant = {ph} AND id = {ph}",
-            (s.tenant, case_id),
-            write=True,
-        )
+        found = s.fetch(f"SELECT version FROM cases WHERE tenant = {ph} AND id = {ph}",
+                        (s.tenant, case_id), write=True)
         if not found:
             raise CaseNotFound(case_id, s.tenant)
         raise ConcurrencyConflict(case_id, expected_version, int(found[0][0]))
@@ -239,14 +225,9 @@ class SqlCases:
         version = expected_version + 1
         due = case.next_due_at
         # the columns a breach can change, by their index in STORED_COLUMNS
-        new = {
-            _SWEPT[0]: case.priority.value,
-            _SWEPT[1]: case.priority.rank,
-            _SWEPT[2]: to_iso(case.updated_at),
-            _SWEPT[3]: None if due is None else to_iso(due),
-            _SWEPT[4]: case.breached,
-            _SWEPT[5]: version,
-        }
+        new = {_SWEPT[0]: case.priority.value, _SWEPT[1]: case.priority.rank,
+               _SWEPT[2]: to_iso(case.updated_at), _SWEPT[3]: None if due is None else to_iso(due),
+               _SWEPT[4]: case.breached, _SWEPT[5]: version}
         before = self._stored.get(case.id)
         if before is not None and before[_VERSION] == expected_version:
             changed = tuple(i for i, v in new.items() if before[i] != v)  # (version always)
@@ -255,8 +236,7 @@ class SqlCases:
         sql = self._patches.get(changed)
         if sql is None:
             sql = self._patches[changed] = update_case_sql(
-                s.dialect, [STORED_COLUMNS[i] for i in changed], merge_doc=True
-            )
+                s.dialect, [STORED_COLUMNS[i] for i in changed], merge_doc=True)
         params = [new[i] for i in changed]
         params.append(_encode(sla_patch(case, version)))
         if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
@@ -306,8 +286,5 @@ class SqlNumbers:
         rows = self._s.fetch(
             f"INSERT INTO case_numbers (tenant, counter) VALUES ({ph}, 1) "
             "ON CONFLICT (tenant) DO UPDATE SET counter = case_numbers.counter + 1 "
-            "RETURNING counter",
-            (self._s.tenant,),
-            write=True,
-        )
+            "RETURNING counter", (self._s.tenant,), write=True)
         return int(rows[0][0])

@@ -23,50 +23,21 @@ __all__ = [
 
 
 SUMMARY_COLUMNS: Final = (
-    "id",
-    "number",
-    "subject",
-    "status",
-    "status_category",
-    "priority",
-    "assignee",
-    "team",
-    "tags",
-    "created_at",
-    "updated_at",
-    "resolved_at",
-    "next_due_at",
-    "breached",
-    "version",
+    "id", "number", "subject", "status", "status_category", "priority", "assignee", "team",
+    "tags", "created_at", "updated_at", "resolved_at", "next_due_at", "breached", "version",
 )
 """The ``cases`` columns a :class:`CaseSummary` is read from, in :func:`summary_from_row` order."""
 
 CASE_COLUMNS: Final = (
-    "tenant",
-    "id",
-    "number",
-    "subject",
-    "status",
-    "status_category",
-    "priority",
-    "priority_rank",
-    "assignee",
-    "team",
-    "tags",
-    "created_at",
-    "updated_at",
-    "resolved_at",
-    "next_due_at",
-    "breached",
-    "version",
-    "doc",
+    "tenant", "id", "number", "subject", "status", "status_category", "priority",
+    "priority_rank", "assignee", "team", "tags", "created_at", "updated_at", "resolved_at",
+    "next_due_at", "breached", "version", "doc",
 )
 """Every ``cases`` column, in :func:`case_row` order."""
 
 _ACTIVE: Final = tuple(c for c in StatusCategory if c.is_active)
 ACTIVE_CATEGORIES_SQL: Final = "status_category IN ({})".format(
-    ", ".join(f"'{c.value}'" for c in _ACTIVE)
-)
+    ", ".join(f"'{c.value}'" for c in _ACTIVE))
 """The predicate of the partial "active inbox" index; queries spell it identically."""
 
 
@@ -77,10 +48,8 @@ partial save compares against."""
 _VERSION: Final = STORED_COLUMNS.index("version")
 """Where the version sits in a row without tenant and id."""
 _RANK: Final = STORED_COLUMNS.index("priority_rank")
-_SWEPT: Final = tuple(
-    STORED_COLUMNS.index(c)
-    for c in ("priority", "priority_rank", "updated_at", "next_due_at", "breached", "version")
-)
+_SWEPT: Final = tuple(STORED_COLUMNS.index(c) for c in (
+    "priority", "priority_rank", "updated_at", "next_due_at", "breached", "version"))
 """Where the columns sit that :meth:`SqlCases.save_sla_case` may change."""
 
 Loaded = tuple[Any, list[Any], Sequence[Any]]

@@ -21,7 +21,8 @@ __all__ = [
 class SqlDialect:
     """The few differences between the two SQL dialects that the shared queries care about."""
 
-    def __init__(self, placeholder: str, *, for_update_skip_locked: bool, merge_doc: str) -> None:
+    def __init__(self, placeholder: str, *, for_update_skip_locked: bool,
+                 merge_doc: str) -> None:
         self.ph = placeholder
         self.skip_locked = for_update_skip_locked
         self.merge_doc = merge_doc
@@ -37,15 +38,12 @@ class SqlDialect:
 
 def insert_sql(table: str, columns: Sequence[str], dialect: SqlDialect, suffix: str = "") -> str:
     """``INSERT INTO table (columns) VALUES (placeholders) suffix``."""
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"VALUES ({dialect.params(len(columns))}){suffix}"
-    )
+    return (f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({dialect.params(len(columns))}){suffix}")
 
 
-def update_case_sql(
-    dialect: SqlDialect, columns: Sequence[str] = CASE_COLUMNS[2:], *, merge_doc: bool = False
-) -> str:
+def update_case_sql(dialect: SqlDialect, columns: Sequence[str] = CASE_COLUMNS[2:], *,
+                    merge_doc: bool = False) -> str:
     """The optimistic-concurrency UPDATE of ``columns`` (default: every column but the key),
     guarded by the version; with ``merge_doc`` also ``doc`` with the top-level keys of a
     JSON object replaced (the dialect's :attr:`SqlDialect.merge_doc`).
@@ -58,6 +56,5 @@ def update_case_sql(
     sets = [f"{c} = {ph}" for c in columns]
     if merge_doc:
         sets.append(f"doc = {dialect.merge_doc}")
-    return (
-        f"UPDATE cases SET {', '.join(sets)} WHERE tenant = {ph} AND id = {ph} AND version = {ph}"
-    )
+    return (f"UPDATE cases SET {', '.join(sets)} "
+            f"WHERE tenant = {ph} AND id = {ph} AND version = {ph}")

@@ -29,9 +29,8 @@ def _make_encoder() -> Callable[[Any], str]:
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # pragma: no cover - interpreters without the C accelerator
         return encoder.encode
-    c_encode = make(
-        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
-    )
+    c_encode = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",",
+                    False, False, True)
     join = "".join
 
     def encode(value: Any) -> str:
@@ -62,7 +61,7 @@ def _make_fast_encoder(fallback: Callable[[Any], str]) -> Callable[[Any], str]:
         except refused:
             return fallback(value)
 
-    probe = {"a": [1, None, 0.1, 1e16, -2.5, True, 'é\u0000\n"\\\u2028\ud7ff'], "b": {}}
+    probe = {"a": [1, None, 0.1, 1e16, -2.5, True, "é\u0000\n\"\\\u2028\ud7ff"], "b": {}}
     return encode if encode(probe) == fallback(probe) else fallback
 
 

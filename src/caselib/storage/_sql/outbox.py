@@ -33,18 +33,15 @@ class SqlOutbox:
         s.check_open()
         lock = " FOR UPDATE SKIP LOCKED" if s.dialect.skip_locked else ""
         if not s.dialect.skip_locked and not s.fetch(
-            f"SELECT 1 FROM outbox WHERE tenant = {ph} AND delivered_at IS NULL LIMIT 1",
-            (s.tenant,),
-        ):
+                f"SELECT 1 FROM outbox WHERE tenant = {ph} AND delivered_at IS NULL LIMIT 1",
+                (s.tenant,)):
             # no SKIP LOCKED (SQLite): the claim is the write lock, taken below; an empty
             # outbox answers without it, so a relay polling an idle outbox never waits
             return []
         rows = s.fetch(
             "SELECT key, tenant, case_id, type, payload, created_at FROM outbox "
             f"WHERE tenant = {ph} AND delivered_at IS NULL ORDER BY seq LIMIT {ph}{lock}",
-            (s.tenant, limit),
-            write=True,
-        )
+            (s.tenant, limit), write=True)
         return [OutboxMessage(k, t, c, ty, loads(p), from_iso(at)) for k, t, c, ty, p, at in rows]
 
     def mark_delivered(self, keys: Sequence[str]) -> None:
@@ -52,8 +49,5 @@ class SqlOutbox:
         s.check_open()
         if keys:
             at = to_iso(self._clock())
-            s.run_many(
-                f"UPDATE outbox SET delivered_at = {ph} WHERE tenant = {ph} AND key = {ph} "
-                "AND delivered_at IS NULL",
-                [(at, s.tenant, k) for k in dict.fromkeys(keys)],
-            )
+            s.run_many(f"UPDATE outbox SET delivered_at = {ph} WHERE tenant = {ph} AND key = {ph} "
+                       "AND delivered_at IS NULL", [(at, s.tenant, k) for k in dict.fromkeys(keys)])

@@ -28,13 +28,8 @@ class ConnectionPool(Generic[C]):
     reuse (a broken one is closed instead). Thread-safe.
     """
 
-    def __init__(
-        self,
-        connect: Callable[[], C],
-        reset: Callable[[C], bool],
-        close: Callable[[C], None],
-        size: int,
-    ) -> None:
+    def __init__(self, connect: Callable[[], C], reset: Callable[[C], bool],
+                 close: Callable[[C], None], size: int) -> None:
         self._connect = connect
         self._reset = reset
         self._close = close

@@ -60,14 +60,12 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str
         elif tuple(cats) == _ACTIVE:
             conds.append("c." + ACTIVE_CATEGORIES_SQL)
         else:  # enum values: safe to inline, and lets the planner use partial indexes
-            conds.append(
-                "c.status_category IN ({})".format(", ".join(f"'{c.value}'" for c in cats))
-            )
+            conds.append("c.status_category IN ({})".format(
+                ", ".join(f"'{c.value}'" for c in cats)))
     if query.priorities is not None:
         ranks = sorted(p.rank for p in query.priorities)
-        conds.append(
-            "c.priority_rank IN ({})".format(", ".join(str(r) for r in ranks)) if ranks else "1 = 0"
-        )
+        conds.append("c.priority_rank IN ({})".format(", ".join(str(r) for r in ranks))
+                     if ranks else "1 = 0")
     if query.assignees is not None:
         conds.append(_in("c.assignee", query.assignees, dialect, params))
     if query.teams is not None:
@@ -76,10 +74,8 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str
         conds.append("c.assignee IS NULL" if query.unassigned else "c.assignee IS NOT NULL")
     if query.tags:
         for tag in sorted(query.tags):
-            conds.append(
-                "EXISTS (SELECT 1 FROM case_tags t WHERE t.tenant = c.tenant "
-                f"AND t.case_id = c.id AND t.tag = {ph})"
-            )
+            conds.append("EXISTS (SELECT 1 FROM case_tags t WHERE t.tenant = c.tenant "
+                         f"AND t.case_id = c.id AND t.tag = {ph})")
             params.append(tag)
     if query.breached is not None:
         conds.append(f"c.breached = {ph}")
@@ -106,7 +102,8 @@ _ORDER_BY: Final[Mapping[str, str]] = {
 }
 
 
-def _after(query: CaseQuery, values: Sequence[Any], dialect: SqlDialect, params: list[Any]) -> str:
+def _after(query: CaseQuery, values: Sequence[Any], dialect: SqlDialect,
+           params: list[Any]) -> str:
     """The keyset condition "strictly after the cursor row" in ``query.order``."""
     ph = dialect.ph
     order = query.order
@@ -125,10 +122,8 @@ def _after(query: CaseQuery, values: Sequence[Any], dialect: SqlDialect, params:
             return f"(c.next_due_at IS NULL OR (c.next_due_at, c.id) > ({ph}, {ph}))"
         rank = int(values[0])
         params.extend([rank, rank, str(values[1]), str(values[2])])
-        return (
-            f"(c.priority_rank < {ph} OR (c.priority_rank = {ph} "
-            f"AND (c.created_at, c.id) > ({ph}, {ph})))"
-        )
+        return (f"(c.priority_rank < {ph} OR (c.priority_rank = {ph} "
+                f"AND (c.created_at, c.id) > ({ph}, {ph})))")
     except (IndexError, TypeError, ValueError) as err:
         raise InvalidInput("malformed paging cursor", field="after") from err
 
@@ -145,7 +140,8 @@ def query_tail(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str,
     if cursor is not None:
         conds.append(_after(query, cursor, dialect, params))
     params.append(query.limit + 1)
-    return (f"{' AND '.join(conds)} ORDER BY {_ORDER_BY[query.order]} LIMIT {dialect.ph}", params)
+    return (f"{' AND '.join(conds)} ORDER BY {_ORDER_BY[query.order]} LIMIT {dialect.ph}",
+            params)
 
 
 def query_sql(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str, list[Any]]:
@@ -162,23 +158,18 @@ def page_from_rows(query: CaseQuery, rows: Sequence[Sequence[Any]]) -> Page:
     return Page(tuple(items), cursor)
 
 
-def count_by_status_sql(
-    query: CaseQuery | None, tenant: str, dialect: SqlDialect
-) -> tuple[str, list[Any]]:
+def count_by_status_sql(query: CaseQuery | None, tenant: str,
+                        dialect: SqlDialect) -> tuple[str, list[Any]]:
     """``SELECT status, count(*)`` over the query's filters (paging ignored)."""
     conds, params = _where(query or CaseQuery(), tenant, dialect)
-    return (
-        f"SELECT c.status, COUNT(*) FROM cases c WHERE {' AND '.join(conds)} GROUP BY c.status"
-    ), params
+    return (f"SELECT c.status, COUNT(*) FROM cases c WHERE {' AND '.join(conds)} "
+            "GROUP BY c.status"), params
 
 
-def open_counts_sql(
-    assignees: Sequence[str], tenant: str, dialect: SqlDialect
-) -> tuple[str, list[Any]]:
+def open_counts_sql(assignees: Sequence[str], tenant: str,
+                    dialect: SqlDialect) -> tuple[str, list[Any]]:
     """``SELECT assignee, count(*)`` of active cases for the given agents."""
     params: list[Any] = [tenant]
     cond = _in("c.assignee", set(assignees), dialect, params)
-    return (
-        f"SELECT c.assignee, COUNT(*) FROM cases c WHERE c.tenant = {dialect.ph} "
-        f"AND {cond} AND c.{ACTIVE_CATEGORIES_SQL} GROUP BY c.assignee"
-    ), params
+    return (f"SELECT c.assignee, COUNT(*) FROM cases c WHERE c.tenant = {dialect.ph} "
+            f"AND {cond} AND c.{ACTIVE_CATEGORIES_SQL} GROUP BY c.assignee"), params

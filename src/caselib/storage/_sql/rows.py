@@ -48,24 +48,11 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
     doc["version"] = version
     due = case.next_due_at
     return (
-        case.tenant,
-        case.id,
-        case.number,
-        case.subject,
-        case.status,
-        doc["status_category"],
-        doc["priority"],
-        case.priority.rank,
-        case.assignee,
-        case.team,
-        _encode(doc["tags"]),
-        doc["created_at"],
-        doc["updated_at"],
-        doc["resolved_at"],
-        None if due is None else to_iso(due),
-        case.breached,
-        version,
-        _encode(doc),
+        case.tenant, case.id, case.number, case.subject, case.status,
+        doc["status_category"], doc["priority"], case.priority.rank, case.assignee,
+        case.team, _encode(doc["tags"]), doc["created_at"], doc["updated_at"],
+        doc["resolved_at"], None if due is None else to_iso(due),
+        case.breached, version, _encode(doc),
     )
 
 
@@ -74,9 +61,8 @@ def tag_rows(case: Case) -> list[tuple[str, str, str]]:
     return [(case.tenant, case.id, tag) for tag in sorted(case.tags)]
 
 
-def timeline_rows(
-    case: Case | SlaCase, entries: Iterable[TimelineEntry]
-) -> list[tuple[str, str, int, str]]:
+def timeline_rows(case: Case | SlaCase, entries: Iterable[TimelineEntry]
+                  ) -> list[tuple[str, str, int, str]]:
     """``timeline`` rows ``(tenant, case_id, seq, entry)`` for the given entries."""
     tenant, case_id = case.tenant, case.id
     return [(tenant, case_id, e.seq, entry_json(e)) for e in entries]
@@ -92,85 +78,43 @@ def entry_json(entry: TimelineEntry) -> str:
     same string; entries with unusual field types take the generic path.
     """
     seq, actor, kind, body, data = entry.seq, entry.actor, entry.kind, entry.body, entry.data
-    if not (
-        type(seq) is int
-        and type(actor) is str
-        and type(kind) is str
-        and type(body) is str
-        and type(data) is dict
-    ):
+    if not (type(seq) is int and type(actor) is str and type(kind) is str
+            and type(body) is str and type(data) is dict):
         return _encode(entry_to_dict(entry))
     red = entry.redaction
-    return (
-        f'{{"seq":{seq},"at":"{to_iso(entry.at)}","actor":{_quote(actor)},'
-        f'"actor_kind":{_quote(entry.actor_kind.value)},'
-        f'"audience":{_quote(entry.audience.value)},"kind":{_quote(kind)},'
-        f'"body":{_quote(body)},"data":{_encode(data) if data else "{}"},"redaction":'
-        f"{'null' if red is None else _encode(entry_to_dict(entry)['redaction'])}}}"
-    )
+    return (f'{{"seq":{seq},"at":"{to_iso(entry.at)}","actor":{_quote(actor)},'
+            f'"actor_kind":{_quote(entry.actor_kind.value)},'
+            f'"audience":{_quote(entry.audience.value)},"kind":{_quote(kind)},'
+            f'"body":{_quote(body)},"data":{_encode(data) if data else "{}"},"redaction":'
+            f'{"null" if red is None else _encode(entry_to_dict(entry)["redaction"])}}}')
 
 
 def outbox_rows(messages: Iterable[Any]) -> list[tuple[str, str, str, str, str, str]]:
     """``outbox`` rows ``(key, tenant, case_id, type, payload, created_at)``."""
-    return [
-        (m.key, m.tenant, m.case_id, m.type, _encode(dict(m.payload)), to_iso(m.created_at))
-        for m in messages
-    ]
+    return [(m.key, m.tenant, m.case_id, m.type, _encode(dict(m.payload)), to_iso(m.created_at))
+            for m in messages]
 
 
-def event_rows(case: Case | SlaCase, version: int) -> list[tuple[str, str, str, str, str, str]]:
+def event_rows(case: Case | SlaCase, version: int
+               ) -> list[tuple[str, str, str, str, str, str]]:
     """``outbox_rows(outbox_messages(case, version))`` without the intermediate messages
     (pulls the case's pending events)."""
     tenant, case_id = case.tenant, case.id
     prefix = f"{case_id}:{version}:"
-    return [
-        (
-            f"{prefix}{n}",
-            tenant,
-            case_id,
-            event.type,
-            _encode(event_payload(event)),
-            to_iso(event.at),
-        )
-        for n, event in enumerate(case.pull_events())
-    ]
+    return [(f"{prefix}{n}", tenant, case_id, event.type, _encode(event_payload(event)),
+             to_iso(event.at))
+            for n, event in enumerate(case.pull_events())]
 
 
 def summary_from_row(row: Sequence[Any]) -> CaseSummary:
     """Inverse of the :data:`SUMMARY_COLUMNS` select list."""
-    (
-        id_,
-        number,
-        subject,
-        status,
-        category,
-        priority,
-        assignee,
-        team,
-        tags,
-        created,
-        updated,
-        resolved,
-        due,
-        breached,
-        version,
-    ) = row
+    (id_, number, subject, status, category, priority, assignee, team, tags, created,
+     updated, resolved, due, breached, version) = row
     return CaseSummary(
-        id_,
-        number,
-        subject,
-        status,
-        StatusCategory(category),
-        Priority(priority),
-        assignee,
-        team,
-        frozenset(loads(tags)),
-        from_iso(created),
-        from_iso(updated),
-        None if resolved is None else from_iso(resolved),
-        None if due is None else from_iso(due),
-        bool(breached),
-        int(version),
+        id_, number, subject, status, StatusCategory(category), Priority(priority), assignee,
+        team, frozenset(loads(tags)), from_iso(created), from_iso(updated),
+        None if resolved is None else from_iso(resolved), None if due is None else from_iso(due),
+        bool(breached), int(version),
     )
 
 
@@ -197,17 +141,9 @@ def _sla_case_from(loaded: Loaded) -> SlaCase:
     return sla_case_from_document(loads(doc), _entry_dicts(entries), int(stored[_VERSION]))
 
 
-def import_rows(
-    cases: Iterable[Case], *, events: bool
-) -> Iterator[
-    tuple[
-        list[tuple[Any, ...]],
-        list[tuple[Any, ...]],
-        list[tuple[Any, ...]],
-        list[tuple[Any, ...]],
-        list[Case],
-    ]
-]:
+def import_rows(cases: Iterable[Case], *, events: bool
+                ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
+                                    list[tuple[Any, ...]], list[tuple[Any, ...]], list[Case]]]:
     """Rows for a batch import, in chunks: ``(cases, timeline, tags, outbox, chunk)``.
 
     Each case must be new (version 0); it is stored at version 1. The caller marks the cases
@@ -228,15 +164,9 @@ def import_rows(
 _IMPORT_CHUNK: Final = 2000
 
 
-def _chunk_rows(
-    chunk: list[Case], events: bool
-) -> tuple[
-    list[tuple[Any, ...]],
-    list[tuple[Any, ...]],
-    list[tuple[Any, ...]],
-    list[tuple[Any, ...]],
-    list[Case],
-]:
+def _chunk_rows(chunk: list[Case], events: bool
+                ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]],
+                           list[tuple[Any, ...]], list[Case]]:
     case_rows: list[tuple[Any, ...]] = []
     entries: list[tuple[Any, ...]] = []
     tags: list[tuple[Any, ...]] = []

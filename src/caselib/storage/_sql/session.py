@@ -32,9 +32,8 @@ class SqlSession(abc.ABC):
     dialect: SqlDialect
 
     @abc.abstractmethod
-    def fetch(
-        self, sql: str, params: Sequence[Any] = (), *, write: bool = False
-    ) -> list[tuple[Any, ...]]:
+    def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False
+              ) -> list[tuple[Any, ...]]:
         """Run a query and return every row (``write=True``: inside the write transaction)."""
 
     @abc.abstractmethod
