@@ -382,7 +382,8 @@ class TestRowEncoding:
         """_case_from parses a case's SQLite entries as one array: the same entries as one
         parse each, big integers included (the fast parser's fallback sees the whole)."""
         from caselib.cases import TimelineEntry
-        from caselib.storage._sql.core import _case_from, case_row, dumps, entry_json
+        from caselib.storage._sql.jsontext import dumps
+        from caselib.storage._sql.rows import _case_from, case_row, entry_json
         from caselib.storage.codec import entry_from_dict
         from caselib.vocab import ActorKind, Audience
 
@@ -399,7 +400,7 @@ class TestRowEncoding:
     def test_a_damaged_entry_still_fails_on_its_own(self, damaged: str) -> None:
         """A damaged stored entry is not read as something else (e.g. as no entry, or as
         two) by the one-array parse: it fails as it does when parsed alone."""
-        from caselib.storage._sql.core import _case_from, case_row
+        from caselib.storage._sql.rows import _case_from, case_row
 
         doc = case_row(make_case("acme", 1), 1)[-1]
         with pytest.raises((ValueError, TypeError, KeyError, AttributeError)):

@@ -2,49 +2,75 @@
 that cross them (queries, pages, outbox messages, notifications).
 
 Each method's docstring is its contract; :mod:`caselib.testing.conformance` checks the storage
-ones. Grouped by capability: the clock, case queries, the case and SLA repositories, the
-knowledge base, assignment, the unit of work and the store, delivery.
+ones. The shape:
+
+- a :class:`Store` hands out a :class:`UnitOfWork` scoped to **one tenant**; nothing read or
+  written through it can cross into another tenant;
+- the unit of work groups repositories (:class:`CaseRepository`, :class:`CaseNumberAllocator`,
+  :class:`Outbox`) whose writes become visible together on :meth:`UnitOfWork.commit`, or not at
+  all;
+- :class:`Clock`, :class:`EventSink`, :class:`Notifier` and :class:`Directory` connect caselib
+  to the host's time, message bus, notification channel and people directory.
+
+Grouped by capability, one module each:
+
+- :mod:`caselib.ports.clock` — :class:`Clock` and the wall clock;
+- :mod:`caselib.ports.queries` — :class:`CaseQuery`, :class:`CaseSummary`, the pages and the
+  keyset cursors;
+- :mod:`caselib.ports.cases` — the case and SLA-sweep repositories, the case-number allocator
+  and the helpers that build one from another;
+- :mod:`caselib.ports.kb` — the knowledge base's articles and log;
+- :mod:`caselib.ports.assignment` — the round-robin and last-assigned ledger;
+- :mod:`caselib.ports.store` — the store, its unit of work, the outbox and the tenant check;
+- :mod:`caselib.ports.delivery` — the host's event sink and notifier.
 """
 
 from __future__ import annotations
 
-from caselib.ports.core import (
-    MAX_QUERY_LIMIT,
-    ArticleRepository,
-    AssignmentLedger,
+from caselib.ports.assignment import AssignmentLedger
+from caselib.ports.cases import (
     CaseNumberAllocator,
-    CasePage,
-    CaseQuery,
     CaseRepository,
-    CaseSummary,
+    SlaSweepRepository,
+    get_each,
+    query_each,
+    sla_parts,
+)
+from caselib.ports.clock import (
     Clock,
+    SystemClock,
+)
+from caselib.ports.delivery import (
     EventSink,
-    KbLog,
     Notification,
     Notifier,
-    Outbox,
-    OutboxMessage,
+)
+from caselib.ports.kb import (
+    ArticleRepository,
+    KbLog,
+)
+from caselib.ports.queries import (
+    MAX_QUERY_LIMIT,
+    CasePage,
+    CaseQuery,
+    CaseSummary,
     Page,
     QueryOrder,
     SlaCasePage,
-    SlaSweepRepository,
-    Store,
-    SystemClock,
-    UnitOfWork,
     cursor_sort_key,
     decode_cursor,
     encode_cursor,
-    get_each,
-    query_each,
+)
+from caselib.ports.store import (
+    Outbox,
+    OutboxMessage,
+    Store,
+    UnitOfWork,
     require_tenant,
-    sla_parts,
     units_cross_threads,
 )
 
 __all__ = [
-    "cursor_sort_key",
-    "decode_cursor",
-    "encode_cursor",
     "ArticleRepository",
     "AssignmentLedger",
     "CaseNumberAllocator",
@@ -67,6 +93,9 @@ __all__ = [
     "Store",
     "SystemClock",
     "UnitOfWork",
+    "cursor_sort_key",
+    "decode_cursor",
+    "encode_cursor",
     "get_each",
     "query_each",
     "require_tenant",

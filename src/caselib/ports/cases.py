@@ -1,0 +1,205 @@
+"""The case ports: :class:`CaseRepository`, its optional :class:`SlaSweepRepository`
+capability and :class:`CaseNumberAllocator`, with the helpers that build one capability
+out of another (:func:`get_each`, :func:`query_each`, :func:`sla_parts`).
+
+The helpers live beside the protocols they compose so an adapter (and the desk) finds the
+fallback where it finds the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from caselib.cases import Case
+from caselib.errors import CaseNotFound
+from caselib.ports.queries import CasePage, CaseQuery, Page, SlaCasePage
+from caselib.sla import SlaCase
+
+__all__ = [
+    "CaseNumberAllocator",
+    "CaseRepository",
+    "SlaSweepRepository",
+    "get_each",
+    "query_each",
+    "sla_parts",
+]
+
+
+class CaseRepository(Protocol):
+    """Cases of one tenant. Reads see the unit of work's own uncommitted writes."""
+
+    def get(self, case_id: str) -> Case:
+        """Load a case with its whole timeline.
+
+        Raises:
+            CaseNotFound: no such case in this tenant (also when it exists in another).
+        """
+        ...
+
+    def get_by_number(self, number: str) -> Case:
+        """Load a case by its human number (``CASE-0042``); :class:`CaseNotFound` if none."""
+        ...
+
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        """Load several whole cases at once: those of ``case_ids`` that exist, in that order.
+
+        Ids that are not found (or belong to another tenant) are left out and a repeated id
+        is returned once, so a batch job can read what a query just listed without one round
+        trip per case. The cases are read in one consistent snapshot.
+        """
+        ...
+
+    def add(self, case: Case) -> None:
+        """Insert a new case (``case.version`` is 0) with its timeline and pending events.
+
+        Sets ``case.version`` to 1 and marks it saved. Raises :class:`DuplicateKey` if the id
+        or number exists in this tenant.
+        """
+        ...
+
+    def save(self, case: Case, expected_version: int) -> None:
+        """Write a changed case if the stored version is still ``expected_version``.
+
+        Writes the case's columns, appends its unsaved timeline entries, applies redactions
+        and queues its pending events in the outbox, all in this unit of work. On success
+        ``case.version`` becomes ``expected_version + 1`` and the case is marked saved.
+
+        Raises:
+            ConcurrencyConflict: the stored version is not ``expected_version``.
+            CaseNotFound: the case does not exist in this tenant.
+        """
+        ...
+
+    def query(self, query: CaseQuery) -> Page:
+        """Summaries matching ``query`` in its total order, one page at a time.
+
+        Must not load every case: filters and ordering are pushed down to the store.
+        """
+        ...
+
+    def query_cases(self, query: CaseQuery) -> CasePage:
+        """The page :meth:`query` lists, each case loaded whole (as :meth:`get` would), with
+        the same ``next_cursor``, read in one consistent snapshot.
+
+        For batch jobs that act on every case a query finds (the breach sweep): the store
+        reads each case once, where ``query`` followed by :meth:`get_many` finds every row
+        twice. An adapter without this method still works — the desk falls back to
+        :func:`query_each` — and :func:`query_each` is a correct implementation when called
+        inside the store's snapshot.
+        """
+        ...
+
+    def count_by_status(self, query: CaseQuery | None = None) -> dict[str, int]:
+        """``{status: count}`` of cases matching the query's filters (board columns).
+
+        Statuses with no cases are absent. Paging fields of the query are ignored.
+        """
+        ...
+
+    def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
+        """How many active (new/open/waiting) cases each of ``assignees`` owns.
+
+        Every requested agent is in the result, with 0 when they own none (least-loaded and
+        capacity assignment read this).
+        """
+        ...
+
+
+@runtime_checkable
+class SlaSweepRepository(Protocol):
+    """An optional capability of a :class:`CaseRepository`: the breach sweep's reads and
+    writes, done on the SLA part of each case (:class:`~caselib.sla.SlaCase`) instead of the
+    whole case.
+
+    Why: the sweep changes a few fields of each due case and appends one timeline line, so a
+    store that can read just those fields and patch them in place saves decoding and
+    re-encoding every due case whole. The bundled SQL stores offer it; a store without it
+    (``MemoryStore``, most host adapters) gets the same sweep through ``query_cases`` and
+    ``save``. Both paths must leave the store in the same state: the conformance suite's
+    stateful test checks it for every adapter that offers this.
+    """
+
+    def query_sla_cases(self, query: CaseQuery) -> SlaCasePage:
+        """The page :meth:`CaseRepository.query_cases` would give, as the SLA part of each
+        case (:meth:`SlaCase.of(case) <caselib.sla.SlaCase.of>` of it), with the same
+        ``next_cursor``, read in one consistent snapshot."""
+        ...
+
+    def save_sla_cases(self, cases: Sequence[tuple[SlaCase, int]]) -> list[str]:
+        """Write what the sweep changed on each ``(case, expected_version)`` whose stored
+        version is ``expected_version``, and return the ids of the others (someone else
+        saved them first; nothing of theirs is written).
+
+        After it, loading a written case gives what ``case.apply_to(loaded)`` then
+        :meth:`CaseRepository.save` would have stored: priority, SLA targets, pauses,
+        ``updated_at``, ``case.new_entries`` on the timeline, the events in the outbox and the
+        version one higher. Each written case gets ``case.mark_saved(new_version)``. A batch
+        rather than one case per call, so a store can write the new rows of all of them in a
+        few statements.
+
+        Raises:
+            CaseNotFound: one of the cases is not in this tenant (the unit of work is then
+                only fit for a rollback).
+        """
+        ...
+
+
+class CaseNumberAllocator(Protocol):
+    """Hands out human case numbers, unique per tenant."""
+
+    def next_number(self) -> int:
+        """The next counter value for this tenant (1, 2, 3 …).
+
+        Stores that allocate inside the transaction roll the number back with it; others
+        may leave gaps. Never returns the same number twice in a tenant.
+        """
+        ...
+
+
+def get_each(cases: CaseRepository, case_ids: Sequence[str]) -> list[Case]:
+    """:meth:`CaseRepository.get_many` made of ``get`` calls: the existing cases among
+    ``case_ids``, in that order, each once.
+
+    A correct ``get_many`` for an adapter whose reads are cheap, when called inside whatever
+    gives the store one snapshot (a lock, a read transaction).
+    """
+    found = []
+    for case_id in dict.fromkeys(case_ids):
+        try:
+            found.append(cases.get(case_id))
+        except CaseNotFound:
+            continue
+    return found
+
+
+def query_each(cases: CaseRepository, query: CaseQuery) -> CasePage:
+    """:meth:`CaseRepository.query_cases` made of :meth:`~CaseRepository.query` and
+    :meth:`~CaseRepository.get_many` (or ``get`` calls, for an adapter without
+    ``get_many``): a correct ``query_cases`` inside whatever gives the store one snapshot.
+
+    A case listed by the query but gone before it is read is left out.
+    """
+    page = cases.query(query)
+    ids = [s.id for s in page.items]
+    get_many = getattr(cases, "get_many", None)
+    found: list[Case] = get_each(cases, ids) if get_many is None else get_many(ids)
+    return CasePage(tuple(found), page.next_cursor)
+
+
+def sla_parts(cases: CaseRepository, query: CaseQuery
+              ) -> tuple[list[tuple[SlaCase, Case | None]], str | None]:
+    """The breach sweep's read of one page: each case's SLA part, with the whole case when it
+    had to be loaded whole, and the next cursor.
+
+    Through the store's :class:`SlaSweepRepository` when it offers one (no whole cases);
+    else ``query_cases`` (or :func:`query_each` for an adapter without it) and
+    :meth:`SlaCase.of <caselib.sla.SlaCase.of>` of each case, whose change is then applied to
+    the whole case and saved with :meth:`CaseRepository.save`.
+    """
+    if isinstance(cases, SlaSweepRepository):
+        lean = cases.query_sla_cases(query)
+        return [(c, None) for c in lean.cases], lean.next_cursor
+    query_cases = getattr(cases, "query_cases", None)
+    page: CasePage = query_each(cases, query) if query_cases is None else query_cases(query)
+    return [(SlaCase.of(c), c) for c in page.cases], page.next_cursor

@@ -1,0 +1,57 @@
+"""What the shared SQL knows of the ``cases`` table: the column orders rows are written
+and read in, where a stored value sits in a loaded row, and the predicate of the partial
+"active inbox" index.
+
+The lowest module of the package: the row codecs, the query compiler and the repositories
+all index rows by these tuples, so they live in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from caselib.vocab import StatusCategory
+
+__all__ = [
+    "ACTIVE_CATEGORIES_SQL",
+    "CASE_COLUMNS",
+    "Loaded",
+    "STORED_COLUMNS",
+    "SUMMARY_COLUMNS",
+]
+
+
+SUMMARY_COLUMNS: Final = (
+    "id", "number", "subject", "status", "status_category", "priority", "assignee", "team",
+    "tags", "created_at", "updated_at", "resolved_at", "next_due_at", "breached", "version",
+)
+"""The ``cases`` columns a :class:`CaseSummary` is read from, in :func:`summary_from_row` order."""
+
+CASE_COLUMNS: Final = (
+    "tenant", "id", "number", "subject", "status", "status_category", "priority",
+    "priority_rank", "assignee", "team", "tags", "created_at", "updated_at", "resolved_at",
+    "next_due_at", "breached", "version", "doc",
+)
+"""Every ``cases`` column, in :func:`case_row` order."""
+
+_ACTIVE: Final = tuple(c for c in StatusCategory if c.is_active)
+ACTIVE_CATEGORIES_SQL: Final = "status_category IN ({})".format(
+    ", ".join(f"'{c.value}'" for c in _ACTIVE))
+"""The predicate of the partial "active inbox" index; queries spell it identically."""
+
+
+STORED_COLUMNS: Final = CASE_COLUMNS[2:-1]
+"""The ``cases`` columns a load also returns (all but the key and the document): what a
+partial save compares against."""
+
+_VERSION: Final = STORED_COLUMNS.index("version")
+"""Where the version sits in a row without tenant and id."""
+_RANK: Final = STORED_COLUMNS.index("priority_rank")
+_SWEPT: Final = tuple(STORED_COLUMNS.index(c) for c in (
+    "priority", "priority_rank", "updated_at", "next_due_at", "breached", "version"))
+"""Where the columns sit that :meth:`SqlCases.save_sla_case` may change."""
+
+Loaded = tuple[Any, list[Any], Sequence[Any]]
+"""What a :class:`SqlSession` load returns: ``(document, [timeline entry, …], values of
+STORED_COLUMNS)``."""

@@ -1,0 +1,65 @@
+"""The unit of work, written once over a small driver interface: :class:`SqlSession` is
+that interface, what each driver adapter (``sqlite3``, psycopg) provides.
+
+Its own module because every repository is written against it and the unit-of-work base
+class that wires them extends it.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+from caselib.storage._sql.columns import Loaded
+from caselib.storage._sql.dialect import SqlDialect
+
+__all__ = [
+    "SqlSession",
+]
+
+
+class SqlSession(abc.ABC):
+    """What a driver adapter provides; the repositories below are written against it.
+
+    ``read`` statements may run outside the write transaction (SQLite) or inside it
+    (PostgreSQL); ``write`` statements always run inside this unit of work's transaction.
+    Implementations translate driver errors into :class:`~caselib.errors.StorageError`
+    subclasses.
+    """
+
+    tenant: str
+    dialect: SqlDialect
+
+    @abc.abstractmethod
+    def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False
+              ) -> list[tuple[Any, ...]]:
+        """Run a query and return every row (``write=True``: inside the write transaction)."""
+
+    @abc.abstractmethod
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a writing statement in the transaction; return its row count."""
+
+    @abc.abstractmethod
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a writing statement once per row, in the transaction."""
+
+    @abc.abstractmethod
+    def load_case(self, column: str, value: str) -> Loaded | None:
+        """``(document, [timeline entry, …], stored column values)`` of the case whose
+        ``column`` is ``value``, read in one consistent snapshot; ``None`` if absent."""
+
+    @abc.abstractmethod
+    def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
+        """:meth:`load_case` for each existing case among ``case_ids`` (no repeats, in any
+        order), read in one consistent snapshot."""
+
+    @abc.abstractmethod
+    def load_where(self, tail: str, params: Sequence[Any]) -> list[Loaded]:
+        """:meth:`load_case` for each case ``SELECT … FROM cases c WHERE {tail}`` finds, in
+        that statement's order, read in one consistent snapshot (``tail`` from
+        :func:`query_tail`)."""
+
+    @abc.abstractmethod
+    def check_open(self) -> None:
+        """Raise :class:`StorageError` when the unit of work is finished."""
