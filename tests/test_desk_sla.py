@@ -25,7 +25,7 @@ from caselib import (
     StorageError,
     TenantSettings,
 )
-from caselib.desk.core import _minutes
+from caselib.desk.breach import _minutes
 from caselib.ports import units_cross_threads
 from caselib.routing import Agent, StaticDirectory, Team
 from caselib.testing import FrozenClock, RecordingNotifier

@@ -7,15 +7,10 @@ repositories and publishes events.
 
 from __future__ import annotations
 
-from caselib.desk.core import (
-    BreachNotice,
-    CustomerReply,
-    CustomerView,
-    ServiceDesk,
-    SweepReport,
-    TenantSettings,
-    default_router,
-)
+from caselib.desk.breach import BreachNotice, SweepReport
+from caselib.desk.service import ServiceDesk
+from caselib.desk.settings import TenantSettings, default_router
+from caselib.desk.views import CustomerReply, CustomerView
 
 __all__ = [
     "BreachNotice",

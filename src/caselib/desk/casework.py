@@ -1,0 +1,433 @@
+"""Case use cases: reading cases, the commands that change one, and relaying their events.
+
+Each command is a small function handed to :meth:`DeskContext.change`, which loads the case,
+runs it, re-derives the SLA clocks and saves at the loaded version; creating a case routes it
+first (:mod:`caselib.desk.triage`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from caselib.cases import Actor, Attachment, Case, Links
+from caselib.desk._context import DeskContext
+from caselib.desk.triage import reroute_in, route
+from caselib.desk.views import CustomerReply, CustomerView
+from caselib.errors import ConcurrencyConflict, TransitionNotAllowed
+from caselib.ports import CaseQuery, EventSink, Page
+from caselib.vocab import Audience, Priority, Severity, Source, StatusCategory
+
+__all__ = [
+    "add_attachment",
+    "add_comment",
+    "allowed_transitions",
+    "assign",
+    "change_priority",
+    "close",
+    "count_by_status",
+    "create_case",
+    "customer_view",
+    "dispatch_events",
+    "find_cases",
+    "get_case",
+    "get_case_by_number",
+    "rate",
+    "redact_comment",
+    "reopen",
+    "resolve",
+    "transition",
+    "update_fields",
+]
+
+_CREATE_ATTEMPTS = 10
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+def get_case(ctx: DeskContext, case_id: str) -> Case:
+    with ctx.uow() as uow:
+        return uow.cases.get(case_id)
+
+
+def get_case_by_number(ctx: DeskContext, number: str) -> Case:
+    with ctx.uow() as uow:
+        return uow.cases.get_by_number(number)
+
+
+def find_cases(ctx: DeskContext, query: CaseQuery | None = None, **filters: Any) -> Page:
+    q = query if query is not None else CaseQuery(**filters)
+    with ctx.uow() as uow:
+        return uow.cases.query(q)
+
+
+def count_by_status(ctx: DeskContext, query: CaseQuery | None = None) -> dict[str, int]:
+    with ctx.uow() as uow:
+        return uow.cases.count_by_status(query)
+
+
+def allowed_transitions(ctx: DeskContext, case: Case) -> tuple[str, ...]:
+    return ctx.workflow_of(case).allowed_transitions(case.status)
+
+
+def customer_view(ctx: DeskContext, case_id: str) -> CustomerView:
+    """Public entries only, redacted ones blanked; status labels from the case's workflow."""
+    case = get_case(ctx, case_id)
+    wf = ctx.workflow_of(case)
+    labels = {s.id: s.label for s in wf.workflow.statuses}
+    replies = tuple(
+        CustomerReply(
+            e.seq,
+            e.at,
+            e.actor,
+            e.actor_kind.value == "customer",
+            "" if e.redaction else e.body,
+            e.redaction is not None,
+        )
+        for e in case.timeline
+        if e.audience is Audience.PUBLIC
+    )
+    res = case.resolution
+    return CustomerView(
+        case.number,
+        case.subject,
+        case.status,
+        labels.get(case.status, case.status),
+        case.status_category,
+        case.created_at,
+        case.updated_at,
+        replies,
+        None if res is None else res.summary,
+    )
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def create_case(
+    ctx: DeskContext,
+    *,
+    subject: str,
+    actor: Actor,
+    description: str = "",
+    priority: Priority | str | None = None,
+    severity: Severity | str | None = None,
+    case_type: str | None = None,
+    category: str | None = None,
+    subcategory: str | None = None,
+    reason_code: str | None = None,
+    source: Source | str = Source.OTHER,
+    links: Links | Mapping[str, str | None] | None = None,
+    tags: Iterable[str] = (),
+    custom: Mapping[str, object] | None = None,
+    assignee: str | None = None,
+    team: str | None = None,
+) -> Case:
+    """Open and route a case; retried when another process took the same round-robin turn
+    (the losing attempt wrote nothing)."""
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            return _create(
+                ctx,
+                subject=subject,
+                actor=actor,
+                description=description,
+                priority=priority,
+                severity=severity,
+                case_type=case_type,
+                category=category,
+                subcategory=subcategory,
+                reason_code=reason_code,
+                source=source,
+                links=links,
+                tags=tags,
+                custom=custom,
+                assignee=assignee,
+                team=team,
+            )
+        except ConcurrencyConflict:
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _create(ctx: DeskContext, **fields: Any) -> Case:
+    now = ctx.now()
+    policy = ctx.settings.policy
+    wf = ctx.workflow
+    actor: Actor = fields.pop("actor")
+    assignee = fields.pop("assignee")
+    team = fields.pop("team")
+    with ctx.uow() as uow:
+        number = policy.numbers.format(uow.numbers.next_number())
+        case = Case.open(
+            id=ctx.ids(),
+            tenant=ctx.tenant,
+            number=number,
+            status=wf.initial,
+            status_category=wf.category(wf.initial),
+            workflow=wf.name,
+            actor=actor,
+            at=now,
+            policy=policy,
+            **fields,
+        )
+        if assignee is not None or team is not None:
+            case.assign(assignee=assignee, team=team, actor=actor, at=now)
+        else:
+            route(ctx, uow, case, now)
+        ctx.after_change(case, now)
+        uow.cases.add(case)
+        uow.commit()
+    return case
+
+
+def add_comment(
+    ctx: DeskContext,
+    case_id: str,
+    body: str,
+    *,
+    actor: Actor,
+    audience: Audience | str = Audience.INTERNAL,
+    expected_version: int | None = None,
+) -> Case:
+    return ctx.change(
+        case_id,
+        lambda case, now: case.add_comment(body, audience=audience, actor=actor, at=now),
+        expected_version,
+    )
+
+
+def redact_comment(
+    ctx: DeskContext,
+    case_id: str,
+    seq: int,
+    *,
+    reason: str,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Case:
+    return ctx.change(
+        case_id,
+        lambda case, now: case.redact_comment(seq, reason=reason, actor=actor, at=now),
+        expected_version,
+    )
+
+
+def transition(
+    ctx: DeskContext,
+    case_id: str,
+    to: str,
+    *,
+    actor: Actor,
+    note: str | None = None,
+    resolution_code: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    def command(case: Case, now: datetime) -> None:
+        ctx.workflow_of(case).apply(
+            case, to, actor=actor, at=now, note=note, resolution_code=resolution_code
+        )
+
+    return ctx.change(case_id, command, expected_version)
+
+
+def _to_category(
+    ctx: DeskContext,
+    case_id: str,
+    categories: Sequence[StatusCategory],
+    label: str,
+    *,
+    actor: Actor,
+    note: str | None,
+    resolution_code: str | None = None,
+    csat: int | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    def command(case: Case, now: datetime) -> None:
+        wf = ctx.workflow_of(case)
+        target = wf.first_target(case.status, categories)
+        if target is None:
+            raise TransitionNotAllowed(case.status, label, wf.allowed_transitions(case.status))
+        wf.apply(
+            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code, csat=csat
+        )
+
+    return ctx.change(case_id, command, expected_version)
+
+
+def resolve(
+    ctx: DeskContext,
+    case_id: str,
+    summary: str,
+    *,
+    actor: Actor,
+    code: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    return _to_category(
+        ctx,
+        case_id,
+        (StatusCategory.RESOLVED,),
+        "resolved",
+        actor=actor,
+        note=summary,
+        resolution_code=code,
+        expected_version=expected_version,
+    )
+
+
+def close(
+    ctx: DeskContext,
+    case_id: str,
+    note: str,
+    *,
+    actor: Actor,
+    csat: int | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    return _to_category(
+        ctx,
+        case_id,
+        (StatusCategory.CLOSED,),
+        "closed",
+        actor=actor,
+        note=note,
+        csat=csat,
+        expected_version=expected_version,
+    )
+
+
+def reopen(
+    ctx: DeskContext,
+    case_id: str,
+    *,
+    actor: Actor,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    def command(case: Case, now: datetime) -> None:
+        wf = ctx.workflow_of(case)
+        if case.is_active:
+            raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))
+        target = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
+        if target is None:
+            raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))
+        wf.apply(case, target, actor=actor, at=now, note=reason)
+
+    return ctx.change(case_id, command, expected_version)
+
+
+def rate(
+    ctx: DeskContext,
+    case_id: str,
+    score: int,
+    *,
+    actor: Actor,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    return ctx.change(
+        case_id,
+        lambda case, now: case.record_csat(score, actor=actor, at=now, comment=comment),
+        expected_version,
+    )
+
+
+def assign(
+    ctx: DeskContext,
+    case_id: str,
+    *,
+    actor: Actor,
+    assignee: str | None = None,
+    team: str | None = None,
+    keep_team: bool = True,
+    expected_version: int | None = None,
+) -> Case:
+    def command(case: Case, now: datetime) -> bool:
+        queue = team if team is not None or not keep_team else case.team
+        return case.assign(assignee=assignee, team=queue, actor=actor, at=now, manual=True)
+
+    return ctx.change(case_id, command, expected_version)
+
+
+def change_priority(
+    ctx: DeskContext,
+    case_id: str,
+    priority: Priority | str,
+    *,
+    actor: Actor,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    return ctx.change(
+        case_id,
+        lambda case, now: case.change_priority(priority, actor=actor, at=now, reason=reason),
+        expected_version,
+    )
+
+
+def update_fields(
+    ctx: DeskContext,
+    case_id: str,
+    changes: Mapping[str, object],
+    *,
+    actor: Actor,
+    force_reroute: bool = False,
+    expected_version: int | None = None,
+) -> Case:
+    """Change fields; a new category or reason code re-routes unless the case is sticky."""
+
+    def command(case: Case, now: datetime) -> bool:
+        diff = case.update_fields(changes, actor=actor, at=now, policy=ctx.settings.policy)
+        if ("category" in diff or "reason_code" in diff) and (
+            force_reroute or not case.assigned_manually
+        ):
+            reroute_in(ctx, case, now)
+        return bool(diff)
+
+    return ctx.change(case_id, command, expected_version)
+
+
+def add_attachment(
+    ctx: DeskContext,
+    case_id: str,
+    *,
+    actor: Actor,
+    name: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    storage_key: str,
+    expected_version: int | None = None,
+) -> Case:
+    def command(case: Case, now: datetime) -> None:
+        case.add_attachment(
+            Attachment(name, content_type, size, sha256, storage_key, now, actor.id),
+            actor=actor,
+        )
+
+    return ctx.change(case_id, command, expected_version)
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+def dispatch_events(ctx: DeskContext, sink: EventSink, *, limit: int = 100) -> int:
+    """Publish, then mark delivered what was published, even when a later publish raises."""
+    delivered = 0
+    with ctx.uow() as uow:
+        messages = uow.outbox.pending(limit)
+        done: list[str] = []
+        try:
+            for message in messages:
+                sink.publish(message)
+                done.append(message.key)
+        finally:
+            if done:
+                uow.outbox.mark_delivered(done)
+                uow.commit()
+                delivered = len(done)
+    return delivered

@@ -1,0 +1,179 @@
+"""Knowledge-base use cases: the desk's article index, article edits, suggestions and the
+deflection loop (shown → opened → resolved by an article) and its report.
+
+The index is built from the article store once per desk and kept current by this desk's own
+edits; :func:`kb_index` and the edits share the desk's ``kb_lock`` because the index is not
+safe to read while it is being changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from caselib.cases import Actor, Case
+from caselib.desk._context import DeskContext
+from caselib.desk.casework import get_case
+from caselib.errors import CaseNotFound, PermissionDenied
+from caselib.kb import (
+    Article,
+    CategoryMode,
+    Deflection,
+    DeflectionReport,
+    KbIndex,
+    Period,
+    ResolvedByArticle,
+    Suggestion,
+    SuggestionShown,
+    case_query,
+    deflection_analytics,
+)
+from caselib.ports import UnitOfWork
+from caselib.timeutil import aware_utc
+from caselib.vocab import Audience
+
+__all__ = [
+    "deflection_report",
+    "kb_index",
+    "mark_resolved_by_article",
+    "open_article",
+    "put_article",
+    "reload_kb",
+    "remove_article",
+    "suggest_articles",
+]
+
+
+def kb_index(ctx: DeskContext) -> KbIndex:
+    """The desk's index, built from the article store on first use."""
+    with ctx.kb_lock:
+        if ctx.kb_index is None:
+            with ctx.uow() as uow:
+                articles = uow.articles.list()
+            ctx.kb_index = KbIndex.build(articles, ctx.settings.kb)
+        return ctx.kb_index
+
+
+def reload_kb(ctx: DeskContext) -> KbIndex:
+    with ctx.kb_lock:
+        ctx.kb_index = None
+    return kb_index(ctx)
+
+
+def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
+    if actor.kind.value == "customer":
+        raise PermissionDenied("customers cannot edit knowledge-base articles")
+    index = kb_index(ctx)
+    with ctx.uow() as uow:
+        uow.articles.put(article)
+        uow.commit()
+    with ctx.kb_lock:
+        index.upsert(article)
+    return article
+
+
+def remove_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> None:
+    if actor.kind.value == "customer":
+        raise PermissionDenied("customers cannot edit knowledge-base articles")
+    index = kb_index(ctx)
+    with ctx.uow() as uow:
+        uow.articles.remove(article_id)
+        uow.commit()
+    with ctx.kb_lock:
+        if article_id in index:
+            index.remove(article_id)
+
+
+def suggest_articles(
+    ctx: DeskContext,
+    case_id: str,
+    *,
+    actor: Actor,
+    limit: int = 5,
+    category_mode: CategoryMode = "boost",
+) -> list[Suggestion]:
+    """Search with what the customer can see of the case; log what was shown."""
+    now = ctx.now()
+    case = get_case(ctx, case_id)
+    replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
+    query = case_query(case.subject, case.description, case.category, replies)
+    index = kb_index(ctx)
+    with ctx.kb_lock:
+        hits = index.search(query, limit=limit, category=case.category, category_mode=category_mode)
+    if hits:
+        with ctx.uow() as uow:
+            uow.kb_log.record_shown(
+                [
+                    SuggestionShown(case.id, h.article_id, h.rank, h.score, now, actor.id)
+                    for h in hits
+                ]
+            )
+            uow.commit()
+    return hits
+
+
+def open_article(ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
+    """Record the opening with the rank and score of the article's last showing."""
+    now = ctx.now()
+    get_case(ctx, case_id)  # CaseNotFound before anything is written
+    with ctx.uow() as uow:
+        uow.articles.get(article_id)
+        shown = [s for s in uow.kb_log.shown(case_id=case_id) if s.article_id == article_id]
+        last = shown[-1] if shown else None
+        deflection = Deflection(
+            case_id,
+            article_id,
+            actor.id,
+            now,
+            last.rank if last else 0,
+            last.score if last else 0.0,
+        )
+        uow.kb_log.record_opened(deflection)
+        uow.commit()
+    return deflection
+
+
+def mark_resolved_by_article(
+    ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor
+) -> Case:
+    """Log the credit in the case command's own unit of work, with an activity entry."""
+
+    def command(case: Case, now: datetime) -> None:
+        uow: UnitOfWork = ctx.local.uow
+        uow.articles.get(article_id)
+        uow.kb_log.record_resolved(ResolvedByArticle(case.id, article_id, now))
+        case.record_activity(actor, now, "resolved_by_article", "", article_id=article_id)
+
+    return ctx.change(case_id, command)
+
+
+def deflection_report(
+    ctx: DeskContext,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    period: Period = "week",
+) -> DeflectionReport:
+    """Read the logs in one unit of work, with each logged case's resolution and last agent
+    reply (cases deleted since are left out)."""
+    lo = None if since is None else aware_utc(since, "since")
+    hi = None if until is None else aware_utc(until, "until")
+    with ctx.uow() as uow:
+        shown = uow.kb_log.shown(lo, hi)
+        opened = uow.kb_log.opened(lo, hi)
+        resolved = uow.kb_log.resolved(lo, hi)
+        outcomes: dict[str, tuple[datetime | None, datetime | None]] = {}
+        case_ids = (
+            {x.case_id for x in shown} | {x.case_id for x in opened} | {x.case_id for x in resolved}
+        )
+        for case_id in case_ids:
+            try:
+                case = uow.cases.get(case_id)
+            except CaseNotFound:
+                continue
+            agent_replies = [
+                e.at
+                for e in case.timeline
+                if e.audience is Audience.PUBLIC and e.actor_kind.value == "agent"
+            ]
+            outcomes[case_id] = (case.resolved_at, max(agent_replies, default=None))
+    return deflection_analytics(shown, opened, outcomes, resolved, period=period)

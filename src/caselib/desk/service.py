@@ -1,0 +1,550 @@
+"""ServiceDesk: the application layer. One method per use case.
+
+This is the only part of caselib that reads the clock, opens units of work, calls
+repositories and publishes events. Each command:
+
+1. opens a unit of work on the desk's tenant and loads the case,
+2. runs the domain code (which validates everything before it changes anything),
+3. saves with the version it loaded (a concurrent save makes this raise
+   :class:`~caselib.errors.ConcurrencyConflict`) and commits case, timeline and outbox
+   events together.
+
+A command that raises has written nothing. Commands return the case as saved.
+
+:class:`ServiceDesk` is the facade a host holds: each method hands its arguments to the
+use-case module that owns it (:mod:`~caselib.desk.casework`, :mod:`~caselib.desk.triage`,
+:mod:`~caselib.desk.knowledge`, :mod:`~caselib.desk.escalation`), over the desk's
+:class:`~caselib.desk._context.DeskContext`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from caselib.cases import Actor, Case, Links
+from caselib.desk import casework, escalation, knowledge, triage
+from caselib.desk._context import DeskContext
+from caselib.desk.breach import SweepReport
+from caselib.desk.settings import TenantSettings
+from caselib.desk.views import CustomerView
+from caselib.errors import ConcurrencyConflict, InvalidInput
+from caselib.kb import (
+    Article,
+    CategoryMode,
+    Deflection,
+    DeflectionReport,
+    KbIndex,
+    Period,
+    Suggestion,
+)
+from caselib.ports import CaseQuery, CaseSummary, Clock, EventSink, Notifier, Page, Store
+from caselib.routing import Directory, RouteDecision
+from caselib.sla import DueExplanation
+from caselib.vocab import Audience, Priority, Severity, Source
+
+__all__ = ["ServiceDesk"]
+
+T = TypeVar("T")
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ServiceDesk:
+    """Support-case use cases for one tenant, over any :class:`~caselib.ports.Store`.
+
+    Args:
+        store: where cases live (``MemoryStore()``, ``SqliteStore(path)``, …).
+        tenant: every call is scoped to this tenant; use :meth:`for_tenant` for others.
+        settings: workflow and case policy (defaults: :meth:`Workflow.default`, default
+            vocabulary, ``CASE-0001`` numbers).
+        clock: where "now" comes from (inject ``caselib.testing.FrozenClock`` in tests).
+        ids: makes new case ids (default: random UUID hex).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tenant: str = "default",
+        settings: TenantSettings | None = None,
+        clock: Clock | None = None,
+        ids: Callable[[], str] = _new_id,
+        directory: Directory | None = None,
+    ) -> None:
+        ctx = DeskContext(
+            store, tenant=tenant, settings=settings, clock=clock, ids=ids, directory=directory
+        )
+        self._ctx = ctx
+        self.store = ctx.store
+        self.tenant = ctx.tenant
+        self.settings = ctx.settings
+        self.clock: Clock = ctx.clock
+        self.directory = ctx.directory
+        self.workflow = ctx.workflow
+
+    def __repr__(self) -> str:
+        return f"<ServiceDesk tenant={self.tenant!r} workflow={self.workflow.name!r}>"
+
+    def for_tenant(self, tenant: str, settings: TenantSettings | None = None) -> ServiceDesk:
+        """A desk over the same store and clock for another tenant."""
+        return ServiceDesk(
+            self.store,
+            tenant=tenant,
+            settings=settings or self.settings,
+            clock=self.clock,
+            ids=self._ctx.ids,
+            directory=self.directory,
+        )
+
+    def retrying(self, command: Callable[[], T], *, attempts: int = 5) -> T:
+        """Run ``command`` again when it loses a race (:class:`ConcurrencyConflict`).
+
+        Commands reload the case each time, and a command that raised a conflict wrote
+        nothing, so retrying is safe whenever applying the command to the newer state is
+        what you want (adding a comment, assigning, changing priority). Do not wrap a command
+        that passes ``expected_version`` from a form: that conflict is for the user to see.
+
+        >>> desk.retrying(lambda: desk.add_comment(cid, "On it", actor=ana))  # doctest: +SKIP
+        """
+        if attempts < 1:
+            raise InvalidInput("attempts must be at least 1", field="attempts")
+        for attempt in range(attempts):
+            try:
+                return command()
+            except ConcurrencyConflict:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def get_case(self, case_id: str) -> Case:
+        """Load one case; :class:`~caselib.errors.CaseNotFound` if it is not in this tenant."""
+        return casework.get_case(self._ctx, case_id)
+
+    def get_case_by_number(self, number: str) -> Case:
+        """Load one case by its human number (``CASE-0042``)."""
+        return casework.get_case_by_number(self._ctx, number)
+
+    def find_cases(self, query: CaseQuery | None = None, **filters: Any) -> Page:
+        """Case summaries matching a :class:`~caselib.ports.CaseQuery` (or its fields as kwargs)."""
+        return casework.find_cases(self._ctx, query, **filters)
+
+    def count_by_status(self, query: CaseQuery | None = None) -> dict[str, int]:
+        """Open board columns: ``{status: count}`` for the cases matching ``query``."""
+        return casework.count_by_status(self._ctx, query)
+
+    def allowed_transitions(self, case: Case) -> tuple[str, ...]:
+        """Statuses ``case`` can move to next (for building buttons)."""
+        return casework.allowed_transitions(self._ctx, case)
+
+    def customer_view(self, case_id: str) -> CustomerView:
+        """The case as its customer may see it: public replies only, redactions blanked."""
+        return casework.customer_view(self._ctx, case_id)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def create_case(
+        self,
+        *,
+        subject: str,
+        actor: Actor,
+        description: str = "",
+        priority: Priority | str | None = None,
+        severity: Severity | str | None = None,
+        case_type: str | None = None,
+        category: str | None = None,
+        subcategory: str | None = None,
+        reason_code: str | None = None,
+        source: Source | str = Source.OTHER,
+        links: Links | Mapping[str, str | None] | None = None,
+        tags: Iterable[str] = (),
+        custom: Mapping[str, object] | None = None,
+        assignee: str | None = None,
+        team: str | None = None,
+    ) -> Case:
+        """Open a case in the workflow's initial status and give it the next case number.
+
+        Unless ``assignee`` or ``team`` is given (a manual, sticky assignment), the router
+        picks the team queue and the team's strategy may pick an owner. If another process
+        takes the same round-robin turn at the same moment, the create is retried (nothing
+        was written by the losing attempt).
+        """
+        return casework.create_case(
+            self._ctx,
+            subject=subject,
+            actor=actor,
+            description=description,
+            priority=priority,
+            severity=severity,
+            case_type=case_type,
+            category=category,
+            subcategory=subcategory,
+            reason_code=reason_code,
+            source=source,
+            links=links,
+            tags=tags,
+            custom=custom,
+            assignee=assignee,
+            team=team,
+        )
+
+    # -- routing and assignment -------------------------------------------------------------
+
+    @staticmethod
+    def routing_facts(case: Case) -> dict[str, object]:
+        """What routing rules see of a case (see :data:`caselib.routing.ROUTABLE_FIELDS`)."""
+        return triage.routing_facts(case)
+
+    def route_preview(self, fields: Mapping[str, object]) -> RouteDecision:
+        """What routing would decide for a case with these fields, creating nothing.
+
+        ``fields`` uses the routing fact names (``category``, ``reason_code``, ``tier``,
+        ``custom.<name>`` …); admin UIs show the decision's ``text`` to explain it.
+        """
+        return triage.route_preview(self._ctx, fields)
+
+    def reroute(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        force: bool = False,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Route the case again (after its category or reason code changed).
+
+        A case assigned by hand is sticky and left alone unless ``force`` is true.
+        """
+        return triage.reroute(
+            self._ctx, case_id, actor=actor, force=force, expected_version=expected_version
+        )
+
+    def add_comment(
+        self,
+        case_id: str,
+        body: str,
+        *,
+        actor: Actor,
+        audience: Audience | str = Audience.INTERNAL,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Add an internal note (default) or a public reply (``audience="public"``)."""
+        return casework.add_comment(
+            self._ctx,
+            case_id,
+            body,
+            actor=actor,
+            audience=audience,
+            expected_version=expected_version,
+        )
+
+    def redact_comment(
+        self,
+        case_id: str,
+        seq: int,
+        *,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Blank a wrong comment's text; the entry, its audience and the redaction stay."""
+        return casework.redact_comment(
+            self._ctx, case_id, seq, reason=reason, actor=actor, expected_version=expected_version
+        )
+
+    def transition(
+        self,
+        case_id: str,
+        to: str,
+        *,
+        actor: Actor,
+        note: str | None = None,
+        resolution_code: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move the case to status ``to`` if the workflow allows it and its gates pass."""
+        return casework.transition(
+            self._ctx,
+            case_id,
+            to,
+            actor=actor,
+            note=note,
+            resolution_code=resolution_code,
+            expected_version=expected_version,
+        )
+
+    def resolve(
+        self,
+        case_id: str,
+        summary: str,
+        *,
+        actor: Actor,
+        code: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move to the workflow's resolved status with a resolution summary (required)."""
+        return casework.resolve(
+            self._ctx, case_id, summary, actor=actor, code=code, expected_version=expected_version
+        )
+
+    def close(
+        self,
+        case_id: str,
+        note: str,
+        *,
+        actor: Actor,
+        csat: int | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move to the workflow's closed status with a closing note, optionally a CSAT 1–5."""
+        return casework.close(
+            self._ctx, case_id, note, actor=actor, csat=csat, expected_version=expected_version
+        )
+
+    def reopen(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Send a resolved or closed case back to work; earlier resolutions are kept."""
+        return casework.reopen(
+            self._ctx, case_id, actor=actor, reason=reason, expected_version=expected_version
+        )
+
+    def rate(
+        self,
+        case_id: str,
+        score: int,
+        *,
+        actor: Actor,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Record CSAT 1–5 on a resolved or closed case."""
+        return casework.rate(
+            self._ctx,
+            case_id,
+            score,
+            actor=actor,
+            comment=comment,
+            expected_version=expected_version,
+        )
+
+    def assign(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        assignee: str | None = None,
+        team: str | None = None,
+        keep_team: bool = True,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Assign by hand (sticky: automatic re-routing will not override it).
+
+        With ``keep_team`` (default) and no ``team``, the case stays in its current queue.
+        """
+        return casework.assign(
+            self._ctx,
+            case_id,
+            actor=actor,
+            assignee=assignee,
+            team=team,
+            keep_team=keep_team,
+            expected_version=expected_version,
+        )
+
+    def change_priority(
+        self,
+        case_id: str,
+        priority: Priority | str,
+        *,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Set the priority rung (SLA due times are re-derived when an SLA engine is set)."""
+        return casework.change_priority(
+            self._ctx,
+            case_id,
+            priority,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+        )
+
+    def update_fields(
+        self,
+        case_id: str,
+        changes: Mapping[str, object],
+        *,
+        actor: Actor,
+        force_reroute: bool = False,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Change descriptive fields (see :meth:`Case.update_fields` for the keys).
+
+        When the category or reason code changes the case is routed again, unless it was
+        assigned by hand (sticky); ``force_reroute`` overrides that.
+        """
+        return casework.update_fields(
+            self._ctx,
+            case_id,
+            changes,
+            actor=actor,
+            force_reroute=force_reroute,
+            expected_version=expected_version,
+        )
+
+    def add_attachment(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        name: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        storage_key: str,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Attach evidence metadata (the bytes stay in the host's blob storage)."""
+        return casework.add_attachment(
+            self._ctx,
+            case_id,
+            actor=actor,
+            name=name,
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            storage_key=storage_key,
+            expected_version=expected_version,
+        )
+
+    # -- events -----------------------------------------------------------------------------
+
+    def dispatch_events(self, sink: EventSink, *, limit: int = 100) -> int:
+        """Relay pending outbox events to ``sink``, at least once; returns how many.
+
+        Each message is marked delivered only after ``sink.publish`` returned. If the sink
+        raises, the messages published before it stay delivered, the failing one stays
+        pending for the next call, and the error propagates.
+        """
+        return casework.dispatch_events(self._ctx, sink, limit=limit)
+
+    # -- knowledge base ---------------------------------------------------------------------
+
+    def kb_index(self) -> KbIndex:
+        """The tenant's article index, built from the article store on first use.
+
+        The index lives in this desk's memory and is kept current by :meth:`put_article` and
+        :meth:`remove_article`; a desk in another process rebuilds its own at start-up (see
+        docs/kb.md for the trade-off) or after :meth:`reload_kb`.
+        """
+        return knowledge.kb_index(self._ctx)
+
+    def reload_kb(self) -> KbIndex:
+        """Rebuild the index from the article store (after another process changed it)."""
+        return knowledge.reload_kb(self._ctx)
+
+    def put_article(self, article: Article, *, actor: Actor) -> Article:
+        """Create or replace a knowledge-base article; only agents may."""
+        return knowledge.put_article(self._ctx, article, actor=actor)
+
+    def remove_article(self, article_id: str, *, actor: Actor) -> None:
+        """Delete an article (suggestion and deflection history stays)."""
+        knowledge.remove_article(self._ctx, article_id, actor=actor)
+
+    def suggest_articles(
+        self, case_id: str, *, actor: Actor, limit: int = 5, category_mode: CategoryMode = "boost"
+    ) -> list[Suggestion]:
+        """Published articles scored against the case, best first; logs that they were shown.
+
+        The query is built only from what the customer can see (subject, description,
+        category, latest public replies), so a suggestion never leaks an internal note.
+        """
+        return knowledge.suggest_articles(
+            self._ctx, case_id, actor=actor, limit=limit, category_mode=category_mode
+        )
+
+    def open_article(self, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
+        """Record that a suggested article was opened: a deflection (rank and score as shown)."""
+        return knowledge.open_article(self._ctx, case_id, article_id, actor=actor)
+
+    def mark_resolved_by_article(self, case_id: str, article_id: str, *, actor: Actor) -> Case:
+        """Credit an article with resolving the case (closes the deflection loop)."""
+        return knowledge.mark_resolved_by_article(self._ctx, case_id, article_id, actor=actor)
+
+    def deflection_report(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        period: Period = "week",
+    ) -> DeflectionReport:
+        """Suggestions shown, opened, open rate, deflection rate, per article, by period."""
+        return knowledge.deflection_report(self._ctx, since=since, until=until, period=period)
+
+    # -- SLA --------------------------------------------------------------------------------
+
+    def escalate(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        reason: str = "escalated",
+        expected_version: int | None = None,
+    ) -> Case:
+        """Raise priority to high (an urgent case stays urgent); due times re-derive."""
+        return escalation.escalate(
+            self._ctx, case_id, actor=actor, reason=reason, expected_version=expected_version
+        )
+
+    def explain_due(self, case_id: str, target: str = "resolution") -> DueExplanation:
+        """How the due time of ``target`` follows from start, pauses and calendar, in words."""
+        return escalation.explain_due(self._ctx, case_id, target)
+
+    def approaching(self, within: timedelta, *, limit: int = 200) -> list[CaseSummary]:
+        """The amber list: active cases whose next SLA due time is within ``within``."""
+        return escalation.approaching(self._ctx, within, limit=limit)
+
+    def sweep_breaches(
+        self, *, actor: Actor, notifier: Notifier | None = None, batch: int = 500
+    ) -> SweepReport:
+        """Record every SLA breach that has happened by now; an admin action.
+
+        Reads only cases whose stored next due time has passed (an index range, so the cost
+        follows the number of due cases, not of open cases). For each newly breached target
+        it marks the breach, raises the priority one rung (capped at urgent), re-derives the
+        due times, writes a system timeline entry and a ``case.sla_breached`` event, and —
+        after the commit — notifies the owner and the owner's manager (no owner: the team's
+        queue contact, from the :class:`~caselib.routing.Directory`).
+
+        Due cases are handled ``batch`` at a time, one unit of work per batch, walking the
+        due cases in due order: the batch is read in one call, decided in memory on the SLA
+        part of each case (:class:`~caselib.sla.SlaCase`; through the store's
+        :class:`~caselib.ports.SlaSweepRepository` when it has one, so no due case is
+        decoded or re-encoded whole), then written, so the store's write lock is held for
+        the writes only (a larger batch
+        means fewer commits and a longer hold). With a store that declares
+        ``units_cross_threads`` (the bundled ones do) each batch commits on a background
+        thread while the next is read and decided; other stores do every step on the
+        calling thread. ``batch`` must be from 1 to 1000 (``MAX_QUERY_LIMIT``). Idempotent and
+        safe to run from several processes: each case is saved with its version check, so when
+        two sweepers race for a case, one commits it and the other skips it, re-reads it on
+        its next pass, finds the breach recorded and notifies no one. Notifications go out
+        only after the commit that recorded the breach (exactly once per breach; a crash
+        between commit and notification loses the notification, while the
+        ``case.sla_breached`` outbox event is still relayed at least once). A second sweep
+        at the same instant changes nothing.
+        """
+        return escalation.sweep_breaches(self._ctx, actor=actor, notifier=notifier, batch=batch)

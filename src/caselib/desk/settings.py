@@ -1,0 +1,40 @@
+"""How one tenant runs its desk: :class:`TenantSettings` and the router it gets by default.
+
+Separate from the use cases because hosts build settings before any desk exists, and every use
+case reads them.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from caselib.cases import CasePolicy, Workflow
+from caselib.kb import KbSettings
+from caselib.routing import FallbackMap, Router
+from caselib.sla import SlaPolicies
+
+__all__ = ["TenantSettings", "default_router"]
+
+
+def default_router() -> Router:
+    """No tenant rules; reason code first (missing_part → purchasing …), then category
+    (Billing → finance, Technical → engineering), else ``support``."""
+    return Router(fallbacks=[FallbackMap.by_reason_code(default=None), FallbackMap.by_category()])
+
+
+@attrs.frozen
+class TenantSettings:
+    """How one tenant runs its desk: workflow(s), case policy and router.
+
+    ``workflows`` holds extra workflows that existing cases may still follow (a tenant that
+    switches from *simple* to a board keeps serving its old cases). ``router`` decides the team
+    queue (and maybe an owner) of new cases; ``None`` turns routing off.
+    """
+
+    workflow: Workflow = attrs.field(factory=Workflow.default)
+    policy: CasePolicy = attrs.field(factory=CasePolicy)
+    workflows: tuple[Workflow, ...] = ()
+    router: Router | None = attrs.field(factory=default_router)
+    kb: KbSettings = attrs.field(factory=KbSettings)
+    sla: SlaPolicies | None = attrs.field(factory=SlaPolicies)
+    """SLA policies; ``None`` turns SLA clocks off."""
