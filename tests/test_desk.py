@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -318,3 +318,34 @@ class TestBadInputChangesNothing:
         case = desk.create_case(subject="x", actor=agent, links={"account": "acc-1"})
         with pytest.raises(InvalidInput, match="account"):
             desk.update_fields(case.id, {"links": {"account": None}}, actor=agent)
+
+
+class TestTheFacade:
+    """ServiceDesk is a facade over its use cases; its public attributes stay live."""
+
+    def test_a_clock_swapped_after_construction_is_the_one_commands_read(
+        self, desk: ServiceDesk, agent: Actor
+    ) -> None:
+        """Assigning ``desk.clock`` reaches every use case, as on the one-class desk."""
+        later = FrozenClock(datetime(2027, 6, 1, 12, 0, tzinfo=UTC))
+        desk.clock = later
+        case = desk.create_case(subject="Printer on fire", actor=agent)
+        assert case.created_at == later.now()
+        assert desk.clock is later
+
+    def test_a_store_swapped_after_construction_is_the_one_commands_use(
+        self, desk: ServiceDesk, agent: Actor
+    ) -> None:
+        """Assigning ``desk.store`` moves every command and query to the new store."""
+        old = desk.store
+        desk.store = MemoryStore()
+        case = desk.create_case(subject="Printer on fire", actor=agent)
+        assert desk.get_case(case.id).id == case.id
+        with pytest.raises(CaseNotFound):
+            ServiceDesk(old, tenant="acme").get_case(case.id)
+
+    def test_for_tenant_shares_store_clock_and_ids(self, desk: ServiceDesk) -> None:
+        """``for_tenant`` gives a desk over the same parts, another tenant."""
+        other = desk.for_tenant("globex")
+        assert (other.store, other.clock, other.tenant) == (desk.store, desk.clock, "globex")
+        assert repr(other) == "<ServiceDesk tenant='globex' workflow='default'>"

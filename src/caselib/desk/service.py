@@ -22,9 +22,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
-from caselib.cases import Actor, Case, Links
+from caselib.cases import Actor, Case, CompiledWorkflow, Links
 from caselib.desk import casework, escalation, knowledge, triage
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
@@ -50,8 +50,40 @@ __all__ = ["ServiceDesk"]
 T = TypeVar("T")
 
 
+V = TypeVar("V")
+
+
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+class _OnContext(Generic[V]):
+    """A public attribute of the desk that lives on its :class:`DeskContext`.
+
+    Reading and assigning it reads and assigns the context's, so a host that swaps
+    ``desk.clock`` (or the store, the directory …) after construction reaches every use
+    case, as when these were plain attributes of one class.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, desk: None, owner: type | None = None) -> _OnContext[V]: ...
+
+    @overload
+    def __get__(self, desk: ServiceDesk, owner: type | None = None) -> V: ...
+
+    def __get__(
+        self, desk: ServiceDesk | None, owner: type | None = None
+    ) -> V | _OnContext[V]:
+        if desk is None:
+            return self
+        value: V = getattr(desk._ctx, self._name)
+        return value
+
+    def __set__(self, desk: ServiceDesk, value: V) -> None:
+        setattr(desk._ctx, self._name, value)
 
 
 class ServiceDesk:
@@ -80,12 +112,13 @@ class ServiceDesk:
             store, tenant=tenant, settings=settings, clock=clock, ids=ids, directory=directory
         )
         self._ctx = ctx
-        self.store = ctx.store
-        self.tenant = ctx.tenant
-        self.settings = ctx.settings
-        self.clock: Clock = ctx.clock
-        self.directory = ctx.directory
-        self.workflow = ctx.workflow
+
+    store: _OnContext[Store] = _OnContext()
+    tenant: _OnContext[str] = _OnContext()
+    settings: _OnContext[TenantSettings] = _OnContext()
+    clock: _OnContext[Clock] = _OnContext()
+    directory: _OnContext[Directory | None] = _OnContext()
+    workflow: _OnContext[CompiledWorkflow] = _OnContext()
 
     def __repr__(self) -> str:
         return f"<ServiceDesk tenant={self.tenant!r} workflow={self.workflow.name!r}>"

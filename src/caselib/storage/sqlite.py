@@ -43,29 +43,21 @@ Design, and why:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
 import os
 import sqlite3
-import threading
-import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Final, Literal
 
 from caselib.cases import Case
 from caselib.errors import (
-    DuplicateKey,
     InvalidInput,
-    SchemaMismatch,
     StorageError,
 )
 from caselib.ports import require_tenant
 from caselib.storage._sql import (
-    ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
     STORED_COLUMNS,
     ConnectionPool,
@@ -75,128 +67,27 @@ from caselib.storage._sql import (
     import_rows,
     insert_sql,
 )
+from caselib.storage._sqlite_connection import (
+    _WAL_CHECKPOINT_PAGES,
+    _WAL_SAFETY_PAGES,
+    _Checkpointer,
+    _close,
+    _connect,
+    _enable_wal,
+    _errors,
+    _reset,
+)
+from caselib.storage._sqlite_schema import (
+    _MIGRATIONS,
+    SCHEMA_VERSION,
+    _check_version,
+    _schema_version,
+)
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "SqliteUnitOfWork"]
 
 DIALECT: Final = SqlDialect("?", for_update_skip_locked=False, merge_doc="json_patch(doc, ?)")
 
-_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
-    # 1: the initial schema
-    (
-        # cases is a rowid table, not WITHOUT ROWID: a row is ~1 KiB (its document), far past
-        # the size where SQLite recommends WITHOUT ROWID, and secondary indexes then point at
-        # an 8-byte rowid instead of repeating (tenant, id). Only the indexes that the queries
-        # of caselib.storage._sql need: each one is written on every insert.
-        """CREATE TABLE cases (
-            tenant TEXT NOT NULL,
-            id TEXT NOT NULL,
-            number TEXT NOT NULL,
-            subject TEXT NOT NULL,
-            status TEXT NOT NULL,
-            status_category TEXT NOT NULL,
-            priority TEXT NOT NULL,
-            priority_rank INTEGER NOT NULL,
-            assignee TEXT,
-            team TEXT,
-            tags TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            resolved_at TEXT,
-            next_due_at TEXT,
-            breached INTEGER NOT NULL,
-            version INTEGER NOT NULL,
-            doc TEXT NOT NULL,
-            PRIMARY KEY (tenant, id),
-            UNIQUE (tenant, number)
-        )""",
-        # default order and created-date filters
-        "CREATE INDEX cases_created ON cases (tenant, created_at, id)",
-        # "recently updated" lists
-        "CREATE INDEX cases_updated ON cases (tenant, updated_at, id)",
-        # board counts: GROUP BY status reads this index only
-        "CREATE INDEX cases_status ON cases (tenant, status)",
-        # team queues and team boards
-        "CREATE INDEX cases_team ON cases (tenant, team, status_category, created_at, id)",
-        # the agent inbox and open counts per agent: active cases of one assignee in created
-        # order, no sort, no scan (queries spell the predicate exactly as ACTIVE_CATEGORIES_SQL)
-        "CREATE INDEX cases_inbox ON cases (tenant, assignee, created_at, id) "
-        f"WHERE {ACTIVE_CATEGORIES_SQL}",
-        # the breach sweep: only cases with a running clock have a due time; any comparison
-        # on next_due_at implies the predicate, so due_before queries can use it
-        "CREATE INDEX cases_due ON cases (tenant, next_due_at, id) "
-        "WHERE next_due_at IS NOT NULL",
-        # the "most urgent first" queue over active work
-        "CREATE INDEX cases_priority ON cases (tenant, priority_rank DESC, created_at, id) "
-        f"WHERE {ACTIVE_CATEGORIES_SQL}",
-        """CREATE TABLE case_tags (
-            tenant TEXT NOT NULL,
-            case_id TEXT NOT NULL,
-            tag TEXT NOT NULL,
-            PRIMARY KEY (tenant, case_id, tag),
-            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id) ON DELETE CASCADE
-        ) WITHOUT ROWID""",
-        """CREATE TABLE timeline (
-            tenant TEXT NOT NULL,
-            case_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            entry TEXT NOT NULL,
-            PRIMARY KEY (tenant, case_id, seq),
-            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id) ON DELETE CASCADE
-        ) WITHOUT ROWID""",
-        # seq: a plain rowid alias (max + 1) is already write order; AUTOINCREMENT would add
-        # a sqlite_sequence write to every commit
-        """CREATE TABLE outbox (
-            seq INTEGER PRIMARY KEY,
-            key TEXT NOT NULL,
-            tenant TEXT NOT NULL,
-            case_id TEXT NOT NULL,
-            type TEXT NOT NULL,
-            payload TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            delivered_at TEXT,
-            UNIQUE (tenant, key)
-        )""",
-        "CREATE INDEX outbox_pending ON outbox (tenant, seq) WHERE delivered_at IS NULL",
-        """CREATE TABLE case_numbers (
-            tenant TEXT PRIMARY KEY,
-            counter INTEGER NOT NULL
-        )""",
-        """CREATE TABLE articles (
-            tenant TEXT NOT NULL,
-            id TEXT NOT NULL,
-            status TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            doc TEXT NOT NULL,
-            PRIMARY KEY (tenant, id)
-        ) WITHOUT ROWID""",
-        *(f"""CREATE TABLE {t} (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            tenant TEXT NOT NULL,
-            case_id TEXT NOT NULL,
-            at TEXT NOT NULL,
-            doc TEXT NOT NULL
-        )""" for t in ("kb_shown", "kb_opened", "kb_resolved")),
-        *(f"CREATE INDEX {t}_at ON {t} (tenant, at, seq)"
-          for t in ("kb_shown", "kb_opened", "kb_resolved")),
-        *(f"CREATE INDEX {t}_case ON {t} (tenant, case_id, at, seq)"
-          for t in ("kb_shown", "kb_opened", "kb_resolved")),
-        """CREATE TABLE rr_cursors (
-            tenant TEXT NOT NULL,
-            team TEXT NOT NULL,
-            agent TEXT NOT NULL,
-            PRIMARY KEY (tenant, team)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE agent_last_assigned (
-            tenant TEXT NOT NULL,
-            agent TEXT NOT NULL,
-            at TEXT NOT NULL,
-            PRIMARY KEY (tenant, agent)
-        ) WITHOUT ROWID""",
-    ),
-)
-
-SCHEMA_VERSION: Final = len(_MIGRATIONS)
-"""The schema version this caselib writes; older files are migrated forward on open."""
 
 _POOL_MAX: Final = 8
 # a case's id, document and the column values a partial save compares against, for the rows
@@ -206,209 +97,6 @@ _SELECT_WHERE: Final = (
 # ... of one tenant, the condition on a column of c to follow
 _SELECT_CASE: Final = _SELECT_WHERE + "c.tenant = ? AND c."
 _IN_CHUNK: Final = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
-_CACHE_KIB: Final = -65_536  # negative: KiB, i.e. 64 MiB
-_WAL_CHECKPOINT_PAGES: Final = 10_000
-# with the background checkpointer, what a writer's COMMIT still checkpoints itself: only a
-# WAL the checkpointer has let grow this far (it fell behind, or its thread is gone)
-_WAL_SAFETY_PAGES: Final = 4 * _WAL_CHECKPOINT_PAGES
-_WAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
-_CHECKPOINT_PAUSE: Final = 0.05  # seconds between background checkpoints while writes go on
-
-
-def _translate(err: sqlite3.Error) -> StorageError:
-    """A caselib error for a driver error (the caller raises it ``from err``)."""
-    text = str(err)
-    if isinstance(err, sqlite3.IntegrityError) and ("UNIQUE" in text or "PRIMARY KEY" in text):
-        return DuplicateKey(f"duplicate key: {text}")
-    if isinstance(err, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-        return StorageError(f"the SQLite database stayed locked past the timeout: {text}")
-    return StorageError(f"SQLite error: {text}")
-
-
-class _Errors:
-    """``with _errors():`` turns a driver error into a caselib error. A class, not a
-    ``@contextmanager`` generator: it wraps every statement, and entering a generator-based
-    one costs several times more."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if isinstance(exc, sqlite3.Error):
-            raise _translate(exc) from exc
-
-
-_ERRORS: Final = _Errors()
-
-
-def _errors() -> _Errors:
-    return _ERRORS
-
-
-def _schema_version(conn: sqlite3.Connection) -> int:
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-    ).fetchone()
-    if exists is None:
-        return 0
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
-
-
-def _check_version(version: int, path: str) -> None:
-    if version > SCHEMA_VERSION:
-        raise SchemaMismatch(
-            f"{path} has schema version {version}; this caselib knows up to {SCHEMA_VERSION}. "
-            "Upgrade caselib; nothing was changed.")
-
-
-def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
-    """Switch the file to WAL, waiting out other processes that open it at the same moment.
-
-    Changing the journal mode needs the file to itself, and SQLite answers "database is
-    locked" at once instead of calling its busy handler, so two processes opening a new file
-    together would fail. Retry with a short back-off until ``timeout``.
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as err:
-            if "locked" not in str(err) or time.monotonic() >= deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-
-
-def _reset(conn: sqlite3.Connection) -> bool:
-    try:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-    except sqlite3.Error:
-        return False
-    return True
-
-
-def _close(conn: sqlite3.Connection) -> None:
-    conn.close()
-
-
-def _connect(path: str, timeout: float, synchronous: str, autocheckpoint: int
-             ) -> sqlite3.Connection:
-    """A connection with the store's settings (a function, not a method, so that the
-    checkpointer thread holds no reference to the store)."""
-    with _errors():
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves (the module's implicit
-        # transactions would open deferred ones at the first DML)
-        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None,
-                               check_same_thread=False, cached_statements=256)
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA synchronous = {synchronous}")
-        # Inline (checkpoint="inline"), checkpoint the WAL every ~40 MiB instead of SQLite's
-        # ~4 MiB: a checkpoint is two fsyncs plus a write of every page changed since the
-        # last one, paid inside COMMIT by whichever unit of work crosses the threshold. A case
-        # create dirties ~17 pages, so by default every ~60th create paid it: one-by-one
-        # creates went from ~1,500/s to ~2,200/s. With the background checkpointer this is
-        # only a safety net (see _Checkpointer). Durability is unchanged (that is
-        # ``synchronous``); journal_size_limit cuts the WAL file back after a checkpoint so
-        # it does not stay at its peak size.
-        conn.execute(f"PRAGMA wal_autocheckpoint = {autocheckpoint}")
-        conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
-        # A 64 MiB page cache per connection (SQLite's default is 2 MiB): at a million
-        # cases the case indexes no longer fit in 2 MiB, and every UPDATE of a case then
-        # re-reads index pages from the OS (the breach sweep ran 1.7x slower at 1M than at
-        # 100k). Pages are allocated only as they are used.
-        conn.execute(f"PRAGMA cache_size = {_CACHE_KIB}")
-        conn.execute("PRAGMA temp_store = MEMORY")
-    return conn
-
-
-class _Checkpointer:
-    """Copies the WAL back into the database file on a thread of its own.
-
-    In WAL mode every commit appends the pages it changed to the WAL, and a *checkpoint*
-    later writes them into the database file (two fsyncs and a random write per page). With
-    SQLite's auto-checkpoint that cost lands inside the COMMIT of whichever writer crosses
-    the threshold; at a million cases a checkpoint of a busy WAL takes a large share of a
-    second, paid by one unlucky request (or, in the breach sweep, by every batch). Here a
-    daemon thread runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection after
-    writes, at most every ``_CHECKPOINT_PAUSE`` seconds: a passive checkpoint never blocks
-    readers or writers, so commits only append to the WAL. Writers keep an auto-checkpoint
-    at ``_WAL_SAFETY_PAGES`` in case this thread falls behind or is gone, so the WAL stays
-    bounded either way. The thread starts at the first write, is restarted in a forked
-    child, and is stopped (after a last checkpoint) by :meth:`SqliteStore.close`.
-    """
-
-    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
-        self._connect = connect
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closing = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-        self._pokes = itertools.count(1)
-        self.poked = 0  # number of the latest poke
-        self.covered = 0  # a checkpoint began after every poke up to this number
-        self.ran = threading.Condition()  # notified after each checkpoint (tests wait on it)
-
-    def poke(self) -> None:
-        """Note a committed write; start the thread if it is not running (in this process)."""
-        self.poked = next(self._pokes)
-        if self._thread is None or self._pid != os.getpid():
-            with self._lock:
-                if self._closing.is_set():
-                    return
-                if self._thread is None or self._pid != os.getpid():
-                    self._wake = threading.Event()  # a forked child's copy may be set
-                    self._thread = threading.Thread(target=self._run, daemon=True,
-                                                    name="caselib-sqlite-checkpoint")
-                    self._pid = os.getpid()
-                    self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
-        try:
-            conn = self._connect()
-        except StorageError:
-            return  # writers' safety-net auto-checkpoint keeps the WAL bounded
-        try:
-            while True:
-                self._wake.wait()
-                self._wake.clear()
-                self.checkpoint(conn, self.poked)
-                if self._closing.wait(_CHECKPOINT_PAUSE):  # also: at most one per pause
-                    break
-        finally:
-            conn.close()
-
-    def checkpoint(self, conn: sqlite3.Connection, upto: int) -> None:
-        """One passive checkpoint on ``conn``, begun after poke ``upto``; errors are left
-        to the next one."""
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        with self.ran:
-            self.covered = max(self.covered, upto)
-            self.ran.notify_all()
-
-    def stop(self) -> threading.Thread | None:
-        """Tell the thread to end after its current checkpoint; return it (idempotent)."""
-        with self._lock:
-            self._closing.set()
-            thread, self._thread = self._thread, None
-        self._wake.set()
-        return thread if thread is not None and self._pid == os.getpid() else None
-
-    def close(self) -> None:
-        """:meth:`stop`, and wait for the thread to end."""
-        thread = self.stop()
-        if thread is not None:
-            thread.join()
 
 
 class SqliteStore:

@@ -1,0 +1,150 @@
+"""The SQLite store's schema: its migrations, in order, and the version check on open.
+
+Separate from :mod:`caselib.storage.sqlite` so the tables and their indexes (each commented
+with the query it serves) read on their own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+from caselib.errors import SchemaMismatch
+from caselib.storage._sql import ACTIVE_CATEGORIES_SQL
+
+__all__ = ["SCHEMA_VERSION"]
+
+_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 1: the initial schema
+    (
+        # cases is a rowid table, not WITHOUT ROWID: a row is ~1 KiB (its document), far past
+        # the size where SQLite recommends WITHOUT ROWID, and secondary indexes then point at
+        # an 8-byte rowid instead of repeating (tenant, id). Only the indexes that the queries
+        # of caselib.storage._sql need: each one is written on every insert.
+        """CREATE TABLE cases (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            number TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_category TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            priority_rank INTEGER NOT NULL,
+            assignee TEXT,
+            team TEXT,
+            tags TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            resolved_at TEXT,
+            next_due_at TEXT,
+            breached INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (tenant, id),
+            UNIQUE (tenant, number)
+        )""",
+        # default order and created-date filters
+        "CREATE INDEX cases_created ON cases (tenant, created_at, id)",
+        # "recently updated" lists
+        "CREATE INDEX cases_updated ON cases (tenant, updated_at, id)",
+        # board counts: GROUP BY status reads this index only
+        "CREATE INDEX cases_status ON cases (tenant, status)",
+        # team queues and team boards
+        "CREATE INDEX cases_team ON cases (tenant, team, status_category, created_at, id)",
+        # the agent inbox and open counts per agent: active cases of one assignee in created
+        # order, no sort, no scan (queries spell the predicate exactly as ACTIVE_CATEGORIES_SQL)
+        "CREATE INDEX cases_inbox ON cases (tenant, assignee, created_at, id) "
+        f"WHERE {ACTIVE_CATEGORIES_SQL}",
+        # the breach sweep: only cases with a running clock have a due time; any comparison
+        # on next_due_at implies the predicate, so due_before queries can use it
+        "CREATE INDEX cases_due ON cases (tenant, next_due_at, id) "
+        "WHERE next_due_at IS NOT NULL",
+        # the "most urgent first" queue over active work
+        "CREATE INDEX cases_priority ON cases (tenant, priority_rank DESC, created_at, id) "
+        f"WHERE {ACTIVE_CATEGORIES_SQL}",
+        """CREATE TABLE case_tags (
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (tenant, case_id, tag),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+        """CREATE TABLE timeline (
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            entry TEXT NOT NULL,
+            PRIMARY KEY (tenant, case_id, seq),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+        # seq: a plain rowid alias (max + 1) is already write order; AUTOINCREMENT would add
+        # a sqlite_sequence write to every commit
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT,
+            UNIQUE (tenant, key)
+        )""",
+        "CREATE INDEX outbox_pending ON outbox (tenant, seq) WHERE delivered_at IS NULL",
+        """CREATE TABLE case_numbers (
+            tenant TEXT PRIMARY KEY,
+            counter INTEGER NOT NULL
+        )""",
+        """CREATE TABLE articles (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID""",
+        *(f"""CREATE TABLE {t} (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            doc TEXT NOT NULL
+        )""" for t in ("kb_shown", "kb_opened", "kb_resolved")),
+        *(f"CREATE INDEX {t}_at ON {t} (tenant, at, seq)"
+          for t in ("kb_shown", "kb_opened", "kb_resolved")),
+        *(f"CREATE INDEX {t}_case ON {t} (tenant, case_id, at, seq)"
+          for t in ("kb_shown", "kb_opened", "kb_resolved")),
+        """CREATE TABLE rr_cursors (
+            tenant TEXT NOT NULL,
+            team TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            PRIMARY KEY (tenant, team)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE agent_last_assigned (
+            tenant TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (tenant, agent)
+        ) WITHOUT ROWID""",
+    ),
+)
+
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+"""The schema version this caselib writes; older files are migrated forward on open."""
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def _check_version(version: int, path: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"{path} has schema version {version}; this caselib knows up to {SCHEMA_VERSION}. "
+            "Upgrade caselib; nothing was changed.")
