@@ -7,17 +7,17 @@ first (:mod:`caselib.desk.triage`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from caselib.cases import Actor, Attachment, Case, Links
+from caselib.cases import Actor, Attachment, Case
 from caselib.desk._context import DeskContext
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
 from caselib.errors import ConcurrencyConflict, TransitionNotAllowed
 from caselib.ports import CaseQuery, EventSink, Page
-from caselib.vocab import Audience, Priority, Severity, Source, StatusCategory
+from caselib.vocab import Audience, Priority, StatusCategory
 
 __all__ = [
     "add_attachment",
@@ -106,47 +106,13 @@ def customer_view(ctx: DeskContext, case_id: str) -> CustomerView:
 # -- commands ---------------------------------------------------------------------------------
 
 
-def create_case(
-    ctx: DeskContext,
-    *,
-    subject: str,
-    actor: Actor,
-    description: str = "",
-    priority: Priority | str | None = None,
-    severity: Severity | str | None = None,
-    case_type: str | None = None,
-    category: str | None = None,
-    subcategory: str | None = None,
-    reason_code: str | None = None,
-    source: Source | str = Source.OTHER,
-    links: Links | Mapping[str, str | None] | None = None,
-    tags: Iterable[str] = (),
-    custom: Mapping[str, object] | None = None,
-    assignee: str | None = None,
-    team: str | None = None,
-) -> Case:
+def create_case(ctx: DeskContext, **fields: Any) -> Case:
     """Open and route a case; retried when another process took the same round-robin turn
-    (the losing attempt wrote nothing)."""
+    (the losing attempt wrote nothing). ``fields`` are :meth:`ServiceDesk.create_case`'s
+    keyword arguments, every one of them (the facade holds the signature and the defaults)."""
     for attempt in range(_CREATE_ATTEMPTS):
         try:
-            return _create(
-                ctx,
-                subject=subject,
-                actor=actor,
-                description=description,
-                priority=priority,
-                severity=severity,
-                case_type=case_type,
-                category=category,
-                subcategory=subcategory,
-                reason_code=reason_code,
-                source=source,
-                links=links,
-                tags=tags,
-                custom=custom,
-                assignee=assignee,
-                team=team,
-            )
+            return _create(ctx, **fields)
         except ConcurrencyConflict:
             if attempt == _CREATE_ATTEMPTS - 1:
                 raise
