@@ -57,13 +57,13 @@ def get_case_by_number(ctx: DeskContext, number: str) -> Case:
         return uow.cases.get_by_number(number)
 
 
-def find_cases(ctx: DeskContext, query: CaseQuery | None = None, **filters: Any) -> Page:
+def find_cases(ctx: DeskContext, query: CaseQuery | None, **filters: Any) -> Page:
     q = query if query is not None else CaseQuery(**filters)
     with ctx.uow() as uow:
         return uow.cases.query(q)
 
 
-def count_by_status(ctx: DeskContext, query: CaseQuery | None = None) -> dict[str, int]:
+def count_by_status(ctx: DeskContext, query: CaseQuery | None) -> dict[str, int]:
     with ctx.uow() as uow:
         return uow.cases.count_by_status(query)
 
@@ -156,8 +156,8 @@ def add_comment(
     body: str,
     *,
     actor: Actor,
-    audience: Audience | str = Audience.INTERNAL,
-    expected_version: int | None = None,
+    audience: Audience | str,
+    expected_version: int | None,
 ) -> Case:
     return ctx.change(
         case_id,
@@ -173,7 +173,7 @@ def redact_comment(
     *,
     reason: str,
     actor: Actor,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> Case:
     return ctx.change(
         case_id,
@@ -188,9 +188,9 @@ def transition(
     to: str,
     *,
     actor: Actor,
-    note: str | None = None,
-    resolution_code: str | None = None,
-    expected_version: int | None = None,
+    note: str | None,
+    resolution_code: str | None,
+    expected_version: int | None,
 ) -> Case:
     def command(case: Case, now: datetime) -> None:
         ctx.workflow_of(case).apply(
@@ -230,8 +230,8 @@ def resolve(
     summary: str,
     *,
     actor: Actor,
-    code: str | None = None,
-    expected_version: int | None = None,
+    code: str | None,
+    expected_version: int | None,
 ) -> Case:
     return _to_category(
         ctx,
@@ -251,8 +251,8 @@ def close(
     note: str,
     *,
     actor: Actor,
-    csat: int | None = None,
-    expected_version: int | None = None,
+    csat: int | None,
+    expected_version: int | None,
 ) -> Case:
     return _to_category(
         ctx,
@@ -271,8 +271,8 @@ def reopen(
     case_id: str,
     *,
     actor: Actor,
-    reason: str | None = None,
-    expected_version: int | None = None,
+    reason: str | None,
+    expected_version: int | None,
 ) -> Case:
     def command(case: Case, now: datetime) -> None:
         wf = ctx.workflow_of(case)
@@ -292,8 +292,8 @@ def rate(
     score: int,
     *,
     actor: Actor,
-    comment: str | None = None,
-    expected_version: int | None = None,
+    comment: str | None,
+    expected_version: int | None,
 ) -> Case:
     return ctx.change(
         case_id,
@@ -307,10 +307,10 @@ def assign(
     case_id: str,
     *,
     actor: Actor,
-    assignee: str | None = None,
-    team: str | None = None,
-    keep_team: bool = True,
-    expected_version: int | None = None,
+    assignee: str | None,
+    team: str | None,
+    keep_team: bool,
+    expected_version: int | None,
 ) -> Case:
     def command(case: Case, now: datetime) -> bool:
         queue = team if team is not None or not keep_team else case.team
@@ -325,8 +325,8 @@ def change_priority(
     priority: Priority | str,
     *,
     actor: Actor,
-    reason: str | None = None,
-    expected_version: int | None = None,
+    reason: str | None,
+    expected_version: int | None,
 ) -> Case:
     return ctx.change(
         case_id,
@@ -341,8 +341,8 @@ def update_fields(
     changes: Mapping[str, object],
     *,
     actor: Actor,
-    force_reroute: bool = False,
-    expected_version: int | None = None,
+    force_reroute: bool,
+    expected_version: int | None,
 ) -> Case:
     """Change fields; a new category or reason code re-routes unless the case is sticky."""
 
@@ -367,7 +367,7 @@ def add_attachment(
     size: int,
     sha256: str,
     storage_key: str,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> Case:
     def command(case: Case, now: datetime) -> None:
         case.add_attachment(
@@ -381,7 +381,7 @@ def add_attachment(
 # -- events -----------------------------------------------------------------------------------
 
 
-def dispatch_events(ctx: DeskContext, sink: EventSink, *, limit: int = 100) -> int:
+def dispatch_events(ctx: DeskContext, sink: EventSink, *, limit: int) -> int:
     """Publish, then mark delivered what was published, even when a later publish raises."""
     delivered = 0
     with ctx.uow() as uow:

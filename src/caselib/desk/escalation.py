@@ -25,8 +25,8 @@ def escalate(
     case_id: str,
     *,
     actor: Actor,
-    reason: str = "escalated",
-    expected_version: int | None = None,
+    reason: str,
+    expected_version: int | None,
 ) -> Case:
     """Raise to high, never lower; a no-op (nothing saved) when already high or urgent."""
 
@@ -37,7 +37,7 @@ def escalate(
     return ctx.change(case_id, command, expected_version)
 
 
-def explain_due(ctx: DeskContext, case_id: str, target: str = "resolution") -> DueExplanation:
+def explain_due(ctx: DeskContext, case_id: str, target: str) -> DueExplanation:
     policies = ctx.settings.sla
     if policies is None:
         raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")
@@ -45,7 +45,7 @@ def explain_due(ctx: DeskContext, case_id: str, target: str = "resolution") -> D
     return explain_target(case, policies.policy_for(case), target, ctx.now())
 
 
-def approaching(ctx: DeskContext, within: timedelta, *, limit: int = 200) -> list[CaseSummary]:
+def approaching(ctx: DeskContext, within: timedelta, *, limit: int) -> list[CaseSummary]:
     now = ctx.now()
     query = CaseQuery(due_before=now + within, status_categories=_ACTIVE, order="due", limit=limit)
     with ctx.uow() as uow:
@@ -53,7 +53,7 @@ def approaching(ctx: DeskContext, within: timedelta, *, limit: int = 200) -> lis
 
 
 def sweep_breaches(
-    ctx: DeskContext, *, actor: Actor, notifier: Notifier | None = None, batch: int = 500
+    ctx: DeskContext, *, actor: Actor, notifier: Notifier | None, batch: int
 ) -> SweepReport:
     """Check the actor, the batch size and that SLA clocks are on, then run the sweep."""
     if not actor.is_admin:

@@ -88,8 +88,8 @@ def suggest_articles(
     case_id: str,
     *,
     actor: Actor,
-    limit: int = 5,
-    category_mode: CategoryMode = "boost",
+    limit: int,
+    category_mode: CategoryMode,
 ) -> list[Suggestion]:
     """Search with what the customer can see of the case; log what was shown."""
     now = ctx.now()
@@ -149,9 +149,9 @@ def mark_resolved_by_article(
 def deflection_report(
     ctx: DeskContext,
     *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    period: Period = "week",
+    since: datetime | None,
+    until: datetime | None,
+    period: Period,
 ) -> DeflectionReport:
     """Read the logs in one unit of work, with each logged case's resolution and last agent
     reply (cases deleted since are left out)."""

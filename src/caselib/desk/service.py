@@ -14,7 +14,8 @@ A command that raises has written nothing. Commands return the case as saved.
 :class:`ServiceDesk` is the facade a host holds: each method hands its arguments to the
 use-case module that owns it (:mod:`~caselib.desk.casework`, :mod:`~caselib.desk.triage`,
 :mod:`~caselib.desk.knowledge`, :mod:`~caselib.desk.escalation`), over the desk's
-:class:`~caselib.desk._context.DeskContext`.
+:class:`~caselib.desk._context.DeskContext`. The facade owns each signature's defaults; the
+use-case functions take every argument explicitly, so a default lives in one place.
 """
 
 from __future__ import annotations

@@ -125,8 +125,8 @@ def reroute(
     case_id: str,
     *,
     actor: Actor,
-    force: bool = False,
-    expected_version: int | None = None,
+    force: bool,
+    expected_version: int | None,
 ) -> Case:
     """Route the case again; a case assigned by hand is left alone unless ``force``."""
 
