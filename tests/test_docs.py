@@ -41,17 +41,22 @@ def _with_blocks() -> list[Path]:
     return [path for path in FILES if python_blocks(path.read_text(encoding="utf-8"))]
 
 
-@pytest.mark.parametrize("path", _with_blocks(), ids=lambda p: p.name)
-def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every unmarked block of the file runs, top to bottom, without raising."""
-    monkeypatch.chdir(tmp_path)
+def run_blocks(path: Path) -> int:
+    """Run the file's unmarked blocks in order in one namespace; how many ran."""
     namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
     ran = 0
     for line, code, skip in python_blocks(path.read_text(encoding="utf-8")):
         if skip is None:
             exec(compile(code, f"{path.name}:{line}", "exec"), namespace)
             ran += 1
-    assert ran or all(skip for _, _, skip in python_blocks(path.read_text(encoding="utf-8")))
+    return ran
+
+
+@pytest.mark.parametrize("path", _with_blocks(), ids=lambda p: p.name)
+def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every unmarked block of the file runs, top to bottom, without raising."""
+    monkeypatch.chdir(tmp_path)
+    run_blocks(path)
 
 
 class TestTheBlockFinder:
@@ -68,7 +73,16 @@ class TestTheBlockFinder:
         assert python_blocks(text) == [(2, "import my_store\n", "needs your store")]
 
     def test_a_failing_block_fails(self, tmp_path: Path) -> None:
-        """A block that raises makes its file's test fail."""
-        code = python_blocks("```python\nraise RuntimeError('broken example')\n```\n")[0][1]
+        """A block that raises makes its file's run raise; later blocks see earlier names."""
+        page = tmp_path / "page.md"
+        page.write_text("```python\nx = 'broken example'\n```\n"
+                        "```python\nraise RuntimeError(x)\n```\n", encoding="utf-8")
         with pytest.raises(RuntimeError, match="broken example"):
-            exec(compile(code, "x.md", "exec"), {})
+            run_blocks(page)
+
+    def test_a_marked_block_is_not_run(self, tmp_path: Path) -> None:
+        """Only the unmarked blocks run (the marked one would raise)."""
+        page = tmp_path / "page.md"
+        page.write_text("```python\nx = 1\n```\n<!-- docs-test: skip (remote server) -->\n"
+                        "```python\nraise RuntimeError\n```\n", encoding="utf-8")
+        assert run_blocks(page) == 1
