@@ -141,7 +141,17 @@ class NoteRequired(CommandRefused):
 
 
 class PermissionDenied(CommandRefused):
-    """The actor may not perform this command."""
+    """The actor may not perform this command.
+
+    ``permission`` names the missing right (``"service.resolve"``) and ``roles`` the roles
+    that grant it, when the refusal comes from the access policy.
+    """
+
+    def __init__(self, message: str, *, permission: str | None = None,
+                 roles: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.permission = permission
+        self.roles = tuple(roles)
 
 
 # --- storage ---------------------------------------------------------------------------------

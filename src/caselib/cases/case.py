@@ -216,6 +216,16 @@ class Case:
         return self.status_category.is_active
 
     @property
+    def contact(self) -> str | None:
+        """The host contact the case is about (``links.contact``): who may rate it."""
+        return self.links.contact
+
+    @property
+    def account(self) -> str | None:
+        """The host account the case is about (``links.account``)."""
+        return self.links.account
+
+    @property
     def resolution(self) -> Resolution | None:
         """The latest resolution while the case is resolved or closed, else ``None``."""
         if self.status_category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):

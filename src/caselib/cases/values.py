@@ -185,24 +185,32 @@ def _added_at(value: object) -> datetime:
 class Actor:
     """Who performs a command. Every :class:`~caselib.ServiceDesk` method takes one.
 
-    ``roles`` is free-form for now (``"admin"``, ``"supervisor"`` …); the permissions issue
-    builds role checks on it.
+    ``roles`` name roles of the desk's :class:`~caselib.access.AccessPolicy` (``"support"``,
+    ``"manager"`` …); ``teams`` are the queues the person works in, which team-scoped roles
+    see; a customer's ``id`` is its contact id and ``account`` its company, which decide the
+    cases it may reach. The host fills them from its own user records on each request;
+    ``name`` is the display name kept on the timeline entries the actor writes.
     """
 
     id: str = attrs.field(validator=attrs.validators.min_len(1))
     kind: ActorKind = attrs.field(default=ActorKind.AGENT, converter=_actor_kind)
     roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
     name: str | None = None
+    teams: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
+    account: str | None = None
 
     @classmethod
-    def agent(cls, id: str, *roles: str, name: str | None = None) -> Actor:
-        """An agent (support staff member)."""
-        return cls(id, ActorKind.AGENT, frozenset(roles), name)
+    def agent(cls, id: str, *roles: str, name: str | None = None,
+              teams: Iterable[str] = ()) -> Actor:
+        """An agent (support staff member) holding ``roles``, working in ``teams``."""
+        return cls(id, ActorKind.AGENT, frozenset(roles), name, frozenset(teams))
 
     @classmethod
-    def customer(cls, id: str, name: str | None = None) -> Actor:
-        """A customer, e.g. a contact replying from the portal or by email."""
-        return cls(id, ActorKind.CUSTOMER, frozenset(), name)
+    def customer(cls, id: str, name: str | None = None, *, account: str | None = None
+                 ) -> Actor:
+        """A customer: the contact ``id`` (of ``account``, if any) replying from the portal
+        or by e-mail. It reaches only cases whose contact or account is its own."""
+        return cls(id, ActorKind.CUSTOMER, frozenset(), name, frozenset(), account)
 
     @classmethod
     def system(cls, id: str = "caselib") -> Actor:
@@ -213,6 +221,11 @@ class Actor:
     def is_admin(self) -> bool:
         """Admins and system actors may run admin actions such as the breach sweep."""
         return self.kind is ActorKind.SYSTEM or "admin" in self.roles
+
+    @property
+    def is_customer(self) -> bool:
+        """Whether this is a customer (as opposed to an agent or caselib itself)."""
+        return self.kind is ActorKind.CUSTOMER
 
 
 @attrs.frozen

@@ -127,6 +127,18 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (tenant, agent)
         ) WITHOUT ROWID""",
     ),
+    # 2: the contact and account a case is about, as columns: customers' access scope and
+    # "all cases of this account" lists filter on them
+    (
+        "ALTER TABLE cases ADD COLUMN contact TEXT",
+        "ALTER TABLE cases ADD COLUMN account TEXT",
+        "UPDATE cases SET contact = json_extract(doc, '$.links.contact'), "
+        "account = json_extract(doc, '$.links.account')",
+        "CREATE INDEX cases_contact ON cases (tenant, contact, created_at, id) "
+        "WHERE contact IS NOT NULL",
+        "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
+        "WHERE account IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -169,6 +169,17 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (tenant, agent)
         )""",
     ),
+    # 2: the contact and account a case is about, as columns (see the SQLite store)
+    (
+        f"ALTER TABLE cases ADD COLUMN contact {_T}",
+        f"ALTER TABLE cases ADD COLUMN account {_T}",
+        "UPDATE cases SET contact = doc->'links'->>'contact', "
+        "account = doc->'links'->>'account'",
+        "CREATE INDEX cases_contact ON cases (tenant, contact, created_at, id) "
+        "WHERE contact IS NOT NULL",
+        "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
+        "WHERE account IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
