@@ -35,7 +35,7 @@ class Permission(enum.StrEnum):
     PORTAL_READ = "portal.read"
     """Read the public view of a case (public replies only)."""
     PORTAL_REPLY = "portal.reply"
-    """Add a public reply to a case."""
+    """Add a public reply to a case, attach evidence to it, reopen it."""
     PORTAL_OPEN = "portal.open"
     """Open a case as its contact."""
     PORTAL_RATE = "portal.rate"
@@ -46,8 +46,10 @@ class Permission(enum.StrEnum):
         """``Permission.READ`` from ``"service.read"``; anything else is refused."""
         if isinstance(value, Permission):
             return value
+        if not isinstance(value, str):
+            raise UnknownValue("permission", value, [p.value for p in cls])
         try:
-            return cls(value)
+            return cls(str(value))
         except ValueError:
             raise UnknownValue("permission", value, [p.value for p in cls]) from None
 
@@ -69,7 +71,9 @@ class Scope(enum.StrEnum):
         """``Scope.TEAM`` from ``"team"``; anything else is refused."""
         if isinstance(value, Scope):
             return value
+        if not isinstance(value, str):
+            raise UnknownValue("scope", value, [s.value for s in cls])
         try:
-            return cls(value)
+            return cls(str(value))
         except ValueError:
             raise UnknownValue("scope", value, [s.value for s in cls]) from None

@@ -26,6 +26,10 @@ def _permissions(value: Iterable[Permission | str]) -> frozenset[Permission]:
     return frozenset(Permission.parse(p) for p in value)
 
 
+def _scope(value: object) -> Scope:
+    return Scope.parse(value)
+
+
 def _role_name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidConfiguration(f"a role name must be a non-empty string, not {value!r}")
@@ -38,7 +42,7 @@ class Role:
 
     name: str = attrs.field(converter=_role_name)
     permissions: frozenset[Permission] = attrs.field(converter=_permissions)
-    scope: Scope = attrs.field(default=Scope.ALL, converter=Scope.parse)
+    scope: Scope = attrs.field(default=Scope.ALL, converter=_scope)
 
     def grants(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -8,13 +8,15 @@ in SQL). One value for both is what keeps object checks and list views from drif
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 __all__ = ["Visibility"]
 
 
-def _ids(value: object) -> frozenset[str]:
-    return frozenset(value)  # type: ignore[arg-type]
+def _ids(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
 
 
 @attrs.frozen

@@ -57,7 +57,7 @@ from caselib.cases.values import (
     _text,
     validate_custom_fields,
 )
-from caselib.errors import InvalidInput, PermissionDenied, UnknownValue
+from caselib.errors import CommandRefused, InvalidInput, PermissionDenied, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
     ActorKind,
@@ -397,6 +397,7 @@ class Case:
             raise InvalidInput("a resolution needs a summary", field="note")
         if csat is not None:
             _check_csat(csat)
+            self._check_rater(actor)
         code = _opt_id(resolution_code, "resolution_code")
         old, old_cat = self.status, self.status_category
         self.status, self.status_category = status, category
@@ -427,20 +428,36 @@ class Case:
         if csat is not None:
             self.record_csat(csat, actor=actor, at=at)
 
+    def _check_rater(self, actor: Actor) -> None:
+        if actor.kind is ActorKind.CUSTOMER and actor.id != self.links.contact:
+            raise PermissionDenied(
+                f"only the contact of case {self.number} may rate it",
+                permission="portal.rate")
+        if self.csat is not None:
+            raise CommandRefused(
+                f"case {self.number} was already rated ({self.csat.score} by "
+                f"{self.csat.by}); a rating is recorded once and never overwritten")
+
     def record_csat(
         self, score: int, *, actor: Actor, at: datetime, comment: str | None = None
     ) -> None:
-        """Capture the customer's 1–5 rating; allowed once the case is resolved or closed."""
+        """Capture the 1–5 rating, once, after the case is resolved or closed.
+
+        The rating belongs to the case's contact: a customer other than the contact is
+        refused, and a rating is never overwritten (an agent may record one taken by phone
+        only while there is none). The comment is kept on the rating and its timeline entry.
+        """
         at = aware_utc(at, "at")
         _check_csat(score)
         text = None if comment is None else _text(comment, "csat comment", BODY_MAX_LENGTH)
+        self._check_rater(actor)
         if self.is_active:
             raise InvalidInput(
                 f"CSAT is captured after a case is resolved; case {self.number} is "
                 f"{self.status!r}", field="csat",
             )
         self.csat = Csat(score, at, actor.id, text)
-        self._append(actor, at, Audience.SYSTEM, "csat", data={"score": score})
+        self._append(actor, at, Audience.SYSTEM, "csat", text or "", data={"score": score})
         self._events.append(CsatRecorded(self.id, self.tenant, at, actor.id, score))
 
     def change_priority(

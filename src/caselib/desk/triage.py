@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from caselib.access import Permission
 from caselib.cases import Actor, Case
 from caselib.desk._context import DeskContext
 from caselib.errors import ConcurrencyConflict, InvalidConfiguration
@@ -135,7 +136,8 @@ def reroute(
             return False
         return reroute_in(ctx, case, now)
 
-    return ctx.change(case_id, command, expected_version)
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=Permission.WRITE)
 
 
 def reroute_in(ctx: DeskContext, case: Case, now: datetime) -> bool:
