@@ -13,6 +13,7 @@ from typing import Any
 
 from caselib.cases import Actor, Attachment, Case
 from caselib.desk._context import DeskContext
+from caselib.desk.numbers import find_by_number
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
 from caselib.errors import ConcurrencyConflict, TransitionNotAllowed
@@ -54,7 +55,7 @@ def get_case(ctx: DeskContext, case_id: str) -> Case:
 
 def get_case_by_number(ctx: DeskContext, number: str) -> Case:
     with ctx.uow() as uow:
-        return uow.cases.get_by_number(number)
+        return find_by_number(uow.cases, ctx.settings.policy.numbers, number)
 
 
 def find_cases(ctx: DeskContext, query: CaseQuery | None, **filters: Any) -> Page:
@@ -85,6 +86,7 @@ def customer_view(ctx: DeskContext, case_id: str) -> CustomerView:
             e.actor_kind.value == "customer",
             "" if e.redaction else e.body,
             e.redaction is not None,
+            e.actor_name,
         )
         for e in case.timeline
         if e.audience is Audience.PUBLIC
