@@ -162,7 +162,7 @@ class ServiceDesk:
         return casework.get_case(self._ctx, case_id)
 
     def get_case_by_number(self, number: str) -> Case:
-        """Load one case by its human number (``CASE-0042``)."""
+        """Load one case by its human number (``CASE-0042``, in any letter case)."""
         return casework.get_case_by_number(self._ctx, number)
 
     def find_cases(self, query: CaseQuery | None = None, **filters: Any) -> Page:
@@ -239,7 +239,9 @@ class ServiceDesk:
         """What routing would decide for a case with these fields, creating nothing.
 
         ``fields`` uses the routing fact names (``category``, ``reason_code``, ``tier``,
-        ``custom.<name>`` …); admin UIs show the decision's ``text`` to explain it.
+        ``custom.<name>`` …) or create_case's keywords, normalised exactly as create_case
+        does (:func:`caselib.desk.triage.preview_fields`); admin UIs show the decision's
+        ``text`` to explain it.
         """
         return triage.route_preview(self._ctx, fields)
 
