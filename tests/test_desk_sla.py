@@ -310,7 +310,8 @@ class TestSweep:
         notifier = RecordingNotifier()
         second = sla_desk.sweep_breaches(actor=ADMIN, notifier=notifier)
         assert second.breaches == () and notifier.sent == []
-        assert {s.id: s.version for s in sla_desk.find_cases(limit=100, actor=READER).items} == versions
+        page = sla_desk.find_cases(limit=100, actor=READER)
+        assert {s.id: s.version for s in page.items} == versions
 
     def test_priority_never_above_urgent(self, sla_desk: ServiceDesk, agent: Actor,
                                          clock: FrozenClock) -> None:

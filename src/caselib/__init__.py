@@ -68,6 +68,8 @@ from caselib.ports import (
 from caselib.routing import (
     Agent,
     AssignmentStrategy,
+    BranchDirectory,
+    BranchRouting,
     Directory,
     FallbackMap,
     RouteDecision,
@@ -98,6 +100,8 @@ __all__ = [
     "AssignmentStrategy",
     "Attachment",
     "Audience",
+    "BranchDirectory",
+    "BranchRouting",
     "BreachNotice",
     "BusinessCalendar",
     "Case",

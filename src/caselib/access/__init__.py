@@ -1,9 +1,9 @@
 """Who may do what to which case: permissions as data, roles with scopes, one policy.
 
 :class:`AccessPolicy` answers both "may this actor do that to this case?"
-(:meth:`~AccessPolicy.check`) and "which cases does this actor's list show?" (:meth:`~AccessPolicy.visible`, a
-:class:`Visibility` the stores compile into their queries), from the same roles. See
-``docs/access.md``.
+(:meth:`~AccessPolicy.check`) and "which cases does this actor's list show?"
+(:meth:`~AccessPolicy.visible`, a :class:`Visibility` the stores compile into their queries),
+from the same roles. See ``docs/access.md``.
 """
 
 from caselib.access.permissions import Permission, Scope

@@ -28,6 +28,7 @@ from caselib.cases.events import (
     Resolved,
     StatusChanged,
 )
+from caselib.cases.fields import CaseFields
 from caselib.cases.sla_state import (
     BREACH_REASON,
     Pause,
@@ -161,22 +162,19 @@ class Case:
         tags: Iterable[str] = (),
         custom: Mapping[str, object] | None = None,
     ) -> Case:
-        """Validate every field and return a new case with a *created* activity entry."""
+        """Validate every field and return a new case with a *created* activity entry.
+
+        The descriptive fields go through :meth:`CaseFields.parse
+        <caselib.cases.fields.CaseFields.parse>` (also what routing previews use)."""
         at = aware_utc(at, "created_at")
-        vocab = policy.vocabulary
         subject = _text(subject, "subject", SUBJECT_MAX_LENGTH)
         description = _text(description, "description", DESCRIPTION_MAX_LENGTH, required=False)
-        prio = policy.default_priority if priority is None else Priority.parse(priority)
-        sev = None if severity is None else Severity.parse(severity)
-        ctype = None if case_type is None else vocab.case_type(case_type)
-        cat = None if category is None else vocab.category(category)
-        if subcategory is not None and cat is None:
-            raise InvalidInput("a subcategory needs a category", field="subcategory")
-        sub = None if subcategory is None or cat is None else vocab.subcategory(cat, subcategory)
-        reason = None if reason_code is None else vocab.reason_code(reason_code)
-        src = Source.parse(source)
-        link = links if isinstance(links, Links) else Links.from_dict(links or {})
-        if policy.require_account and link.account is None:
+        f = CaseFields.parse(
+            policy, priority=priority, severity=severity, case_type=case_type,
+            category=category, subcategory=subcategory, reason_code=reason_code, source=source,
+            links=links, tags=tags, custom=custom,
+        )
+        if policy.require_account and f.links.account is None:
             raise InvalidInput("this tenant requires every case to link an account",
                                field="links.account")
         case = cls(
@@ -187,24 +185,24 @@ class Case:
             status=status,
             status_category=status_category,
             workflow=workflow,
-            priority=prio,
+            priority=f.priority,
             created_at=at,
             updated_at=at,
             created_by=actor.id,
             description=description,
-            severity=sev,
-            case_type=ctype,
-            category=cat,
-            subcategory=sub,
-            reason_code=reason,
-            source=src,
-            links=link,
-            tags=_tags(tags),
-            custom=validate_custom_fields(custom or {}),
+            severity=f.severity,
+            case_type=f.case_type,
+            category=f.category,
+            subcategory=f.subcategory,
+            reason_code=f.reason_code,
+            source=f.source,
+            links=f.links,
+            tags=f.tags,
+            custom=dict(f.custom),
         )
         case._append(actor, at, Audience.SYSTEM, "created", data={"status": status})
         case._events.append(
-            CaseCreated(id, tenant, at, actor.id, number, subject, prio.value, status)
+            CaseCreated(id, tenant, at, actor.id, number, subject, f.priority.value, status)
         )
         return case
 
@@ -312,6 +310,7 @@ class Case:
             kind=kind,
             body=body,
             data=dict(data or {}),
+            actor_name=actor.name,
         )
         self.timeline.append(entry)
         self.updated_at = at

@@ -16,6 +16,7 @@ import attrs
 from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, CompiledWorkflow, Links
 from caselib.desk._context import DeskContext
+from caselib.desk.numbers import find_by_number
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
 from caselib.errors import (
@@ -64,7 +65,7 @@ def get_case_by_number(ctx: DeskContext, number: str, *, actor: Actor) -> Case:
     access = ctx.access
     access.require(actor, Permission.READ)
     with ctx.uow() as uow:
-        case = uow.cases.get_by_number(number)
+        case = find_by_number(uow.cases, ctx.settings.policy.numbers, number)
     access.check(actor, Permission.READ, case)
     return case
 
@@ -119,6 +120,7 @@ def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerVi
             e.actor_kind.value == "customer",
             "" if e.redaction else e.body,
             e.redaction is not None,
+            e.actor_name,
         )
         for e in case.timeline
         if e.audience is Audience.PUBLIC

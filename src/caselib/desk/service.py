@@ -164,7 +164,8 @@ class ServiceDesk:
         return casework.get_case(self._ctx, case_id, actor=actor)
 
     def get_case_by_number(self, number: str, *, actor: Actor) -> Case:
-        """Load one case by its human number (``CASE-0042``), as :meth:`get_case`."""
+        """Load one case by its human number (``CASE-0042``, in any letter case), as
+        :meth:`get_case`."""
         return casework.get_case_by_number(self._ctx, number, actor=actor)
 
     def find_cases(self, query: CaseQuery | None = None, *, actor: Actor,
@@ -249,7 +250,9 @@ class ServiceDesk:
         """What routing would decide for a case with these fields, creating nothing.
 
         ``fields`` uses the routing fact names (``category``, ``reason_code``, ``tier``,
-        ``custom.<name>`` …); admin UIs show the decision's ``text`` to explain it.
+        ``custom.<name>`` …) or create_case's keywords, normalised exactly as create_case
+        does (:func:`caselib.desk.triage.preview_fields`); admin UIs show the decision's
+        ``text`` to explain it.
         """
         return triage.route_preview(self._ctx, fields)
 

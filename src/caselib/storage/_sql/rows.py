@@ -79,11 +79,13 @@ def entry_json(entry: TimelineEntry) -> str:
     same string; entries with unusual field types take the generic path.
     """
     seq, actor, kind, body, data = entry.seq, entry.actor, entry.kind, entry.body, entry.data
+    name = entry.actor_name
     if not (type(seq) is int and type(actor) is str and type(kind) is str
-            and type(body) is str and type(data) is dict):
+            and type(body) is str and type(data) is dict and (name is None or type(name) is str)):
         return _encode(entry_to_dict(entry))
     red = entry.redaction
-    return (f'{{"seq":{seq},"at":"{to_iso(entry.at)}","actor":{_quote(actor)},'
+    named = "" if name is None else f'"actor_name":{_quote(name)},'
+    return (f'{{"seq":{seq},"at":"{to_iso(entry.at)}","actor":{_quote(actor)},{named}'
             f'"actor_kind":{_quote(entry.actor_kind.value)},'
             f'"audience":{_quote(entry.audience.value)},"kind":{_quote(kind)},'
             f'"body":{_quote(body)},"data":{_encode(data) if data else "{}"},"redaction":'
