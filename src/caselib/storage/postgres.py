@@ -70,6 +70,9 @@ _SELECT_WHERE: Final = (
 )
 _SELECT_CASE: Final = _SELECT_WHERE + "c.tenant = %s AND "
 
+_SCOPE: Final = "team, assignee, contact, account"
+"""The columns an access scope filters on (see the SQLite schema)."""
+
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
     (
@@ -179,6 +182,12 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "WHERE contact IS NOT NULL",
         "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
         "WHERE account IS NOT NULL",
+        "DROP INDEX cases_created",
+        f"CREATE INDEX cases_created ON cases (tenant, created_at, id, {_SCOPE})",
+        "DROP INDEX cases_updated",
+        f"CREATE INDEX cases_updated ON cases (tenant, updated_at, id, {_SCOPE})",
+        f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
+        f"WHERE {ACTIVE_CATEGORIES_SQL}",
     ),
 )
 
