@@ -469,3 +469,24 @@ class TestFuzz:
         except InvalidInput:
             return
         assert isinstance(value, CaseQuery)
+
+
+class TestReaderFastPaths:
+    """The reader's shortcuts for common values agree with its full checks."""
+
+    @given(st.text(max_size=12) | st.sampled_from(["", " ", "\x1f", "a\x00", "ab\ud800"]),
+           st.integers(0, 12), st.booleans())
+    def test_text(self, value: str, limit: int, empty: bool) -> None:
+        """A value the shortcut lets through passes the full check unchanged."""
+        from caselib.serialize._read import _plain_text, check_text
+
+        if _plain_text(value, limit, empty):
+            assert check_text(value, "f", limit=limit, empty=empty) == value
+
+    @given(st.datetimes(timezones=st.timezones()))
+    def test_instants(self, value: datetime) -> None:
+        """Any offset reads back as the same instant in UTC."""
+        from caselib.serialize._read import _instant
+
+        parsed = _instant(value.isoformat(), "at")
+        assert parsed == value and parsed.utcoffset() == timedelta(0)

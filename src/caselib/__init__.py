@@ -7,6 +7,10 @@ knowledge-base suggestions::
 
     desk = ServiceDesk(MemoryStore(), tenant="acme")
     case = desk.create_case(subject="Printer on fire", actor=Actor.agent("ana"))
+
+Every value a call returns becomes a versioned JSON document with :mod:`caselib.serialize`
+(``serialize.to_dict(case)``); every error carries a ``code``, an ``http_status`` and a
+problem-details ``to_dict()``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ naming the fields involved::
     │   ├── UnknownValue                     422 unknown_value: a status/priority/… not allowed
     │   ├── TextTooLong                      422 text_too_long: a field over its limit
     │   └── InvalidConfiguration             422 invalid_configuration: a workflow, policy,
-    │                                            calendar or rule set is broken
+    │       │                                    calendar or rule set is broken
+    │       └── InvalidRule (caselib.routing)    422 invalid_rule: names the rule's position
     ├── CommandRefused                       409 command_refused: the case's state refuses it
     │   ├── TransitionNotAllowed             409 transition_not_allowed: current status, targets
     │   ├── GateRequired                     409 gate_required: a transition's gate is not met

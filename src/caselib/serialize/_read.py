@@ -129,22 +129,32 @@ def _kind(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def _plain_text(value: object, limit: int, empty: bool) -> bool:
+    """The fast yes of :func:`check_text`: short ASCII text without NUL (most ids and
+    names), checked without naming a field."""
+    return (type(value) is str and len(value) <= limit and value.isascii()
+            and "\x00" not in value and (empty or (not value.isspace() and value != "")))
+
+
 def check_text(value: object, field: str, *, limit: int = SHORT, empty: bool = False) -> str:
     """``value`` as text a store can hold: no NUL, no lone surrogate, within ``limit``."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text, got {_kind(value)}", field=field)
+    if type(value) is not str:
+        if not isinstance(value, str):
+            raise InvalidInput(f"{field} must be text, got {_kind(value)}", field=field)
+        value = str.__str__(value)
     if not empty and not value.strip():
         raise InvalidInput(f"{field} must not be empty", field=field)
     if "\x00" in value:
         raise InvalidInput(f"{field} contains a NUL character", field=field)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(f"{field} contains a lone surrogate (not valid Unicode text)",
-                           field=field) from None
+    if not value.isascii():  # only non-ASCII text can hold a lone surrogate
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{field} contains a lone surrogate (not valid Unicode text)",
+                               field=field) from None
     if len(value) > limit:
         raise TextTooLong(field, len(value), limit)
-    return str(value)
+    return value
 
 
 def check_json(value: object, field: str, depth: int = 0) -> Any:
@@ -224,12 +234,16 @@ class Doc:
 
     def text(self, key: str, *, limit: int = SHORT, empty: bool = False,
              default: Any = _MISSING) -> str:
-        return check_text(self.raw(key, default), self.name(key), limit=limit, empty=empty)
+        value = self.raw(key, default)
+        if _plain_text(value, limit, empty):
+            return value  # type: ignore[no-any-return]
+        return check_text(value, self.name(key), limit=limit, empty=empty)
 
     def opt_text(self, key: str, *, limit: int = SHORT, empty: bool = False) -> str | None:
         value = self.raw(key, None)
-        return None if value is None else check_text(value, self.name(key), limit=limit,
-                                                     empty=empty)
+        if value is None or _plain_text(value, limit, empty):
+            return value  # type: ignore[no-any-return]
+        return check_text(value, self.name(key), limit=limit, empty=empty)
 
     def integer(self, key: str, *, minimum: int | None = None, default: Any = _MISSING) -> int:
         value = self.raw(key, default)
@@ -321,6 +335,14 @@ class Doc:
 
 
 def _instant(value: object, field: str) -> datetime:
+    if type(value) is str and len(value) <= 40:  # fast path: what instant_text writes
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is UTC:
+                return parsed
     text = check_text(value, field)
     try:
         parsed = datetime.fromisoformat(text)
@@ -335,12 +357,15 @@ def _instant(value: object, field: str) -> datetime:
 def member(value: object, enum_cls: type[E], field: str) -> E:
     """The member of ``enum_cls`` whose value is ``value`` (its aliases too, where it has
     a ``parse``); :class:`UnknownValue` naming ``field`` otherwise."""
-    allowed = [str(m.value) for m in enum_cls]
-    if not isinstance(value, str):
-        raise UnknownValue(field, value, allowed)
-    parse = getattr(enum_cls, "parse", None)
-    try:
-        found: E = parse(value) if parse is not None else enum_cls(value)
-    except (InvalidInput, ValueError):
-        raise UnknownValue(field, value, allowed) from None
-    return found
+    if isinstance(value, str):
+        exact = enum_cls._value2member_map_.get(value)  # the common case: a written value
+        if exact is not None:
+            return exact  # type: ignore[return-value]
+        parse = getattr(enum_cls, "parse", None)
+        try:
+            found: E = parse(value) if parse is not None else enum_cls(value)
+        except (InvalidInput, ValueError):
+            pass
+        else:
+            return found
+    raise UnknownValue(field, value, [str(m.value) for m in enum_cls])
