@@ -489,4 +489,5 @@ class TestReaderFastPaths:
         from caselib.serialize._read import _instant
 
         parsed = _instant(value.isoformat(), "at")
-        assert parsed == value and parsed.utcoffset() == timedelta(0)
+        # astimezone, not ==: PEP 495 makes a repeated local time unequal to every other zone
+        assert parsed == value.astimezone(UTC) and parsed.utcoffset() == timedelta(0)
