@@ -32,8 +32,10 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "desk": GROUND | DOMAIN | {"ports", "desk"},
     "storage": GROUND | DOMAIN | {"ports", "storage"},
     "adapters": GROUND | DOMAIN | {"ports", "adapters"},
-    "testing": GROUND | DOMAIN | {"ports", "desk", "storage", "testing"},
-    "cli": GROUND | DOMAIN | {"ports", "desk", "storage", "adapters", "testing", "cli"},
+    "serialize": GROUND | DOMAIN | {"ports", "desk", "serialize"},
+    "testing": GROUND | DOMAIN | {"ports", "desk", "storage", "serialize", "testing"},
+    "cli": GROUND | DOMAIN | {"ports", "desk", "storage", "adapters", "serialize", "testing",
+                              "cli"},
 }
 """Which caselib packages each package may import (``caselib`` itself, the public API that
 re-exports everything, may be imported by ``cli`` and ``testing`` only)."""

@@ -170,13 +170,9 @@ class AccessPolicy:
 
     def _denied(self, actor: Actor, permission: Permission, *, scoped: bool = False
                 ) -> PermissionDenied:
-        roles = self.granting(permission)
-        granted_by = ", ".join(roles) if roles else "no role of this policy"
         where = " on this case (its scope does not reach it)" if scoped else ""
-        return PermissionDenied(
-            f"{actor.id!r} lacks {permission.value}{where}; it is granted by: {granted_by}",
-            permission=permission.value, roles=roles,
-        )
+        return PermissionDenied(f"{actor.id!r} may not do this{where}",
+                                permission=permission.value, roles=self.granting(permission))
 
 
 def _reaches(scope: Scope, actor: Actor, case: Reachable) -> bool:

@@ -381,19 +381,23 @@ class Case:
         note: str | None = None,
         resolution_code: str | None = None,
         csat: int | None = None,
+        note_parameter: str = "note",
     ) -> None:
         """Record a status change the lifecycle has already allowed and gated.
 
         Entering a *resolved* status adds a :class:`Resolution` (the note is its summary);
         leaving resolved/closed for an active status is a reopen and keeps every earlier
         resolution. Call through :class:`~caselib.cases.CompiledWorkflow`, which checks the
-        workflow first.
+        workflow first. ``note_parameter`` is the note's name in the calling command
+        (``summary`` for a resolve): errors about the note name that field.
         """
         at = aware_utc(at, "at")
-        text = None if note is None else _text(note, "note", BODY_MAX_LENGTH, required=False)
+        text = (None if note is None
+                else _text(note, note_parameter, BODY_MAX_LENGTH, required=False))
         text = text or None
         if category is StatusCategory.RESOLVED and text is None:
-            raise InvalidInput("a resolution needs a summary", field="note")
+            raise InvalidInput(f"a resolution needs a summary; pass {note_parameter}=...",
+                               field=note_parameter)
         if csat is not None:
             _check_csat(csat)
             self._check_rater(actor)

@@ -275,6 +275,7 @@ def _to_category(
     resolution_code: str | None = None,
     csat: int | None = None,
     expected_version: int | None = None,
+    note_parameter: str = "note",
 ) -> Case:
     def command(case: Case, now: datetime) -> None:
         wf = ctx.workflow_of(case)
@@ -282,7 +283,8 @@ def _to_category(
         if target is None:
             raise TransitionNotAllowed(case.status, label, wf.allowed_transitions(case.status))
         wf.apply(
-            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code, csat=csat
+            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code,
+            csat=csat, note_parameter=note_parameter,
         )
 
     return ctx.change(case_id, command, expected_version, actor=actor,
@@ -307,6 +309,7 @@ def resolve(
         note=summary,
         resolution_code=code,
         expected_version=expected_version,
+        note_parameter="summary",  # a refusal says "pass summary=", the name resolve() takes
     )
 
 
@@ -346,7 +349,7 @@ def reopen(
         target = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
         if target is None:
             raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))
-        wf.apply(case, target, actor=actor, at=now, note=reason)
+        wf.apply(case, target, actor=actor, at=now, note=reason, note_parameter="reason")
 
     # a customer reopening its own case is answering it again: a reply, not an agent's write
     return ctx.change(case_id, command, expected_version, actor=actor,
