@@ -53,6 +53,7 @@ from caselib.errors import (
     TextTooLong,
     TransitionNotAllowed,
     UnknownValue,
+    WrongType,
 )
 from caselib.kb import Article, ArticleStatus, KbIndex, KbSettings, Suggestion
 from caselib.ports import (
@@ -160,5 +161,6 @@ __all__ = [
     "UnknownValue",
     "Vocabulary",
     "Workflow",
+    "WrongType",
     "__version__",
 ]

@@ -8,7 +8,9 @@ one class at its web boundary and map the branches to HTTP statuses::
     │   ├── NaiveDatetime                      a datetime without tzinfo
     │   ├── UnknownValue                       a status/priority/source/category… not allowed
     │   ├── TextTooLong                        a field over its documented limit
-    │   └── InvalidConfiguration               a workflow, policy, calendar or rule set is broken
+    │   ├── InvalidConfiguration               a workflow, policy, calendar or rule set is broken
+    │   └── WrongType (also TypeError)         → 422: an int where a list of tags goes, None as
+    │                                            an actor, a dict as a case id …
     ├── CommandRefused                         → 409/422: the case is not in a state that allows it
     │   ├── TransitionNotAllowed                  names the current status and the allowed targets
     │   ├── NoteRequired                          the transition's gate wants a note
@@ -48,6 +50,7 @@ __all__ = [
     "TextTooLong",
     "TransitionNotAllowed",
     "UnknownValue",
+    "WrongType",
 ]
 
 
@@ -109,6 +112,29 @@ class TextTooLong(InvalidInput):
 
 class InvalidConfiguration(InvalidInput):
     """A workflow, SLA policy, calendar or routing rule set cannot be built as given."""
+
+
+class WrongType(InvalidInput, TypeError):
+    """A value of the wrong type reached caselib: an int where a list of tags goes, ``None``
+    as an actor, a dict as a case id. Nothing was changed.
+
+    Checked where the value enters caselib, so it never surfaces as a bare ``TypeError`` or
+    ``AttributeError`` from deep inside; it is a ``TypeError`` too, as Python code expects of
+    a wrong type (and an :class:`InvalidInput`, so a web layer maps it with the rest of the
+    bad input). ``field`` names the parameter, ``expected`` what to pass there and
+    ``received`` the name of the type that came instead.
+    """
+
+    code = "wrong_type"
+    http_status = 422
+
+    def __init__(self, field: str, expected: str, value: object, hint: str = "") -> None:
+        self.expected = expected
+        self.received = type(value).__name__
+        super().__init__(
+            f"{field} must be {expected}, got {self.received}" + (f" ({hint})" if hint else ""),
+            field=field,
+        )
 
 
 # --- refusals --------------------------------------------------------------------------------

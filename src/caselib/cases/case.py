@@ -57,6 +57,7 @@ from caselib.cases.values import (
     _text,
     validate_custom_fields,
 )
+from caselib.checks import require_mapping
 from caselib.errors import InvalidInput, PermissionDenied, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
@@ -175,7 +176,8 @@ class Case:
         sub = None if subcategory is None or cat is None else vocab.subcategory(cat, subcategory)
         reason = None if reason_code is None else vocab.reason_code(reason_code)
         src = Source.parse(source)
-        link = links if isinstance(links, Links) else Links.from_dict(links or {})
+        link = links if isinstance(links, Links) else Links.from_dict(
+            {} if links is None else links)
         if policy.require_account and link.account is None:
             raise InvalidInput("this tenant requires every case to link an account",
                                field="links.account")
@@ -200,7 +202,7 @@ class Case:
             source=src,
             links=link,
             tags=_tags(tags),
-            custom=validate_custom_fields(custom or {}),
+            custom=validate_custom_fields({} if custom is None else custom),
         )
         case._append(actor, at, Audience.SYSTEM, "created", data={"status": status})
         case._events.append(
@@ -538,13 +540,14 @@ class Case:
         commands because they carry their own rules.
         """
         at = aware_utc(at, "at")
+        require_mapping(changes, "changes")
         if actor.kind is ActorKind.CUSTOMER:
             raise PermissionDenied("customers cannot edit case fields")
         allowed = {"subject", "description", "severity", "case_type", "category",
                    "subcategory", "reason_code", "source", "links", "tags", "custom"}
         unknown = set(changes) - allowed
         if unknown:
-            raise UnknownValue("field", sorted(unknown)[0], sorted(allowed))
+            raise UnknownValue("field", sorted(unknown, key=repr)[0], sorted(allowed))
         vocab = policy.vocabulary
         new: dict[str, Any] = {}
         for key, value in changes.items():
@@ -565,14 +568,10 @@ class Case:
             elif key == "tags":
                 new[key] = _tags(value)  # type: ignore[arg-type]
             elif key == "links":
-                if not isinstance(value, Mapping):
-                    raise InvalidInput("links must be a mapping", field="links")
-                merged = {**self.links.to_dict(), **value}
+                merged = {**self.links.to_dict(), **require_mapping(value, "links")}
                 new[key] = Links.from_dict(merged)
             elif key == "custom":
-                if not isinstance(value, Mapping):
-                    raise InvalidInput("custom must be a mapping", field="custom")
-                merged_custom = {**self.custom, **value}
+                merged_custom = {**self.custom, **require_mapping(value, "custom")}
                 new[key] = validate_custom_fields(
                     {k: v for k, v in merged_custom.items() if v is not None}
                 )

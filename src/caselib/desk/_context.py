@@ -15,7 +15,7 @@ from datetime import datetime
 
 from caselib.cases import Case, CompiledWorkflow
 from caselib.desk.settings import TenantSettings
-from caselib.errors import ConcurrencyConflict, InvalidConfiguration
+from caselib.errors import ConcurrencyConflict, InvalidConfiguration, WrongType
 from caselib.kb import KbIndex
 from caselib.ports import Clock, Store, SystemClock, UnitOfWork, require_tenant
 from caselib.routing import Directory
@@ -43,9 +43,11 @@ class DeskContext:
         directory: Directory | None,
     ) -> None:
         require_tenant(tenant)
+        if settings is not None and not isinstance(settings, TenantSettings):
+            raise WrongType("settings", "a TenantSettings or None", settings)
         self.store = store
         self.tenant = tenant
-        self.settings = settings or TenantSettings()
+        self.settings = TenantSettings() if settings is None else settings
         self.clock: Clock = clock or SystemClock()
         self.directory = directory
         self.ids = ids
@@ -80,7 +82,12 @@ class DeskContext:
         command: Callable[[Case, datetime], object],
         expected_version: int | None = None,
     ) -> Case:
-        """Load, apply ``command``, save at the loaded version, commit. No-ops save nothing."""
+        """Load, apply ``command``, save at the loaded version, commit.
+
+        A no-op (``command`` returned ``False``) saves nothing and returns the case as
+        stored, whatever ``command`` touched on its way to deciding that nothing changed:
+        what a command returns is always what the store holds.
+        """
         now = self.now()
         with self.uow() as uow:
             self.local.uow = uow
@@ -90,7 +97,7 @@ class DeskContext:
                     raise ConcurrencyConflict(case_id, expected_version, case.version)
                 loaded = case.version
                 if command(case, now) is False:
-                    return case
+                    return uow.cases.get(case_id)
                 self.after_change(case, now)
                 uow.cases.save(case, loaded)
                 uow.commit()

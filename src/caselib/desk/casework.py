@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from caselib.cases import Actor, Attachment, Case
+from caselib.checks import MAX_INT
+from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
@@ -48,27 +50,33 @@ _CREATE_ATTEMPTS = 10
 
 
 def get_case(ctx: DeskContext, case_id: str) -> Case:
+    check.case_id(case_id)
     with ctx.uow() as uow:
         return uow.cases.get(case_id)
 
 
 def get_case_by_number(ctx: DeskContext, number: str) -> Case:
+    check.case_id(number, "number")
     with ctx.uow() as uow:
         return uow.cases.get_by_number(number)
 
 
 def find_cases(ctx: DeskContext, query: CaseQuery | None, **filters: Any) -> Page:
+    check.query(query)
+    check.query_or_filters(query, filters)
     q = query if query is not None else CaseQuery(**filters)
     with ctx.uow() as uow:
         return uow.cases.query(q)
 
 
 def count_by_status(ctx: DeskContext, query: CaseQuery | None) -> dict[str, int]:
+    check.query(query)
     with ctx.uow() as uow:
         return uow.cases.count_by_status(query)
 
 
 def allowed_transitions(ctx: DeskContext, case: Case) -> tuple[str, ...]:
+    check.case(case)
     return ctx.workflow_of(case).allowed_transitions(case.status)
 
 
@@ -110,6 +118,7 @@ def create_case(ctx: DeskContext, **fields: Any) -> Case:
     """Open and route a case; retried when another process took the same round-robin turn
     (the losing attempt wrote nothing). ``fields`` are :meth:`ServiceDesk.create_case`'s
     keyword arguments, every one of them (the facade holds the signature and the defaults)."""
+    check.actor(fields["actor"])
     for attempt in range(_CREATE_ATTEMPTS):
         try:
             return _create(ctx, **fields)
@@ -159,6 +168,7 @@ def add_comment(
     audience: Audience | str,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return ctx.change(
         case_id,
         lambda case, now: case.add_comment(body, audience=audience, actor=actor, at=now),
@@ -175,6 +185,8 @@ def redact_comment(
     actor: Actor,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+    check.count(seq, "seq", 1, MAX_INT)
     return ctx.change(
         case_id,
         lambda case, now: case.redact_comment(seq, reason=reason, actor=actor, at=now),
@@ -192,6 +204,8 @@ def transition(
     resolution_code: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+
     def command(case: Case, now: datetime) -> None:
         ctx.workflow_of(case).apply(
             case, to, actor=actor, at=now, note=note, resolution_code=resolution_code
@@ -233,6 +247,7 @@ def resolve(
     code: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return _to_category(
         ctx,
         case_id,
@@ -254,6 +269,7 @@ def close(
     csat: int | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return _to_category(
         ctx,
         case_id,
@@ -274,6 +290,8 @@ def reopen(
     reason: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+
     def command(case: Case, now: datetime) -> None:
         wf = ctx.workflow_of(case)
         if case.is_active:
@@ -295,6 +313,7 @@ def rate(
     comment: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return ctx.change(
         case_id,
         lambda case, now: case.record_csat(score, actor=actor, at=now, comment=comment),
@@ -312,6 +331,9 @@ def assign(
     keep_team: bool,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+    check.flag(keep_team, "keep_team")
+
     def command(case: Case, now: datetime) -> bool:
         queue = team if team is not None or not keep_team else case.team
         return case.assign(assignee=assignee, team=queue, actor=actor, at=now, manual=True)
@@ -328,6 +350,7 @@ def change_priority(
     reason: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return ctx.change(
         case_id,
         lambda case, now: case.change_priority(priority, actor=actor, at=now, reason=reason),
@@ -345,6 +368,8 @@ def update_fields(
     expected_version: int | None,
 ) -> Case:
     """Change fields; a new category or reason code re-routes unless the case is sticky."""
+    check.command(case_id, actor, expected_version)
+    check.flag(force_reroute, "force_reroute")
 
     def command(case: Case, now: datetime) -> bool:
         diff = case.update_fields(changes, actor=actor, at=now, policy=ctx.settings.policy)
@@ -369,6 +394,8 @@ def add_attachment(
     storage_key: str,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+
     def command(case: Case, now: datetime) -> None:
         case.add_attachment(
             Attachment(name, content_type, size, sha256, storage_key, now, actor.id),
@@ -383,6 +410,8 @@ def add_attachment(
 
 def dispatch_events(ctx: DeskContext, sink: EventSink, *, limit: int) -> int:
     """Publish, then mark delivered what was published, even when a later publish raises."""
+    check.sink(sink)
+    check.count(limit, "limit")
     delivered = 0
     with ctx.uow() as uow:
         messages = uow.outbox.pending(limit)

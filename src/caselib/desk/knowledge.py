@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from caselib.cases import Actor, Case
+from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.casework import get_case
 from caselib.errors import CaseNotFound, PermissionDenied
@@ -60,6 +61,8 @@ def reload_kb(ctx: DeskContext) -> KbIndex:
 
 
 def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
+    check.actor(actor)
+    check.article(article)
     if actor.kind.value == "customer":
         raise PermissionDenied("customers cannot edit knowledge-base articles")
     index = kb_index(ctx)
@@ -72,6 +75,8 @@ def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
 
 
 def remove_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> None:
+    check.actor(actor)
+    check.article_id(article_id)
     if actor.kind.value == "customer":
         raise PermissionDenied("customers cannot edit knowledge-base articles")
     index = kb_index(ctx)
@@ -92,6 +97,9 @@ def suggest_articles(
     category_mode: CategoryMode,
 ) -> list[Suggestion]:
     """Search with what the customer can see of the case; log what was shown."""
+    check.case_id(case_id)
+    check.actor(actor)
+    check.count(limit, "limit", 0)
     now = ctx.now()
     case = get_case(ctx, case_id)
     replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
@@ -113,6 +121,9 @@ def suggest_articles(
 
 def open_article(ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
     """Record the opening with the rank and score of the article's last showing."""
+    check.case_id(case_id)
+    check.article_id(article_id)
+    check.actor(actor)
     now = ctx.now()
     get_case(ctx, case_id)  # CaseNotFound before anything is written
     with ctx.uow() as uow:
@@ -136,6 +147,8 @@ def mark_resolved_by_article(
     ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor
 ) -> Case:
     """Log the credit in the case command's own unit of work, with an activity entry."""
+    check.command(case_id, actor)
+    check.article_id(article_id)
 
     def command(case: Case, now: datetime) -> None:
         uow: UnitOfWork = ctx.local.uow

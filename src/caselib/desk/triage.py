@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from caselib.cases import Actor, Case
+from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.errors import ConcurrencyConflict, InvalidConfiguration
 from caselib.ports import UnitOfWork
@@ -21,6 +22,7 @@ __all__ = ["reroute", "reroute_in", "route", "route_preview", "routing_facts"]
 
 def routing_facts(case: Case) -> dict[str, object]:
     """What routing rules see of a case (see :data:`caselib.routing.ROUTABLE_FIELDS`)."""
+    check.case(case)
     facts: dict[str, object] = {
         "category": case.category,
         "subcategory": case.subcategory,
@@ -40,6 +42,7 @@ def routing_facts(case: Case) -> dict[str, object]:
 
 def route_preview(ctx: DeskContext, fields: Mapping[str, object]) -> RouteDecision:
     """The tenant router's decision for ``fields``, creating nothing."""
+    fields = check.mapping(fields, "fields")
     router = ctx.settings.router
     if router is None:
         raise InvalidConfiguration("routing is turned off for this tenant (router=None)")
@@ -129,6 +132,8 @@ def reroute(
     expected_version: int | None,
 ) -> Case:
     """Route the case again; a case assigned by hand is left alone unless ``force``."""
+    check.command(case_id, actor, expected_version)
+    check.flag(force, "force")
 
     def command(case: Case, now: datetime) -> bool:
         if case.assigned_manually and not force:
