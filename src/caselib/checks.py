@@ -14,7 +14,6 @@ desk's parameter checks (:mod:`caselib.desk._inputs`) all refuse the same things
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -34,16 +33,20 @@ __all__ = [
 MAX_INT: Final = 2**63 - 1
 """The largest integer every store can hold (SQLite and PostgreSQL ``BIGINT``)."""
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def unstorable(text: str) -> str | None:
     """Why ``text`` cannot be stored (``"a NUL character"``, ``"a lone surrogate"``), or
     ``None`` when every store can hold it."""
-    found = _UNSTORABLE.search(text)
-    if found is None:
+    # Both tests run in C at memory speed (a regex scan costs ~15x more on a long comment):
+    # only non-ASCII text can hold a surrogate, and only a surrogate fails to encode.
+    if "\x00" in text:
+        return "a NUL character"
+    if text.isascii():
         return None
-    return "a NUL character" if found.group() == "\x00" else "a lone surrogate (not valid UTF-8)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (not valid UTF-8)"
+    return None
 
 
 def storable(text: str, field: str) -> str:
