@@ -17,7 +17,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "caselib"
 
-GROUND = frozenset({"errors", "vocab", "timeutil", "_version"})
+GROUND = frozenset({"errors", "checks", "vocab", "timeutil", "_version"})
 """The shared ground floor: every package may import it; it imports only itself."""
 
 DOMAIN = frozenset(

@@ -58,6 +58,7 @@ from caselib.errors import (
     TextTooLong,
     TransitionNotAllowed,
     UnknownValue,
+    WrongType,
 )
 from caselib.kb import Article, ArticleStatus, KbIndex, KbSettings, Suggestion
 from caselib.ports import (
@@ -170,5 +171,6 @@ __all__ = [
     "UnknownValue",
     "Vocabulary",
     "Workflow",
+    "WrongType",
     "__version__",
 ]

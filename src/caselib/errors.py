@@ -10,9 +10,11 @@ naming the fields involved::
     │   ├── NaiveDatetime                    422 naive_datetime: a datetime without tzinfo
     │   ├── UnknownValue                     422 unknown_value: a status/priority/… not allowed
     │   ├── TextTooLong                      422 text_too_long: a field over its limit
-    │   └── InvalidConfiguration             422 invalid_configuration: a workflow, policy,
-    │       │                                    calendar or rule set is broken
-    │       └── InvalidRule (caselib.routing)    422 invalid_rule: names the rule's position
+    │   ├── InvalidConfiguration             422 invalid_configuration: a workflow, policy,
+    │   │   │                                    calendar or rule set is broken
+    │   │   └── InvalidRule (caselib.routing)    422 invalid_rule: names the rule's position
+    │   └── WrongType (also TypeError)       422 wrong_type: an int where a list of tags goes,
+    │                                            None as an actor, a dict as a case id …
     ├── CommandRefused                       409 command_refused: the case's state refuses it
     │   ├── TransitionNotAllowed             409 transition_not_allowed: current status, targets
     │   ├── GateRequired                     409 gate_required: a transition's gate is not met
@@ -69,6 +71,7 @@ __all__ = [
     "TextTooLong",
     "TransitionNotAllowed",
     "UnknownValue",
+    "WrongType",
 ]
 
 ERROR_TYPE_PREFIX: Final = "urn:caselib:error:"
@@ -233,6 +236,29 @@ class InvalidConfiguration(InvalidInput):
 
     code = "invalid_configuration"
     title = "Invalid configuration"
+
+
+class WrongType(InvalidInput, TypeError):
+    """A value of the wrong type reached caselib: an int where a list of tags goes, ``None``
+    as an actor, a dict as a case id. Nothing was changed.
+
+    Checked where the value enters caselib, so it never surfaces as a bare ``TypeError`` or
+    ``AttributeError`` from deep inside; it is a ``TypeError`` too, as Python code expects of
+    a wrong type (and an :class:`InvalidInput`, so a web layer maps it with the rest of the
+    bad input). ``field`` names the parameter, ``expected`` what to pass there and
+    ``received`` the name of the type that came instead.
+    """
+
+    code = "wrong_type"
+    http_status = 422
+
+    def __init__(self, field: str, expected: str, value: object, hint: str = "") -> None:
+        self.expected = expected
+        self.received = type(value).__name__
+        super().__init__(
+            f"{field} must be {expected}, got {self.received}" + (f" ({hint})" if hint else ""),
+            field=field,
+        )
 
 
 # --- refusals --------------------------------------------------------------------------------

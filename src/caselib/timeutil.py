@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from caselib.errors import InvalidInput, NaiveDatetime
+from caselib.errors import NaiveDatetime, WrongType
 
 __all__ = ["aware_utc", "from_iso", "to_iso"]
 
@@ -20,12 +20,12 @@ def aware_utc(value: object, field: str = "datetime") -> datetime:
 
     Raises:
         NaiveDatetime: ``value`` has no tzinfo (or a tzinfo that gives no offset).
-        InvalidInput: ``value`` is not a datetime at all.
+        WrongType: ``value`` is not a datetime at all.
     """
     if type(value) is datetime and value.tzinfo is UTC:
         return value  # already what this returns (the common case: caselib's own values)
     if not isinstance(value, datetime):
-        raise InvalidInput(f"{field} must be a datetime, got {type(value).__name__}", field=field)
+        raise WrongType(field, "a timezone-aware datetime", value)
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(field)
     utc = value.astimezone(UTC)

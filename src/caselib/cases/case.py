@@ -58,6 +58,7 @@ from caselib.cases.values import (
     _text,
     validate_custom_fields,
 )
+from caselib.checks import require_mapping
 from caselib.errors import CommandRefused, InvalidInput, PermissionDenied, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
@@ -568,13 +569,14 @@ class Case:
         commands because they carry their own rules.
         """
         at = aware_utc(at, "at")
+        require_mapping(changes, "changes")
         if actor.kind is ActorKind.CUSTOMER:
             raise PermissionDenied("customers cannot edit case fields")
         allowed = {"subject", "description", "severity", "case_type", "category",
                    "subcategory", "reason_code", "source", "links", "tags", "custom"}
         unknown = set(changes) - allowed
         if unknown:
-            raise UnknownValue("field", sorted(unknown)[0], sorted(allowed))
+            raise UnknownValue("field", sorted(unknown, key=repr)[0], sorted(allowed))
         vocab = policy.vocabulary
         new: dict[str, Any] = {}
         for key, value in changes.items():
@@ -595,14 +597,10 @@ class Case:
             elif key == "tags":
                 new[key] = _tags(value)  # type: ignore[arg-type]
             elif key == "links":
-                if not isinstance(value, Mapping):
-                    raise InvalidInput("links must be a mapping", field="links")
-                merged = {**self.links.to_dict(), **value}
+                merged = {**self.links.to_dict(), **require_mapping(value, "links")}
                 new[key] = Links.from_dict(merged)
             elif key == "custom":
-                if not isinstance(value, Mapping):
-                    raise InvalidInput("custom must be a mapping", field="custom")
-                merged_custom = {**self.custom, **value}
+                merged_custom = {**self.custom, **require_mapping(value, "custom")}
                 new[key] = validate_custom_fields(
                     {k: v for k, v in merged_custom.items() if v is not None}
                 )

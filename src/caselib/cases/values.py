@@ -17,7 +17,8 @@ from typing import Any, Final
 
 import attrs
 
-from caselib.errors import InvalidInput, TextTooLong, UnknownValue
+from caselib.checks import require_mapping, require_str, require_strs, storable
+from caselib.errors import InvalidInput, TextTooLong, UnknownValue, WrongType
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
     DEFAULT_VOCABULARY,
@@ -59,6 +60,9 @@ CustomValue = str | int | float | bool | None
 
 _CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TAG = re.compile(r"^[^\s,]{1,64}$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Characters no tag may hold: C0 and C1 controls (NUL, terminal escapes …) and lone
+surrogates."""
 
 
 # --- small validators ------------------------------------------------------------------------
@@ -66,10 +70,9 @@ _TAG = re.compile(r"^[^\s,]{1,64}$")
 
 def _text(value: object, field: str, limit: int, *, required: bool = True) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
-    text = value.strip()
-    if "\x00" in text:  # PostgreSQL cannot store NUL in text, and no human typed one
-        raise InvalidInput(f"{field} contains a NUL character", field=field)
+        raise WrongType(field, "text (a str)", value)
+    # no store can keep NUL or a lone surrogate (and no human typed one)
+    text = storable(value.strip(), field)
     if required and not text:
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(text) > limit:
@@ -85,11 +88,15 @@ def _opt_id(value: object, field: str) -> str | None:
 
 
 def _tags(values: Iterable[object]) -> frozenset[str]:
-    if isinstance(values, str):
-        raise InvalidInput("tags must be a list of strings, not one string", field="tags")
+    require_strs(values, "tags")  # one string would be read letter by letter
     out: set[str] = set()
     for value in values:
-        if not isinstance(value, str) or not _TAG.match(value.strip()):
+        if not isinstance(value, str):
+            raise WrongType("tags", "a list of strings", value, f"the tag {value!r}")
+        if _CONTROL.search(value):
+            raise InvalidInput(f"tag {value!r} contains a control character or a lone "
+                               "surrogate; tags are plain words", field="tags")
+        if not _TAG.match(value.strip()):
             raise InvalidInput(
                 f"tag {value!r} must be 1–64 characters without spaces or commas", field="tags"
             )
@@ -101,8 +108,7 @@ def _tags(values: Iterable[object]) -> frozenset[str]:
 
 def validate_custom_fields(values: Mapping[str, object]) -> dict[str, CustomValue]:
     """Check custom fields are ``snake_case`` keys with JSON scalar values within limits."""
-    if not isinstance(values, Mapping):
-        raise InvalidInput("custom fields must be a mapping", field="custom")
+    require_mapping(values, "custom")
     if len(values) > MAX_CUSTOM_FIELDS:
         raise InvalidInput(f"at most {MAX_CUSTOM_FIELDS} custom fields", field="custom")
     out: dict[str, CustomValue] = {}
@@ -125,8 +131,7 @@ def validate_custom_fields(values: Mapping[str, object]) -> dict[str, CustomValu
                 raise InvalidInput(f"{field} must be a finite number", field=field)
             out[key] = value
         elif isinstance(value, str):
-            if "\x00" in value:
-                raise InvalidInput(f"{field} contains a NUL character", field=field)
+            storable(value, field)
             if len(value) > CUSTOM_TEXT_MAX_LENGTH:
                 raise TextTooLong(field, len(value), CUSTOM_TEXT_MAX_LENGTH)
             out[key] = value
@@ -139,13 +144,13 @@ def validate_custom_fields(values: Mapping[str, object]) -> dict[str, CustomValu
 
 
 def _str(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field)
-    return value
+    return require_str(value, field, "text (a str)")
 
 
 def _check_csat(score: object) -> None:
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+    if isinstance(score, bool) or not isinstance(score, int):
+        raise WrongType("csat", "a CSAT score (a whole number from 1 to 5)", score)
+    if not 1 <= score <= 5:
         raise InvalidInput(f"CSAT must be a whole number from 1 to 5, got {score!r}",
                            field="csat")
 
@@ -162,7 +167,21 @@ def _actor_kind(value: object) -> ActorKind:
 
 
 def _roles(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    roles = list(require_strs(value, "actor.roles"))
+    for role in roles:
+        require_str(role, "actor.roles", "a list of strings")
+    return frozenset(roles)  # type: ignore[arg-type]  # each item checked above
+
+
+def _check_actor_id(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:
+    if not require_str(value, "actor.id", "a non-empty string"):
+        raise InvalidInput("actor.id must not be empty", field="actor.id")
+
+
+def _check_actor_name(_inst: object, _attr: attrs.Attribute[str | None], value: str | None
+                       ) -> None:
+    if value is not None:
+        require_str(value, "actor.name", "a string or None")
 
 
 def _actor_name(value: object) -> str | None:
@@ -198,7 +217,7 @@ class Actor:
     ``name`` is the display name kept on the timeline entries the actor writes.
     """
 
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    id: str = attrs.field(validator=_check_actor_id)
     kind: ActorKind = attrs.field(default=ActorKind.AGENT, converter=_actor_kind)
     roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
     name: str | None = attrs.field(default=None, converter=_actor_name)
@@ -298,9 +317,9 @@ class Links:
     def from_dict(cls, data: Mapping[str, object]) -> Links:
         """Build from a mapping, refusing unknown link names."""
         names = {a.name for a in attrs.fields(cls)}
-        unknown = set(data) - names
+        unknown = set(require_mapping(data, "links")) - names
         if unknown:
-            raise UnknownValue("link", sorted(unknown)[0], sorted(names))
+            raise UnknownValue("link", sorted(unknown, key=repr)[0], sorted(names))
         return cls(**data)
 
     def to_dict(self) -> dict[str, str]:
@@ -321,7 +340,7 @@ class Attachment:
     sha256: str = attrs.field()
     storage_key: str = attrs.field(converter=_storage_key)
     added_at: datetime = attrs.field(converter=_added_at)
-    added_by: str = attrs.field(validator=attrs.validators.min_len(1))
+    added_by: str = attrs.field(validator=_check_actor_id)
 
     @size.validator
     def _check_size(self, _: object, value: int) -> None:
@@ -330,7 +349,7 @@ class Attachment:
 
     @sha256.validator
     def _check_sha(self, _: object, value: str) -> None:
-        if not isinstance(value, str) or not _SHA256.match(value):
+        if not isinstance(value, str) or not _SHA256.fullmatch(value):
             raise InvalidInput("sha256 must be 64 lowercase hex digits", field="sha256")
 
 

@@ -18,7 +18,7 @@ import attrs
 from caselib.access import AccessPolicy, Permission
 from caselib.cases import Actor, Case, CompiledWorkflow
 from caselib.desk.settings import TenantSettings
-from caselib.errors import ConcurrencyConflict, InvalidConfiguration, InvalidInput
+from caselib.errors import ConcurrencyConflict, InvalidConfiguration, InvalidInput, WrongType
 from caselib.kb import KbIndex
 from caselib.ports import CaseQuery, Clock, Store, SystemClock, UnitOfWork, require_tenant
 from caselib.routing import Directory
@@ -52,9 +52,11 @@ class DeskContext:
         directory: Directory | None,
     ) -> None:
         require_tenant(tenant)
+        if settings is not None and not isinstance(settings, TenantSettings):
+            raise WrongType("settings", "a TenantSettings or None", settings)
         self.store = store
         self.tenant = tenant
-        self.settings = settings or TenantSettings()
+        self.settings = TenantSettings() if settings is None else settings
         self.clock: Clock = clock or SystemClock()
         self.directory = directory
         self.ids = ids
@@ -101,7 +103,9 @@ class DeskContext:
 
         The permission is checked before anything is loaded (when it is fixed) and again on
         the loaded case, so a refused command reads as little as possible and writes nothing.
-        No-ops save nothing.
+        A no-op (``command`` returned ``False``) saves nothing and returns the case as
+        stored, whatever ``command`` touched on its way to deciding that nothing changed:
+        what a command returns is always what the store holds.
         """
         access = self.access
         if isinstance(permission, Permission):
@@ -117,7 +121,7 @@ class DeskContext:
                     raise ConcurrencyConflict(case_id, expected_version, case.version)
                 loaded = case.version
                 if command(case, now) is False:
-                    return case
+                    return uow.cases.get(case_id)
                 self.after_change(case, now)
                 uow.cases.save(case, loaded)
                 uow.commit()

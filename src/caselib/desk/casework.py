@@ -15,6 +15,8 @@ import attrs
 
 from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, CompiledWorkflow, Links
+from caselib.checks import MAX_INT
+from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.numbers import find_by_number
 from caselib.desk.triage import reroute_in, route
@@ -58,10 +60,14 @@ _DONE = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 
 
 def get_case(ctx: DeskContext, case_id: str, *, actor: Actor) -> Case:
+    check.actor(actor)
+    check.case_id(case_id)
     return ctx.read(case_id, actor, Permission.READ)
 
 
 def get_case_by_number(ctx: DeskContext, number: str, *, actor: Actor) -> Case:
+    check.actor(actor)
+    check.case_id(number, "number")
     access = ctx.access
     access.require(actor, Permission.READ)
     with ctx.uow() as uow:
@@ -72,6 +78,9 @@ def get_case_by_number(ctx: DeskContext, number: str, *, actor: Actor) -> Case:
 
 def find_cases(ctx: DeskContext, query: CaseQuery | None, *, actor: Actor,
                **filters: Any) -> Page:
+    check.actor(actor)
+    check.query(query)
+    check.query_or_filters(query, filters)
     q = ctx.scoped(query if query is not None else CaseQuery(**filters), actor)
     with ctx.uow() as uow:
         return uow.cases.query(q)
@@ -79,12 +88,17 @@ def find_cases(ctx: DeskContext, query: CaseQuery | None, *, actor: Actor,
 
 def count_by_status(ctx: DeskContext, query: CaseQuery | None, *,
                     actor: Actor) -> dict[str, int]:
+    check.actor(actor)
+    check.query(query)
     q = ctx.scoped(query if query is not None else CaseQuery(), actor)
     with ctx.uow() as uow:
         return uow.cases.count_by_status(q)
 
 
 def allowed_transitions(ctx: DeskContext, case: Case, *, actor: Actor | None) -> tuple[str, ...]:
+    check.case(case)
+    if actor is not None:
+        check.actor(actor)
     wf = ctx.workflow_of(case)
     targets = wf.allowed_transitions(case.status)
     if actor is None:
@@ -146,6 +160,7 @@ def create_case(ctx: DeskContext, **fields: Any) -> Case:
     """Open and route a case; retried when another process took the same round-robin turn
     (the losing attempt wrote nothing). ``fields`` are :meth:`ServiceDesk.create_case`'s
     keyword arguments, every one of them (the facade holds the signature and the defaults)."""
+    check.actor(fields["actor"])
     for attempt in range(_CREATE_ATTEMPTS):
         try:
             return _create(ctx, **fields)
@@ -218,6 +233,7 @@ def add_comment(
     audience: Audience | str,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return ctx.change(
         case_id,
         lambda case, now: case.add_comment(body, audience=audience, actor=actor, at=now),
@@ -236,6 +252,8 @@ def redact_comment(
     actor: Actor,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+    check.count(seq, "seq", 1, MAX_INT)
     return ctx.change(
         case_id,
         lambda case, now: case.redact_comment(seq, reason=reason, actor=actor, at=now),
@@ -255,6 +273,8 @@ def transition(
     resolution_code: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+
     def command(case: Case, now: datetime) -> None:
         ctx.workflow_of(case).apply(
             case, to, actor=actor, at=now, note=note, resolution_code=resolution_code
@@ -300,6 +320,7 @@ def resolve(
     code: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return _to_category(
         ctx,
         case_id,
@@ -322,6 +343,7 @@ def close(
     csat: int | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return _to_category(
         ctx,
         case_id,
@@ -342,6 +364,8 @@ def reopen(
     reason: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+
     def command(case: Case, now: datetime) -> None:
         wf = ctx.workflow_of(case)
         if case.is_active:
@@ -365,6 +389,7 @@ def rate(
     comment: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return ctx.change(
         case_id,
         lambda case, now: case.record_csat(score, actor=actor, at=now, comment=comment),
@@ -384,6 +409,9 @@ def assign(
     keep_team: bool,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+    check.flag(keep_team, "keep_team")
+
     def command(case: Case, now: datetime) -> bool:
         queue = team if team is not None or not keep_team else case.team
         return case.assign(assignee=assignee, team=queue, actor=actor, at=now, manual=True)
@@ -401,6 +429,7 @@ def change_priority(
     reason: str | None,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
     return ctx.change(
         case_id,
         lambda case, now: case.change_priority(priority, actor=actor, at=now, reason=reason),
@@ -420,6 +449,8 @@ def update_fields(
     expected_version: int | None,
 ) -> Case:
     """Change fields; a new category or reason code re-routes unless the case is sticky."""
+    check.command(case_id, actor, expected_version)
+    check.flag(force_reroute, "force_reroute")
 
     def command(case: Case, now: datetime) -> bool:
         diff = case.update_fields(changes, actor=actor, at=now, policy=ctx.settings.policy)
@@ -445,6 +476,8 @@ def add_attachment(
     storage_key: str,
     expected_version: int | None,
 ) -> Case:
+    check.command(case_id, actor, expected_version)
+
     def command(case: Case, now: datetime) -> None:
         case.add_attachment(
             Attachment(name, content_type, size, sha256, storage_key, now, actor.id),
@@ -460,6 +493,8 @@ def add_attachment(
 
 def dispatch_events(ctx: DeskContext, sink: EventSink, *, limit: int) -> int:
     """Publish, then mark delivered what was published, even when a later publish raises."""
+    check.sink(sink)
+    check.count(limit, "limit")
     delivered = 0
     with ctx.uow() as uow:
         messages = uow.outbox.pending(limit)

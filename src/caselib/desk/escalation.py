@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 
 from caselib.access import Permission
 from caselib.cases import Actor, Case
+from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
 from caselib.desk.casework import get_case
 from caselib.desk.sweep import _ACTIVE, run_sweep
-from caselib.errors import InvalidConfiguration, InvalidInput
-from caselib.ports import MAX_QUERY_LIMIT, CaseQuery, CaseSummary, Notifier
+from caselib.errors import InvalidConfiguration
+from caselib.ports import CaseQuery, CaseSummary, Notifier
 from caselib.sla import DueExplanation
 from caselib.sla import explain_due as explain_target
 from caselib.vocab import Priority
@@ -26,10 +27,11 @@ def escalate(
     case_id: str,
     *,
     actor: Actor,
-    reason: str,
+    reason: str | None,
     expected_version: int | None,
 ) -> Case:
     """Raise to high, never lower; a no-op (nothing saved) when already high or urgent."""
+    check.command(case_id, actor, expected_version)
 
     def command(case: Case, now: datetime) -> bool:
         target = max(case.priority, Priority.HIGH)
@@ -41,6 +43,8 @@ def escalate(
 
 def explain_due(ctx: DeskContext, case_id: str, target: str, *,
                 actor: Actor) -> DueExplanation:
+    check.actor(actor)
+    check.case_id(case_id)
     policies = ctx.settings.sla
     if policies is None:
         raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")
@@ -50,6 +54,9 @@ def explain_due(ctx: DeskContext, case_id: str, target: str, *,
 
 def approaching(ctx: DeskContext, within: timedelta, *, limit: int,
                 actor: Actor) -> list[CaseSummary]:
+    check.actor(actor)
+    check.horizon(within)
+    check.count(limit, "limit")
     now = ctx.now()
     query = ctx.scoped(CaseQuery(due_before=now + within, status_categories=_ACTIVE,
                                  order="due", limit=limit), actor)
@@ -61,13 +68,10 @@ def sweep_breaches(
     ctx: DeskContext, *, actor: Actor, notifier: Notifier | None, batch: int
 ) -> SweepReport:
     """Check the actor, the batch size and that SLA clocks are on, then run the sweep."""
+    check.actor(actor)
+    check.notifier(notifier)
+    check.count(batch, "batch")  # cases read and written per unit of work
     ctx.access.require(actor, Permission.ADMIN)
-    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= MAX_QUERY_LIMIT:
-        raise InvalidInput(
-            f"batch must be an integer from 1 to {MAX_QUERY_LIMIT} (cases "
-            f"read and written per unit of work), got {batch!r}",
-            field="batch",
-        )
     policies = ctx.settings.sla
     if policies is None:
         raise InvalidConfiguration("SLA clocks are turned off for this tenant (sla=None)")

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from caselib.access import Permission
 from caselib.cases import Actor, Case
+from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.errors import CaseNotFound
 from caselib.kb import (
@@ -60,6 +61,8 @@ def reload_kb(ctx: DeskContext) -> KbIndex:
 
 
 def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
+    check.actor(actor)
+    check.article(article)
     ctx.access.require(actor, Permission.ADMIN)
     index = kb_index(ctx)
     with ctx.uow() as uow:
@@ -71,6 +74,8 @@ def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
 
 
 def remove_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> None:
+    check.actor(actor)
+    check.article_id(article_id)
     ctx.access.require(actor, Permission.ADMIN)
     index = kb_index(ctx)
     with ctx.uow() as uow:
@@ -90,6 +95,9 @@ def suggest_articles(
     category_mode: CategoryMode,
 ) -> list[Suggestion]:
     """Search with what the customer can see of the case; log what was shown."""
+    check.case_id(case_id)
+    check.actor(actor)
+    check.count(limit, "limit", 0)
     now = ctx.now()
     case = ctx.read(case_id, actor)
     replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
@@ -111,6 +119,9 @@ def suggest_articles(
 
 def open_article(ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
     """Record the opening with the rank and score of the article's last showing."""
+    check.case_id(case_id)
+    check.article_id(article_id)
+    check.actor(actor)
     now = ctx.now()
     ctx.read(case_id, actor)  # refused or CaseNotFound before anything is written
     with ctx.uow() as uow:
@@ -134,6 +145,8 @@ def mark_resolved_by_article(
     ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor
 ) -> Case:
     """Log the credit in the case command's own unit of work, with an activity entry."""
+    check.command(case_id, actor)
+    check.article_id(article_id)
 
     def command(case: Case, now: datetime) -> None:
         uow: UnitOfWork = ctx.local.uow

@@ -26,12 +26,14 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from caselib.cases import Actor, Case, CompiledWorkflow, Links
+from caselib.checks import MAX_INT
+from caselib.desk import _inputs as check
 from caselib.desk import casework, escalation, knowledge, triage
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
 from caselib.desk.settings import TenantSettings
 from caselib.desk.views import CustomerView
-from caselib.errors import ConcurrencyConflict, InvalidInput
+from caselib.errors import ConcurrencyConflict
 from caselib.kb import (
     Article,
     CategoryMode,
@@ -129,7 +131,7 @@ class ServiceDesk:
         return ServiceDesk(
             self.store,
             tenant=tenant,
-            settings=settings or self.settings,
+            settings=self.settings if settings is None else settings,
             clock=self.clock,
             ids=self._ctx.ids,
             directory=self.directory,
@@ -145,8 +147,8 @@ class ServiceDesk:
 
         >>> desk.retrying(lambda: desk.add_comment(cid, "On it", actor=ana))  # doctest: +SKIP
         """
-        if attempts < 1:
-            raise InvalidInput("attempts must be at least 1", field="attempts")
+        check.callable_(command, "command")
+        check.count(attempts, "attempts", 1, MAX_INT)
         for attempt in range(attempts):
             try:
                 return command()
@@ -480,7 +482,8 @@ class ServiceDesk:
     # -- events -----------------------------------------------------------------------------
 
     def dispatch_events(self, sink: EventSink, *, limit: int = 100) -> int:
-        """Relay pending outbox events to ``sink``, at least once; returns how many.
+        """Relay up to ``limit`` (1 to 1000) pending outbox events to ``sink``, at least once;
+        returns how many.
 
         Each message is marked delivered only after ``sink.publish`` returned. If the sink
         raises, the messages published before it stay delivered, the failing one stays
@@ -552,7 +555,7 @@ class ServiceDesk:
         case_id: str,
         *,
         actor: Actor,
-        reason: str = "escalated",
+        reason: str | None = "escalated",
         expected_version: int | None = None,
     ) -> Case:
         """Raise priority to high (an urgent case stays urgent); due times re-derive."""

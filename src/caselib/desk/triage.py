@@ -18,6 +18,7 @@ from typing import Any, Final
 from caselib.access import Permission
 from caselib.cases import Actor, Case, CasePolicy, Links
 from caselib.cases.fields import CaseFields
+from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.errors import ConcurrencyConflict, InvalidConfiguration, InvalidInput, UnknownValue
 from caselib.ports import UnitOfWork
@@ -54,6 +55,8 @@ _NOT_ROUTED: Final = frozenset({"subject", "description"})
 def routing_facts(case: Case | CaseFields) -> dict[str, object]:
     """What routing rules see of a case (see :data:`caselib.routing.ROUTABLE_FIELDS`), or of
     the normalised fields of one not created yet."""
+    if not isinstance(case, CaseFields):
+        check.case(case)
     facts: dict[str, object] = {
         "category": case.category,
         "subcategory": case.subcategory,
@@ -128,6 +131,7 @@ def route_preview(ctx: DeskContext, fields: Mapping[str, object]) -> RouteDecisi
     """The tenant router's decision for ``fields``, creating nothing: the decision
     :meth:`ServiceDesk.create_case` would make with the same fields (see
     :func:`preview_fields`)."""
+    fields = check.mapping(fields, "fields")
     router = ctx.settings.router
     if router is None:
         raise InvalidConfiguration("routing is turned off for this tenant (router=None)")
@@ -245,6 +249,8 @@ def reroute(
     expected_version: int | None,
 ) -> Case:
     """Route the case again; a case assigned by hand is left alone unless ``force``."""
+    check.command(case_id, actor, expected_version)
+    check.flag(force, "force")
 
     def command(case: Case, now: datetime) -> bool:
         if case.assigned_manually and not force:

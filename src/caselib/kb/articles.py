@@ -13,7 +13,8 @@ from typing import Any, Final
 
 import attrs
 
-from caselib.errors import InvalidInput, TextTooLong, UnknownValue
+from caselib.checks import require_str, require_strs, storable
+from caselib.errors import InvalidInput, TextTooLong, UnknownValue, WrongType
 from caselib.timeutil import aware_utc
 
 __all__ = [
@@ -51,11 +52,10 @@ def _status(value: object) -> ArticleStatus:
 
 
 def _tags(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str):  # a lone string would be split into letters
-        raise InvalidInput("tags must be a collection of strings, not one string", field="tags")
+    require_strs(value, "tags")  # a lone string would be split into letters
     seen: dict[str, None] = {}
     for tag in value:
-        if not isinstance(tag, str) or not tag.strip():
+        if not require_str(tag, "tags", "a list of strings").strip():
             raise InvalidInput(f"tags must be non-empty strings, got {tag!r}", field="tags")
         if len(tag) > _MAX_TAG:
             raise TextTooLong("tag", len(tag), _MAX_TAG)
@@ -68,9 +68,7 @@ def _tags(value: Iterable[str]) -> tuple[str, ...]:
 def _category(value: str | None) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise InvalidInput("category must be a string or None", field="category")
-    return value.strip() or None
+    return require_str(value, "category", "a string or None").strip() or None
 
 
 def _updated_at(value: datetime) -> datetime:
@@ -80,7 +78,8 @@ def _updated_at(value: datetime) -> datetime:
 def _check_text(field: str, limit: int) -> Callable[[Any, attrs.Attribute[str], str], None]:
     def check(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
         if not isinstance(value, str):
-            raise InvalidInput(f"{field} must be a string", field=field)
+            raise WrongType(field, "a string", value)
+        storable(value, field)
         if len(value) > limit:
             raise TextTooLong(field, len(value), limit)
 
@@ -88,7 +87,7 @@ def _check_text(field: str, limit: int) -> Callable[[Any, attrs.Attribute[str], 
 
 
 def _check_id(_inst: Any, _attr: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not require_str(value, "id", "a non-empty string").strip():
         raise InvalidInput("article id must be a non-empty string", field="id")
     if len(value) > _MAX_ID:
         raise TextTooLong("id", len(value), _MAX_ID)
@@ -109,5 +108,5 @@ class Article:
     category: str | None = attrs.field(default=None, converter=_category)
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
     status: ArticleStatus = attrs.field(default=ArticleStatus.PUBLISHED, converter=_status)
-    locale: str = attrs.field(default="en")
+    locale: str = attrs.field(default="en", validator=_check_text("locale", 35))
     updated_at: datetime = attrs.field(converter=_updated_at)

@@ -18,9 +18,17 @@ import attrs
 
 from caselib.access import Visibility
 from caselib.cases import Case
-from caselib.errors import InvalidInput
+from caselib.checks import (
+    require_bool,
+    require_int,
+    require_str,
+    require_strs,
+    storable,
+    unstorable,
+)
+from caselib.errors import InvalidInput, UnknownValue
 from caselib.sla import SlaCase
-from caselib.timeutil import aware_utc, to_iso
+from caselib.timeutil import aware_utc, from_iso, to_iso
 from caselib.vocab import Priority, StatusCategory
 
 __all__ = [
@@ -39,6 +47,8 @@ __all__ = [
 
 QueryOrder = Literal["created", "-created", "updated", "-updated", "due", "-priority"]
 """Sort orders every store supports; each is made total by the case id as a tie-break."""
+_ORDERS: tuple[QueryOrder, ...] = ("created", "-created", "updated", "-updated", "due",
+                                   "-priority")
 
 
 @attrs.frozen
@@ -78,12 +88,33 @@ def _opt_dt(value: object, field: str) -> datetime | None:
     return None if value is None else aware_utc(value, field)
 
 
-def _frozen_strs(value: object) -> frozenset[str] | None:
+def _strs(value: object, field: str) -> frozenset[str] | None:
+    """A filter of strings: one string, or a collection of them; each must be text every
+    store can hold (a filter value no store can keep would match nothing on one store and
+    raise on another)."""
     if value is None:
         return None
     if isinstance(value, str):
-        return frozenset({value})
-    return frozenset(str(v) for v in value)  # type: ignore[attr-defined]
+        return frozenset({storable(value, field)})
+    return frozenset(
+        require_str(v, field, "a string or a list of strings") for v in require_strs(value, field)
+    )
+
+
+def _statuses(value: object) -> frozenset[str] | None:
+    return _strs(value, "statuses")
+
+
+def _assignees(value: object) -> frozenset[str] | None:
+    return _strs(value, "assignees")
+
+
+def _teams(value: object) -> frozenset[str] | None:
+    return _strs(value, "teams")
+
+
+def _tags(value: object) -> frozenset[str] | None:
+    return _strs(value, "tags")
 
 
 def _categories(value: object) -> frozenset[StatusCategory] | None:
@@ -91,7 +122,7 @@ def _categories(value: object) -> frozenset[StatusCategory] | None:
         return None
     if isinstance(value, (str, StatusCategory)):
         return frozenset({StatusCategory.parse(value)})
-    return frozenset(StatusCategory.parse(v) for v in value)  # type: ignore[attr-defined]
+    return frozenset(StatusCategory.parse(v) for v in require_strs(value, "status_categories"))
 
 
 def _priorities(value: object) -> frozenset[Priority] | None:
@@ -99,7 +130,19 @@ def _priorities(value: object) -> frozenset[Priority] | None:
         return None
     if isinstance(value, (str, Priority)):
         return frozenset({Priority.parse(value)})
-    return frozenset(Priority.parse(v) for v in value)  # type: ignore[attr-defined]
+    return frozenset(Priority.parse(v) for v in require_strs(value, "priorities"))
+
+
+def _opt_bool(_inst: object, attr: attrs.Attribute[bool | None], value: object) -> None:
+    """A yes/no filter takes ``True``, ``False`` or ``None`` (any): ``"no"`` is truthy in
+    Python, so a string is refused rather than guessed (stores used to read it differently)."""
+    if value is not None:
+        require_bool(value, attr.name)
+
+
+def _after(_inst: object, _attr: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        require_str(value, "after", "a cursor string (a page's next_cursor) or None")
 
 
 def _due_before(value: object) -> datetime | None:
@@ -128,17 +171,17 @@ class CaseQuery:
     a cursor is only valid with the same filters and order.
     """
 
-    statuses: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
+    statuses: frozenset[str] | None = attrs.field(default=None, converter=_statuses)
     status_categories: frozenset[StatusCategory] | None = attrs.field(
         default=None, converter=_categories)
     priorities: frozenset[Priority] | None = attrs.field(
         default=None, converter=_priorities)
-    assignees: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
-    teams: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
-    unassigned: bool | None = None
+    assignees: frozenset[str] | None = attrs.field(default=None, converter=_assignees)
+    teams: frozenset[str] | None = attrs.field(default=None, converter=_teams)
+    unassigned: bool | None = attrs.field(default=None, validator=_opt_bool)
     """True: only cases with no assignee; False: only assigned ones."""
-    tags: frozenset[str] | None = attrs.field(default=None, converter=_frozen_strs)
-    breached: bool | None = None
+    tags: frozenset[str] | None = attrs.field(default=None, converter=_tags)
+    breached: bool | None = attrs.field(default=None, validator=_opt_bool)
     due_before: datetime | None = attrs.field(
         default=None, converter=_due_before)
     """Cases whose next SLA due time is at or before this instant."""
@@ -151,15 +194,12 @@ class CaseQuery:
     :meth:`caselib.access.AccessPolicy.visible`."""
     order: QueryOrder = "created"
     limit: int = 50
-    after: str | None = None
+    after: str | None = attrs.field(default=None, validator=_after)
 
     def __attrs_post_init__(self) -> None:
-        if self.order not in ("created", "-created", "updated", "-updated", "due", "-priority"):
-            raise InvalidInput(f"unknown order {self.order!r}", field="order")
-        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or not (
-            1 <= self.limit <= MAX_QUERY_LIMIT
-        ):
-            raise InvalidInput(f"limit must be between 1 and {MAX_QUERY_LIMIT}", field="limit")
+        if not isinstance(self.order, str) or self.order not in _ORDERS:
+            raise UnknownValue("order", self.order, _ORDERS)
+        require_int(self.limit, "limit", 1, MAX_QUERY_LIMIT)
 
     def matches(self, s: CaseSummary) -> bool:
         """Reference semantics of the filters (the in-memory store uses it; SQL mirrors it)."""
@@ -237,18 +277,63 @@ def encode_cursor(query: CaseQuery, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_MAX_CURSOR: Final = 2048
+"""Longer than any cursor :func:`encode_cursor` makes (an order, a time, a case id)."""
+
+_CURSOR_SHAPES: Final[dict[str, tuple[str, ...]]] = {
+    "created": ("time", "id"), "-created": ("time", "id"),
+    "updated": ("time", "id"), "-updated": ("time", "id"),
+    "due": ("time?", "id"), "-priority": ("rank", "time", "id"),
+}
+"""What :meth:`CaseQuery.cursor_values` stores after the order, per order."""
+
+
+def _cursor_value_fits(value: object, kind: str) -> bool:
+    if kind == "rank":
+        return type(value) is int and 0 <= value <= 3
+    if kind == "time?" and value is None:
+        return True
+    if not isinstance(value, str) or unstorable(value) is not None:
+        return False
+    if kind == "id":
+        return True
+    try:  # the fixed-width text to_iso writes, which sorts as time does
+        return to_iso(from_iso(value)) == value
+    except (ValueError, OverflowError):
+        return False
+
+
 def decode_cursor(query: CaseQuery) -> list[Any] | None:
-    """The values in ``query.after`` (``None`` for the first page)."""
-    if query.after is None:
+    """The values in ``query.after`` (``None`` for the first page).
+
+    Total: any string that is not a cursor :func:`encode_cursor` made for this order (cut,
+    edited, from another order, crafted) raises :class:`InvalidInput` naming ``after``, so
+    no store ever compares a case against a value of the wrong shape.
+    """
+    after = query.after
+    if after is None:
         return None
+    bad = InvalidInput(
+        "malformed paging cursor: pass a page's next_cursor unchanged, or None for the first "
+        "page", field="after")
+    if len(after) > _MAX_CURSOR:
+        raise bad
     try:
-        pad = "=" * (-len(query.after) % 4)
-        data = json.loads(base64.urlsafe_b64decode(query.after + pad))
-    except (ValueError, TypeError) as err:
-        raise InvalidInput("malformed paging cursor", field="after") from err
-    if not isinstance(data, list) or not data or data[0] != query.order:
+        pad = "=" * (-len(after) % 4)
+        data = json.loads(base64.urlsafe_b64decode(after + pad))
+    except (ValueError, TypeError, RecursionError) as err:
+        raise bad from err
+    if not isinstance(data, list) or not data or not isinstance(data[0], str):
+        raise bad
+    if data[0] != query.order:
         raise InvalidInput("this cursor belongs to a different order", field="after")
-    return data[1:]
+    values = data[1:]
+    shape = _CURSOR_SHAPES[query.order]
+    if len(values) != len(shape) or not all(
+        _cursor_value_fits(v, kind) for v, kind in zip(values, shape, strict=True)
+    ):
+        raise bad
+    return values
 
 
 def cursor_sort_key(query: CaseQuery, values: Sequence[Any]) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from typing import Any, Protocol, Self
 
 import attrs
 
+from caselib.checks import require_str
 from caselib.errors import InvalidInput
 from caselib.ports.assignment import AssignmentLedger
 from caselib.ports.cases import CaseNumberAllocator, CaseRepository
@@ -137,10 +138,12 @@ def units_cross_threads(store: Store) -> bool:
 
 
 def require_tenant(tenant: object) -> str:
-    """The tenant check every store and desk applies: a non-empty string, or InvalidInput."""
-    if not isinstance(tenant, str) or not tenant:
+    """The tenant check every store and desk applies: a non-empty string every store can hold
+    (:class:`~caselib.errors.WrongType` for another type, else InvalidInput)."""
+    text = require_str(tenant, "tenant", "a non-empty string")
+    if not text:
         raise InvalidInput("tenant must be a non-empty string", field="tenant")
-    return tenant
+    return text
 
 
 class Store(Protocol):

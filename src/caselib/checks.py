@@ -1,0 +1,101 @@
+"""The checks every layer's boundary shares: a value's type, and text every store can hold.
+
+Ground floor, beside :mod:`caselib.errors`, because the values of the domain
+(:mod:`caselib.cases`, :mod:`caselib.kb`), the query values of :mod:`caselib.ports` and the
+desk's parameter checks (:mod:`caselib.desk._inputs`) all refuse the same things the same way:
+
+- a value of the wrong type raises :class:`~caselib.errors.WrongType` (``bool`` is not taken
+  for an ``int``, nor a ``str`` for a list of strings);
+- text a store cannot hold raises :class:`~caselib.errors.InvalidInput`, whatever the store: a
+  lone surrogate (``"ab\\ud800cd"``: UTF-8 cannot encode it, so the SQLite and PostgreSQL
+  drivers raise ``UnicodeEncodeError``, while the memory store would keep it) and NUL
+  (PostgreSQL text cannot hold it). The domain decides once, so every store agrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from caselib.errors import InvalidInput, WrongType
+
+__all__ = [
+    "MAX_INT",
+    "require_bool",
+    "require_int",
+    "require_mapping",
+    "require_str",
+    "require_strs",
+    "storable",
+    "unstorable",
+]
+
+MAX_INT: Final = 2**63 - 1
+"""The largest integer every store can hold (SQLite and PostgreSQL ``BIGINT``)."""
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored (``"a NUL character"``, ``"a lone surrogate"``), or
+    ``None`` when every store can hold it."""
+    # Both tests run in C at memory speed (a regex scan costs ~15x more on a long comment):
+    # only non-ASCII text can hold a surrogate, and only a surrogate fails to encode.
+    if "\x00" in text:
+        return "a NUL character"
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (not valid UTF-8)"
+    return None
+
+
+def storable(text: str, field: str) -> str:
+    """``text`` if every store can hold it, else :class:`InvalidInput` naming ``field``."""
+    why = unstorable(text)
+    if why is not None:
+        raise InvalidInput(
+            f"{field} contains {why}; no store can keep it: remove it "
+            "(text from a decoder may need errors='replace')",
+            field=field,
+        )
+    return text
+
+
+def require_str(value: object, field: str, expected: str = "a string") -> str:
+    """``value`` if it is a ``str`` that every store can hold."""
+    if not isinstance(value, str):
+        raise WrongType(field, expected, value)
+    return storable(value, field)
+
+
+def require_bool(value: object, field: str) -> bool:
+    """``value`` if it is ``True`` or ``False``: ``"no"``, ``0`` and ``None`` are not guessed."""
+    if not isinstance(value, bool):
+        raise WrongType(field, "True or False", value)
+    return value
+
+
+def require_int(value: object, field: str, lo: int = -MAX_INT, hi: int = MAX_INT) -> int:
+    """``value`` if it is an ``int`` (not a ``bool``) from ``lo`` to ``hi``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(field, "an integer", value)
+    if not lo <= value <= hi:
+        span = f"at least {lo}" if hi == MAX_INT else f"from {lo} to {hi}"
+        raise InvalidInput(f"{field} must be {span}, got {value}", field=field)
+    return value
+
+
+def require_mapping(value: object, field: str) -> Mapping[Any, Any]:
+    """``value`` if it is a mapping (a ``dict`` …)."""
+    if not isinstance(value, Mapping):
+        raise WrongType(field, "a mapping (a dict)", value)
+    return value
+
+
+def require_strs(value: object, field: str) -> Iterable[object]:
+    """``value`` if it is a collection to read strings from: a list, tuple, set …, not one
+    string (it would be read letter by letter), bytes or a mapping. The items are the
+    caller's to check."""
+    if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise WrongType(field, "a list of strings", value)
+    return value
