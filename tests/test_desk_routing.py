@@ -312,7 +312,7 @@ class TestPreviewIsCreate:
         ({"links": ["account"]}, InvalidInput, "links must be a mapping"),
         ({"category": "Nonsense"}, UnknownValue, "category"),
         ({"links": {"planet": "x"}}, UnknownValue, "link"),
-        ({3: "x"}, InvalidInput, "field names are text"),
+        ({3: "x"}, InvalidInput, "string keys"),
     ])
     def test_bad_fields_are_refused_like_create_would(
         self, fields: dict[Any, Any], error: type[Exception], message: str

@@ -95,7 +95,7 @@ class TestCaseNumbers:
 
     def test_a_non_text_number_is_refused(self, store: Store) -> None:
         """A number that is not text is bad input, not a store error."""
-        with pytest.raises(InvalidInput, match="case number is text"):
+        with pytest.raises(InvalidInput, match="number must be"):
             desk_over(store).get_case_by_number(1, actor=READER)  # type: ignore[arg-type]
 
     def test_spellings(self) -> None:

@@ -17,7 +17,7 @@ from caselib.access.permissions import Permission, Scope
 from caselib.access.roles import PRESET_ROLES, Role
 from caselib.access.visibility import Visibility
 from caselib.cases import Actor
-from caselib.errors import CaseNotFound, InvalidConfiguration, PermissionDenied
+from caselib.errors import CaseNotFound, InvalidConfiguration, PermissionDenied, WrongType
 from caselib.vocab import ActorKind
 
 __all__ = ["AccessPolicy", "Reachable"]
@@ -105,6 +105,9 @@ class AccessPolicy:
 
     def roles_of(self, actor: Actor) -> tuple[Role, ...]:
         """The roles whose rights ``actor`` has, in a stable order."""
+        if not isinstance(actor, Actor):
+            raise WrongType("actor", "an Actor", actor,
+                            "for example Actor.agent('ana', 'support') or Actor.customer('c-1')")
         if actor.kind is ActorKind.SYSTEM:
             return (_SYSTEM,)
         if actor.kind is ActorKind.CUSTOMER:

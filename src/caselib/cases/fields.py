@@ -21,6 +21,7 @@ from caselib.cases.values import (
     _tags,
     validate_custom_fields,
 )
+from caselib.checks import require_mapping
 from caselib.errors import InvalidInput
 from caselib.vocab import Priority, Severity, Source
 
@@ -79,7 +80,8 @@ class CaseFields:
         sub = None if subcategory is None or cat is None else vocab.subcategory(cat, subcategory)
         reason = None if reason_code is None else vocab.reason_code(reason_code)
         src = Source.parse(source)
-        link = links if isinstance(links, Links) else Links.from_dict(links or {})
+        link = links if isinstance(links, Links) else Links.from_dict(
+            {} if links is None else require_mapping(links, "links"))
         return cls(
             priority=prio,
             source=src,
@@ -90,5 +92,6 @@ class CaseFields:
             reason_code=reason,
             links=link,
             tags=_tags(tags),
-            custom=validate_custom_fields(custom or {}),
+            custom=validate_custom_fields(
+                {} if custom is None else require_mapping(custom, "custom")),
         )

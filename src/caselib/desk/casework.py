@@ -123,6 +123,8 @@ def _reply_or_write(actor: Actor) -> Permission:
 
 def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerView:
     """Public entries only, redacted ones blanked; status labels from the case's workflow."""
+    check.actor(actor)
+    check.case_id(case_id)
     case = ctx.read(case_id, actor)
     wf = ctx.workflow_of(case)
     labels = {s.id: s.label for s in wf.workflow.statuses}
