@@ -238,7 +238,8 @@ class TestStoresAgree:
         assert first.next_cursor is not None
         assert desk.find_cases(order=order, limit=2, after=first.next_cursor, actor=READER).items
         for cursor in crafted_cursors(order):
-            err = refused(desk, lambda c=cursor: desk.find_cases(order=order, after=c, actor=READER))
+            err = refused(desk, lambda c=cursor: desk.find_cases(order=order, after=c,
+                                                                 actor=READER))
             assert err.field == "after", cursor
 
 
@@ -316,7 +317,8 @@ class TestHypothesis:
         for s in two_stores:
             desk = desk_on(s, "cursors")
             try:
-                outcomes.append([c.id for c in desk.find_cases(after=after, limit=3, actor=READER).items])
+                page = desk.find_cases(after=after, limit=3, actor=READER)
+                outcomes.append([c.id for c in page.items])
             except InvalidInput as err:
                 outcomes.append(["refused", err.field])
         assert outcomes[0] == outcomes[1]

@@ -80,6 +80,10 @@ class AccessPolicy:
 
     roles: Mapping[str, Role] = attrs.field(converter=_role_table)
     agents_unrestricted: bool = False
+    _scopes: dict[tuple[ActorKind, frozenset[str], Permission], tuple[Scope, ...]] = (
+        attrs.field(factory=dict, init=False, eq=False, repr=False))
+    """What :meth:`scopes` worked out, by actor kind, role names and permission: a check
+    is a dictionary look-up and a comparison or two (the policy is immutable)."""
 
     @classmethod
     def default(cls) -> AccessPolicy:
@@ -126,7 +130,7 @@ class AccessPolicy:
 
     def holds(self, actor: Actor, permission: Permission) -> bool:
         """Whether ``actor`` has ``permission`` on at least some cases."""
-        return any(permission in r.permissions for r in self.roles_of(actor))
+        return bool(self.scopes(actor, permission))
 
     # -- the two questions ---------------------------------------------------------------
 
@@ -139,17 +143,29 @@ class AccessPolicy:
         if not self.holds(actor, permission):
             raise self._denied(actor, permission)
 
+    def scopes(self, actor: Actor, permission: Permission) -> tuple[Scope, ...]:
+        """The scopes in which ``actor`` holds ``permission`` (empty: nowhere)."""
+        if not isinstance(actor, Actor):
+            self.roles_of(actor)  # raises WrongType
+        key = (actor.kind, actor.roles, permission)
+        found = self._scopes.get(key)
+        if found is None:
+            found = tuple(sorted({r.scope for r in self.roles_of(actor)
+                                  if permission in r.permissions}))
+            self._scopes[key] = found
+        return found
+
     def can(self, actor: Actor, permission: Permission, case: Reachable) -> bool:
         """Whether ``actor`` may exercise ``permission`` on ``case``."""
-        return any(permission in role.permissions and _reaches(role.scope, actor, case)
-                   for role in self.roles_of(actor))
+        return any(_reaches(scope, actor, case) for scope in self.scopes(actor, permission))
 
     def check(self, actor: Actor, permission: Permission, case: Reachable) -> None:
         """Allow, or refuse: :class:`PermissionDenied` naming the missing permission and the
         roles that grant it — or :class:`~caselib.errors.CaseNotFound` when the case is not
         even visible to the actor, exactly as if it did not exist (no existence oracle)."""
-        if self.can(actor, permission, case):
-            return
+        for scope in self.scopes(actor, permission):
+            if _reaches(scope, actor, case):
+                return
         self.require(actor, permission)
         read = self.read_permission(actor)
         if read is not permission and self.can(actor, read, case):
