@@ -144,9 +144,10 @@ cases = st.builds(_Case, _opt, _opt, _opt, _opt)
 def test_check_and_visible_are_one_rule(extra: list[Role], actor: Actor, case: _Case,
                                         permission: Permission) -> None:
     policy = POLICY.with_roles(*extra)
-    seen = policy.visible(actor, permission)
-    admitted = seen.admits(team=case.team, assignee=case.assignee, contact=case.contact,
-                           account=case.account)
+    parties = {"team": case.team, "assignee": case.assignee, "contact": case.contact,
+               "account": case.account}
+    admitted = (policy.visible(actor, permission).admits(**parties)
+                and policy.visible(actor).admits(**parties))  # acting needs reading too
     assert policy.can(actor, permission, case) == admitted
     if admitted:
         policy.check(actor, permission, case)
@@ -166,3 +167,11 @@ def test_a_query_may_not_carry_its_own_visibility_through_the_desk(desk, agent) 
 
     with pytest.raises(InvalidInput, match="visible"):
         desk.find_cases(CaseQuery(visible=Visibility.all()), actor=agent)
+
+
+def test_a_role_that_writes_without_reading_acts_on_nothing_it_cannot_see() -> None:
+    policy = POLICY.with_roles(Role("blind", {Permission.WRITE}, Scope.ALL))
+    with pytest.raises(CaseNotFound):
+        policy.check(Actor.agent("x", "blind"), Permission.WRITE, _Case(team="t"))
+    policy.check(Actor.agent("x", "blind", "support", teams={"t"}), Permission.WRITE,
+                 _Case(team="t"))

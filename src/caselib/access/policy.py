@@ -156,25 +156,35 @@ class AccessPolicy:
         return found
 
     def can(self, actor: Actor, permission: Permission, case: Reachable) -> bool:
-        """Whether ``actor`` may exercise ``permission`` on ``case``."""
-        return any(_reaches(scope, actor, case) for scope in self.scopes(actor, permission))
+        """Whether ``actor`` may exercise ``permission`` on ``case``: a role of the actor
+        grants it on the case, and the actor may read the case (nobody acts on a case it
+        cannot see, whatever a custom role grants)."""
+        read = Permission.PORTAL_READ if actor.kind is ActorKind.CUSTOMER else Permission.READ
+        return self._reaches(actor, permission, case) and (
+            permission is read or self._reaches(actor, read, case))
 
     def check(self, actor: Actor, permission: Permission, case: Reachable) -> None:
         """Allow, or refuse: :class:`PermissionDenied` naming the missing permission and the
         roles that grant it — or :class:`~caselib.errors.CaseNotFound` when the case is not
         even visible to the actor, exactly as if it did not exist (no existence oracle)."""
-        for scope in self.scopes(actor, permission):
-            if _reaches(scope, actor, case):
-                return
+        if self.can(actor, permission, case):
+            return
         self.require(actor, permission)
         read = self.read_permission(actor)
-        if read is not permission and self.can(actor, read, case):
+        if read is not permission and self._reaches(actor, read, case):
             raise self._denied(actor, permission, scoped=True)
         raise CaseNotFound(case.id)
 
+    def _reaches(self, actor: Actor, permission: Permission, case: Reachable) -> bool:
+        for scope in self.scopes(actor, permission):
+            if _reaches(scope, actor, case):
+                return True
+        return False
+
     def visible(self, actor: Actor, permission: Permission | None = None) -> Visibility:
         """The cases on which ``actor`` holds ``permission`` (default: its read right), as
-        the filter stores compile into their queries."""
+        the filter stores compile into their queries. A command on a case also needs the
+        read right on it (see :meth:`can`): lists use the read right's filter."""
         wanted = permission or self.read_permission(actor)
         seen = Visibility.none()
         for role in self.roles_of(actor):
