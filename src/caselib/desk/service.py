@@ -29,9 +29,9 @@ from caselib.cases import Actor, Case, CompiledWorkflow, Links
 from caselib.desk import casework, escalation, knowledge, triage
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
+from caselib.desk.retry import retry_conflicts
 from caselib.desk.settings import TenantSettings
 from caselib.desk.views import CustomerView
-from caselib.errors import ConcurrencyConflict, InvalidInput
 from caselib.kb import (
     Article,
     CategoryMode,
@@ -142,18 +142,13 @@ class ServiceDesk:
         nothing, so retrying is safe whenever applying the command to the newer state is
         what you want (adding a comment, assigning, changing priority). Do not wrap a command
         that passes ``expected_version`` from a form: that conflict is for the user to see.
+        Between attempts it pauses a random time whose cap doubles from 2 ms to 250 ms
+        (jittered backoff, :func:`~caselib.desk.retry.retry_conflicts`). A single command
+        without ``expected_version`` does not need it: it waits its turn on the case instead.
 
         >>> desk.retrying(lambda: desk.add_comment(cid, "On it", actor=ana))  # doctest: +SKIP
         """
-        if attempts < 1:
-            raise InvalidInput("attempts must be at least 1", field="attempts")
-        for attempt in range(attempts):
-            try:
-                return command()
-            except ConcurrencyConflict:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retry_conflicts(command, attempts=attempts)
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -29,24 +29,22 @@ Install with ``pip install "caselib-engine[postgres]"``. Design, and why:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from caselib.cases import Case
-from caselib.errors import DuplicateKey, InvalidInput, SchemaMismatch, StorageError
+from caselib.errors import InvalidInput, SchemaMismatch
 from caselib.ports import require_tenant
+from caselib.storage._postgres_uow import (
+    PostgresUnitOfWork,
+    _errors,
+    _psycopg,
+)
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
-    STORED_COLUMNS,
     ConnectionPool,
-    Loaded,
-    SqlDialect,
-    SqlUnitOfWorkBase,
     import_rows,
 )
 
@@ -55,20 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 
-DIALECT: Final = SqlDialect("%s", for_update_skip_locked=True,
-                            merge_doc="(doc::jsonb || %s::jsonb)::json")
-
 _T: Final = 'TEXT COLLATE "C"'
-
-# a case with its timeline (aggregated, so one statement is one snapshot even under READ
-# COMMITTED) and the column values a partial save compares against
-_SELECT_WHERE: Final = (
-    "SELECT c.doc::text, (SELECT COALESCE(json_agg(t.entry ORDER BY t.seq), '[]')::text "
-    "FROM timeline t WHERE t.tenant = c.tenant AND t.case_id = c.id), "
-    + ", ".join(f"c.{column}" for column in STORED_COLUMNS)
-    + " FROM cases c WHERE "
-)
-_SELECT_CASE: Final = _SELECT_WHERE + "c.tenant = %s AND "
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
@@ -177,34 +162,6 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
-def _psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'PostgresStore needs psycopg 3: pip install "caselib-engine[postgres]"') from err
-    return psycopg
-
-
-def _translate(err: Exception) -> StorageError:
-    """A caselib error for a psycopg error (the caller raises it ``from err``)."""
-    psycopg = _psycopg()
-    if isinstance(err, psycopg.errors.UniqueViolation):
-        return DuplicateKey(f"duplicate key: {err}")
-    if isinstance(err, (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)):
-        return StorageError(f"PostgreSQL aborted the transaction, retry it: {err}")
-    return StorageError(f"PostgreSQL error: {err}")
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    psycopg = _psycopg()
-    try:
-        yield
-    except psycopg.Error as err:
-        raise _translate(err) from err
-
-
 def _close(conn: psycopg.Connection[Any]) -> None:
     conn.close()
 
@@ -242,7 +199,6 @@ class PostgresStore:
             self._migrate(conn)
             with _errors():
                 conn.execute(f'SET search_path TO "{schema}"')
-                conn.commit()
         except BaseException:
             conn.close()
             raise
@@ -255,45 +211,41 @@ class PostgresStore:
 
     def _connect(self, *, search_path: bool = True) -> psycopg.Connection[Any]:
         with _errors():
-            conn: psycopg.Connection[Any] = self._psycopg.connect(self.dsn, autocommit=False)
+            # autocommit: a unit of work sends BEGIN itself, queued in its first pipeline
+            # (psycopg's implicit BEGIN would cost a round trip of its own)
+            conn: psycopg.Connection[Any] = self._psycopg.connect(self.dsn, autocommit=True)
             if search_path:
                 conn.execute(f'SET search_path TO "{self.schema}"')
-                conn.commit()
         return conn
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
         schema = self.schema
-        with _errors():
-            try:
-                # one migrator at a time across processes; released at commit/rollback
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                             (f"caselib-migrate:{schema}",))
-                row = conn.execute("SELECT to_regclass(%s)",
-                                   (f'"{schema}".schema_version',)).fetchone()
-                version = 0
-                if row is not None and row[0] is not None:
-                    got = conn.execute(
-                        f'SELECT MAX(version) FROM "{schema}".schema_version').fetchone()
-                    version = int(got[0] or 0) if got else 0
-                if version > SCHEMA_VERSION:
-                    raise SchemaMismatch(
-                        f"PostgreSQL schema {schema!r} has version {version}; this caselib "
-                        f"knows up to {SCHEMA_VERSION}. Upgrade caselib; nothing was changed.")
-                if version < SCHEMA_VERSION:
-                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                    conn.execute(f'SET LOCAL search_path TO "{schema}"')
-                    conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
-                                 "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
-                    for number, statements in enumerate(_MIGRATIONS, start=1):
-                        if number <= version:
-                            continue
-                        for statement in statements:
-                            conn.execute(statement)
-                        conn.execute("INSERT INTO schema_version VALUES (%s, now())", (number,))
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
+        with _errors(), conn.transaction():
+            # one migrator at a time across processes; released at commit/rollback
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                         (f"caselib-migrate:{schema}",))
+            row = conn.execute("SELECT to_regclass(%s)",
+                               (f'"{schema}".schema_version',)).fetchone()
+            version = 0
+            if row is not None and row[0] is not None:
+                got = conn.execute(
+                    f'SELECT MAX(version) FROM "{schema}".schema_version').fetchone()
+                version = int(got[0] or 0) if got else 0
+            if version > SCHEMA_VERSION:
+                raise SchemaMismatch(
+                    f"PostgreSQL schema {schema!r} has version {version}; this caselib "
+                    f"knows up to {SCHEMA_VERSION}. Upgrade caselib; nothing was changed.")
+            if version < SCHEMA_VERSION:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                conn.execute(f'SET LOCAL search_path TO "{schema}"')
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                             "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
+                for number, statements in enumerate(_MIGRATIONS, start=1):
+                    if number <= version:
+                        continue
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version VALUES (%s, now())", (number,))
 
     def _reset(self, conn: psycopg.Connection[Any]) -> bool:
         try:
@@ -322,7 +274,6 @@ class PostgresStore:
         try:
             with _errors():
                 conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
-                conn.commit()
         finally:
             conn.close()
 
@@ -348,100 +299,24 @@ class PostgresStore:
             ("outbox", ("key", "tenant", "case_id", "type", "payload", "created_at")),
         )
         try:
-            with _errors():
-                try:
-                    # Foreign-key checks run plans cached per connection. Planned while the
-                    # tables were tiny (earlier units of work on this pooled connection), they
-                    # made the import quadratic: after 500 creates, 10k imported cases ran at
-                    # 2,500/s instead of 12,000/s, 100k at 370/s. Replan at today's sizes.
-                    conn.execute("DISCARD PLANS")
-                    with conn.cursor() as cur:
-                        for *parts, chunk in import_rows(cases, events=events):
-                            for (table, cols), rows in zip(tables, parts, strict=True):
-                                if not rows:
-                                    continue
-                                copy_sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
-                                with cur.copy(copy_sql) as copy:
-                                    for row in rows:
-                                        copy.write_row(row)
-                            done.extend(chunk)
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
+            with _errors(), conn.transaction():
+                # Foreign-key checks run plans cached per connection. Planned while the
+                # tables were tiny (earlier units of work on this pooled connection), they
+                # made the import quadratic: after 500 creates, 10k imported cases ran at
+                # 2,500/s instead of 12,000/s, 100k at 370/s. Replan at today's sizes.
+                conn.execute("DISCARD PLANS")
+                with conn.cursor() as cur:
+                    for *parts, chunk in import_rows(cases, events=events):
+                        for (table, cols), rows in zip(tables, parts, strict=True):
+                            if not rows:
+                                continue
+                            copy_sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
+                            with cur.copy(copy_sql) as copy:
+                                for row in rows:
+                                    copy.write_row(row)
+                        done.extend(chunk)
         finally:
             self._pool.checkin(conn)
         for case in done:
             case.mark_saved(1)
         return len(done)
-
-
-class PostgresUnitOfWork(SqlUnitOfWorkBase):
-    """One PostgreSQL transaction over one tenant (see the module docstring)."""
-
-    dialect = DIALECT
-
-    def __init__(self, store: PostgresStore, tenant: str, conn: psycopg.Connection[Any]) -> None:
-        self.tenant = tenant
-        self._store = store
-        self._conn: psycopg.Connection[Any] | None = conn
-        self._init_repositories(lambda: datetime.now(UTC))
-
-    def __repr__(self) -> str:
-        return f"<PostgresUnitOfWork tenant={self.tenant!r}{' done' if self._conn is None else ''}>"
-
-    # -- SqlSession -----------------------------------------------------------------------
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            raise StorageError("this unit of work has already been committed or rolled back")
-        return self._conn
-
-    def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False
-              ) -> list[tuple[Any, ...]]:
-        with _errors():
-            return self._connection().execute(sql, params).fetchall()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        with _errors():
-            return self._connection().execute(sql, params).rowcount
-
-    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with _errors(), self._connection().cursor() as cur:
-            cur.executemany(sql, rows)
-
-    def load_case(self, column: str, value: str) -> Loaded | None:
-        rows = self.fetch(f"{_SELECT_CASE}c.{column} = %s", (self.tenant, value))
-        if not rows:
-            return None
-        return rows[0][0], json.loads(rows[0][1]), rows[0][2:]
-
-    def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
-        rows = self.fetch(f"{_SELECT_CASE}c.id = ANY(%s)", (self.tenant, list(case_ids)))
-        return [(row[0], json.loads(row[1]), row[2:]) for row in rows]
-
-    def load_where(self, tail: str, params: Sequence[Any]) -> list[Loaded]:
-        rows = self.fetch(_SELECT_WHERE + tail, params)  # one statement: one snapshot
-        return [(row[0], json.loads(row[1]), row[2:]) for row in rows]
-
-    # -- UnitOfWork -----------------------------------------------------------------------
-
-    def commit(self) -> None:
-        """Commit every write at once (or raise, roll back and write nothing)."""
-        conn = self._connection()
-        try:
-            with _errors():
-                conn.commit()
-        finally:
-            self._finish()
-
-    def rollback(self) -> None:
-        """Discard every write of this unit of work."""
-        if self._conn is None:
-            return
-        self._finish()
-
-    def _finish(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            self._store._pool.checkin(conn)  # rolls back whatever is still open

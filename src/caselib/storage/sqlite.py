@@ -9,6 +9,12 @@ Design, and why:
   ``SQLITE_BUSY_SNAPSHOT`` whenever anyone else committed meanwhile (a spurious error the busy
   timeout cannot absorb). Lost updates are prevented by the version check in ``save``
   (``UPDATE … WHERE version = ?``), not by snapshot isolation.
+- **Writers take turns.** ``get_for_update`` (how every desk command loads its case) opens
+  ``BEGIN IMMEDIATE`` *before* the read, so a command waits (``busy_timeout``) for the
+  writer before it, then reads what that writer committed: commands without
+  ``expected_version`` never fail on a lost race. The cost is that a unit of work holds the
+  write lock while the command runs (tens of microseconds of Python between its read and
+  its write), which is nothing beside the commit that follows.
 - **Outbox.** :meth:`Outbox.pending` takes the write lock, so two relays (threads or processes)
   never hand out the same message at once: the second waits for the first to commit (SQLite
   has no ``SKIP LOCKED``; with one writer at a time, waiting is the same guarantee).
@@ -305,6 +311,10 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
         with _errors():
             conn.executemany(sql, rows)
 
+    def lock_case(self, case_id: str) -> None:
+        # SQLite has one lock for writers: BEGIN IMMEDIATE (waiting up to the busy timeout)
+        self._begin_write()
+
     def load_case(self, column: str, value: str) -> Loaded | None:
         conn = self._connection()
         snapshot = not self._writing  # group the two reads into one read transaction
@@ -334,7 +344,10 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
 
         return self._load(read)
 
-    def load_where(self, tail: str, params: Sequence[Any]) -> list[Loaded]:
+    def load_where(self, tail: str, params: Sequence[Any], *, claim: bool = False
+                   ) -> list[Loaded]:
+        # no SKIP LOCKED: a claim would be the write lock, held while the sweep decides
+        # (SQLite writers take turns anyway, and the sweep's versions catch a lost race)
         return self._load(lambda conn: conn.execute(_SELECT_WHERE + tail, params).fetchall())
 
     def _load(self, read: Callable[[sqlite3.Connection], list[tuple[Any, ...]]]

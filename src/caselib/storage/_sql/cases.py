@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from caselib.cases import Case
-from caselib.errors import CaseNotFound, ConcurrencyConflict, DuplicateKey, InvalidInput
+from caselib.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from caselib.ports import CasePage, CaseQuery, CaseSummary, Page, SlaCasePage, encode_cursor
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import (
@@ -57,7 +57,7 @@ class SqlCases:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
         d = session.dialect
-        self._insert_case = insert_sql("cases", CASE_COLUMNS, d, " ON CONFLICT DO NOTHING")
+        self._insert_case = insert_sql("cases", CASE_COLUMNS, d)
         self._update_case = update_case_sql(d)
         self._updates: dict[tuple[int, ...], str] = {}
         self._patches: dict[tuple[int, ...], str] = {}  # the UPDATEs of _patch, by columns
@@ -65,6 +65,9 @@ class SqlCases:
         # work: a save at that version assigns only the columns whose new value differs from
         # what is stored, so a column changed out of band is still repaired by the next save
         self._stored: dict[str, tuple[Any, ...]] = {}
+        # cases this unit of work holds the write lock of, with their stored version: a save
+        # at that version cannot miss, so it needs no row count back (see save)
+        self._locked: dict[str, int] = {}
         self._insert_entry = insert_sql("timeline", ("tenant", "case_id", "seq", "entry"), d)
         self._insert_tag = insert_sql("case_tags", ("tenant", "case_id", "tag"), d)
         self._insert_outbox = insert_sql(
@@ -81,6 +84,13 @@ class SqlCases:
         if loaded is None:
             raise CaseNotFound(case_id, self._s.tenant)
         return self._loaded(loaded)
+
+    def get_for_update(self, case_id: str) -> Case:
+        self._s.check_open()
+        self._s.lock_case(case_id)
+        case = self.get(case_id)
+        self._locked[case_id] = case.version
+        return case
 
     def get_many(self, case_ids: Sequence[str]) -> list[Case]:
         self._s.check_open()
@@ -103,11 +113,16 @@ class SqlCases:
     def query_sla_cases(self, query: CaseQuery) -> SlaCasePage:
         self._s.check_open()
         tail, params = query_tail(query, self._s.tenant, self._s.dialect)
-        loaded = self._s.load_where(tail, params)
+        # where the dialect can, the sweep claims its page (see SlaSweepRepository): the
+        # cases it returns are locked for this unit of work and others' are left out
+        claim = self._s.dialect.skip_locked
+        loaded = self._s.load_where(tail, params, claim=claim)
         cases = []
         for row in loaded[: query.limit]:
             case = _sla_case_from(row)
             self._stored[case.id] = tuple(row[2])
+            if claim:
+                self._locked[case.id] = case.version
             cases.append(case)
         cursor = None
         if len(loaded) > query.limit and cases:
@@ -160,9 +175,11 @@ class SqlCases:
         if case.tenant != s.tenant:
             raise InvalidInput(f"case belongs to tenant {case.tenant!r}, not {s.tenant!r}")
         row = case_row(case, 1)
-        if s.run(self._insert_case, row) == 0:
-            raise DuplicateKey(f"case {case.id!r} / {case.number!r} already exists")
+        # a duplicate id or number fails the INSERT (DuplicateKey, translated from the driver's
+        # error), so it needs no row count back and may travel with the commit
+        s.write(self._insert_case, row)
         self._stored[case.id] = row[2:-1]
+        self._locked[case.id] = 1  # a new row is this unit of work's until it commits
         self._write_children(case, 1, replace_tags=False)
 
     def save(self, case: Case, expected_version: int) -> None:
@@ -180,7 +197,12 @@ class SqlCases:
             sql, params = self._update_for(changed), [values[i] for i in changed]
         else:
             sql, params = self._update_case, list(values)
-        if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
+        if self._locked.get(case.id) == expected_version:
+            # locked at this version: nobody else can have changed the row, so the guarded
+            # UPDATE cannot miss and may travel with the commit (PostgreSQL's pipeline)
+            s.write(sql, (*params, case.tenant, case.id, expected_version))
+            self._locked[case.id] = version
+        elif s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
             self._refuse(case.id, expected_version)
         self._stored[case.id] = values[:-1]
         self._write_children(case, version, replace_tags=True)
@@ -239,7 +261,11 @@ class SqlCases:
                 s.dialect, [STORED_COLUMNS[i] for i in changed], merge_doc=True)
         params = [new[i] for i in changed]
         params.append(_encode(sla_patch(case, version)))
-        if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
+        if self._locked.get(case.id) == expected_version:
+            # claimed at this version: the guarded UPDATE cannot miss (see save)
+            s.write(sql, (*params, case.tenant, case.id, expected_version))
+            self._locked[case.id] = version
+        elif s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
             try:
                 self._refuse(case.id, expected_version)
             except ConcurrencyConflict:
