@@ -237,6 +237,7 @@ class _Sweep:
         self.took = False  # this pass took a case
         self.notices: list[BreachNotice] = []
         self.examined = self.conflicts = 0
+        self.examined_ids: list[str] = []
 
     def take(
         self, page: Sequence[tuple[SlaCase, Case | None]]
@@ -245,7 +246,10 @@ class _Sweep:
         attempts = self.attempts
         due = [c for c in page if attempts.get(c[0].id, 0) < _SWEEP_ATTEMPTS]
         for case, _ in due:
-            attempts[case.id] = attempts.get(case.id, 0) + 1
+            taken = attempts.get(case.id, 0)
+            if not taken:
+                self.examined_ids.append(case.id)
+            attempts[case.id] = taken + 1
         self.examined += len(due)
         self.took = self.took or bool(due)
         return due
@@ -289,4 +293,5 @@ class _Sweep:
                     self.notifier.notify(message)
 
     def report(self, now: datetime) -> SweepReport:
-        return SweepReport(now, self.examined, tuple(self.notices), self.conflicts)
+        return SweepReport(now, self.examined, tuple(self.notices), self.conflicts,
+                           tuple(self.examined_ids))

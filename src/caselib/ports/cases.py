@@ -170,7 +170,11 @@ class SlaSweepRepository(Protocol):
         :meth:`~caselib.ports.Outbox.pending` does: lock the cases they return until the unit
         of work ends and leave out cases another unit of work has locked, so sweepers on
         several hosts split the due cases instead of examining the same ones. A case left
-        out is one somebody else is writing; the sweep's next pass looks again.
+        out is one somebody else is writing; the sweep's next pass (or next run) looks again.
+        A claiming store reads exactly ``limit`` rows, so after a full page it may give a
+        ``next_cursor`` where :meth:`~CaseRepository.query_cases` gives none (the next page
+        is then empty): a row locked only to learn that more follow would keep the other
+        sweepers off a case nobody examines.
         """
         ...
 

@@ -116,6 +116,10 @@ class SqlCases:
         # where the dialect can, the sweep claims its page (see SlaSweepRepository): the
         # cases it returns are locked for this unit of work and others' are left out
         claim = self._s.dialect.skip_locked
+        if claim:
+            # exactly a page, not the page and one more: a claim locks every row it returns,
+            # and a row locked but not examined would only keep other sweepers off it
+            params[-1] = query.limit
         loaded = self._s.load_where(tail, params, claim=claim)
         cases = []
         for row in loaded[: query.limit]:
@@ -125,7 +129,8 @@ class SqlCases:
                 self._locked[case.id] = case.version
             cases.append(case)
         cursor = None
-        if len(loaded) > query.limit and cases:
+        # (a full claimed page may be the last one: the next read then finds nothing)
+        if (len(loaded) > query.limit or (claim and len(loaded) == query.limit)) and cases:
             # the keyset of the last row, from its indexed columns (what the query orders by)
             stored = loaded[query.limit - 1][2]
             last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1:]))
