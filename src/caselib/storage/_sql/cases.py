@@ -9,7 +9,7 @@ values that lets a save assign only what changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from caselib.cases import Case
 from caselib.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
@@ -50,6 +50,10 @@ __all__ = [
     "SqlNumbers",
 ]
 
+_ENTRY_COLUMNS: Final = ("tenant", "case_id", "seq", "entry")
+_TAG_COLUMNS: Final = ("tenant", "case_id", "tag")
+_OUTBOX_COLUMNS: Final = ("key", "tenant", "case_id", "type", "payload", "created_at")
+
 
 class SqlCases:
     """:class:`~caselib.ports.CaseRepository` over a :class:`SqlSession`."""
@@ -68,10 +72,6 @@ class SqlCases:
         # cases this unit of work holds the write lock of, with their stored version: a save
         # at that version cannot miss, so it needs no row count back (see save)
         self._locked: dict[str, int] = {}
-        self._insert_entry = insert_sql("timeline", ("tenant", "case_id", "seq", "entry"), d)
-        self._insert_tag = insert_sql("case_tags", ("tenant", "case_id", "tag"), d)
-        self._insert_outbox = insert_sql(
-            "outbox", ("key", "tenant", "case_id", "type", "payload", "created_at"), d)
 
     def _loaded(self, loaded: Loaded) -> Case:
         case = _case_from(loaded)
@@ -160,10 +160,10 @@ class SqlCases:
                       (case.tenant, case.id))
             tags = tag_rows(case)
             if tags:
-                s.run_many(self._insert_tag, tags)
+                s.insert_many("case_tags", _TAG_COLUMNS, tags)
         entries = timeline_rows(case, case.unsaved_entries())
         if entries:
-            s.run_many(self._insert_entry, entries)
+            s.insert_many("timeline", _ENTRY_COLUMNS, entries)
         redacted = [(row[3], row[0], row[1], row[2])
                     for row in timeline_rows(case, case.redacted_since_save())]
         if redacted:
@@ -171,7 +171,7 @@ class SqlCases:
                        f"AND case_id = {ph} AND seq = {ph}", redacted)
         messages = event_rows(case, version)
         if messages:
-            s.run_many(self._insert_outbox, messages)
+            s.insert_many("outbox", _OUTBOX_COLUMNS, messages)
         case.mark_saved(version)
 
     def add(self, case: Case) -> None:
@@ -237,10 +237,10 @@ class SqlCases:
         # driver is a visible share of a sweep that writes one entry and two messages a case)
         entries = [row for case, _ in saved for row in timeline_rows(case, case.new_entries)]
         if entries:
-            s.run_many(self._insert_entry, entries)
+            s.insert_many("timeline", _ENTRY_COLUMNS, entries)
         messages = [row for case, version in saved for row in event_rows(case, version)]
         if messages:
-            s.run_many(self._insert_outbox, messages)
+            s.insert_many("outbox", _OUTBOX_COLUMNS, messages)
         for case, version in saved:
             case.mark_saved(version)
         return refused

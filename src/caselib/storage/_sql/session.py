@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from caselib.storage._sql.columns import Loaded
-from caselib.storage._sql.dialect import SqlDialect
+from caselib.storage._sql.dialect import SqlDialect, insert_sql
 
 __all__ = [
     "SqlSession",
@@ -49,6 +49,14 @@ class SqlSession(abc.ABC):
         caselib errors and still before anything is committed; the caller must not need its
         outcome (use :meth:`run` for that).
         """
+
+    def insert_many(self, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` (values in ``columns`` order) into ``table``; may be deferred, as
+        :meth:`run_many` is. By default the one-row INSERT once per row; a dialect where a
+        statement costs more than a row (PostgreSQL) sends multi-row INSERTs instead."""
+        if rows:
+            self.run_many(insert_sql(table, columns, self.dialect), rows)
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> None:
         """:meth:`run` without the row count: may be deferred, as :meth:`run_many` is.
