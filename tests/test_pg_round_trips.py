@@ -5,6 +5,7 @@ true. Speed itself is measured in ``benchmarks/bench_postgres.py``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -83,3 +84,31 @@ class TestRoundTrips:
         with store.unit_of_work("acme") as uow:
             ids = [s.id for s in uow.cases.query(CaseQuery()).items]
         assert ids == [first.id]
+
+
+class TestOutboxWakeUps:
+    """A commit that writes outbox events wakes a relay waiting on the store."""
+
+    def test_a_commit_with_events_wakes_the_waiter(self, store: PostgresStore) -> None:
+        """First call: True at once (it starts listening); then quiet until events land."""
+        other = PostgresStore(DSN, schema=store.schema, pool_size=1)
+        try:
+            assert store.wait_for_outbox(timeout=0) is True  # starts listening
+            assert store.wait_for_outbox(timeout=0) is False  # nothing committed since
+            with other.unit_of_work("acme") as uow:  # no events: no wake-up
+                uow.numbers.next_number()
+                uow.commit()
+            assert store.wait_for_outbox(timeout=0) is False
+            with other.unit_of_work("acme") as uow:  # rolled back: no wake-up
+                uow.cases.add(make_case("acme", 1))
+            assert store.wait_for_outbox(timeout=0) is False
+            ServiceDesk(other, tenant="globex").create_case(subject="x", actor=AGENT)
+            woke: list[bool] = []
+            waiter = threading.Thread(target=lambda: woke.append(
+                store.wait_for_outbox(timeout=60)))
+            waiter.start()
+            waiter.join(timeout=90)
+            assert woke == [True]
+            assert store.wait_for_outbox(timeout=0) is False  # one commit, one wake-up
+        finally:
+            other.close()

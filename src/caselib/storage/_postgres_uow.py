@@ -116,6 +116,7 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
         self._conn: psycopg.Connection[Any] | None = conn
         self._queue: list[_Queued] = []  # statements not sent yet, in order
         self._open = False  # BEGIN is sent or queued
+        self._wake_relays = False  # outbox rows were written: NOTIFY listening relays
         self.round_trips = 0
         """Waits for the server so far (what the module docstring counts)."""
         self._init_repositories(lambda: datetime.now(UTC))
@@ -182,6 +183,8 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
         # outbox rows, 1.5x the rate of one INSERT per row (each statement has a fixed cost
         # on the server: parse, plan, executor start-up), pipelined either way
         self._begin()
+        if table == "outbox":
+            self._wake_relays = True
         for at in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[at:at + _ROWS_PER_INSERT]
             self._queue.append((_multi_insert(table, tuple(columns), len(chunk)),
@@ -222,6 +225,10 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
         self._connection()
         try:
             if self._open:
+                if self._wake_relays:
+                    # delivered to listeners when (and only if) the transaction commits
+                    self._queue.append(("SELECT pg_notify(%s, %s)",
+                                        (self._store.outbox_channel, self.tenant), False))
                 self._send("COMMIT", None)
         finally:
             self._finish()
@@ -235,6 +242,6 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
     def _finish(self) -> None:
         conn, self._conn = self._conn, None
         self._queue.clear()
-        self._open = False
+        self._open = self._wake_relays = False
         if conn is not None:
             self._store._pool.checkin(conn)  # rolls back whatever is still open

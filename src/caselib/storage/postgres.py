@@ -13,23 +13,39 @@ Install with ``pip install "caselib-engine[postgres]"``. Design, and why:
   the row lock, then sees the new version and gets :class:`ConcurrencyConflict`). A case is
   loaded with one statement (document and timeline together), so it is one snapshot.
 - **Work queues.** ``outbox.pending`` is ``SELECT … FOR UPDATE SKIP LOCKED``: several relay
-  processes share the outbox without handing out the same message twice. The same pattern
-  (a partial index on the due column plus ``SKIP LOCKED``) is how a future ``claim_due(now,
-  limit)`` for SLA sweeps fits in: ``cases_due`` already indexes ``(tenant, next_due_at, id)``.
+  processes share the outbox without handing out the same message twice. The breach sweep
+  claims its pages the same way (``query_sla_cases``: ``FOR UPDATE OF c SKIP LOCKED`` over
+  the ``cases_due`` index, exactly one page, then the claimed cases' timelines in a second
+  statement), so sweepers on several hosts split the due cases instead of colliding.
 - **Counters.** Case numbers are an ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` inside the
   transaction (rolled back with it: no gaps); the round-robin cursor CAS is a conditional
-  ``UPDATE``, so the row lock picks one winner.
+  ``UPDATE``, so the row lock picks one winner. The price of gapless numbers: creates in one
+  tenant hold the counter row from their first round trip to their commit, so they commit
+  one at a time (commands on existing cases do not touch it).
 - **Schema.** Everything lives in one PostgreSQL schema (default ``caselib``) with a
   ``schema_version`` table; migrations run under a transaction-scoped advisory lock so several
   processes starting at once apply them once. A newer schema raises :class:`SchemaMismatch`
   before anything is changed.
 - **Connections.** A unit of work takes a connection from a small pool and gives it back when
-  it ends; the store is safe to share between threads.
+  it ends; the store is safe to share between threads. Connections are in autocommit mode:
+  the unit of work sends BEGIN itself (see below), and a read before any write needs none.
+- **Round trips.** A unit of work queues the writes whose only outcome is "done or raised"
+  and sends them with the next statement whose answer it needs, or with its COMMIT, in one
+  psycopg pipeline: ``create_case`` and each command on a case cost two round trips (see
+  :mod:`caselib.storage._postgres_uow`). Rows of one table go in one multi-row INSERT.
+- **Writers take turns.** ``get_for_update`` (how the desk loads a case for a command) sends
+  ``SELECT … FOR UPDATE`` on the case row and then the load, in one round trip: the load
+  runs after the lock is granted, in a new snapshot, so it sees what the previous holder
+  committed. A command without ``expected_version`` therefore waits for the command ahead
+  of it on the same case instead of failing with a conflict; other cases are not held up.
+- **Outbox wake-ups.** A commit that wrote outbox rows also sends ``NOTIFY``
+  (:meth:`PostgresStore.wait_for_outbox`), so relays can sleep until there is work.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -192,6 +208,11 @@ class PostgresStore:
             raise InvalidInput("pool_size must be >= 0", field="pool_size")
         self.dsn = dsn
         self.schema = schema
+        self.outbox_channel = f"caselib_outbox_{schema}"[:63]
+        """The NOTIFY channel a commit that wrote outbox events signals (payload: the
+        tenant); see :meth:`wait_for_outbox`."""
+        self._listener: psycopg.Connection[Any] | None = None
+        self._listening = threading.Lock()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             self._connect, self._reset, _close, pool_size)
         conn = self._connect(search_path=False)
@@ -267,6 +288,42 @@ class PostgresStore:
     def close(self) -> None:
         """Close idle connections; busy ones close when their unit of work ends. Idempotent."""
         self._pool.close()
+        with self._listening:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+
+    def wait_for_outbox(self, timeout: float) -> bool:
+        """Wait until some unit of work commits outbox events, or ``timeout`` seconds pass;
+        ``True`` when events may be waiting, ``False`` on a quiet timeout.
+
+        For an outbox relay that should react at once without polling the table::
+
+            while running:
+                if desk.dispatch_events(sink) == 0:
+                    store.wait_for_outbox(timeout=30)
+
+        Every commit that writes outbox rows sends ``NOTIFY`` on :attr:`outbox_channel`
+        (delivered only if the transaction commits), in the same round trip as its COMMIT.
+        The first call opens a listening connection (kept until :meth:`close`) and returns
+        ``True`` at once, since events committed before it could not be announced; from
+        then on notifications that arrive between calls are kept, so none is missed. Any
+        tenant's events wake the waiter (the payload names the tenant, for hosts that
+        listen themselves); a relay per tenant checks its own outbox and waits again.
+        The outbox is still the source of truth: the timeout is a safety net, not a poll
+        interval that matters.
+        """
+        with self._listening:
+            if self._listener is None or self._listener.closed:
+                conn = self._connect(search_path=False)
+                with _errors():
+                    conn.execute(f'LISTEN "{self.outbox_channel}"')
+                self._listener = conn
+                return True
+            with _errors():
+                for _ in self._listener.notifies(timeout=max(0.0, timeout), stop_after=1):
+                    return True
+        return False
 
     def drop_schema(self) -> None:
         """Drop the whole schema with every tenant's data (tests and teardown only)."""
