@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from caselib import Actor, CaseQuery, ServiceDesk
-from caselib.errors import DuplicateKey
+from caselib.errors import DuplicateKey, InvalidInput, StorageError
 from caselib.storage._pgtrace import count_round_trips
 from caselib.storage.postgres import PostgresStore
 from caselib.testing.conformance import make_case
@@ -112,3 +112,31 @@ class TestOutboxWakeUps:
             assert store.wait_for_outbox(timeout=0) is False  # one commit, one wake-up
         finally:
             other.close()
+
+
+class TestLockTimeout:
+    """A command that cannot get its case's row lock in time fails cleanly."""
+
+    def test_a_lock_not_granted_in_time_is_a_storage_error(self, store: PostgresStore) -> None:
+        """lock_timeout bounds the wait; the waiter gets StorageError and writes nothing."""
+        case = make_case("acme", 1)
+        with store.unit_of_work("acme") as uow:
+            uow.cases.add(case)
+            uow.commit()
+        impatient = PostgresStore(DSN, schema=store.schema, pool_size=1, lock_timeout=0.001)
+        try:
+            with store.unit_of_work("acme") as holder:
+                holder.cases.get_for_update(case.id)
+                with impatient.unit_of_work("acme") as uow, pytest.raises(StorageError,
+                                                                          match="lock"):
+                    uow.cases.get_for_update(case.id)
+            with impatient.unit_of_work("acme") as uow:  # the pooled connection is fine
+                assert uow.cases.get_for_update(case.id).version == 1
+        finally:
+            impatient.close()
+
+    @pytest.mark.parametrize("bad", [0, -1, True, "5", 10**6])
+    def test_bad_lock_timeouts_are_refused(self, pg_schema: str, bad: object) -> None:  # noqa: F811
+        """lock_timeout must be positive seconds or None (InvalidInput)."""
+        with pytest.raises(InvalidInput):
+            PostgresStore(DSN, schema=pg_schema, lock_timeout=bad)  # type: ignore[arg-type]

@@ -190,6 +190,10 @@ class PostgresStore:
         schema: the PostgreSQL schema holding caselib's tables (created if missing).
         pool_size: idle connections kept for reuse; more are opened when units of work
             overlap, and closed again when they end.
+        lock_timeout: seconds a unit of work waits for a row lock (a command on a case
+            another command is changing) before :class:`~caselib.errors.StorageError`;
+            ``None`` waits as long as it takes (the server's default). As SQLite's
+            ``timeout``.
 
     Raises:
         SchemaMismatch: the schema was written by a newer caselib.
@@ -200,12 +204,20 @@ class PostgresStore:
     """A unit of work may be finished on another thread (see :class:`~caselib.ports.Store`):
     a unit of work owns its pooled connection, and psycopg connections are thread-safe."""
 
-    def __init__(self, dsn: str, *, schema: str = "caselib", pool_size: int = 4) -> None:
+    def __init__(self, dsn: str, *, schema: str = "caselib", pool_size: int = 4,
+                 lock_timeout: float | None = 30.0) -> None:
         self._psycopg = _psycopg()
         if not _SCHEMA_NAME.match(schema):
             raise InvalidInput("schema must be a plain SQL identifier", field="schema")
         if pool_size < 0:
             raise InvalidInput("pool_size must be >= 0", field="pool_size")
+        if lock_timeout is not None and (
+                isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float))
+                or not 0 < lock_timeout < 86_400):
+            raise InvalidInput("lock_timeout must be seconds (0 < t < 86400) or None",
+                               field="lock_timeout")
+        # whole milliseconds, at least one (0 would mean "no timeout" to the server)
+        self._lock_timeout_ms = 0 if lock_timeout is None else max(1, round(lock_timeout * 1000))
         self.dsn = dsn
         self.schema = schema
         self.outbox_channel = f"caselib_outbox_{schema}"[:63]
@@ -218,8 +230,7 @@ class PostgresStore:
         conn = self._connect(search_path=False)
         try:
             self._migrate(conn)
-            with _errors():
-                conn.execute(f'SET search_path TO "{schema}"')
+            self._configure(conn)
         except BaseException:
             conn.close()
             raise
@@ -235,9 +246,19 @@ class PostgresStore:
             # autocommit: a unit of work sends BEGIN itself, queued in its first pipeline
             # (psycopg's implicit BEGIN would cost a round trip of its own)
             conn: psycopg.Connection[Any] = self._psycopg.connect(self.dsn, autocommit=True)
-            if search_path:
-                conn.execute(f'SET search_path TO "{self.schema}"')
+        if search_path:
+            try:
+                self._configure(conn)
+            except BaseException:
+                conn.close()
+                raise
         return conn
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        """The session settings of a pooled connection."""
+        with _errors():
+            conn.execute(f'SET search_path TO "{self.schema}"')
+            conn.execute(f"SET lock_timeout = {self._lock_timeout_ms}")
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
         schema = self.schema
