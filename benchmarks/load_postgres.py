@@ -113,7 +113,7 @@ def worker(index: int, schema: str, shared: list[str], seconds: float, start: An
                 saved.append((case_id, case.version))
             elif kind == "transition":
                 for attempt in range(TRANSITION_TRIES):
-                    seen = desk.get_case(case_id)
+                    seen = desk.get_case(case_id, actor=agent)
                     to = rng.choice([c for c in COLUMNS if c != seen.status])
                     try:
                         case = desk.transition(case_id, to, actor=agent,
@@ -127,9 +127,9 @@ def worker(index: int, schema: str, shared: list[str], seconds: float, start: An
                     saved.append((case_id, case.version))
                     break
             elif n % 2:
-                desk.get_case(case_id)
+                desk.get_case(case_id, actor=agent)
             else:
-                desk.find_cases(CaseQuery(assignees={rng.choice(AGENTS)}, limit=50))
+                desk.find_cases(CaseQuery(assignees={rng.choice(AGENTS)}, limit=50), actor=agent)
         except Exception as err:  # counted and reported; the run goes on
             errors.append(f"{kind}: {type(err).__name__}: {err}")
             continue

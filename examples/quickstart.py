@@ -50,7 +50,7 @@ def main() -> None:
     case = desk.resolve(case.id, "Cleared stale SSO cache", actor=agent, code="config")
     print("resolved", case.number, "with", case.resolution.summary if case.resolution else None)
     print("allowed next:", desk.allowed_transitions(case))
-    print("customer sees", [r.body for r in desk.customer_view(case.id).replies])
+    print("customer sees", [r.body for r in desk.customer_view(case.id, actor=agent).replies])
     store.close()
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from actors import READER
 from caselib import Actor, ConcurrencyConflict, ServiceDesk
 from caselib.ports import Store
 from pg import DSN as PG_DSN
@@ -94,7 +95,7 @@ def run_hammer(kind: str, where: str) -> None:
     store = open_store(kind, where)
     try:
         desk = ServiceDesk(store, tenant=TENANT)
-        final = desk.get_case(case.id)
+        final = desk.get_case(case.id, actor=READER)
         with store.unit_of_work(TENANT) as uow:
             messages = uow.outbox.pending(limit=10_000)
     finally:

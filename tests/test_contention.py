@@ -98,7 +98,7 @@ class TestLatestStateCommands:
         with pytest.raises(ConcurrencyConflict) as info:
             desk.add_comment(case.id, "stale", actor=agent, expected_version=1)
         assert (info.value.expected, info.value.actual) == (1, 2)
-        assert desk.get_case(case.id).version == 2
+        assert desk.get_case(case.id, actor=agent).version == 2
 
 
 class _Unlocked:

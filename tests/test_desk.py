@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from actors import READER
 from caselib import (
     Actor,
     Audience,
@@ -49,7 +50,8 @@ def snapshot(desk: ServiceDesk) -> Any:
 
 def worked_case(desk: ServiceDesk, agent: Actor) -> Case:
     """A case taken to pending_customer."""
-    case = desk.create_case(subject="VPN drops every hour", actor=agent, category="Technical")
+    case = desk.create_case(subject="VPN drops every hour", actor=agent, category="Technical",
+                            links={"contact": "c1"})
     for status in ("open", "in_progress", "pending_customer"):
         case = desk.transition(case.id, status, actor=agent)
     return case
@@ -99,10 +101,10 @@ class TestCommands:
     def test_first_response_is_first_agent_public_reply(self, desk: ServiceDesk,
                                                         agent: Actor, clock: FrozenClock) -> None:
         """Customer replies and internal notes do not count as a first response."""
-        case = desk.create_case(subject="x", actor=agent)
+        case = desk.create_case(subject="x", actor=agent, links={"contact": "c"})
         desk.add_comment(case.id, "me too", actor=Actor.customer("c"), audience="public")
         desk.add_comment(case.id, "internal", actor=agent)
-        assert desk.get_case(case.id).first_response_at is None
+        assert desk.get_case(case.id, actor=READER).first_response_at is None
         clock.advance(minutes=5)
         case = desk.add_comment(case.id, "On it", actor=agent, audience="public")
         assert case.first_response_at == clock.now()
@@ -116,7 +118,7 @@ class TestCommands:
         case = desk.add_comment(case.id, "password is hunter2", actor=agent, audience="public")
         case = desk.redact_comment(case.id, case.timeline[-1].seq, reason="secret",
                                    actor=agent)
-        view = desk.customer_view(case.id)
+        view = desk.customer_view(case.id, actor=READER)
         assert [r.body for r in view.replies] == ["Please reboot", ""]
         assert view.replies[1].redacted
         assert view.status_label == "Pending customer"
@@ -151,16 +153,16 @@ class TestCommands:
             clock.advance(minutes=1)
             desk.create_case(subject=f"c{i}", actor=agent, assignee="ana" if i % 2 else None,
                              tags=["vip"] if i < 3 else [])
-        assert desk.count_by_status() == {"new": 7}
-        assert len(desk.find_cases(unassigned=True).items) == 4
-        assert len(desk.find_cases(assignees="ana", tags="vip").items) == 1
+        assert desk.count_by_status(actor=READER) == {"new": 7}
+        assert len(desk.find_cases(unassigned=True, actor=READER).items) == 4
+        assert len(desk.find_cases(assignees="ana", tags="vip", actor=READER).items) == 1
         seen: list[str] = []
-        page = desk.find_cases(limit=3)
+        page = desk.find_cases(limit=3, actor=READER)
         while True:
             seen += [s.number for s in page.items]
             if page.next_cursor is None:
                 break
-            page = desk.find_cases(limit=3, after=page.next_cursor)
+            page = desk.find_cases(limit=3, after=page.next_cursor, actor=READER)
         assert seen == [f"CASE-{i:04d}" for i in range(1, 8)]
 
     def test_outbox_relay_at_least_once(self, desk: ServiceDesk, agent: Actor) -> None:
@@ -233,13 +235,17 @@ BAD_INPUT: list[tuple[str, type[Exception], Callable[[ServiceDesk, Case, Actor],
     ("comment over limit", TextTooLong,
      lambda d, c, a: d.add_comment(c.id, "x" * 50_001, actor=a)),
     ("csat on active case", InvalidInput,
+     lambda d, c, a: d.rate(c.id, 5, actor=Actor.customer("c1"))),
+    ("csat by an agent", PermissionDenied,
      lambda d, c, a: d.rate(c.id, 5, actor=a)),
+    ("csat by a customer who is not the contact", CaseNotFound,
+     lambda d, c, a: d.rate(c.id, 5, actor=Actor.customer("someone-else"))),
     ("stale version", ConcurrencyConflict,
      lambda d, c, a: d.add_comment(c.id, "late", actor=a, expected_version=c.version - 1)),
     ("unknown case id", CaseNotFound,
      lambda d, c, a: d.add_comment("no-such-case", "x", actor=a)),
     ("customer internal note", PermissionDenied,
-     lambda d, c, a: d.add_comment(c.id, "x", actor=Actor.customer("c"))),
+     lambda d, c, a: d.add_comment(c.id, "x", actor=Actor.customer("c1"))),
     ("bad custom field", InvalidInput,
      lambda d, c, a: d.update_fields(c.id, {"custom": {"Bad Key": 1}}, actor=a)),
     ("non-scalar custom value", InvalidInput,
@@ -340,9 +346,9 @@ class TestTheFacade:
         old = desk.store
         desk.store = MemoryStore()
         case = desk.create_case(subject="Printer on fire", actor=agent)
-        assert desk.get_case(case.id).id == case.id
+        assert desk.get_case(case.id, actor=READER).id == case.id
         with pytest.raises(CaseNotFound):
-            ServiceDesk(old, tenant="acme").get_case(case.id)
+            ServiceDesk(old, tenant="acme").get_case(case.id, actor=READER)
 
     def test_for_tenant_shares_store_clock_and_ids(self, desk: ServiceDesk) -> None:
         """``for_tenant`` gives a desk over the same parts, another tenant."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from actors import EDITOR, READER
 from caselib import Actor, ArticleNotFound, MemoryStore, PermissionDenied, ServiceDesk
 from caselib.kb import Article, ArticleStatus
 from caselib.testing import FrozenClock
@@ -22,7 +23,7 @@ def kb_desk(clock: FrozenClock, agent: Actor) -> ServiceDesk:
     desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock)
     for aid, title, body in ARTICLES:
         desk.put_article(Article(id=aid, title=title, body=body, updated_at=clock.now()),
-                         actor=agent)
+                         actor=EDITOR)
     return desk
 
 
@@ -33,7 +34,7 @@ class TestSuggestions:
         case = kb_desk.create_case(subject="VPN keeps disconnecting", actor=agent)
         hits = kb_desk.suggest_articles(case.id, actor=agent, limit=2)
         assert hits[0].article_id == "kb-vpn" and hits[0].rank == 1
-        report = kb_desk.deflection_report()
+        report = kb_desk.deflection_report(actor=READER)
         assert report.totals.shown == len(hits)
 
     def test_internal_notes_never_feed_the_query(self, kb_desk: ServiceDesk,
@@ -48,7 +49,7 @@ class TestSuggestions:
                                       clock: FrozenClock) -> None:
         kb_desk.put_article(Article(id="kb-vpn", title="VPN disconnects every hour",
                                     status=ArticleStatus.ARCHIVED, updated_at=clock.now()),
-                            actor=agent)
+                            actor=EDITOR)
         case = kb_desk.create_case(subject="VPN disconnects", actor=agent)
         assert "kb-vpn" not in [h.article_id for h in kb_desk.suggest_articles(case.id,
                                                                                actor=agent)]
@@ -57,15 +58,20 @@ class TestSuggestions:
         """Another desk over the same store builds its index from the article store."""
         other = ServiceDesk(kb_desk.store, tenant="acme", clock=kb_desk.clock)
         assert len(other.kb_index()) == 3
-        kb_desk.remove_article("kb-pass", actor=agent)
+        kb_desk.remove_article("kb-pass", actor=EDITOR)
         assert len(kb_desk.kb_index()) == 2 and len(other.reload_kb()) == 2
         with pytest.raises(ArticleNotFound):
-            kb_desk.remove_article("kb-pass", actor=agent)
+            kb_desk.remove_article("kb-pass", actor=EDITOR)
 
-    def test_customers_cannot_edit(self, kb_desk: ServiceDesk, clock: FrozenClock) -> None:
-        with pytest.raises(PermissionDenied):
-            kb_desk.put_article(Article(id="x", title="x", updated_at=clock.now()),
-                                actor=Actor.customer("c"))
+    def test_only_admins_edit(self, kb_desk: ServiceDesk, clock: FrozenClock,
+                              agent: Actor) -> None:
+        for actor in (Actor.customer("c"), agent):  # editing the KB needs service.admin
+            with pytest.raises(PermissionDenied, match=r"service\.admin"):
+                kb_desk.put_article(Article(id="x", title="x", updated_at=clock.now()),
+                                    actor=actor)
+            with pytest.raises(PermissionDenied, match=r"service\.admin"):
+                kb_desk.remove_article("kb-vpn", actor=actor)
+        assert "kb-vpn" in kb_desk.kb_index()
 
 
 class TestDeflection:
@@ -91,6 +97,6 @@ class TestDeflection:
             kb_desk.transition(case.id, "pending_customer", actor=agent)
             kb_desk.resolve(case.id, "done", actor=agent)
         kb_desk.mark_resolved_by_article(deflected.id, "kb-pass", actor=agent)
-        report = kb_desk.deflection_report(since=clock.now() - timedelta(days=1))
+        report = kb_desk.deflection_report(since=clock.now() - timedelta(days=1), actor=READER)
         assert report.totals.opened == 2
         assert report.totals.deflection_rate == pytest.approx(0.5)

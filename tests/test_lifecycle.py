@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from caselib import (
+    GateRequired,
     InvalidConfiguration,
     NoteRequired,
     StatusCategory,
@@ -149,15 +150,23 @@ class TestMachineAgreesWithTable:
             for target in wf.statuses:
                 in_table = wf.can_transition(source, target)
                 gates = wf.gates(source, target) if in_table else frozenset()
-                gated = ("note" in gates and not note) or ("assignee" in gates and not assignee)
+                failing = {g for g, value in (("note", note), ("assignee", assignee))
+                           if g in gates and not value}
+                gated = bool(failing)
+                refused: GateRequired | None = None
                 try:
                     wf.check(source, target, note=note, assignee=assignee)
                 except TransitionNotAllowed:
                     assert not in_table
-                except NoteRequired:
-                    assert in_table and gated
-                else:
+                    continue
+                except GateRequired as err:
+                    refused = err
+                if refused is None:
                     assert in_table and not gated
+                else:
+                    assert in_table and gated
+                    assert refused.gate in failing  # the error names a gate that really failed
+                    assert isinstance(refused, NoteRequired) == (refused.gate == "note")
 
     @given(workflows())
     def test_resolved_and_closed_always_gated(self, workflow: Workflow) -> None:

@@ -65,7 +65,7 @@ class TestRoundTrips:
         """A read-only unit of work sends its query alone: no BEGIN, no ROLLBACK."""
         case = desk.create_case(subject="Printer jams", actor=AGENT)
         with count_round_trips(store) as trips:
-            desk.get_case(case.id)
+            desk.get_case(case.id, actor=AGENT)
         assert trips.total == 1, trips.messages
 
     def test_a_queued_write_error_surfaces_before_anything_commits(

@@ -544,3 +544,203 @@ class TestRuleValidation:
             In("tier", [])
         with pytest.raises(InvalidConfiguration, match="finite"):
             Equals("custom.x", float("nan"))
+
+
+# --- explanations of a default name every field the chain read (issue 16, point 6) -------------
+
+
+class TestDefaultExplanations:
+    """When no map entry fires, the explanation names every field the fallbacks looked at."""
+
+    chain = Router(fallbacks=[FallbackMap.by_reason_code(default=None), FallbackMap.by_category()])
+
+    def test_a_default_after_a_chain_names_the_reason_code_too(self) -> None:
+        """The desk's default chain: reason code and category are both named, with values."""
+        decision = self.chain.route({"reason_code": "damaged", "category": "Account"})
+        (step,) = decision.steps
+        assert (step.kind, step.ref, step.team) == (MatchKind.FALLBACK, "by_category", "support")
+        assert step.matched_on == (("reason_code", "damaged"), ("category", "Account"))
+        assert decision.text == (
+            "no rule matched; no fallback has an entry for reason_code='damaged' or "
+            "category='Account', using the default team 'support' of fallback 'by_category'"
+        )
+
+    def test_absent_fields_are_named_as_none(self) -> None:
+        """A case with neither field still says which fields were read."""
+        decision = self.chain.route({})
+        assert decision.steps[0].matched_on == (("reason_code", None), ("category", None))
+        assert "reason_code=None" in decision.text and "category=None" in decision.text
+
+    def test_a_lone_map_keeps_its_own_wording(self) -> None:
+        """One map with a default: the wording is the map's own, naming its field."""
+        decision = Router(fallbacks=[FallbackMap.by_category()]).route({"category": "Other"})
+        assert decision.text == (
+            "no rule matched; fallback 'by_category' has no entry for category='Other', "
+            "using its default team 'support'"
+        )
+        assert FallbackMap.by_category().step({"category": "Other"}) == decision.steps[0]
+
+    def test_a_field_read_twice_is_named_once(self) -> None:
+        """Two maps over one field: the field appears once in the evidence."""
+        router = Router(fallbacks=[
+            FallbackMap("a", "category", {"Billing": "finance"}),
+            FallbackMap("b", "category", {"Technical": "engineering"}, default="desk"),
+        ])
+        assert router.route({"category": "x"}).steps[0].matched_on == (("category", "x"),)
+
+    def test_an_owner_only_rule_explains_its_default_team_the_same_way(self) -> None:
+        """The team step after an owner-only rule names every field read too."""
+        router = Router(
+            [Rule(id="o", when=Equals("tier", "gold"), then=Target(owner="ann"))],
+            self.chain.fallbacks,
+        )
+        decision = router.route({"tier": "gold", "reason_code": "other"})
+        assert decision.owner == "ann"
+        assert decision.steps[1].matched_on == (("reason_code", "other"), ("category", None))
+
+    def test_the_default_step_of_a_map_without_default_is_refused(self) -> None:
+        """Asking a pass-through map for its default is a configuration error."""
+        with pytest.raises(InvalidConfiguration, match="no default"):
+            FallbackMap.by_reason_code(default=None).default_step((("reason_code", None),))
+
+
+# --- branch managers (issue 16, point 6) -------------------------------------------------------
+
+BRANCH_CHAIN = [FallbackMap.by_reason_code(default=None), FallbackMap.by_category()]
+MANAGERS = {"north": "mia", "12": "olu", "INST-7": "ivy"}
+
+
+class TestBranchRouting:
+    """A case queued for "the branch manager" goes to its own branch's manager."""
+
+    router = Router(fallbacks=BRANCH_CHAIN)
+
+    def test_the_branch_manager_becomes_the_owner(self) -> None:
+        """site_not_ready with custom.branch: the lookup's manager owns the case."""
+        decision = self.router.route(
+            {"reason_code": "site_not_ready", "custom.branch": "north"},
+            branch_manager=MANAGERS.get,
+        )
+        assert (decision.team, decision.owner) == ("branch_manager", "mia")
+        assert [s.kind for s in decision.steps] == [MatchKind.FALLBACK, MatchKind.BRANCH]
+        assert decision.steps[1].matched_on == (("custom.branch", "north"),)
+        assert decision.text.endswith("; branch 'north' goes to its manager 'mia'")
+        assert decision.kind is MatchKind.FALLBACK  # what chose the queue
+
+    def test_a_whole_number_branch_code_is_looked_up_as_text(self) -> None:
+        """custom.branch = 12 asks for branch '12'."""
+        decision = self.router.route({"reason_code": "access_issue", "custom.branch": 12},
+                                     branch_manager=MANAGERS.get)
+        assert decision.owner == "olu"
+
+    @pytest.mark.parametrize("branch", [None, "", "  ", True, 1.5, [1]])
+    def test_no_branch_waits_in_the_queue_and_says_so(self, branch: object) -> None:
+        """No usable branch value: no owner, and the step says the case names no branch."""
+        decision = self.router.route({"reason_code": "site_not_ready", "custom.branch": branch},
+                                     branch_manager=MANAGERS.get)
+        assert (decision.team, decision.owner) == ("branch_manager", None)
+        assert decision.steps[-1].text == (
+            "the case names no branch (custom.branch), so it waits in queue 'branch_manager'"
+        )
+
+    def test_an_unknown_branch_waits_in_the_queue_and_says_so(self) -> None:
+        """The lookup knows nobody: the queue, with the branch named."""
+        decision = self.router.route({"reason_code": "site_not_ready", "custom.branch": "x"},
+                                     branch_manager=MANAGERS.get)
+        assert decision.owner is None
+        assert "no available manager is known for branch 'x'" in decision.text
+
+    def test_the_installation_link_can_name_the_branch(self) -> None:
+        """A tenant routing by installation hands installation ids to the lookup."""
+        from caselib.routing import BranchRouting
+
+        router = Router(fallbacks=BRANCH_CHAIN, branches=BranchRouting(field="installation"))
+        decision = router.route({"reason_code": "access_issue", "installation": "INST-7"},
+                                branch_manager=MANAGERS.get)
+        assert decision.owner == "ivy"
+
+    def test_other_queues_and_owned_decisions_are_left_alone(self) -> None:
+        """Only an unowned decision for the branch queue gets a branch step."""
+        calls: list[str] = []
+
+        def lookup(branch: str) -> str | None:
+            calls.append(branch)
+            return "mia"
+
+        assert self.router.route({"reason_code": "missing_part", "custom.branch": "north"},
+                                 branch_manager=lookup).owner is None
+        owner_rule = Router(
+            [Rule(id="o", when=Exists("custom.branch"),
+                  then=Target(team="branch_manager", owner="zed"))], BRANCH_CHAIN)
+        assert owner_rule.route({"custom.branch": "north"}, branch_manager=lookup).owner == "zed"
+        assert calls == []
+
+    def test_without_a_lookup_or_with_branches_off_routing_is_unchanged(self) -> None:
+        """The pure router (no lookup) and ``branches=None`` keep the old decision."""
+        facts = {"reason_code": "site_not_ready", "custom.branch": "north"}
+        plain = self.router.route(facts)
+        assert (plain.owner, len(plain.steps)) == (None, 1)
+        off = Router(fallbacks=BRANCH_CHAIN, branches=None)
+        assert off.route(facts, branch_manager=MANAGERS.get) == plain
+
+    def test_a_tenant_can_name_its_own_queue(self) -> None:
+        """The queue is configurable, e.g. for a renamed reason-code map."""
+        from caselib.routing import BranchRouting
+
+        router = Router(
+            fallbacks=[FallbackMap.by_reason_code(site_not_ready="site-leads")],
+            branches=BranchRouting(queue="site-leads"),
+        )
+        decision = router.route({"reason_code": "site_not_ready", "custom.branch": "north"},
+                                branch_manager=MANAGERS.get)
+        assert (decision.team, decision.owner) == ("site-leads", "mia")
+
+    @pytest.mark.parametrize(("kwargs", "message"), [
+        ({"field": "colour"}, "unknown field"),
+        ({"field": "tags"}, "single-valued"),
+        ({"queue": ""}, "non-empty"),
+        ({"queue": None}, "non-empty"),
+    ])
+    def test_bad_configuration_is_refused(self, kwargs: dict[str, Any], message: str) -> None:
+        """A branch setting that could never work fails when it is built."""
+        from caselib.routing import BranchRouting
+
+        with pytest.raises(InvalidConfiguration, match=message):
+            BranchRouting(**kwargs)
+        with pytest.raises(InvalidConfiguration, match="BranchRouting"):
+            Router(branches="custom.branch")  # type: ignore[arg-type]
+
+    def test_branch_steps_are_json_ready(self) -> None:
+        """The decision with a branch step survives JSON, as the timeline stores it."""
+        decision = self.router.route({"reason_code": "site_not_ready", "custom.branch": "north"},
+                                     branch_manager=MANAGERS.get)
+        as_dict = decision.to_dict()
+        assert json.loads(json.dumps(as_dict)) == as_dict
+        assert as_dict["steps"][1]["kind"] == "branch"
+        assert as_dict["owner"] == "mia"
+
+    @PROPS
+    @given(
+        rules=rule_lists(max_size=6),
+        case=facts(),
+        reason=st.sampled_from([None, "site_not_ready", "access_issue", "other"]),
+        branch=st.sampled_from([None, "north", "south", 12]),
+        team=st.sampled_from(["t1", "branch_manager"]),
+    )
+    def test_indexed_equals_naive_with_a_lookup(
+        self, rules: list[Rule], case: dict[str, object], reason: str | None,
+        branch: object, team: str,
+    ) -> None:
+        """With a lookup, the indexed and plain routes still agree, and a branch step is
+        added exactly to unowned decisions for the branch queue."""
+        rules = [*rules, Rule(id="bm", when=Equals("tier", "bm"), then=Target(team=team))]
+        facts_ = {**case, "reason_code": reason, "custom.branch": branch}
+        router = Router(rules, BRANCH_CHAIN)
+        plain = router.route(facts_)
+        decision = router.route(facts_, branch_manager=MANAGERS.get)
+        assert decision == router.route_naive(facts_, branch_manager=MANAGERS.get)
+        wants_step = plain.team == "branch_manager" and plain.owner is None
+        assert (decision.steps[-1].kind is MatchKind.BRANCH) == wants_step
+        assert decision.steps[: len(plain.steps)] == plain.steps
+        if not wants_step:
+            assert decision == plain

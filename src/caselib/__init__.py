@@ -7,6 +7,10 @@ knowledge-base suggestions::
 
     desk = ServiceDesk(MemoryStore(), tenant="acme")
     case = desk.create_case(subject="Printer on fire", actor=Actor.agent("ana"))
+
+Every value a call returns becomes a versioned JSON document with :mod:`caselib.serialize`
+(``serialize.to_dict(case)``); every error carries a ``code``, an ``http_status`` and a
+problem-details ``to_dict()``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from caselib.errors import (
     CommandRefused,
     ConcurrencyConflict,
     DuplicateKey,
+    GateRequired,
     InvalidConfiguration,
     InvalidInput,
     NaiveDatetime,
@@ -68,6 +73,8 @@ from caselib.ports import (
 from caselib.routing import (
     Agent,
     AssignmentStrategy,
+    BranchDirectory,
+    BranchRouting,
     Directory,
     FallbackMap,
     RouteDecision,
@@ -98,6 +105,8 @@ __all__ = [
     "AssignmentStrategy",
     "Attachment",
     "Audience",
+    "BranchDirectory",
+    "BranchRouting",
     "BreachNotice",
     "BusinessCalendar",
     "Case",
@@ -115,6 +124,7 @@ __all__ = [
     "Directory",
     "DuplicateKey",
     "FallbackMap",
+    "GateRequired",
     "Holiday",
     "InvalidConfiguration",
     "InvalidInput",

@@ -65,7 +65,8 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
     clock = FrozenClock(datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
     desk = ServiceDesk(store, tenant="acme", clock=clock)
     ana, bo = Actor.agent("ana", name="Ana"), Actor.agent("bo", name="Bo")
-    customer = Actor.customer("jane@example.com")
+    customer = Actor.customer("jane@example.com", "Jane", account="acc-7")
+    lee = Actor.agent("lee", "admin", name="Lee")  # edits the knowledge base
 
     p(f"caselib {__version__} demo on the {where}")
     p("=" * 72)
@@ -86,7 +87,7 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
     p("08:35  Knowledge-base suggestions for the VPN case")
     for aid, title, body in _ARTICLES:
         desk.put_article(Article(id=aid, title=title, body=body, updated_at=clock.now()),
-                         actor=ana)
+                         actor=lee)
     for hit in desk.suggest_articles(vpn.id, actor=ana, limit=2):
         p(f"        #{hit.rank} {hit.article_id:<10} score {hit.score:5.2f}")
     desk.open_article(vpn.id, "kb-vpn", actor=ana)
@@ -120,8 +121,9 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
     desk.transition(vpn.id, "pending_customer", actor=ana)
     vpn = desk.resolve(vpn.id, "Upgraded VPN client to 3.3", actor=ana, code="upgrade")
     p.case(vpn)
-    vpn = desk.close(vpn.id, "Customer confirmed the fix", actor=ana, csat=5)
+    vpn = desk.close(vpn.id, "Customer confirmed the fix", actor=ana)
     p.case(vpn)
+    vpn = desk.rate(vpn.id, 5, actor=customer, comment="Quick and clear, thanks")
     clock.advance(days=1)
     vpn = desk.reopen(vpn.id, actor=customer, reason="Dropped again after reboot")
     p.case(vpn)
@@ -147,13 +149,13 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
           f"{entry.actor:<17} {entry.describe()[:70]}")
     p()
     p(f"Customer view of {vpn.number} (public replies only)")
-    view = desk.customer_view(vpn.id)
+    view = desk.customer_view(vpn.id, actor=customer)
     for reply in view.replies:
         p(f"  #{reply.seq:<2} {reply.author:<17} {reply.body}")
 
     p()
     p("Board (cases per status)")
-    for status, count in sorted(desk.count_by_status().items()):
+    for status, count in sorted(desk.count_by_status(actor=ana).items()):
         p(f"  {status:<18} {count}")
     sink = RecordingSink()
     sent = desk.dispatch_events(sink)

@@ -18,6 +18,7 @@ from caselib.errors import InvalidConfiguration, UnknownValue
 
 __all__ = [
     "DEFAULT_VOCABULARY",
+    "REASON_CODE_SYNONYMS",
     "ActorKind",
     "Audience",
     "Priority",
@@ -196,6 +197,13 @@ DEFAULT_REASON_CODES = (
     "other",
 )
 
+REASON_CODE_SYNONYMS: tuple[tuple[str, ...], ...] = (("damaged", "damage"),)
+"""Spellings of one reason code that the CRMs (and the product brief) use interchangeably.
+
+A vocabulary that lists one member of a group accepts the others as aliases of it; it stores
+the member it lists, so cases and metrics keep one spelling (the default lists ``damaged``,
+the spelling caselib stored first, and accepts the brief's ``damage``)."""
+
 
 def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
@@ -215,6 +223,9 @@ class Vocabulary:
         factory=lambda: dict(DEFAULT_CATEGORIES)
     )
     reason_codes: tuple[str, ...] = DEFAULT_REASON_CODES
+    reason_code_aliases: Mapping[str, str] | None = None
+    """Other spellings accepted for a reason code (``{"damage": "damaged"}``); ``None``: the
+    :data:`REASON_CODE_SYNONYMS` that apply to ``reason_codes``."""
     _case_type_index: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
     _category_index: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
     _sub_index: dict[str, dict[str, str]] = attrs.field(init=False, repr=False, eq=False)
@@ -241,7 +252,33 @@ class Vocabulary:
                 for cat, subs in self.categories.items()
             },
         )
-        object.__setattr__(self, "_reason_index", index(self.reason_codes, "reason code"))
+        reasons = index(self.reason_codes, "reason code")
+        for alias, code in self._reason_aliases(reasons).items():
+            reasons[_fold(alias)] = reasons[_fold(code)]
+        object.__setattr__(self, "_reason_index", reasons)
+
+    def _reason_aliases(self, reasons: Mapping[str, str]) -> dict[str, str]:
+        """alias → listed code; the built-in synonyms only where the code is listed."""
+        if self.reason_code_aliases is None:
+            found: dict[str, str] = {}
+            for group in REASON_CODE_SYNONYMS:
+                listed = [name for name in group if _fold(name) in reasons]
+                if len(listed) == 1:
+                    found.update((name, listed[0]) for name in group if name != listed[0])
+            return found
+        if not isinstance(self.reason_code_aliases, Mapping):
+            raise InvalidConfiguration("reason_code_aliases must map an alias to a reason code")
+        for alias, code in self.reason_code_aliases.items():
+            if not isinstance(alias, str) or not alias.strip():
+                raise InvalidConfiguration("reason code aliases must be non-empty strings")
+            if _fold(alias) in reasons:
+                raise InvalidConfiguration(
+                    f"{alias!r} is a reason code itself, so it cannot also be an alias")
+            if not isinstance(code, str) or _fold(code) not in reasons:
+                raise InvalidConfiguration(
+                    f"reason code alias {alias!r} names {code!r}, which is not one of the "
+                    "vocabulary's reason codes; list it in reason_codes first")
+        return dict(self.reason_code_aliases)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Vocabulary:
@@ -250,6 +287,7 @@ class Vocabulary:
             case_types=tuple(data.get("case_types", DEFAULT_CASE_TYPES)),
             categories={k: tuple(v) for k, v in data.get("categories", DEFAULT_CATEGORIES).items()},
             reason_codes=tuple(data.get("reason_codes", DEFAULT_REASON_CODES)),
+            reason_code_aliases=data.get("reason_code_aliases"),
         )
 
     def case_type(self, value: str) -> str:
@@ -266,7 +304,8 @@ class Vocabulary:
         return _lookup(subs, f"subcategory of {category}", value)
 
     def reason_code(self, value: str) -> str:
-        """The canonical reason code for ``value``, or :class:`UnknownValue`."""
+        """The canonical reason code for ``value`` (aliases included), or
+        :class:`UnknownValue`."""
         return _lookup(self._reason_index, "reason_code", value)
 
 
@@ -275,7 +314,7 @@ def _lookup(index: Mapping[str, str], field: str, value: object) -> str:
         found = index.get(_fold(value))
         if found is not None:
             return found
-    raise UnknownValue(field, value, index.values())
+    raise UnknownValue(field, value, dict.fromkeys(index.values()))  # aliases listed once
 
 
 DEFAULT_VOCABULARY = Vocabulary()

@@ -28,6 +28,7 @@ from caselib.cases.events import (
     Resolved,
     StatusChanged,
 )
+from caselib.cases.fields import CaseFields
 from caselib.cases.sla_state import (
     BREACH_REASON,
     Pause,
@@ -57,7 +58,7 @@ from caselib.cases.values import (
     _text,
     validate_custom_fields,
 )
-from caselib.errors import InvalidInput, PermissionDenied, UnknownValue
+from caselib.errors import CommandRefused, InvalidInput, PermissionDenied, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
     ActorKind,
@@ -161,22 +162,19 @@ class Case:
         tags: Iterable[str] = (),
         custom: Mapping[str, object] | None = None,
     ) -> Case:
-        """Validate every field and return a new case with a *created* activity entry."""
+        """Validate every field and return a new case with a *created* activity entry.
+
+        The descriptive fields go through :meth:`CaseFields.parse
+        <caselib.cases.fields.CaseFields.parse>` (also what routing previews use)."""
         at = aware_utc(at, "created_at")
-        vocab = policy.vocabulary
         subject = _text(subject, "subject", SUBJECT_MAX_LENGTH)
         description = _text(description, "description", DESCRIPTION_MAX_LENGTH, required=False)
-        prio = policy.default_priority if priority is None else Priority.parse(priority)
-        sev = None if severity is None else Severity.parse(severity)
-        ctype = None if case_type is None else vocab.case_type(case_type)
-        cat = None if category is None else vocab.category(category)
-        if subcategory is not None and cat is None:
-            raise InvalidInput("a subcategory needs a category", field="subcategory")
-        sub = None if subcategory is None or cat is None else vocab.subcategory(cat, subcategory)
-        reason = None if reason_code is None else vocab.reason_code(reason_code)
-        src = Source.parse(source)
-        link = links if isinstance(links, Links) else Links.from_dict(links or {})
-        if policy.require_account and link.account is None:
+        f = CaseFields.parse(
+            policy, priority=priority, severity=severity, case_type=case_type,
+            category=category, subcategory=subcategory, reason_code=reason_code, source=source,
+            links=links, tags=tags, custom=custom,
+        )
+        if policy.require_account and f.links.account is None:
             raise InvalidInput("this tenant requires every case to link an account",
                                field="links.account")
         case = cls(
@@ -187,24 +185,24 @@ class Case:
             status=status,
             status_category=status_category,
             workflow=workflow,
-            priority=prio,
+            priority=f.priority,
             created_at=at,
             updated_at=at,
             created_by=actor.id,
             description=description,
-            severity=sev,
-            case_type=ctype,
-            category=cat,
-            subcategory=sub,
-            reason_code=reason,
-            source=src,
-            links=link,
-            tags=_tags(tags),
-            custom=validate_custom_fields(custom or {}),
+            severity=f.severity,
+            case_type=f.case_type,
+            category=f.category,
+            subcategory=f.subcategory,
+            reason_code=f.reason_code,
+            source=f.source,
+            links=f.links,
+            tags=f.tags,
+            custom=dict(f.custom),
         )
         case._append(actor, at, Audience.SYSTEM, "created", data={"status": status})
         case._events.append(
-            CaseCreated(id, tenant, at, actor.id, number, subject, prio.value, status)
+            CaseCreated(id, tenant, at, actor.id, number, subject, f.priority.value, status)
         )
         return case
 
@@ -214,6 +212,16 @@ class Case:
     def is_active(self) -> bool:
         """Still needs work (status category new, open or waiting)."""
         return self.status_category.is_active
+
+    @property
+    def contact(self) -> str | None:
+        """The host contact the case is about (``links.contact``): who may rate it."""
+        return self.links.contact
+
+    @property
+    def account(self) -> str | None:
+        """The host account the case is about (``links.account``)."""
+        return self.links.account
 
     @property
     def resolution(self) -> Resolution | None:
@@ -302,6 +310,7 @@ class Case:
             kind=kind,
             body=body,
             data=dict(data or {}),
+            actor_name=actor.name,
         )
         self.timeline.append(entry)
         self.updated_at = at
@@ -372,21 +381,26 @@ class Case:
         note: str | None = None,
         resolution_code: str | None = None,
         csat: int | None = None,
+        note_parameter: str = "note",
     ) -> None:
         """Record a status change the lifecycle has already allowed and gated.
 
         Entering a *resolved* status adds a :class:`Resolution` (the note is its summary);
         leaving resolved/closed for an active status is a reopen and keeps every earlier
         resolution. Call through :class:`~caselib.cases.CompiledWorkflow`, which checks the
-        workflow first.
+        workflow first. ``note_parameter`` is the note's name in the calling command
+        (``summary`` for a resolve): errors about the note name that field.
         """
         at = aware_utc(at, "at")
-        text = None if note is None else _text(note, "note", BODY_MAX_LENGTH, required=False)
+        text = (None if note is None
+                else _text(note, note_parameter, BODY_MAX_LENGTH, required=False))
         text = text or None
         if category is StatusCategory.RESOLVED and text is None:
-            raise InvalidInput("a resolution needs a summary", field="note")
+            raise InvalidInput(f"a resolution needs a summary; pass {note_parameter}=...",
+                               field=note_parameter)
         if csat is not None:
             _check_csat(csat)
+            self._check_rater(actor)
         code = _opt_id(resolution_code, "resolution_code")
         old, old_cat = self.status, self.status_category
         self.status, self.status_category = status, category
@@ -417,20 +431,36 @@ class Case:
         if csat is not None:
             self.record_csat(csat, actor=actor, at=at)
 
+    def _check_rater(self, actor: Actor) -> None:
+        if actor.kind is ActorKind.CUSTOMER and actor.id != self.links.contact:
+            raise PermissionDenied(
+                f"only the contact of case {self.number} may rate it",
+                permission="portal.rate")
+        if self.csat is not None:
+            raise CommandRefused(
+                f"case {self.number} was already rated ({self.csat.score} by "
+                f"{self.csat.by}); a rating is recorded once and never overwritten")
+
     def record_csat(
         self, score: int, *, actor: Actor, at: datetime, comment: str | None = None
     ) -> None:
-        """Capture the customer's 1–5 rating; allowed once the case is resolved or closed."""
+        """Capture the 1–5 rating, once, after the case is resolved or closed.
+
+        The rating belongs to the case's contact: a customer other than the contact is
+        refused, and a rating is never overwritten (an agent may record one taken by phone
+        only while there is none). The comment is kept on the rating and its timeline entry.
+        """
         at = aware_utc(at, "at")
         _check_csat(score)
         text = None if comment is None else _text(comment, "csat comment", BODY_MAX_LENGTH)
+        self._check_rater(actor)
         if self.is_active:
             raise InvalidInput(
                 f"CSAT is captured after a case is resolved; case {self.number} is "
                 f"{self.status!r}", field="csat",
             )
         self.csat = Csat(score, at, actor.id, text)
-        self._append(actor, at, Audience.SYSTEM, "csat", data={"score": score})
+        self._append(actor, at, Audience.SYSTEM, "csat", text or "", data={"score": score})
         self._events.append(CsatRecorded(self.id, self.tenant, at, actor.id, score))
 
     def change_priority(

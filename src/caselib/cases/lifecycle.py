@@ -18,7 +18,8 @@ Hosts never import ``statemachine``: errors come out as caselib errors.
 
 Gates: entering any status of category *resolved* or *closed* always requires a note (that is
 how reopening can keep what was done before). ``"note"`` can be added to any other transition,
-and ``"assignee"`` requires the case to have an owner.
+and ``"assignee"`` requires the case to have an owner. A failed gate raises
+:class:`~caselib.errors.GateRequired` naming it (``NoteRequired`` for the note gate).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from statemachine.exceptions import TransitionNotAllowed as _MachineRefused
 from caselib.cases.case import Case
 from caselib.cases.values import Actor
 from caselib.errors import (
+    GateRequired,
     InvalidConfiguration,
     NoteRequired,
     TransitionNotAllowed,
@@ -277,12 +279,12 @@ class _Shuttle:
         self.status = status
 
 
-def _gate_note(target: str) -> Any:
-    what = "a resolution summary" if target == "resolved" else "a note"
+def _gate_note(target: str, category: StatusCategory) -> Any:
+    what = "a resolution summary" if category is StatusCategory.RESOLVED else "a note"
 
-    def gate_note(note: str | None = None) -> None:
+    def gate_note(note: str | None = None, note_parameter: str = "note") -> None:
         if note is None or not str(note).strip():
-            raise NoteRequired(target, what)
+            raise NoteRequired(target, what, parameter=note_parameter)
 
     return gate_note
 
@@ -290,7 +292,8 @@ def _gate_note(target: str) -> Any:
 def _gate_assignee(target: str) -> Any:
     def gate_assignee(assignee: str | None = None) -> None:
         if not assignee:
-            raise NoteRequired(target, "an assignee (assign the case first)")
+            raise GateRequired(target, "assignee", "an assignee",
+                               how="assign the case first (ServiceDesk.assign)")
 
     return gate_assignee
 
@@ -387,7 +390,7 @@ class CompiledWorkflow:
                     continue
                 validators = []
                 if "note" in targets[target]:
-                    validators.append(_gate_note(target))
+                    validators.append(_gate_note(target, self.categories[target]))
                 if "assignee" in targets[target]:
                     validators.append(_gate_assignee(target))
                 move = states[source].to(states[target], validators=validators)
@@ -447,13 +450,17 @@ class CompiledWorkflow:
         return pair
 
     def check(self, source: str, target: str, *, note: str | None = None,
-              assignee: str | None = None) -> None:
+              assignee: str | None = None, note_parameter: str = "note") -> None:
         """Run ``source → target`` through the state machine; raise if it is refused.
+
+        ``note_parameter`` is what the calling command names its note (``summary`` for a
+        resolve), so a refusal tells the caller which argument to pass.
 
         Raises:
             UnknownValue: either status is not in this workflow.
             TransitionNotAllowed: no such transition.
-            NoteRequired: a gate failed.
+            NoteRequired: the note gate failed (a :class:`GateRequired` with ``gate="note"``).
+            GateRequired: another gate failed; ``gate`` names it (``"assignee"``).
         """
         self.category(source)
         self.category(target)
@@ -462,7 +469,8 @@ class CompiledWorkflow:
         gated = bool(self.table[source].get(target))
         try:
             if gated:
-                machine.send(f"to_{target}", note=note, assignee=assignee)
+                machine.send(f"to_{target}", note=note, assignee=assignee,
+                             note_parameter=note_parameter)
             else:  # no validator reads them: skip the library's argument plumbing
                 machine.send(f"to_{target}")
         except _MachineRefused:
@@ -483,11 +491,16 @@ class CompiledWorkflow:
         note: str | None = None,
         resolution_code: str | None = None,
         csat: int | None = None,
+        note_parameter: str = "note",
     ) -> None:
-        """Move ``case`` to ``target`` if the workflow allows it, recording the change."""
+        """Move ``case`` to ``target`` if the workflow allows it, recording the change.
+
+        ``note_parameter`` names the note as the calling command calls it (see :meth:`check`).
+        """
         if case.workflow != self.name:
             raise InvalidConfiguration(
                 f"case {case.number} follows workflow {case.workflow!r}, not {self.name!r}")
-        self.check(case.status, target, note=note, assignee=case.assignee)
+        self.check(case.status, target, note=note, assignee=case.assignee,
+                   note_parameter=note_parameter)
         case.move_to(target, self.categories[target], actor=actor, at=at, note=note,
-                     resolution_code=resolution_code, csat=csat)
+                     resolution_code=resolution_code, csat=csat, note_parameter=note_parameter)

@@ -90,4 +90,4 @@ def breach_entry(
     if new is not None and new is not old:
         entry_data["old_priority"], entry_data["new_priority"] = old.value, new.value
     return TimelineEntry(seq, at, actor.id, actor.kind, Audience.SYSTEM, "sla_breached", body,
-                         entry_data)
+                         entry_data, actor_name=actor.name)

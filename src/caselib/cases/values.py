@@ -165,6 +165,12 @@ def _roles(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
+def _actor_name(value: object) -> str | None:
+    """A display name ("Ana Ruiz"), stripped; ``None`` or blank means the actor has none."""
+    return None if value is None else (_text(value, "actor name", SHORT_TEXT_MAX_LENGTH,
+                                             required=False) or None)
+
+
 def _attachment_name(value: object) -> str:
     return _text(value, "attachment name", 255)
 
@@ -185,24 +191,34 @@ def _added_at(value: object) -> datetime:
 class Actor:
     """Who performs a command. Every :class:`~caselib.ServiceDesk` method takes one.
 
-    ``roles`` is free-form for now (``"admin"``, ``"supervisor"`` …); the permissions issue
-    builds role checks on it.
+    ``roles`` name roles of the desk's :class:`~caselib.access.AccessPolicy` (``"support"``,
+    ``"manager"`` …); ``teams`` are the queues the person works in, which team-scoped roles
+    see; a customer's ``id`` is its contact id and ``account`` its company, which decide the
+    cases it may reach. The host fills them from its own user records on each request;
+    ``name`` is the display name kept on the timeline entries the actor writes.
     """
 
     id: str = attrs.field(validator=attrs.validators.min_len(1))
     kind: ActorKind = attrs.field(default=ActorKind.AGENT, converter=_actor_kind)
     roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
-    name: str | None = None
+    name: str | None = attrs.field(default=None, converter=_actor_name)
+    """Display name; kept on the timeline entries the actor writes (``actor_name``), so a
+    portal can show "Ana" rather than a login."""
+    teams: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
+    account: str | None = None
 
     @classmethod
-    def agent(cls, id: str, *roles: str, name: str | None = None) -> Actor:
-        """An agent (support staff member)."""
-        return cls(id, ActorKind.AGENT, frozenset(roles), name)
+    def agent(cls, id: str, *roles: str, name: str | None = None,
+              teams: Iterable[str] = ()) -> Actor:
+        """An agent (support staff member) holding ``roles``, working in ``teams``."""
+        return cls(id, ActorKind.AGENT, frozenset(roles), name, frozenset(teams))
 
     @classmethod
-    def customer(cls, id: str, name: str | None = None) -> Actor:
-        """A customer, e.g. a contact replying from the portal or by email."""
-        return cls(id, ActorKind.CUSTOMER, frozenset(), name)
+    def customer(cls, id: str, name: str | None = None, *, account: str | None = None
+                 ) -> Actor:
+        """A customer: the contact ``id`` (of ``account``, if any) replying from the portal
+        or by e-mail. It reaches only cases whose contact or account is its own."""
+        return cls(id, ActorKind.CUSTOMER, frozenset(), name, frozenset(), account)
 
     @classmethod
     def system(cls, id: str = "caselib") -> Actor:
@@ -213,6 +229,11 @@ class Actor:
     def is_admin(self) -> bool:
         """Admins and system actors may run admin actions such as the breach sweep."""
         return self.kind is ActorKind.SYSTEM or "admin" in self.roles
+
+    @property
+    def is_customer(self) -> bool:
+        """Whether this is a customer (as opposed to an agent or caselib itself)."""
+        return self.kind is ActorKind.CUSTOMER
 
 
 @attrs.frozen
@@ -225,6 +246,29 @@ class NumberFormat:
     def format(self, n: int) -> str:
         """``NumberFormat("SC-", 3).format(184) == "SC-184"``."""
         return f"{self.prefix}{n:0{self.padding}d}"
+
+    def spellings(self, number: object) -> tuple[str, ...]:
+        """The stored spellings ``number`` may stand for, most likely first.
+
+        People type ``case-0042`` or `` CASE-0042 `` for ``CASE-0042``: the prefix is matched
+        case-insensitively and given its own spelling, surrounding blanks dropped. A number
+        without the prefix is tried as typed, then upper-cased, for numbers given under an
+        earlier prefix (a tenant that moved from ``SC-`` to ``CASE-`` still finds
+        ``sc-184``). Every store looks up these exact spellings, so all of them agree.
+
+        >>> NumberFormat().spellings(" case-0042")
+        ('CASE-0042',)
+        >>> NumberFormat().spellings("sc-184")
+        ('sc-184', 'SC-184')
+        """
+        if not isinstance(number, str):
+            raise InvalidInput(f"a case number is text, got {type(number).__name__}",
+                               field="number")
+        text = number.strip()
+        size = len(self.prefix)
+        if size and text[:size].casefold() == self.prefix.casefold():
+            return (self.prefix + text[size:],)
+        return tuple(dict.fromkeys((text, text.upper())))
 
 
 @attrs.frozen
@@ -306,7 +350,8 @@ class TimelineEntry:
     ``kind`` is ``"note"`` (internal), ``"reply"`` (public) or an activity name
     (``"status_changed"``, ``"priority_changed"``, ``"assigned"``, ``"fields_changed"`` …) whose
     old/new values are in ``data``. The audience is fixed at creation; a wrong entry is
-    redacted (its text removed, :class:`Redaction` kept) and a corrected one added.
+    redacted (its text removed, :class:`Redaction` kept) and a corrected one added. ``actor``
+    is the actor's id; :attr:`shown_as` is what a person should read.
     """
 
     seq: int
@@ -318,6 +363,15 @@ class TimelineEntry:
     body: str = ""
     data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     redaction: Redaction | None = None
+    actor_name: str | None = None
+    """The actor's display name when the entry was written (:attr:`Actor.name`), so history
+    shows who wrote it as people saw them then; ``None`` for nameless actors and for entries
+    stored before caselib kept names."""
+
+    @property
+    def shown_as(self) -> str:
+        """The writer's display name, or their id when they had none."""
+        return self.actor_name or self.actor
 
     @property
     def is_comment(self) -> bool:

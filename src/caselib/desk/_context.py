@@ -14,17 +14,34 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from caselib.cases import Case, CompiledWorkflow
+import attrs
+
+from caselib.access import AccessPolicy, Permission
+from caselib.cases import Actor, Case, CompiledWorkflow
 from caselib.desk.retry import backoff_delay
 from caselib.desk.settings import TenantSettings
-from caselib.errors import ConcurrencyConflict, InvalidConfiguration
+from caselib.errors import ConcurrencyConflict, InvalidConfiguration, InvalidInput
 from caselib.kb import KbIndex
-from caselib.ports import Clock, Store, SystemClock, UnitOfWork, get_for_update, require_tenant
+from caselib.ports import (
+    CaseQuery,
+    Clock,
+    Store,
+    SystemClock,
+    UnitOfWork,
+    get_for_update,
+    require_tenant,
+)
 from caselib.routing import Directory
 from caselib.sla import evaluate
 from caselib.timeutil import aware_utc
 
-__all__ = ["DeskContext"]
+__all__ = ["DeskContext", "Permit"]
+
+_UNRESTRICTED = AccessPolicy.unrestricted()
+
+Permit = Permission | Callable[[Case], Permission]
+"""The permission a command needs: fixed, or decided from the loaded case (a transition
+needs ``service.resolve`` only when its target is a resolved or closed status)."""
 
 _LATEST_ATTEMPTS = 50
 """How often :meth:`DeskContext.change` applies a latest-state command on a store without
@@ -66,6 +83,11 @@ class DeskContext:
             self.workflows[wf.name] = wf.compile()
         self.workflow = self.workflows[self.settings.workflow.name]
 
+    @property
+    def access(self) -> AccessPolicy:
+        """The tenant's access policy (unrestricted for agents when none is set)."""
+        return self.settings.access or _UNRESTRICTED
+
     def now(self) -> datetime:
         return aware_utc(self.clock.now(), "clock.now()")
 
@@ -86,23 +108,33 @@ class DeskContext:
         case_id: str,
         command: Callable[[Case, datetime], object],
         expected_version: int | None = None,
+        *,
+        actor: Actor,
+        permission: Permit,
     ) -> Case:
-        """Load, apply ``command``, save at the loaded version, commit. No-ops save nothing.
+        """Check ``actor`` may, load, apply ``command``, save at the loaded version, commit.
+
+        The permission is checked before anything is loaded (when it is fixed) and again on
+        the loaded case, so a refused command reads as little as possible and writes nothing.
+        No-ops save nothing.
 
         Without ``expected_version`` the command applies to the latest state and does not
         fail because another writer got there first: the case is loaded with
         :func:`~caselib.ports.get_for_update`, which makes writers of one case take turns
         (the store's row or write lock, taken before the read). Measured with 16 threads
-        commenting on one SQLite case, that turned 255 failed calls of 400 into none, at no
-        cost in throughput (the writers were serialised by the database anyway). A store
-        without the capability gets the other remedy: a lost race is retried here, with
-        jittered backoff. With ``expected_version`` the caller asked for *that* version, so
-        a difference is :class:`ConcurrencyConflict` at once and never retried.
+        commenting on one SQLite case, that turned 276 failed calls of 400 into none, and
+        the comments landed faster (72/s against 56/s of successful ones). A store without
+        the capability gets the other remedy: a lost race is retried here, with jittered
+        backoff. With ``expected_version`` the caller asked for *that* version, so a
+        difference is :class:`ConcurrencyConflict` at once and never retried.
         """
+        access = self.access
+        if isinstance(permission, Permission):
+            access.require(actor, permission)
         attempts = 0
         while True:
             attempts += 1
-            outcome = self._change_once(case_id, command, expected_version)
+            outcome = self._change_once(case_id, command, expected_version, actor, permission)
             if not isinstance(outcome, ConcurrencyConflict):
                 return outcome
             # a lost race of a latest-state command, on a store that cannot lock the case:
@@ -117,13 +149,18 @@ class DeskContext:
         case_id: str,
         command: Callable[[Case, datetime], object],
         expected_version: int | None,
+        actor: Actor,
+        permission: Permit,
     ) -> Case | ConcurrencyConflict:
         """One attempt of :meth:`change`; a conflict worth retrying is returned, not raised."""
+        access = self.access
         now = self.now()
         with self.uow() as uow:
             self.local.uow = uow
             try:
                 case, locked = get_for_update(uow.cases, case_id)
+                access.check(actor, permission if isinstance(permission, Permission)
+                             else permission(case), case)
                 if expected_version is not None and case.version != expected_version:
                     raise ConcurrencyConflict(case_id, expected_version, case.version)
                 loaded = case.version
@@ -139,6 +176,26 @@ class DeskContext:
                     return conflict
             finally:
                 self.local.uow = None
+        return case
+
+    def scoped(self, query: CaseQuery, actor: Actor) -> CaseQuery:
+        """``query`` limited to the cases ``actor`` may read (its read scope added)."""
+        access = self.access
+        access.require(actor, Permission.READ)
+        if query.visible is not None:
+            raise InvalidInput("CaseQuery.visible is set by the desk from the actor; leave it "
+                               "out and pass actor=", field="visible")
+        seen = access.visible(actor, Permission.READ)
+        return query if seen.everything else attrs.evolve(query, visible=seen)
+
+    def read(self, case_id: str, actor: Actor, permission: Permission | None = None) -> Case:
+        """Load a case ``actor`` may read (or hold ``permission`` on)."""
+        access = self.access
+        wanted = permission or access.read_permission(actor)
+        access.require(actor, wanted)
+        with self.uow() as uow:
+            case = uow.cases.get(case_id)
+        access.check(actor, wanted, case)
         return case
 
     def after_change(self, case: Case, now: datetime) -> None:

@@ -11,11 +11,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from caselib.cases import Actor, Attachment, Case
+import attrs
+
+from caselib.access import Permission
+from caselib.cases import Actor, Attachment, Case, CompiledWorkflow, Links
 from caselib.desk._context import DeskContext
+from caselib.desk.numbers import find_by_number
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
-from caselib.errors import ConcurrencyConflict, TransitionNotAllowed
+from caselib.errors import (
+    CaselibError,
+    ConcurrencyConflict,
+    PermissionDenied,
+    TransitionNotAllowed,
+)
 from caselib.ports import CaseQuery, EventSink, Page
 from caselib.vocab import Audience, Priority, StatusCategory
 
@@ -42,39 +51,65 @@ __all__ = [
 ]
 
 _CREATE_ATTEMPTS = 10
+_DONE = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 
 
 # -- queries ----------------------------------------------------------------------------------
 
 
-def get_case(ctx: DeskContext, case_id: str) -> Case:
+def get_case(ctx: DeskContext, case_id: str, *, actor: Actor) -> Case:
+    return ctx.read(case_id, actor, Permission.READ)
+
+
+def get_case_by_number(ctx: DeskContext, number: str, *, actor: Actor) -> Case:
+    access = ctx.access
+    access.require(actor, Permission.READ)
     with ctx.uow() as uow:
-        return uow.cases.get(case_id)
+        case = find_by_number(uow.cases, ctx.settings.policy.numbers, number)
+    access.check(actor, Permission.READ, case)
+    return case
 
 
-def get_case_by_number(ctx: DeskContext, number: str) -> Case:
-    with ctx.uow() as uow:
-        return uow.cases.get_by_number(number)
-
-
-def find_cases(ctx: DeskContext, query: CaseQuery | None, **filters: Any) -> Page:
-    q = query if query is not None else CaseQuery(**filters)
+def find_cases(ctx: DeskContext, query: CaseQuery | None, *, actor: Actor,
+               **filters: Any) -> Page:
+    q = ctx.scoped(query if query is not None else CaseQuery(**filters), actor)
     with ctx.uow() as uow:
         return uow.cases.query(q)
 
 
-def count_by_status(ctx: DeskContext, query: CaseQuery | None) -> dict[str, int]:
+def count_by_status(ctx: DeskContext, query: CaseQuery | None, *,
+                    actor: Actor) -> dict[str, int]:
+    q = ctx.scoped(query if query is not None else CaseQuery(), actor)
     with ctx.uow() as uow:
-        return uow.cases.count_by_status(query)
+        return uow.cases.count_by_status(q)
 
 
-def allowed_transitions(ctx: DeskContext, case: Case) -> tuple[str, ...]:
-    return ctx.workflow_of(case).allowed_transitions(case.status)
+def allowed_transitions(ctx: DeskContext, case: Case, *, actor: Actor | None) -> tuple[str, ...]:
+    wf = ctx.workflow_of(case)
+    targets = wf.allowed_transitions(case.status)
+    if actor is None:
+        return targets
+    access = ctx.access
+    return tuple(t for t in targets if access.can(actor, _transition_permission(wf, t), case))
 
 
-def customer_view(ctx: DeskContext, case_id: str) -> CustomerView:
+def _transition_permission(wf: CompiledWorkflow, to: str) -> Permission:
+    """Moving into a resolved or closed status is resolving; any other move is writing."""
+    try:
+        category = wf.category(to)
+    except CaselibError:
+        return Permission.WRITE  # an unknown status: the workflow refuses it after the check
+    return Permission.RESOLVE if category in _DONE else Permission.WRITE
+
+
+def _reply_or_write(actor: Actor) -> Permission:
+    """Customers reply (attach evidence, reopen) on their own cases; agents write."""
+    return Permission.PORTAL_REPLY if actor.is_customer else Permission.WRITE
+
+
+def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerView:
     """Public entries only, redacted ones blanked; status labels from the case's workflow."""
-    case = get_case(ctx, case_id)
+    case = ctx.read(case_id, actor)
     wf = ctx.workflow_of(case)
     labels = {s.id: s.label for s in wf.workflow.statuses}
     replies = tuple(
@@ -85,6 +120,7 @@ def customer_view(ctx: DeskContext, case_id: str) -> CustomerView:
             e.actor_kind.value == "customer",
             "" if e.redaction else e.body,
             e.redaction is not None,
+            e.actor_name,
         )
         for e in case.timeline
         if e.audience is Audience.PUBLIC
@@ -120,12 +156,21 @@ def create_case(ctx: DeskContext, **fields: Any) -> Case:
 
 
 def _create(ctx: DeskContext, **fields: Any) -> Case:
-    now = ctx.now()
-    policy = ctx.settings.policy
-    wf = ctx.workflow
     actor: Actor = fields.pop("actor")
     assignee = fields.pop("assignee")
     team = fields.pop("team")
+    if actor.is_customer:
+        ctx.access.require(actor, Permission.PORTAL_OPEN)
+        if assignee is not None or team is not None:
+            raise PermissionDenied("customers cannot assign the cases they open; leave out "
+                                   "assignee= and team= (routing picks the queue)",
+                                   permission=Permission.WRITE.value)
+        fields["links"] = _own_links(actor, fields["links"])
+    else:
+        ctx.access.require(actor, Permission.WRITE)
+    now = ctx.now()
+    policy = ctx.settings.policy
+    wf = ctx.workflow
     with ctx.uow() as uow:
         number = policy.numbers.format(uow.numbers.next_number())
         case = Case.open(
@@ -150,6 +195,20 @@ def _create(ctx: DeskContext, **fields: Any) -> Case:
     return case
 
 
+def _own_links(customer: Actor, given: object) -> Links:
+    """The links of a case a customer opens: the customer is its contact (and its account,
+    the customer's); naming another contact or account is refused."""
+    links = given if isinstance(given, Links) else (
+        Links() if given is None else Links.from_dict(given))  # type: ignore[arg-type]
+    if links.contact not in (None, customer.id) or (
+            links.account is not None and links.account != customer.account):
+        raise PermissionDenied(
+            "a customer opens cases for itself only: links.contact must be its own id "
+            "(and links.account its own account), or left out",
+            permission=Permission.PORTAL_OPEN.value)
+    return attrs.evolve(links, contact=customer.id, account=links.account or customer.account)
+
+
 def add_comment(
     ctx: DeskContext,
     case_id: str,
@@ -163,6 +222,8 @@ def add_comment(
         case_id,
         lambda case, now: case.add_comment(body, audience=audience, actor=actor, at=now),
         expected_version,
+        actor=actor,
+        permission=_reply_or_write(actor),
     )
 
 
@@ -179,6 +240,8 @@ def redact_comment(
         case_id,
         lambda case, now: case.redact_comment(seq, reason=reason, actor=actor, at=now),
         expected_version,
+        actor=actor,
+        permission=Permission.WRITE,
     )
 
 
@@ -197,7 +260,8 @@ def transition(
             case, to, actor=actor, at=now, note=note, resolution_code=resolution_code
         )
 
-    return ctx.change(case_id, command, expected_version)
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=lambda case: _transition_permission(ctx.workflow_of(case), to))
 
 
 def _to_category(
@@ -211,6 +275,7 @@ def _to_category(
     resolution_code: str | None = None,
     csat: int | None = None,
     expected_version: int | None = None,
+    note_parameter: str = "note",
 ) -> Case:
     def command(case: Case, now: datetime) -> None:
         wf = ctx.workflow_of(case)
@@ -218,10 +283,12 @@ def _to_category(
         if target is None:
             raise TransitionNotAllowed(case.status, label, wf.allowed_transitions(case.status))
         wf.apply(
-            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code, csat=csat
+            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code,
+            csat=csat, note_parameter=note_parameter,
         )
 
-    return ctx.change(case_id, command, expected_version)
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=Permission.RESOLVE)
 
 
 def resolve(
@@ -242,6 +309,7 @@ def resolve(
         note=summary,
         resolution_code=code,
         expected_version=expected_version,
+        note_parameter="summary",  # a refusal says "pass summary=", the name resolve() takes
     )
 
 
@@ -281,9 +349,11 @@ def reopen(
         target = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
         if target is None:
             raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))
-        wf.apply(case, target, actor=actor, at=now, note=reason)
+        wf.apply(case, target, actor=actor, at=now, note=reason, note_parameter="reason")
 
-    return ctx.change(case_id, command, expected_version)
+    # a customer reopening its own case is answering it again: a reply, not an agent's write
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=_reply_or_write(actor))
 
 
 def rate(
@@ -299,6 +369,8 @@ def rate(
         case_id,
         lambda case, now: case.record_csat(score, actor=actor, at=now, comment=comment),
         expected_version,
+        actor=actor,
+        permission=Permission.PORTAL_RATE,
     )
 
 
@@ -316,7 +388,8 @@ def assign(
         queue = team if team is not None or not keep_team else case.team
         return case.assign(assignee=assignee, team=queue, actor=actor, at=now, manual=True)
 
-    return ctx.change(case_id, command, expected_version)
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=Permission.WRITE)
 
 
 def change_priority(
@@ -332,6 +405,8 @@ def change_priority(
         case_id,
         lambda case, now: case.change_priority(priority, actor=actor, at=now, reason=reason),
         expected_version,
+        actor=actor,
+        permission=Permission.WRITE,
     )
 
 
@@ -354,7 +429,8 @@ def update_fields(
             reroute_in(ctx, case, now)
         return bool(diff)
 
-    return ctx.change(case_id, command, expected_version)
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=Permission.WRITE)
 
 
 def add_attachment(
@@ -375,7 +451,8 @@ def add_attachment(
             actor=actor,
         )
 
-    return ctx.change(case_id, command, expected_version)
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=_reply_or_write(actor))
 
 
 # -- events -----------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from caselib.access import Permission
 from caselib.cases import Actor, Case
 from caselib.desk._context import DeskContext
-from caselib.desk.casework import get_case
-from caselib.errors import CaseNotFound, PermissionDenied
+from caselib.errors import CaseNotFound
 from caselib.kb import (
     Article,
     CategoryMode,
@@ -60,8 +60,7 @@ def reload_kb(ctx: DeskContext) -> KbIndex:
 
 
 def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
-    if actor.kind.value == "customer":
-        raise PermissionDenied("customers cannot edit knowledge-base articles")
+    ctx.access.require(actor, Permission.ADMIN)
     index = kb_index(ctx)
     with ctx.uow() as uow:
         uow.articles.put(article)
@@ -72,8 +71,7 @@ def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
 
 
 def remove_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> None:
-    if actor.kind.value == "customer":
-        raise PermissionDenied("customers cannot edit knowledge-base articles")
+    ctx.access.require(actor, Permission.ADMIN)
     index = kb_index(ctx)
     with ctx.uow() as uow:
         uow.articles.remove(article_id)
@@ -93,7 +91,7 @@ def suggest_articles(
 ) -> list[Suggestion]:
     """Search with what the customer can see of the case; log what was shown."""
     now = ctx.now()
-    case = get_case(ctx, case_id)
+    case = ctx.read(case_id, actor)
     replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
     query = case_query(case.subject, case.description, case.category, replies)
     index = kb_index(ctx)
@@ -114,7 +112,7 @@ def suggest_articles(
 def open_article(ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
     """Record the opening with the rank and score of the article's last showing."""
     now = ctx.now()
-    get_case(ctx, case_id)  # CaseNotFound before anything is written
+    ctx.read(case_id, actor)  # refused or CaseNotFound before anything is written
     with ctx.uow() as uow:
         uow.articles.get(article_id)
         shown = [s for s in uow.kb_log.shown(case_id=case_id) if s.article_id == article_id]
@@ -143,12 +141,13 @@ def mark_resolved_by_article(
         uow.kb_log.record_resolved(ResolvedByArticle(case.id, article_id, now))
         case.record_activity(actor, now, "resolved_by_article", "", article_id=article_id)
 
-    return ctx.change(case_id, command)
+    return ctx.change(case_id, command, actor=actor, permission=Permission.RESOLVE)
 
 
 def deflection_report(
     ctx: DeskContext,
     *,
+    actor: Actor,
     since: datetime | None,
     until: datetime | None,
     period: Period,
@@ -157,6 +156,7 @@ def deflection_report(
     reply (cases deleted since are left out)."""
     lo = None if since is None else aware_utc(since, "since")
     hi = None if until is None else aware_utc(until, "until")
+    ctx.access.require(actor, Permission.READ)
     with ctx.uow() as uow:
         shown = uow.kb_log.shown(lo, hi)
         opened = uow.kb_log.opened(lo, hi)

@@ -152,29 +152,40 @@ class ServiceDesk:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def get_case(self, case_id: str) -> Case:
-        """Load one case; :class:`~caselib.errors.CaseNotFound` if it is not in this tenant."""
-        return casework.get_case(self._ctx, case_id)
+    def get_case(self, case_id: str, *, actor: Actor) -> Case:
+        """Load one case whole (internal notes included) for an actor with ``service.read``
+        on it; :class:`~caselib.errors.CaseNotFound` if it is not in this tenant or outside
+        the actor's scope. Customers use :meth:`customer_view`."""
+        return casework.get_case(self._ctx, case_id, actor=actor)
 
-    def get_case_by_number(self, number: str) -> Case:
-        """Load one case by its human number (``CASE-0042``)."""
-        return casework.get_case_by_number(self._ctx, number)
+    def get_case_by_number(self, number: str, *, actor: Actor) -> Case:
+        """Load one case by its human number (``CASE-0042``, in any letter case), as
+        :meth:`get_case`."""
+        return casework.get_case_by_number(self._ctx, number, actor=actor)
 
-    def find_cases(self, query: CaseQuery | None = None, **filters: Any) -> Page:
-        """Case summaries matching a :class:`~caselib.ports.CaseQuery` (or its fields as kwargs)."""
-        return casework.find_cases(self._ctx, query, **filters)
+    def find_cases(self, query: CaseQuery | None = None, *, actor: Actor,
+                   **filters: Any) -> Page:
+        """Summaries of the cases matching a :class:`~caselib.ports.CaseQuery` (or its fields
+        as kwargs) among those ``actor`` may read: exactly the cases :meth:`get_case` allows."""
+        return casework.find_cases(self._ctx, query, actor=actor, **filters)
 
-    def count_by_status(self, query: CaseQuery | None = None) -> dict[str, int]:
-        """Open board columns: ``{status: count}`` for the cases matching ``query``."""
-        return casework.count_by_status(self._ctx, query)
+    def count_by_status(self, query: CaseQuery | None = None, *,
+                        actor: Actor) -> dict[str, int]:
+        """Open board columns: ``{status: count}`` for the cases matching ``query`` that
+        ``actor`` may read."""
+        return casework.count_by_status(self._ctx, query, actor=actor)
 
-    def allowed_transitions(self, case: Case) -> tuple[str, ...]:
-        """Statuses ``case`` can move to next (for building buttons)."""
-        return casework.allowed_transitions(self._ctx, case)
+    def allowed_transitions(self, case: Case, *, actor: Actor | None = None) -> tuple[str, ...]:
+        """Statuses ``case`` can move to next (for building buttons); with ``actor``, only
+        those the actor may make (resolving and closing need ``service.resolve``)."""
+        return casework.allowed_transitions(self._ctx, case, actor=actor)
 
-    def customer_view(self, case_id: str) -> CustomerView:
-        """The case as its customer may see it: public replies only, redactions blanked."""
-        return casework.customer_view(self._ctx, case_id)
+    def customer_view(self, case_id: str, *, actor: Actor) -> CustomerView:
+        """The case as its customer may see it: public replies only, redactions blanked.
+
+        A customer reaches only its own cases (contact or account); agents need
+        ``service.read`` on the case."""
+        return casework.customer_view(self._ctx, case_id, actor=actor)
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -234,7 +245,9 @@ class ServiceDesk:
         """What routing would decide for a case with these fields, creating nothing.
 
         ``fields`` uses the routing fact names (``category``, ``reason_code``, ``tier``,
-        ``custom.<name>`` …); admin UIs show the decision's ``text`` to explain it.
+        ``custom.<name>`` …) or create_case's keywords, normalised exactly as create_case
+        does (:func:`caselib.desk.triage.preview_fields`); admin UIs show the decision's
+        ``text`` to explain it.
         """
         return triage.route_preview(self._ctx, fields)
 
@@ -486,11 +499,12 @@ class ServiceDesk:
         return knowledge.reload_kb(self._ctx)
 
     def put_article(self, article: Article, *, actor: Actor) -> Article:
-        """Create or replace a knowledge-base article; only agents may."""
+        """Create or replace a knowledge-base article (needs ``service.admin``)."""
         return knowledge.put_article(self._ctx, article, actor=actor)
 
     def remove_article(self, article_id: str, *, actor: Actor) -> None:
-        """Delete an article (suggestion and deflection history stays)."""
+        """Delete an article (needs ``service.admin``; suggestion and deflection history
+        stays)."""
         knowledge.remove_article(self._ctx, article_id, actor=actor)
 
     def suggest_articles(
@@ -516,12 +530,15 @@ class ServiceDesk:
     def deflection_report(
         self,
         *,
+        actor: Actor,
         since: datetime | None = None,
         until: datetime | None = None,
         period: Period = "week",
     ) -> DeflectionReport:
-        """Suggestions shown, opened, open rate, deflection rate, per article, by period."""
-        return knowledge.deflection_report(self._ctx, since=since, until=until, period=period)
+        """Suggestions shown, opened, open rate, deflection rate, per article, by period
+        (needs ``service.read``)."""
+        return knowledge.deflection_report(self._ctx, actor=actor, since=since, until=until,
+                                           period=period)
 
     # -- SLA --------------------------------------------------------------------------------
 
@@ -538,13 +555,16 @@ class ServiceDesk:
             self._ctx, case_id, actor=actor, reason=reason, expected_version=expected_version
         )
 
-    def explain_due(self, case_id: str, target: str = "resolution") -> DueExplanation:
+    def explain_due(self, case_id: str, target: str = "resolution", *,
+                    actor: Actor) -> DueExplanation:
         """How the due time of ``target`` follows from start, pauses and calendar, in words."""
-        return escalation.explain_due(self._ctx, case_id, target)
+        return escalation.explain_due(self._ctx, case_id, target, actor=actor)
 
-    def approaching(self, within: timedelta, *, limit: int = 200) -> list[CaseSummary]:
-        """The amber list: active cases whose next SLA due time is within ``within``."""
-        return escalation.approaching(self._ctx, within, limit=limit)
+    def approaching(self, within: timedelta, *, actor: Actor,
+                    limit: int = 200) -> list[CaseSummary]:
+        """The amber list: active cases ``actor`` may read whose next SLA due time is within
+        ``within``."""
+        return escalation.approaching(self._ctx, within, limit=limit, actor=actor)
 
     def sweep_breaches(
         self, *, actor: Actor, notifier: Notifier | None = None, batch: int = 500

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import attrs
 
+from caselib.access import AccessPolicy
 from caselib.cases import CasePolicy, Workflow
 from caselib.kb import KbSettings
 from caselib.routing import FallbackMap, Router
@@ -24,7 +25,7 @@ def default_router() -> Router:
 
 @attrs.frozen
 class TenantSettings:
-    """How one tenant runs its desk: workflow(s), case policy and router.
+    """How one tenant runs its desk: workflow(s), case policy, router, SLA and access.
 
     ``workflows`` holds extra workflows that existing cases may still follow (a tenant that
     switches from *simple* to a board keeps serving its old cases). ``router`` decides the team
@@ -38,3 +39,7 @@ class TenantSettings:
     kb: KbSettings = attrs.field(factory=KbSettings)
     sla: SlaPolicies | None = attrs.field(factory=SlaPolicies)
     """SLA policies; ``None`` turns SLA clocks off."""
+    access: AccessPolicy | None = None
+    """Who may do what (:class:`~caselib.access.AccessPolicy`); ``None`` leaves agents
+    unrestricted (:meth:`AccessPolicy.unrestricted`) while customers still reach only their
+    own cases' public side."""

@@ -17,7 +17,12 @@ __all__ = ["CustomerReply", "CustomerView"]
 
 @attrs.frozen
 class CustomerReply:
-    """A public timeline entry as the customer sees it."""
+    """A public timeline entry as the customer sees it.
+
+    ``author`` is the writer's id (a login); show :attr:`shown_as`, which prefers the display
+    name the writer had when they wrote (``author_name``, from :attr:`Actor.name
+    <caselib.Actor.name>`).
+    """
 
     seq: int
     at: datetime
@@ -25,6 +30,12 @@ class CustomerReply:
     from_customer: bool
     body: str
     redacted: bool
+    author_name: str | None = None
+
+    @property
+    def shown_as(self) -> str:
+        """The author's display name, or their id when they gave none."""
+        return self.author_name or self.author
 
 
 @attrs.frozen

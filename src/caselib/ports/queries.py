@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from caselib.access import Visibility
 from caselib.cases import Case
 from caselib.errors import InvalidInput
 from caselib.sla import SlaCase
@@ -52,6 +53,8 @@ class CaseSummary:
     priority: Priority
     assignee: str | None
     team: str | None
+    contact: str | None
+    account: str | None
     tags: frozenset[str]
     created_at: datetime
     updated_at: datetime
@@ -65,7 +68,8 @@ class CaseSummary:
         """The summary of a loaded case."""
         return cls(
             case.id, case.number, case.subject, case.status, case.status_category,
-            case.priority, case.assignee, case.team, case.tags, case.created_at,
+            case.priority, case.assignee, case.team, case.links.contact, case.links.account,
+            case.tags, case.created_at,
             case.updated_at, case.resolved_at, case.next_due_at, case.breached, case.version,
         )
 
@@ -142,6 +146,9 @@ class CaseQuery:
         default=None, converter=_created_from)
     created_before: datetime | None = attrs.field(
         default=None, converter=_created_before)
+    visible: Visibility | None = None
+    """The access scope the desk adds for the actor asking (``None``: every case); see
+    :meth:`caselib.access.AccessPolicy.visible`."""
     order: QueryOrder = "created"
     limit: int = 50
     after: str | None = None
@@ -177,6 +184,9 @@ class CaseQuery:
         ):
             return False
         if self.created_from is not None and s.created_at < self.created_from:
+            return False
+        if self.visible is not None and not self.visible.admits(
+                team=s.team, assignee=s.assignee, contact=s.contact, account=s.account):
             return False
         return not (self.created_before is not None and s.created_at >= self.created_before)
 

@@ -6,9 +6,10 @@ assignment is a function of snapshots (agents, loads, the round-robin cursor, ``
 
 Modules, lowest first: ``conditions`` (routing facts, condition types, their JSON form and
 matching semantics), ``rules`` (targets, rules, rule sets, the naive oracle), ``decision``
-(route steps and decisions with their evidence), ``fallback`` (fallback maps), ``index``
-(compiled predicates and the rule index), ``router`` (the router), ``assignment`` (choosing
-an agent inside a team) and ``directory`` (the agent directory port).
+(route steps and decisions with their evidence), ``fallback`` (fallback maps), ``branches``
+(a branch-manager queue resolved to the case's own branch manager), ``index`` (compiled
+predicates and the rule index), ``router`` (the router), ``assignment`` (choosing an agent
+inside a team) and ``directory`` (the agent directory port).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from caselib.routing.assignment import (
     choose_assignee,
     eligible_agents,
 )
+from caselib.routing.branches import BranchManagerLookup, BranchRouting
 from caselib.routing.conditions import (
     CUSTOM_PREFIX,
     OPERATORS,
@@ -41,8 +43,10 @@ from caselib.routing.conditions import (
 )
 from caselib.routing.decision import MatchKind, RouteDecision, RouteStep
 from caselib.routing.directory import (
+    BranchDirectory,
     Directory,
     StaticDirectory,
+    branch_manager_of,
 )
 from caselib.routing.fallback import FallbackMap
 from caselib.routing.router import Router
@@ -56,6 +60,9 @@ __all__ = [
     "AssignmentOutcome",
     "AssignmentStrategy",
     "Availability",
+    "BranchDirectory",
+    "BranchManagerLookup",
+    "BranchRouting",
     "CUSTOM_PREFIX",
     "Condition",
     "Directory",
@@ -80,6 +87,7 @@ __all__ = [
     "StaticDirectory",
     "Target",
     "Team",
+    "branch_manager_of",
     "choose_assignee",
     "eligible_agents",
     "naive_first_match",

@@ -57,6 +57,7 @@ ROUTABLE_FIELDS: Final[frozenset[str]] = frozenset(
         "account",
         "case_type",
         "category",
+        "installation",
         "priority",
         "reason_code",
         "severity",

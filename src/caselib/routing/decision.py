@@ -27,6 +27,9 @@ class MatchKind(StrEnum):
     RULE = "rule"
     FALLBACK = "fallback"
     DEFAULT = "default"
+    BRANCH = "branch"
+    """The case's branch named its manager as owner (or said why nobody; see
+    :class:`~caselib.routing.BranchRouting`)."""
 
 
 def _shown(value: object) -> object:
@@ -43,11 +46,12 @@ class RouteStep:
     """One step of a routing decision, in the order they were applied.
 
     Attributes:
-        kind: rule, fallback or default.
-        ref: the rule id, the fallback map's name, or ``"default"``.
+        kind: rule, fallback, default or branch.
+        ref: the rule id, the fallback map's name, ``"default"``, or (branch steps) the
+            fact that names the branch.
         position: the rule's 1-based position (rules only).
         team: the team this step chose, if it chose one.
-        owner: the owner this step chose (rules only).
+        owner: the owner this step chose (rules and branch steps).
         matched_on: ``(field, value)`` pairs the step looked at; for a set-valued fact the
             value is the sorted tuple of members that matched.
         text: the step in one line.
@@ -80,7 +84,8 @@ class RouteDecision:
 
     Attributes:
         team: the team queue; never empty -- every case ends in some queue.
-        owner: the owner named by a rule, else ``None`` (team strategies may assign later).
+        owner: the owner named by a rule or found for the case's branch, else ``None`` (team
+            strategies may assign later).
         steps: the rule and/or fallback steps that decided, in order.
         text: one human line, e.g. ``rule #2 'vip' matched tier='Gold' → team 'vip-desk'``.
     """
@@ -130,11 +135,11 @@ def _evidence(condition: Condition, facts: Facts) -> list[tuple[str, object]]:
     return [(condition.field, _shown(value))]
 
 
-def _render(pairs: Sequence[tuple[str, object]]) -> str:
+def _render(pairs: Sequence[tuple[str, object]], joiner: str = ", ") -> str:
     parts = []
     for field, value in pairs:
         if isinstance(value, tuple):
             parts.append(f"{field} has {', '.join(repr(v) for v in value)}")
         else:
             parts.append(f"{field}={value!r}")
-    return ", ".join(parts) if parts else "every case"
+    return joiner.join(parts) if parts else "every case"

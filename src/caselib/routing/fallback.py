@@ -14,7 +14,7 @@ import attrs
 
 from caselib.errors import InvalidConfiguration
 from caselib.routing.conditions import Facts, _check_field
-from caselib.routing.decision import MatchKind, RouteStep, _shown
+from caselib.routing.decision import MatchKind, RouteStep, _render, _shown
 from caselib.routing.rules import _optional_text
 
 __all__ = [
@@ -107,27 +107,46 @@ class FallbackMap:
 
     def step(self, facts: Facts) -> RouteStep | None:
         """Return this map's decision for ``facts``, or ``None`` to pass to the next map."""
+        mapped = self.mapped_step(facts)
+        if mapped is not None or self.default is None:
+            return mapped
+        return self.default_step(((self.field, _shown(facts.get(self.field))),))
+
+    def mapped_step(self, facts: Facts) -> RouteStep | None:
+        """The step when the map has an entry for the fact's value, else ``None``."""
         value = facts.get(self.field)
         team = self._lookup.get(value.casefold()) if isinstance(value, str) else None
-        if team is not None:
-            return RouteStep(
-                kind=MatchKind.FALLBACK,
-                ref=self.name,
-                team=team,
-                matched_on=((self.field, value),),
-                text=f"fallback {self.name!r} mapped {self.field}={value!r} to team {team!r}",
-            )
-        if self.default is None:
+        if team is None:
             return None
         return RouteStep(
             kind=MatchKind.FALLBACK,
             ref=self.name,
-            team=self.default,
-            matched_on=((self.field, _shown(value)),),
-            text=(
-                f"fallback {self.name!r} has no entry for {self.field}={_shown(value)!r}, "
+            team=team,
+            matched_on=((self.field, value),),
+            text=f"fallback {self.name!r} mapped {self.field}={value!r} to team {team!r}",
+        )
+
+    def default_step(self, looked: tuple[tuple[str, object], ...]) -> RouteStep:
+        """The step when this map's default decides, after no map of the chain had an entry
+        for ``looked`` (every ``(field, value)`` the chain read, this map's last)."""
+        if self.default is None:
+            raise InvalidConfiguration(f"fallback {self.name!r} has no default team")
+        if len(looked) == 1:
+            text = (
+                f"fallback {self.name!r} has no entry for {_render(looked)}, "
                 f"using its default team {self.default!r}"
-            ),
+            )
+        else:
+            text = (
+                f"no fallback has an entry for {_render(looked, ' or ')}, using the default "
+                f"team {self.default!r} of fallback {self.name!r}"
+            )
+        return RouteStep(
+            kind=MatchKind.FALLBACK,
+            ref=self.name,
+            team=self.default,
+            matched_on=looked,
+            text=text,
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -11,6 +11,10 @@ Routing runs in three steps and always ends in a queue:
 2. the :class:`FallbackMap` chain (for example by category, then by reason code);
 3. the router's final ``default_team``.
 
+A case that lands in the branch managers' queue then goes to its own branch's manager when
+the caller passes a lookup (:class:`~caselib.routing.BranchRouting`; the desk builds the lookup
+from the host's directory).
+
 Rules are data (plain dicts / JSON, validated on load) because tenants edit them in an admin
 screen, not in code. Their conditions are compiled once, and equality, ``in``, ``prefix`` and
 ``exists`` tests are indexed so that routing a case costs roughly the same with 1,000 rules
@@ -22,10 +26,12 @@ oracle the property tests compare the index against.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 import attrs
 
 from caselib.errors import InvalidConfiguration
+from caselib.routing.branches import BranchManagerLookup, BranchRouting
 from caselib.routing.conditions import Facts
 from caselib.routing.decision import MatchKind, RouteDecision, RouteStep, _evidence, _render, _shown
 from caselib.routing.fallback import FallbackMap
@@ -62,6 +68,9 @@ def _fallbacks_tuple(items: Iterable[FallbackMap]) -> tuple[FallbackMap, ...]:
     return tuple(items)
 
 
+_BRANCHES: Final = BranchRouting()
+
+
 # --- the router ------------------------------------------------------------------------------
 
 
@@ -77,6 +86,8 @@ class Router:
         fallbacks: fallback maps tried in order when no rule matched (or a rule named only
             an owner). Every map but the last must have ``default=None``.
         default_team: the queue when neither a rule nor a fallback decided.
+        branches: which queue means "the branch manager" and which fact names a case's
+            branch (``None``: no branch step even when a lookup is passed).
 
     >>> router = Router(fallbacks=[FallbackMap.by_category()])
     >>> router.route({"category": "BILLING"}).team
@@ -86,12 +97,15 @@ class Router:
     rules: RuleSet = attrs.field(default=RuleSet(), converter=_ruleset)
     fallbacks: tuple[FallbackMap, ...] = attrs.field(default=(), converter=_fallbacks_tuple)
     default_team: str = "support"
+    branches: BranchRouting | None = attrs.field(factory=BranchRouting)
     _index: _Index = attrs.field(init=False, repr=False, eq=False, hash=False)
     _predicates: tuple[_Predicate, ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _labels: tuple[tuple[str, str], ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _optional_text(self.default_team, "default_team")
+        if self.branches is not None and not isinstance(self.branches, BranchRouting):
+            raise InvalidConfiguration(f"branches must be a BranchRouting, got {self.branches!r}")
         for i, fallback in enumerate(self.fallbacks):
             if not isinstance(fallback, FallbackMap):
                 raise InvalidConfiguration(f"fallback #{i + 1} is not a FallbackMap: {fallback!r}")
@@ -153,9 +167,15 @@ class Router:
             mask ^= low
         return None
 
-    def route(self, facts: Facts) -> RouteDecision:
-        """Route a case from its facts; every case ends in some queue."""
-        return self._decide(facts, self.first_match(facts))
+    def route(
+        self, facts: Facts, *, branch_manager: BranchManagerLookup | None = None
+    ) -> RouteDecision:
+        """Route a case from its facts; every case ends in some queue.
+
+        With ``branch_manager``, a case that lands in :attr:`branches`' queue without an owner
+        gets its branch's manager as owner (or a step saying why it waits in the queue).
+        """
+        return self._decide(facts, self.first_match(facts), branch_manager)
 
     # The baseline ----------------------------------------------------------------------
 
@@ -167,18 +187,28 @@ class Router:
                 return position
         return None
 
-    def route_naive(self, facts: Facts) -> RouteDecision:
+    def route_naive(
+        self, facts: Facts, *, branch_manager: BranchManagerLookup | None = None
+    ) -> RouteDecision:
         """Route without the index: the benchmark baseline; always equal to :meth:`route`."""
-        return self._decide(facts, self.first_match_naive(facts))
+        return self._decide(facts, self.first_match_naive(facts), branch_manager)
 
     # Decisions -------------------------------------------------------------------------
 
     def _fallback_step(self, facts: Facts) -> RouteStep:
+        # every field the chain read, so that a default's explanation names them all (the
+        # reason code included), not only the field of the map whose default decided
+        looked: dict[str, object] = {}
         for fallback in self.fallbacks:
-            step = fallback.step(facts)
+            step = fallback.mapped_step(facts)
             if step is not None:
                 return step
-        looked = tuple((fb.field, _shown(facts.get(fb.field))) for fb in self.fallbacks)
+            looked.setdefault(fallback.field, _shown(facts.get(fallback.field)))
+            if fallback.default is not None:
+                return fallback.default_step(tuple(looked.items()))
+        return self._default_step(tuple(looked.items()))
+
+    def _default_step(self, looked: tuple[tuple[str, object], ...]) -> RouteStep:
         detail = f" ({_render(looked)})" if looked else ""
         return RouteStep(
             kind=MatchKind.DEFAULT,
@@ -188,7 +218,23 @@ class Router:
             text=f"no fallback mapped the case{detail}, using default team {self.default_team!r}",
         )
 
-    def _decide(self, facts: Facts, position: int | None) -> RouteDecision:
+    def _decide(
+        self, facts: Facts, position: int | None, branch_manager: BranchManagerLookup | None
+    ) -> RouteDecision:
+        decision = self._queue(facts, position)
+        if branch_manager is None or self.branches is None or decision.owner is not None:
+            return decision
+        step = self.branches.step(decision.team, facts, branch_manager)
+        if step is None:
+            return decision
+        return RouteDecision(
+            team=decision.team,
+            owner=step.owner,
+            steps=(*decision.steps, step),
+            text=f"{decision.text}; {step.text}",
+        )
+
+    def _queue(self, facts: Facts, position: int | None) -> RouteDecision:
         if position is None:
             step = self._fallback_step(facts)
             assert step.team is not None
@@ -229,6 +275,7 @@ class Router:
         rules: Iterable[Mapping[str, object]],
         fallbacks: Iterable[FallbackMap] = (),
         default_team: str = "support",
+        branches: BranchRouting | None = _BRANCHES,
     ) -> Router:
         """Build a router straight from a tenant's stored rule dicts."""
-        return cls(RuleSet.from_dicts(rules), fallbacks, default_team)
+        return cls(RuleSet.from_dicts(rules), fallbacks, default_team, branches)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from typing import ClassVar
 
 import attrs
 
@@ -32,6 +33,10 @@ class InvalidRule(InvalidConfiguration):
         position: 1-based position of the rule in the list (``None`` when built in code).
         rule_id: the rule's id when it could be read.
     """
+
+    code = "invalid_rule"
+    title = "Invalid routing rule"
+    problem_fields: ClassVar[tuple[str, ...]] = ("position", "rule_id")
 
     def __init__(self, message: str, *, position: int | None, rule_id: str | None) -> None:
         super().__init__(message)

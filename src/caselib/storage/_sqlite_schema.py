@@ -14,6 +14,9 @@ from caselib.storage._sql import ACTIVE_CATEGORIES_SQL
 
 __all__ = ["SCHEMA_VERSION"]
 
+_SCOPE: Final = "team, assignee, contact, account"
+"""The columns an access scope (:class:`caselib.access.Visibility`) filters on."""
+
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
     (
@@ -126,6 +129,27 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             at TEXT NOT NULL,
             PRIMARY KEY (tenant, agent)
         ) WITHOUT ROWID""",
+    ),
+    # 2: the contact and account a case is about, as columns: customers' access scope and
+    # "all cases of this account" lists filter on them
+    (
+        "ALTER TABLE cases ADD COLUMN contact TEXT",
+        "ALTER TABLE cases ADD COLUMN account TEXT",
+        "UPDATE cases SET contact = json_extract(doc, '$.links.contact'), "
+        "account = json_extract(doc, '$.links.account')",
+        "CREATE INDEX cases_contact ON cases (tenant, contact, created_at, id) "
+        "WHERE contact IS NOT NULL",
+        "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
+        "WHERE account IS NOT NULL",
+        # the access scope's columns ride along in the list-order indexes, so a scoped list
+        # (team / assignee / contact / account) filters on index entries and reads the table
+        # only for the rows it returns; active lists in created order get their own
+        "DROP INDEX cases_created",
+        f"CREATE INDEX cases_created ON cases (tenant, created_at, id, {_SCOPE})",
+        "DROP INDEX cases_updated",
+        f"CREATE INDEX cases_updated ON cases (tenant, updated_at, id, {_SCOPE})",
+        f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
+        f"WHERE {ACTIVE_CATEGORIES_SQL}",
     ),
 )
 

@@ -147,10 +147,12 @@ def sla_patch(case: SlaCase, version: int) -> dict[str, Any]:
 def entry_to_dict(entry: TimelineEntry) -> dict[str, Any]:
     """A timeline entry as JSON-ready data."""
     red = entry.redaction
+    named = {} if entry.actor_name is None else {"actor_name": entry.actor_name}
     return {
         "seq": entry.seq,
         "at": to_iso(entry.at),
         "actor": entry.actor,
+        **named,  # only when set: entries of nameless actors keep their earlier form
         "actor_kind": entry.actor_kind.value,
         "audience": entry.audience.value,
         "kind": entry.kind,
@@ -184,7 +186,8 @@ _source = _member_lookup(Source)
 
 
 def entry_from_dict(d: Mapping[str, Any]) -> TimelineEntry:
-    """Inverse of :func:`entry_to_dict`."""
+    """Inverse of :func:`entry_to_dict`; entries stored without ``actor_name`` (before
+    caselib kept display names) load with ``None``."""
     red = d.get("redaction")
     return TimelineEntry(
         seq=int(d["seq"]),
@@ -196,6 +199,7 @@ def entry_from_dict(d: Mapping[str, Any]) -> TimelineEntry:
         body=d.get("body", ""),
         data=d.get("data") or {},
         redaction=None if not red else Redaction(red["by"], from_iso(red["at"]), red["reason"]),
+        actor_name=d.get("actor_name"),
     )
 
 

@@ -71,6 +71,9 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 
 _T: Final = 'TEXT COLLATE "C"'
 
+_SCOPE: Final = "team, assignee, contact, account"
+"""The columns an access scope filters on (see the SQLite schema)."""
+
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
     (
@@ -169,6 +172,23 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             at {_T} NOT NULL,
             PRIMARY KEY (tenant, agent)
         )""",
+    ),
+    # 2: the contact and account a case is about, as columns (see the SQLite store)
+    (
+        f"ALTER TABLE cases ADD COLUMN contact {_T}",
+        f"ALTER TABLE cases ADD COLUMN account {_T}",
+        "UPDATE cases SET contact = doc->'links'->>'contact', "
+        "account = doc->'links'->>'account'",
+        "CREATE INDEX cases_contact ON cases (tenant, contact, created_at, id) "
+        "WHERE contact IS NOT NULL",
+        "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
+        "WHERE account IS NOT NULL",
+        "DROP INDEX cases_created",
+        f"CREATE INDEX cases_created ON cases (tenant, created_at, id, {_SCOPE})",
+        "DROP INDEX cases_updated",
+        f"CREATE INDEX cases_updated ON cases (tenant, updated_at, id, {_SCOPE})",
+        f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
+        f"WHERE {ACTIVE_CATEGORIES_SQL}",
     ),
 )
 

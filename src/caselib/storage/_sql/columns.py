@@ -24,13 +24,15 @@ __all__ = [
 
 SUMMARY_COLUMNS: Final = (
     "id", "number", "subject", "status", "status_category", "priority", "assignee", "team",
-    "tags", "created_at", "updated_at", "resolved_at", "next_due_at", "breached", "version",
+    "contact", "account", "tags", "created_at", "updated_at", "resolved_at", "next_due_at",
+    "breached", "version",
 )
 """The ``cases`` columns a :class:`CaseSummary` is read from, in :func:`summary_from_row` order."""
 
 CASE_COLUMNS: Final = (
     "tenant", "id", "number", "subject", "status", "status_category", "priority",
-    "priority_rank", "assignee", "team", "tags", "created_at", "updated_at", "resolved_at",
+    "priority_rank", "assignee", "team", "contact", "account", "tags", "created_at",
+    "updated_at", "resolved_at",
     "next_due_at", "breached", "version", "doc",
 )
 """Every ``cases`` column, in :func:`case_row` order."""

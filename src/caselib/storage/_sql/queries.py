@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
+from caselib.access import Visibility
 from caselib.errors import InvalidInput
 from caselib.ports import CaseQuery, Page, decode_cursor, encode_cursor
 from caselib.storage._sql.columns import _ACTIVE, ACTIVE_CATEGORIES_SQL, SUMMARY_COLUMNS
@@ -89,7 +90,20 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str
     if query.created_before is not None:
         conds.append(f"c.created_at < {ph}")
         params.append(to_iso(query.created_before))
+    if query.visible is not None and not query.visible.everything:
+        conds.append(_visible(query.visible, dialect, params))
     return conds, params
+
+
+def _visible(seen: Visibility, dialect: SqlDialect, params: list[Any]) -> str:
+    """An access scope (:meth:`Visibility.admits`) as one OR-ed condition."""
+    clauses = [_in(f"c.{column}", values, dialect, params)
+               for column, values in (("team", seen.teams), ("assignee", seen.assignees),
+                                      ("contact", seen.contacts), ("account", seen.accounts))
+               if values]
+    if not clauses:
+        return "1 = 0"
+    return clauses[0] if len(clauses) == 1 else f"({' OR '.join(clauses)})"
 
 
 _ORDER_BY: Final[Mapping[str, str]] = {

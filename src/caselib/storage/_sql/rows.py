@@ -50,7 +50,8 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
     return (
         case.tenant, case.id, case.number, case.subject, case.status,
         doc["status_category"], doc["priority"], case.priority.rank, case.assignee,
-        case.team, _encode(doc["tags"]), doc["created_at"], doc["updated_at"],
+        case.team, case.links.contact, case.links.account, _encode(doc["tags"]),
+        doc["created_at"], doc["updated_at"],
         doc["resolved_at"], None if due is None else to_iso(due),
         case.breached, version, _encode(doc),
     )
@@ -78,11 +79,13 @@ def entry_json(entry: TimelineEntry) -> str:
     same string; entries with unusual field types take the generic path.
     """
     seq, actor, kind, body, data = entry.seq, entry.actor, entry.kind, entry.body, entry.data
+    name = entry.actor_name
     if not (type(seq) is int and type(actor) is str and type(kind) is str
-            and type(body) is str and type(data) is dict):
+            and type(body) is str and type(data) is dict and (name is None or type(name) is str)):
         return _encode(entry_to_dict(entry))
     red = entry.redaction
-    return (f'{{"seq":{seq},"at":"{to_iso(entry.at)}","actor":{_quote(actor)},'
+    named = "" if name is None else f'"actor_name":{_quote(name)},'
+    return (f'{{"seq":{seq},"at":"{to_iso(entry.at)}","actor":{_quote(actor)},{named}'
             f'"actor_kind":{_quote(entry.actor_kind.value)},'
             f'"audience":{_quote(entry.audience.value)},"kind":{_quote(kind)},'
             f'"body":{_quote(body)},"data":{_encode(data) if data else "{}"},"redaction":'
@@ -108,11 +111,11 @@ def event_rows(case: Case | SlaCase, version: int
 
 def summary_from_row(row: Sequence[Any]) -> CaseSummary:
     """Inverse of the :data:`SUMMARY_COLUMNS` select list."""
-    (id_, number, subject, status, category, priority, assignee, team, tags, created,
-     updated, resolved, due, breached, version) = row
+    (id_, number, subject, status, category, priority, assignee, team, contact, account, tags,
+     created, updated, resolved, due, breached, version) = row
     return CaseSummary(
         id_, number, subject, status, StatusCategory(category), Priority(priority), assignee,
-        team, frozenset(loads(tags)), from_iso(created), from_iso(updated),
+        team, contact, account, frozenset(loads(tags)), from_iso(created), from_iso(updated),
         None if resolved is None else from_iso(resolved), None if due is None else from_iso(due),
         bool(breached), int(version),
     )

@@ -130,7 +130,7 @@ def _rich_case(tenant: str) -> Case:
         at=at, description="Since the March run, every invoice adds VAT twice.\nSee PDF.",
         priority=Priority.HIGH, severity=Severity.MAJOR, case_type="billing",
         category="Billing", subcategory="Invoice", source=Source.EMAIL,
-        links={"contact": "c-1", "account": "a-1", "deal": "d-1", "order": "o-1",
+        links={"contact": "cust-1", "account": "a-1", "deal": "d-1", "order": "o-1",
                "order_line": "ol-1", "product": "p-1", "installation": "i-1"},
         tags=["vip", "eu", "tax"],
         custom={"plan": "pro", "seats": 12, "ratio": 0.25, "renewal": True, "legacy": None},
