@@ -16,10 +16,13 @@ Target (issue 23): ``create_case`` <= 3 round trips including the commit and >= 
 one by one, reported as a ratio to the floor measured in the same run: the floor is what the
 server and its disk allow (with ``synchronous_commit = on`` every commit waits for a WAL
 flush, which on a slow disk is the whole story). Pass ``--sync-off`` to run both sides with
-``synchronous_commit = off`` as well, which shows the round-trip cost alone. Run::
+``synchronous_commit = off`` as well, and ``--rtt-ms`` to run that again through a relay that
+delays every packet, as a network between app server and database would: on one machine a
+round trip costs ~0.1 ms, across a network ten times that, and there the number of round
+trips per command is what decides. Run::
 
     python benchmarks/bench_postgres.py             # 2,000 creates (and as many comments)
-    python benchmarks/bench_postgres.py --n 500 --sync-off
+    python benchmarks/bench_postgres.py --n 500 --sync-off --rtt-ms 1
 """
 
 from __future__ import annotations
@@ -118,12 +121,16 @@ def run(dsn: str, n: int, label: str) -> None:
             creates.append(per_second(lambda i: desk.create_case(
                 subject=f"Printer {i} jams", actor=AGENT, description="tray 2"), n))
         f, c = statistics.median(floor), statistics.median(creates)
-        case = desk.create_case(subject="commented", actor=AGENT)
-        comments = per_second(lambda i: desk.add_comment(case.id, f"note {i}", actor=AGENT), n)
-        for status in ("open", "in_progress"):
-            desk.transition(case.id, status, actor=AGENT)
+        # commands on 50 cases in turn, so no timeline grows long (a load reads it whole)
+        ids = [desk.create_case(subject=f"worked {i}", actor=AGENT).id for i in range(50)]
+        comments = per_second(lambda i: desk.add_comment(ids[i % 50], f"note {i}",
+                                                         actor=AGENT), n)
+        for case_id in ids:
+            for status in ("open", "in_progress"):
+                desk.transition(case_id, status, actor=AGENT)
         moves = per_second(lambda i: desk.transition(
-            case.id, "pending_customer" if i % 2 == 0 else "in_progress", actor=AGENT), n)
+            ids[i % 50], "pending_customer" if i // 50 % 2 == 0 else "in_progress",
+            actor=AGENT), n)
     finally:
         store.drop_schema()
         store.close()
@@ -133,8 +140,64 @@ def run(dsn: str, n: int, label: str) -> None:
     print(f"create_case one by one : {c:8,.0f} cases/s  ({1e6 / c:6.0f} us each; median of 3)")
     print(f"ratio create/floor     : {f / c:8.2f}x the floor's time per row "
           f"(target 2,000/s: {'met' if c >= 2000 else 'not met'})")
-    print(f"add_comment one by one : {comments:8,.0f} /s   (one case; its timeline grows)")
+    print(f"add_comment one by one : {comments:8,.0f} /s   (over 50 cases)")
     print(f"transition one by one  : {moves:8,.0f} /s")
+
+
+def _proxy(listen_port: Any, host: str, port: int, delay: float) -> None:
+    """A TCP relay that holds every chunk ``delay`` seconds in each direction: a network
+    between client and server, for seeing what round trips cost there. Runs in its own
+    process, so it takes no GIL time from the benchmark."""
+    import asyncio
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while data := await reader.read(65536):
+                loop.call_later(delay, writer.write, data)  # in order: same delay for all
+        finally:
+            loop.call_later(delay, writer.close)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(host, port)
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        listen_port.value = server.sockets[0].getsockname()[1]
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def with_latency(dsn: str, rtt_ms: float) -> tuple[str, Any]:
+    """``dsn`` through a relay adding about ``rtt_ms`` to every round trip; the process."""
+    import multiprocessing as mp
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(dsn)
+    ctx = mp.get_context("spawn")
+    port = ctx.Value("i", 0)
+    proc = ctx.Process(target=_proxy, daemon=True, args=(
+        port, str(params.get("host", "127.0.0.1")), int(params.get("port", 5432)),
+        rtt_ms / 2000))
+    proc.start()
+    while port.value == 0:
+        time.sleep(0.01)
+    return make_conninfo(dsn, host="127.0.0.1", port=port.value), proc
+
+
+def measured_rtt_ms(dsn: str) -> float:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT 1")
+        t = time.perf_counter()
+        for _ in range(50):
+            conn.execute("SELECT 1")
+        return (time.perf_counter() - t) / 50 * 1000
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=2_000, help="commands per measurement")
     parser.add_argument("--sync-off", action="store_true",
                         help="also run with synchronous_commit = off on both sides")
+    parser.add_argument("--rtt-ms", type=float, default=0.0,
+                        help="also run through a relay adding this round-trip time "
+                             "(asyncio timers: about 1 ms resolution)")
     args = parser.parse_args(argv)
     try:
         import psycopg
@@ -151,9 +217,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"PostgreSQL skipped: {err}")
         return
     print(f"application layer alone (MemoryStore): {app_layer_us(args.n):.0f} us per create")
+    print(f"SELECT 1 round trip: {measured_rtt_ms(DSN):.2f} ms")
     run(DSN, args.n, "synchronous_commit = on (the server default)")
     if args.sync_off:
         run(_with_sync_off(DSN), args.n, "synchronous_commit = off")
+    if args.rtt_ms:
+        far, relay = with_latency(_with_sync_off(DSN), args.rtt_ms)
+        try:
+            rtt = measured_rtt_ms(far)
+            run(far, args.n, f"synchronous_commit = off, through a relay: SELECT 1 round "
+                             f"trip {rtt:.2f} ms")
+        finally:
+            relay.terminate()
 
 
 if __name__ == "__main__":

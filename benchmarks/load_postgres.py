@@ -75,13 +75,13 @@ def seed(schema: str, n: int) -> list[str]:
     return [c.id for c in cases]
 
 
-def worker(index: int, schema: str, shared: list[str], seconds: float, start: Any,
-           out: Any) -> None:
+def worker(index: int, schema: str, shared: list[str], seconds: float, notify: bool,
+           start: Any, out: Any) -> None:
     """One process: the mix until the deadline; sends its records back."""
     from caselib.storage.postgres import PostgresStore
 
     rng = random.Random(index)
-    store = PostgresStore(DSN, schema=schema, pool_size=1)
+    store = PostgresStore(DSN, schema=schema, pool_size=1, notify_outbox=notify)
     desk = ServiceDesk(store, tenant=TENANT, settings=settings())
     agent = Actor.agent(f"worker{index}")
     kinds = [k for k, _ in MIX]
@@ -209,7 +209,7 @@ def check(schema: str, shared: list[str], results: list[dict[str, Any]]) -> list
     return problems
 
 
-def run(n: int, seconds: float, shared_cases: int) -> dict[str, Any]:
+def run(n: int, seconds: float, shared_cases: int, notify: bool) -> dict[str, Any]:
     from caselib.storage.postgres import PostgresStore
 
     schema = f"caselib_load_{os.getpid()}_{n}"
@@ -217,7 +217,7 @@ def run(n: int, seconds: float, shared_cases: int) -> dict[str, Any]:
     shared = seed(schema, shared_cases)
     ctx = mp.get_context("spawn")
     start, out = ctx.Barrier(n + 1, timeout=300), ctx.Queue()
-    procs = [ctx.Process(target=worker, args=(i, schema, shared, seconds, start, out))
+    procs = [ctx.Process(target=worker, args=(i, schema, shared, seconds, notify, start, out))
              for i in range(n)]
     for p in procs:
         p.start()
@@ -249,13 +249,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", default="1,2,4,8", help="comma-separated N values")
     parser.add_argument("--seconds", type=float, default=10.0, help="run time per N")
     parser.add_argument("--cases", type=int, default=200, help="shared cases")
+    parser.add_argument("--notify", action="store_true",
+                        help="workers' stores NOTIFY outbox relays (notify_outbox=True)")
     args = parser.parse_args(argv)
     print(f"load test {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {args.cases} shared cases, "
-          f"{args.seconds:g} s per N, mix {dict(MIX)}; cpus {os.cpu_count()}")
+          f"{args.seconds:g} s per N, mix {dict(MIX)}, notify_outbox={args.notify}; "
+          f"cpus {os.cpu_count()}")
     rows = []
     for n in (int(x) for x in args.processes.split(",")):
         print(f"N = {n} …")
-        row = run(n, args.seconds, args.cases)
+        row = run(n, args.seconds, args.cases, args.notify)
         rows.append(row)
         for kind, (count, p50, p99) in sorted(row["kinds"].items()):
             print(f"   {kind:10s} {count:6d} ops  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")

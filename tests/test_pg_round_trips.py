@@ -91,7 +91,7 @@ class TestOutboxWakeUps:
 
     def test_a_commit_with_events_wakes_the_waiter(self, store: PostgresStore) -> None:
         """First call: True at once (it starts listening); then quiet until events land."""
-        other = PostgresStore(DSN, schema=store.schema, pool_size=1)
+        other = PostgresStore(DSN, schema=store.schema, pool_size=1, notify_outbox=True)
         try:
             assert store.wait_for_outbox(timeout=0) is True  # starts listening
             assert store.wait_for_outbox(timeout=0) is False  # nothing committed since
@@ -110,6 +110,8 @@ class TestOutboxWakeUps:
             waiter.join(timeout=90)
             assert woke == [True]
             assert store.wait_for_outbox(timeout=0) is False  # one commit, one wake-up
+            ServiceDesk(store, tenant="globex").create_case(subject="y", actor=AGENT)
+            assert store.wait_for_outbox(timeout=0) is False  # this writer does not notify
         finally:
             other.close()
 

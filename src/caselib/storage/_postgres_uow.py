@@ -183,7 +183,7 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
         # outbox rows, 1.5x the rate of one INSERT per row (each statement has a fixed cost
         # on the server: parse, plan, executor start-up), pipelined either way
         self._begin()
-        if table == "outbox":
+        if table == "outbox" and self._store.notify_outbox:
             self._wake_relays = True
         for at in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[at:at + _ROWS_PER_INSERT]

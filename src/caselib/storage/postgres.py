@@ -38,8 +38,9 @@ Install with ``pip install "caselib-engine[postgres]"``. Design, and why:
   runs after the lock is granted, in a new snapshot, so it sees what the previous holder
   committed. A command without ``expected_version`` therefore waits for the command ahead
   of it on the same case instead of failing with a conflict; other cases are not held up.
-- **Outbox wake-ups.** A commit that wrote outbox rows also sends ``NOTIFY``
-  (:meth:`PostgresStore.wait_for_outbox`), so relays can sleep until there is work.
+- **Outbox wake-ups** (opt-in, ``notify_outbox=True``). A commit that wrote outbox rows
+  also sends ``NOTIFY`` (:meth:`PostgresStore.wait_for_outbox`), so relays can sleep until
+  there is work. Off by default because PostgreSQL serialises notifying commits.
 """
 
 from __future__ import annotations
@@ -210,6 +211,11 @@ class PostgresStore:
         schema: the PostgreSQL schema holding caselib's tables (created if missing).
         pool_size: idle connections kept for reuse; more are opened when units of work
             overlap, and closed again when they end.
+        notify_outbox: send ``NOTIFY`` with every commit that writes outbox events, for
+            relays that wait with :meth:`wait_for_outbox`. Off by default: PostgreSQL
+            serialises the commits of all transactions that notify (a global lock held
+            through the commit and its WAL flush), which caps how many commands per second
+            many processes can commit together.
         lock_timeout: seconds a unit of work waits for a row lock (a command on a case
             another command is changing) before :class:`~caselib.errors.StorageError`;
             ``None`` waits as long as it takes (the server's default). As SQLite's
@@ -225,7 +231,7 @@ class PostgresStore:
     a unit of work owns its pooled connection, and psycopg connections are thread-safe."""
 
     def __init__(self, dsn: str, *, schema: str = "caselib", pool_size: int = 4,
-                 lock_timeout: float | None = 30.0) -> None:
+                 notify_outbox: bool = False, lock_timeout: float | None = 30.0) -> None:
         self._psycopg = _psycopg()
         if not _SCHEMA_NAME.match(schema):
             raise InvalidInput("schema must be a plain SQL identifier", field="schema")
@@ -240,9 +246,12 @@ class PostgresStore:
         self._lock_timeout_ms = 0 if lock_timeout is None else max(1, round(lock_timeout * 1000))
         self.dsn = dsn
         self.schema = schema
+        if not isinstance(notify_outbox, bool):
+            raise InvalidInput("notify_outbox must be True or False", field="notify_outbox")
+        self.notify_outbox = notify_outbox
         self.outbox_channel = f"caselib_outbox_{schema}"[:63]
         """The NOTIFY channel a commit that wrote outbox events signals (payload: the
-        tenant); see :meth:`wait_for_outbox`."""
+        tenant) when the writing store has ``notify_outbox``; see :meth:`wait_for_outbox`."""
         self._listener: psycopg.Connection[Any] | None = None
         self._listening = threading.Lock()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
@@ -344,8 +353,12 @@ class PostgresStore:
                 if desk.dispatch_events(sink) == 0:
                     store.wait_for_outbox(timeout=30)
 
-        Every commit that writes outbox rows sends ``NOTIFY`` on :attr:`outbox_channel`
-        (delivered only if the transaction commits), in the same round trip as its COMMIT.
+        Every commit that writes outbox rows through a store opened with
+        ``notify_outbox=True`` (in any process) sends ``NOTIFY`` on :attr:`outbox_channel`
+        (delivered only if the transaction commits), in the same round trip as its COMMIT;
+        the waiting store needs no such flag. Weigh it first: PostgreSQL lets only one
+        notifying transaction commit at a time, so with many writer processes a relay
+        polling every second or so may cost less than the wake-ups.
         The first call opens a listening connection (kept until :meth:`close`) and returns
         ``True`` at once, since events committed before it could not be announced; from
         then on notifications that arrive between calls are kept, so none is missed. Any
