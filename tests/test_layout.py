@@ -55,9 +55,6 @@ MAX_LINES = 600
 LONGER: Mapping[str, str] = {
     "cases/case.py": "the Case aggregate: one class whose commands share the validate-then-"
                      "change rule and the timeline helpers; splitting it would mean mixins",
-    "desk/service.py": "ServiceDesk: the facade hosts read as the API, one delegating method "
-                       "with its docstring per use case; the use cases themselves live in "
-                       "the other desk modules",
     "kb/index.py": "KbIndex: one BM25F index whose build, incremental updates and pruned "
                    "search share the postings layout (its storage already sits in postings.py)",
 }
