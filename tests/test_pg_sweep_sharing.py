@@ -23,8 +23,6 @@ from caselib.testing import FrozenClock
 from pg import DSN
 from test_multiprocess_desk import T0, directory
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
 SWEEPERS = 4
 DUE_CASES = 2_000
 NOW = T0 + timedelta(hours=5)  # an urgent case's first response and resolution are late
@@ -66,6 +64,23 @@ def _sweeper(schema: str, start: Any, out: Any) -> None:
         store.close()
 
 
+def test_examined_ids_list_each_examined_case_once() -> None:
+    """SweepReport.examined_ids: every due case, each once; none on a repeat sweep."""
+    store = MemoryStore()
+    cases = due_cases(30)
+    with store.unit_of_work("acme") as uow:
+        for case in cases:
+            uow.cases.add(case)
+        uow.commit()
+    desk = ServiceDesk(store, tenant="acme", clock=FrozenClock(NOW), directory=directory())
+    first = desk.sweep_breaches(actor=Actor.system(), batch=7)
+    assert sorted(first.examined_ids) == sorted(c.id for c in cases)
+    assert len(first.examined_ids) == len(set(first.examined_ids)) == first.cases_breached
+    assert desk.sweep_breaches(actor=Actor.system(), batch=7).examined_ids == ()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_four_sweepers_share_two_thousand_due_cases(pg_schema: str) -> None:
     """Every breach recorded and notified once; the sweepers' claims are disjoint."""
     store = PostgresStore(DSN, schema=pg_schema)

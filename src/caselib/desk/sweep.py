@@ -228,7 +228,10 @@ class _Sweep:
     commit is still running is never read again by the next. Another pass from the start
     follows any pass that took a case: it retries the cases left unfinished (another writer
     saved one first, or it vanished between the query and the read) and finds cases made
-    overdue behind the pass. A case is taken at most ``_SWEEP_ATTEMPTS`` times in all.
+    overdue behind the pass, and cases a claiming store (PostgreSQL's ``SKIP LOCKED``) left
+    out because another unit of work held them: another sweeper that then records their
+    breaches makes them not due any more, so this sweep never examines them. A case is taken
+    at most ``_SWEEP_ATTEMPTS`` times in all.
     """
 
     def __init__(self, notifier: Notifier | None) -> None:
