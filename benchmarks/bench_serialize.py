@@ -53,13 +53,13 @@ def main() -> None:
                                 actor=ana, audience=audience)
     for i in range(60):
         desk.create_case(subject=f"Case {i}", actor=ana)
-    page = desk.find_cases(CaseQuery(limit=50))
+    page = desk.find_cases(CaseQuery(limit=50), actor=ana)
 
     case_doc = serialize.to_dict(case)
     case_text = json.dumps(case_doc)
     page_doc = serialize.to_dict(page)
     page_text = json.dumps(page_doc)
-    view = desk.customer_view(case.id)
+    view = desk.customer_view(case.id, actor=ana)
 
     rows = [
         ("case (50 entries)", "to_dict", per_call(lambda: serialize.to_dict(case), n)),

@@ -1,9 +1,11 @@
 """Acceptance: many processes updating one case through ServiceDesk lose no update.
 
-Eight processes each add 200 comments to the same case with ``desk.retrying``. Optimistic
-concurrency must turn every race into a :class:`ConcurrencyConflict` that the retry absorbs,
-so at the end the case's version counts every successful save (1 + 8 * 200) and every
-comment is in the timeline exactly once. Run on SQLite (one file) and PostgreSQL (one
+Eight processes each add 200 comments to the same case with ``desk.retrying``. Commands
+wait their turn on the case (``get_for_update``), so conflicts should not even occur; if one
+did, it would have to be a :class:`ConcurrencyConflict` that the retry absorbs, never a lost
+or doubled write. At the end the case's version counts every successful save
+(1 + 8 * 200) and every comment is in the timeline exactly once. (Without ``retrying`` at
+all: ``tests/test_contention.py``.) Run on SQLite (one file) and PostgreSQL (one
 schema per test run, dropped afterwards).
 
 PostgreSQL tests skip when the server is unreachable, unless ``CI`` is set: then a missing

@@ -176,10 +176,7 @@ class AccessPolicy:
         raise CaseNotFound(case.id)
 
     def _reaches(self, actor: Actor, permission: Permission, case: Reachable) -> bool:
-        for scope in self.scopes(actor, permission):
-            if _reaches(scope, actor, case):
-                return True
-        return False
+        return any(_reaches(scope, actor, case) for scope in self.scopes(actor, permission))
 
     def visible(self, actor: Actor, permission: Permission | None = None) -> Visibility:
         """The cases on which ``actor`` holds ``permission`` (default: its read right), as

@@ -45,6 +45,10 @@ class SweepReport:
     breaches: tuple[BreachNotice, ...]
     conflicts: int
     """Cases another sweeper (or a command) changed first; they were re-read and re-checked."""
+    examined_ids: tuple[str, ...] = ()
+    """The cases this run examined, each once, in the order it first took them. With
+    sweepers on several hosts over a store that claims due cases (PostgreSQL's ``SKIP
+    LOCKED``), two runs at the same instant examine disjoint sets: this is how to see it."""
 
     @property
     def cases_breached(self) -> int:

@@ -31,9 +31,9 @@ from caselib.desk import _inputs as check
 from caselib.desk import casework, escalation, knowledge, triage
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
+from caselib.desk.retry import retry_conflicts
 from caselib.desk.settings import TenantSettings
 from caselib.desk.views import CustomerView
-from caselib.errors import ConcurrencyConflict
 from caselib.kb import (
     Article,
     CategoryMode,
@@ -144,18 +144,15 @@ class ServiceDesk:
         nothing, so retrying is safe whenever applying the command to the newer state is
         what you want (adding a comment, assigning, changing priority). Do not wrap a command
         that passes ``expected_version`` from a form: that conflict is for the user to see.
+        Between attempts it pauses a random time whose cap doubles from 2 ms to 250 ms
+        (jittered backoff, :func:`~caselib.desk.retry.retry_conflicts`). A single command
+        without ``expected_version`` does not need it: it waits its turn on the case instead.
 
         >>> desk.retrying(lambda: desk.add_comment(cid, "On it", actor=ana))  # doctest: +SKIP
         """
         check.callable_(command, "command")
         check.count(attempts, "attempts", 1, MAX_INT)
-        for attempt in range(attempts):
-            try:
-                return command()
-            except ConcurrencyConflict:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retry_conflicts(command, attempts=attempts)
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -228,7 +228,10 @@ class _Sweep:
     commit is still running is never read again by the next. Another pass from the start
     follows any pass that took a case: it retries the cases left unfinished (another writer
     saved one first, or it vanished between the query and the read) and finds cases made
-    overdue behind the pass. A case is taken at most ``_SWEEP_ATTEMPTS`` times in all.
+    overdue behind the pass, and cases a claiming store (PostgreSQL's ``SKIP LOCKED``) left
+    out because another unit of work held them: another sweeper that then records their
+    breaches makes them not due any more, so this sweep never examines them. A case is taken
+    at most ``_SWEEP_ATTEMPTS`` times in all.
     """
 
     def __init__(self, notifier: Notifier | None) -> None:
@@ -237,6 +240,7 @@ class _Sweep:
         self.took = False  # this pass took a case
         self.notices: list[BreachNotice] = []
         self.examined = self.conflicts = 0
+        self.examined_ids: list[str] = []
 
     def take(
         self, page: Sequence[tuple[SlaCase, Case | None]]
@@ -245,7 +249,10 @@ class _Sweep:
         attempts = self.attempts
         due = [c for c in page if attempts.get(c[0].id, 0) < _SWEEP_ATTEMPTS]
         for case, _ in due:
-            attempts[case.id] = attempts.get(case.id, 0) + 1
+            taken = attempts.get(case.id, 0)
+            if not taken:
+                self.examined_ids.append(case.id)
+            attempts[case.id] = taken + 1
         self.examined += len(due)
         self.took = self.took or bool(due)
         return due
@@ -289,4 +296,5 @@ class _Sweep:
                     self.notifier.notify(message)
 
     def report(self, now: datetime) -> SweepReport:
-        return SweepReport(now, self.examined, tuple(self.notices), self.conflicts)
+        return SweepReport(now, self.examined, tuple(self.notices), self.conflicts,
+                           tuple(self.examined_ids))

@@ -31,8 +31,10 @@ from caselib.ports.assignment import AssignmentLedger
 from caselib.ports.cases import (
     CaseNumberAllocator,
     CaseRepository,
+    LockingCaseRepository,
     SlaSweepRepository,
     get_each,
+    get_for_update,
     query_each,
     sla_parts,
 )
@@ -81,6 +83,7 @@ __all__ = [
     "Clock",
     "EventSink",
     "KbLog",
+    "LockingCaseRepository",
     "MAX_QUERY_LIMIT",
     "Notification",
     "Notifier",
@@ -97,6 +100,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "get_each",
+    "get_for_update",
     "query_each",
     "require_tenant",
     "sla_parts",

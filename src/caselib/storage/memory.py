@@ -8,12 +8,18 @@ a loaded case (or a command that raises half-way) never touches what the store h
 
 Case numbers are allocated outside the transaction, so a rolled-back create leaves a gap (the
 SQL stores allocate inside it and do not).
+
+:meth:`get_for_update` locks one case for the unit of work (a per-case owner, released when the
+unit of work ends): a second locker waits, and so does the commit of a unit of work that saved
+a case someone else has locked, as a row lock makes a PostgreSQL ``UPDATE`` wait. Writers of
+one case then take turns, like the SQL stores' writers.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Final, Self, TypeVar
@@ -54,6 +60,10 @@ _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
 
 __all__ = ["MemoryStore"]
 
+_LOCK_TIMEOUT: Final = 30.0
+"""Seconds a unit of work waits for another one's case lock before StorageError (the SQL
+stores' busy and lock timeouts play this part there)."""
+
 
 @attrs.define
 class _Tenant:
@@ -69,6 +79,7 @@ class _Tenant:
     resolved: list[ResolvedByArticle] = attrs.Factory(list)
     cursors: dict[str, str] = attrs.Factory(dict)
     last_assigned: dict[str, datetime] = attrs.Factory(dict)
+    locked: dict[str, int] = attrs.Factory(dict)  # case id -> id of the unit holding it
 
 
 class MemoryStore:
@@ -80,6 +91,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._unlocked = threading.Condition(self._lock)  # a case lock was released
         self._tenants: dict[str, _Tenant] = {}
         self._closed = False
         self._uow_ids = 0
@@ -118,6 +130,7 @@ class MemoryUnitOfWork:
         self._staged_articles: dict[str, Article | None] = {}
         self._staged_cursors: dict[str, str] = {}
         self._staged_last: dict[str, datetime] = {}
+        self._locks: set[str] = set()  # cases this unit of work holds the lock of
         self._done = False
         # Annotated with the port types: protocol attributes are invariant, so without
         # them mypy refuses ``store: Store = MemoryStore()`` in a host's strict code.
@@ -144,11 +157,33 @@ class MemoryUnitOfWork:
         if self._done:
             raise StorageError("this unit of work has already been committed or rolled back")
 
+    def wait_for(self, case_ids: Iterable[str]) -> None:
+        """Wait (holding the store's lock on return) until none of ``case_ids`` is locked by
+        another unit of work; StorageError after the lock timeout."""
+        locked, me = self._data.locked, self._id
+        ids = list(case_ids)
+        deadline = None
+        while any(locked.get(i, me) != me for i in ids):
+            deadline = deadline or time.monotonic() + _LOCK_TIMEOUT
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StorageError(
+                    f"a case stayed locked by another unit of work for {_LOCK_TIMEOUT:.0f} s; "
+                    "finish (commit or roll back) the unit of work holding it, then retry")
+            self._store._unlocked.wait(left)
+
     def commit(self) -> None:
         """Apply every staged write at once, or raise and apply none."""
         self._check_open()
         data = self._data
         with self._store._lock:
+            # a save of a case another unit of work has locked waits for it, as an UPDATE
+            # waits for a row lock (and then usually conflicts with what it committed)
+            try:
+                self.wait_for(self._staged)
+            except StorageError:
+                self._release()
+                raise
             for case_id, (case, expected) in self._staged.items():
                 stored = data.cases.get(case_id)
                 if expected is None:
@@ -193,6 +228,13 @@ class MemoryUnitOfWork:
         claimed = self._data.claimed
         for key in [k for k, owner in claimed.items() if owner == self._id]:
             del claimed[key]
+        if self._locks:
+            locked = self._data.locked
+            for case_id in self._locks:
+                if locked.get(case_id) == self._id:
+                    del locked[case_id]
+            self._locks.clear()
+            self._store._unlocked.notify_all()
 
 
 class _Cases:
@@ -211,6 +253,18 @@ class _Cases:
             case = self._current(case_id)
             if case is None:
                 raise CaseNotFound(case_id, self._uow.tenant)
+            return case.clone()
+
+    def get_for_update(self, case_id: str) -> Case:
+        uow = self._uow
+        uow._check_open()
+        with uow._store._lock:
+            uow.wait_for((case_id,))
+            case = self._current(case_id)
+            if case is None:
+                raise CaseNotFound(case_id, uow.tenant)
+            uow._data.locked[case_id] = uow._id
+            uow._locks.add(case_id)
             return case.clone()
 
     def get_many(self, case_ids: Sequence[str]) -> list[Case]:

@@ -13,40 +13,55 @@ Install with ``pip install "caselib-engine[postgres]"``. Design, and why:
   the row lock, then sees the new version and gets :class:`ConcurrencyConflict`). A case is
   loaded with one statement (document and timeline together), so it is one snapshot.
 - **Work queues.** ``outbox.pending`` is ``SELECT … FOR UPDATE SKIP LOCKED``: several relay
-  processes share the outbox without handing out the same message twice. The same pattern
-  (a partial index on the due column plus ``SKIP LOCKED``) is how a future ``claim_due(now,
-  limit)`` for SLA sweeps fits in: ``cases_due`` already indexes ``(tenant, next_due_at, id)``.
+  processes share the outbox without handing out the same message twice. The breach sweep
+  claims its pages the same way (``query_sla_cases``: ``FOR UPDATE OF c SKIP LOCKED`` over
+  the ``cases_due`` index, exactly one page, then the claimed cases' timelines in a second
+  statement), so sweepers on several hosts split the due cases instead of colliding.
 - **Counters.** Case numbers are an ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` inside the
   transaction (rolled back with it: no gaps); the round-robin cursor CAS is a conditional
-  ``UPDATE``, so the row lock picks one winner.
+  ``UPDATE``, so the row lock picks one winner. The price of gapless numbers: creates in one
+  tenant hold the counter row from their first round trip to their commit, so they commit
+  one at a time (commands on existing cases do not touch it).
 - **Schema.** Everything lives in one PostgreSQL schema (default ``caselib``) with a
   ``schema_version`` table; migrations run under a transaction-scoped advisory lock so several
   processes starting at once apply them once. A newer schema raises :class:`SchemaMismatch`
   before anything is changed.
 - **Connections.** A unit of work takes a connection from a small pool and gives it back when
-  it ends; the store is safe to share between threads.
+  it ends; the store is safe to share between threads. Connections are in autocommit mode:
+  the unit of work sends BEGIN itself (see below), and a read before any write needs none.
+- **Round trips.** A unit of work queues the writes whose only outcome is "done or raised"
+  and sends them with the next statement whose answer it needs, or with its COMMIT, in one
+  psycopg pipeline: ``create_case`` and each command on a case cost two round trips (see
+  :mod:`caselib.storage._postgres_uow`). Rows of one table go in one multi-row INSERT.
+- **Writers take turns.** ``get_for_update`` (how the desk loads a case for a command) sends
+  ``SELECT … FOR UPDATE`` on the case row and then the load, in one round trip: the load
+  runs after the lock is granted, in a new snapshot, so it sees what the previous holder
+  committed. A command without ``expected_version`` therefore waits for the command ahead
+  of it on the same case instead of failing with a conflict; other cases are not held up.
+- **Outbox wake-ups** (opt-in, ``notify_outbox=True``). A commit that wrote outbox rows
+  also sends ``NOTIFY`` (:meth:`PostgresStore.wait_for_outbox`), so relays can sleep until
+  there is work. Off by default because PostgreSQL serialises notifying commits.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from caselib.cases import Case
-from caselib.errors import DuplicateKey, InvalidInput, SchemaMismatch, StorageError
+from caselib.errors import InvalidInput, SchemaMismatch
 from caselib.ports import require_tenant
+from caselib.storage._postgres_uow import (
+    PostgresUnitOfWork,
+    _errors,
+    _psycopg,
+)
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
-    STORED_COLUMNS,
     ConnectionPool,
-    Loaded,
-    SqlDialect,
-    SqlUnitOfWorkBase,
     import_rows,
 )
 
@@ -55,20 +70,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 
-DIALECT: Final = SqlDialect("%s", for_update_skip_locked=True,
-                            merge_doc="(doc::jsonb || %s::jsonb)::json")
-
 _T: Final = 'TEXT COLLATE "C"'
-
-# a case with its timeline (aggregated, so one statement is one snapshot even under READ
-# COMMITTED) and the column values a partial save compares against
-_SELECT_WHERE: Final = (
-    "SELECT c.doc::text, (SELECT COALESCE(json_agg(t.entry ORDER BY t.seq), '[]')::text "
-    "FROM timeline t WHERE t.tenant = c.tenant AND t.case_id = c.id), "
-    + ", ".join(f"c.{column}" for column in STORED_COLUMNS)
-    + " FROM cases c WHERE "
-)
-_SELECT_CASE: Final = _SELECT_WHERE + "c.tenant = %s AND "
 
 _SCOPE: Final = "team, assignee, contact, account"
 """The columns an access scope filters on (see the SQLite schema)."""
@@ -197,34 +199,6 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
-def _psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'PostgresStore needs psycopg 3: pip install "caselib-engine[postgres]"') from err
-    return psycopg
-
-
-def _translate(err: Exception) -> StorageError:
-    """A caselib error for a psycopg error (the caller raises it ``from err``)."""
-    psycopg = _psycopg()
-    if isinstance(err, psycopg.errors.UniqueViolation):
-        return DuplicateKey(f"duplicate key: {err}")
-    if isinstance(err, (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)):
-        return StorageError(f"PostgreSQL aborted the transaction, retry it: {err}")
-    return StorageError(f"PostgreSQL error: {err}")
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    psycopg = _psycopg()
-    try:
-        yield
-    except psycopg.Error as err:
-        raise _translate(err) from err
-
-
 def _close(conn: psycopg.Connection[Any]) -> None:
     conn.close()
 
@@ -237,6 +211,15 @@ class PostgresStore:
         schema: the PostgreSQL schema holding caselib's tables (created if missing).
         pool_size: idle connections kept for reuse; more are opened when units of work
             overlap, and closed again when they end.
+        notify_outbox: send ``NOTIFY`` with every commit that writes outbox events, for
+            relays that wait with :meth:`wait_for_outbox`. Off by default: PostgreSQL
+            serialises the commits of all transactions that notify (a global lock held
+            through the commit and its WAL flush), which caps how many commands per second
+            many processes can commit together.
+        lock_timeout: seconds a unit of work waits for a row lock (a command on a case
+            another command is changing) before :class:`~caselib.errors.StorageError`;
+            ``None`` waits as long as it takes (the server's default). As SQLite's
+            ``timeout``.
 
     Raises:
         SchemaMismatch: the schema was written by a newer caselib.
@@ -247,22 +230,36 @@ class PostgresStore:
     """A unit of work may be finished on another thread (see :class:`~caselib.ports.Store`):
     a unit of work owns its pooled connection, and psycopg connections are thread-safe."""
 
-    def __init__(self, dsn: str, *, schema: str = "caselib", pool_size: int = 4) -> None:
+    def __init__(self, dsn: str, *, schema: str = "caselib", pool_size: int = 4,
+                 notify_outbox: bool = False, lock_timeout: float | None = 30.0) -> None:
         self._psycopg = _psycopg()
         if not _SCHEMA_NAME.match(schema):
             raise InvalidInput("schema must be a plain SQL identifier", field="schema")
         if pool_size < 0:
             raise InvalidInput("pool_size must be >= 0", field="pool_size")
+        if lock_timeout is not None and (
+                isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float))
+                or not 0 < lock_timeout < 86_400):
+            raise InvalidInput("lock_timeout must be seconds (0 < t < 86400) or None",
+                               field="lock_timeout")
+        # whole milliseconds, at least one (0 would mean "no timeout" to the server)
+        self._lock_timeout_ms = 0 if lock_timeout is None else max(1, round(lock_timeout * 1000))
         self.dsn = dsn
         self.schema = schema
+        if not isinstance(notify_outbox, bool):
+            raise InvalidInput("notify_outbox must be True or False", field="notify_outbox")
+        self.notify_outbox = notify_outbox
+        self.outbox_channel = f"caselib_outbox_{schema}"[:63]
+        """The NOTIFY channel a commit that wrote outbox events signals (payload: the
+        tenant) when the writing store has ``notify_outbox``; see :meth:`wait_for_outbox`."""
+        self._listener: psycopg.Connection[Any] | None = None
+        self._listening = threading.Lock()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             self._connect, self._reset, _close, pool_size)
         conn = self._connect(search_path=False)
         try:
             self._migrate(conn)
-            with _errors():
-                conn.execute(f'SET search_path TO "{schema}"')
-                conn.commit()
+            self._configure(conn)
         except BaseException:
             conn.close()
             raise
@@ -275,45 +272,51 @@ class PostgresStore:
 
     def _connect(self, *, search_path: bool = True) -> psycopg.Connection[Any]:
         with _errors():
-            conn: psycopg.Connection[Any] = self._psycopg.connect(self.dsn, autocommit=False)
-            if search_path:
-                conn.execute(f'SET search_path TO "{self.schema}"')
-                conn.commit()
+            # autocommit: a unit of work sends BEGIN itself, queued in its first pipeline
+            # (psycopg's implicit BEGIN would cost a round trip of its own)
+            conn: psycopg.Connection[Any] = self._psycopg.connect(self.dsn, autocommit=True)
+        if search_path:
+            try:
+                self._configure(conn)
+            except BaseException:
+                conn.close()
+                raise
         return conn
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        """The session settings of a pooled connection."""
+        with _errors():
+            conn.execute(f'SET search_path TO "{self.schema}"')
+            conn.execute(f"SET lock_timeout = {self._lock_timeout_ms}")
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
         schema = self.schema
-        with _errors():
-            try:
-                # one migrator at a time across processes; released at commit/rollback
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                             (f"caselib-migrate:{schema}",))
-                row = conn.execute("SELECT to_regclass(%s)",
-                                   (f'"{schema}".schema_version',)).fetchone()
-                version = 0
-                if row is not None and row[0] is not None:
-                    got = conn.execute(
-                        f'SELECT MAX(version) FROM "{schema}".schema_version').fetchone()
-                    version = int(got[0] or 0) if got else 0
-                if version > SCHEMA_VERSION:
-                    raise SchemaMismatch(
-                        f"PostgreSQL schema {schema!r} has version {version}; this caselib "
-                        f"knows up to {SCHEMA_VERSION}. Upgrade caselib; nothing was changed.")
-                if version < SCHEMA_VERSION:
-                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                    conn.execute(f'SET LOCAL search_path TO "{schema}"')
-                    conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
-                                 "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
-                    for number, statements in enumerate(_MIGRATIONS, start=1):
-                        if number <= version:
-                            continue
-                        for statement in statements:
-                            conn.execute(statement)
-                        conn.execute("INSERT INTO schema_version VALUES (%s, now())", (number,))
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
+        with _errors(), conn.transaction():
+            # one migrator at a time across processes; released at commit/rollback
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                         (f"caselib-migrate:{schema}",))
+            row = conn.execute("SELECT to_regclass(%s)",
+                               (f'"{schema}".schema_version',)).fetchone()
+            version = 0
+            if row is not None and row[0] is not None:
+                got = conn.execute(
+                    f'SELECT MAX(version) FROM "{schema}".schema_version').fetchone()
+                version = int(got[0] or 0) if got else 0
+            if version > SCHEMA_VERSION:
+                raise SchemaMismatch(
+                    f"PostgreSQL schema {schema!r} has version {version}; this caselib "
+                    f"knows up to {SCHEMA_VERSION}. Upgrade caselib; nothing was changed.")
+            if version < SCHEMA_VERSION:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                conn.execute(f'SET LOCAL search_path TO "{schema}"')
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                             "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
+                for number, statements in enumerate(_MIGRATIONS, start=1):
+                    if number <= version:
+                        continue
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version VALUES (%s, now())", (number,))
 
     def _reset(self, conn: psycopg.Connection[Any]) -> bool:
         try:
@@ -335,6 +338,46 @@ class PostgresStore:
     def close(self) -> None:
         """Close idle connections; busy ones close when their unit of work ends. Idempotent."""
         self._pool.close()
+        with self._listening:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+
+    def wait_for_outbox(self, timeout: float) -> bool:
+        """Wait until some unit of work commits outbox events, or ``timeout`` seconds pass;
+        ``True`` when events may be waiting, ``False`` on a quiet timeout.
+
+        For an outbox relay that should react at once without polling the table::
+
+            while running:
+                if desk.dispatch_events(sink) == 0:
+                    store.wait_for_outbox(timeout=30)
+
+        Every commit that writes outbox rows through a store opened with
+        ``notify_outbox=True`` (in any process) sends ``NOTIFY`` on :attr:`outbox_channel`
+        (delivered only if the transaction commits), in the same round trip as its COMMIT;
+        the waiting store needs no such flag. Weigh it first: PostgreSQL lets only one
+        notifying transaction commit at a time, so with many writer processes a relay
+        polling every second or so may cost less than the wake-ups.
+        The first call opens a listening connection (kept until :meth:`close`) and returns
+        ``True`` at once, since events committed before it could not be announced; from
+        then on notifications that arrive between calls are kept, so none is missed. Any
+        tenant's events wake the waiter (the payload names the tenant, for hosts that
+        listen themselves); a relay per tenant checks its own outbox and waits again.
+        The outbox is still the source of truth: the timeout is a safety net, not a poll
+        interval that matters.
+        """
+        with self._listening:
+            if self._listener is None or self._listener.closed:
+                conn = self._connect(search_path=False)
+                with _errors():
+                    conn.execute(f'LISTEN "{self.outbox_channel}"')
+                self._listener = conn
+                return True
+            with _errors():
+                for _ in self._listener.notifies(timeout=max(0.0, timeout), stop_after=1):
+                    return True
+        return False
 
     def drop_schema(self) -> None:
         """Drop the whole schema with every tenant's data (tests and teardown only)."""
@@ -342,7 +385,6 @@ class PostgresStore:
         try:
             with _errors():
                 conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
-                conn.commit()
         finally:
             conn.close()
 
@@ -368,100 +410,24 @@ class PostgresStore:
             ("outbox", ("key", "tenant", "case_id", "type", "payload", "created_at")),
         )
         try:
-            with _errors():
-                try:
-                    # Foreign-key checks run plans cached per connection. Planned while the
-                    # tables were tiny (earlier units of work on this pooled connection), they
-                    # made the import quadratic: after 500 creates, 10k imported cases ran at
-                    # 2,500/s instead of 12,000/s, 100k at 370/s. Replan at today's sizes.
-                    conn.execute("DISCARD PLANS")
-                    with conn.cursor() as cur:
-                        for *parts, chunk in import_rows(cases, events=events):
-                            for (table, cols), rows in zip(tables, parts, strict=True):
-                                if not rows:
-                                    continue
-                                copy_sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
-                                with cur.copy(copy_sql) as copy:
-                                    for row in rows:
-                                        copy.write_row(row)
-                            done.extend(chunk)
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
+            with _errors(), conn.transaction():
+                # Foreign-key checks run plans cached per connection. Planned while the
+                # tables were tiny (earlier units of work on this pooled connection), they
+                # made the import quadratic: after 500 creates, 10k imported cases ran at
+                # 2,500/s instead of 12,000/s, 100k at 370/s. Replan at today's sizes.
+                conn.execute("DISCARD PLANS")
+                with conn.cursor() as cur:
+                    for *parts, chunk in import_rows(cases, events=events):
+                        for (table, cols), rows in zip(tables, parts, strict=True):
+                            if not rows:
+                                continue
+                            copy_sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
+                            with cur.copy(copy_sql) as copy:
+                                for row in rows:
+                                    copy.write_row(row)
+                        done.extend(chunk)
         finally:
             self._pool.checkin(conn)
         for case in done:
             case.mark_saved(1)
         return len(done)
-
-
-class PostgresUnitOfWork(SqlUnitOfWorkBase):
-    """One PostgreSQL transaction over one tenant (see the module docstring)."""
-
-    dialect = DIALECT
-
-    def __init__(self, store: PostgresStore, tenant: str, conn: psycopg.Connection[Any]) -> None:
-        self.tenant = tenant
-        self._store = store
-        self._conn: psycopg.Connection[Any] | None = conn
-        self._init_repositories(lambda: datetime.now(UTC))
-
-    def __repr__(self) -> str:
-        return f"<PostgresUnitOfWork tenant={self.tenant!r}{' done' if self._conn is None else ''}>"
-
-    # -- SqlSession -----------------------------------------------------------------------
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            raise StorageError("this unit of work has already been committed or rolled back")
-        return self._conn
-
-    def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False
-              ) -> list[tuple[Any, ...]]:
-        with _errors():
-            return self._connection().execute(sql, params).fetchall()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        with _errors():
-            return self._connection().execute(sql, params).rowcount
-
-    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with _errors(), self._connection().cursor() as cur:
-            cur.executemany(sql, rows)
-
-    def load_case(self, column: str, value: str) -> Loaded | None:
-        rows = self.fetch(f"{_SELECT_CASE}c.{column} = %s", (self.tenant, value))
-        if not rows:
-            return None
-        return rows[0][0], json.loads(rows[0][1]), rows[0][2:]
-
-    def load_cases(self, case_ids: Sequence[str]) -> list[Loaded]:
-        rows = self.fetch(f"{_SELECT_CASE}c.id = ANY(%s)", (self.tenant, list(case_ids)))
-        return [(row[0], json.loads(row[1]), row[2:]) for row in rows]
-
-    def load_where(self, tail: str, params: Sequence[Any]) -> list[Loaded]:
-        rows = self.fetch(_SELECT_WHERE + tail, params)  # one statement: one snapshot
-        return [(row[0], json.loads(row[1]), row[2:]) for row in rows]
-
-    # -- UnitOfWork -----------------------------------------------------------------------
-
-    def commit(self) -> None:
-        """Commit every write at once (or raise, roll back and write nothing)."""
-        conn = self._connection()
-        try:
-            with _errors():
-                conn.commit()
-        finally:
-            self._finish()
-
-    def rollback(self) -> None:
-        """Discard every write of this unit of work."""
-        if self._conn is None:
-            return
-        self._finish()
-
-    def _finish(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            self._store._pool.checkin(conn)  # rolls back whatever is still open

@@ -9,10 +9,10 @@ values that lets a save assign only what changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from caselib.cases import Case
-from caselib.errors import CaseNotFound, ConcurrencyConflict, DuplicateKey, InvalidInput
+from caselib.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from caselib.ports import CasePage, CaseQuery, CaseSummary, Page, SlaCasePage, encode_cursor
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import (
@@ -50,6 +50,10 @@ __all__ = [
     "SqlNumbers",
 ]
 
+_ENTRY_COLUMNS: Final = ("tenant", "case_id", "seq", "entry")
+_TAG_COLUMNS: Final = ("tenant", "case_id", "tag")
+_OUTBOX_COLUMNS: Final = ("key", "tenant", "case_id", "type", "payload", "created_at")
+
 
 class SqlCases:
     """:class:`~caselib.ports.CaseRepository` over a :class:`SqlSession`."""
@@ -57,7 +61,7 @@ class SqlCases:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
         d = session.dialect
-        self._insert_case = insert_sql("cases", CASE_COLUMNS, d, " ON CONFLICT DO NOTHING")
+        self._insert_case = insert_sql("cases", CASE_COLUMNS, d)
         self._update_case = update_case_sql(d)
         self._updates: dict[tuple[int, ...], str] = {}
         self._patches: dict[tuple[int, ...], str] = {}  # the UPDATEs of _patch, by columns
@@ -65,10 +69,9 @@ class SqlCases:
         # work: a save at that version assigns only the columns whose new value differs from
         # what is stored, so a column changed out of band is still repaired by the next save
         self._stored: dict[str, tuple[Any, ...]] = {}
-        self._insert_entry = insert_sql("timeline", ("tenant", "case_id", "seq", "entry"), d)
-        self._insert_tag = insert_sql("case_tags", ("tenant", "case_id", "tag"), d)
-        self._insert_outbox = insert_sql(
-            "outbox", ("key", "tenant", "case_id", "type", "payload", "created_at"), d)
+        # cases this unit of work holds the write lock of, with their stored version: a save
+        # at that version cannot miss, so it needs no row count back (see save)
+        self._locked: dict[str, int] = {}
 
     def _loaded(self, loaded: Loaded) -> Case:
         case = _case_from(loaded)
@@ -81,6 +84,13 @@ class SqlCases:
         if loaded is None:
             raise CaseNotFound(case_id, self._s.tenant)
         return self._loaded(loaded)
+
+    def get_for_update(self, case_id: str) -> Case:
+        self._s.check_open()
+        self._s.lock_case(case_id)
+        case = self.get(case_id)
+        self._locked[case_id] = case.version
+        return case
 
     def get_many(self, case_ids: Sequence[str]) -> list[Case]:
         self._s.check_open()
@@ -103,14 +113,24 @@ class SqlCases:
     def query_sla_cases(self, query: CaseQuery) -> SlaCasePage:
         self._s.check_open()
         tail, params = query_tail(query, self._s.tenant, self._s.dialect)
-        loaded = self._s.load_where(tail, params)
+        # where the dialect can, the sweep claims its page (see SlaSweepRepository): the
+        # cases it returns are locked for this unit of work and others' are left out
+        claim = self._s.dialect.skip_locked
+        if claim:
+            # exactly a page, not the page and one more: a claim locks every row it returns,
+            # and a row locked but not examined would only keep other sweepers off it
+            params[-1] = query.limit
+        loaded = self._s.load_where(tail, params, claim=claim)
         cases = []
         for row in loaded[: query.limit]:
             case = _sla_case_from(row)
             self._stored[case.id] = tuple(row[2])
+            if claim:
+                self._locked[case.id] = case.version
             cases.append(case)
         cursor = None
-        if len(loaded) > query.limit and cases:
+        # (a full claimed page may be the last one: the next read then finds nothing)
+        if (len(loaded) > query.limit or (claim and len(loaded) == query.limit)) and cases:
             # the keyset of the last row, from its indexed columns (what the query orders by)
             stored = loaded[query.limit - 1][2]
             last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1:]))
@@ -140,10 +160,10 @@ class SqlCases:
                       (case.tenant, case.id))
             tags = tag_rows(case)
             if tags:
-                s.run_many(self._insert_tag, tags)
+                s.insert_many("case_tags", _TAG_COLUMNS, tags)
         entries = timeline_rows(case, case.unsaved_entries())
         if entries:
-            s.run_many(self._insert_entry, entries)
+            s.insert_many("timeline", _ENTRY_COLUMNS, entries)
         redacted = [(row[3], row[0], row[1], row[2])
                     for row in timeline_rows(case, case.redacted_since_save())]
         if redacted:
@@ -151,7 +171,7 @@ class SqlCases:
                        f"AND case_id = {ph} AND seq = {ph}", redacted)
         messages = event_rows(case, version)
         if messages:
-            s.run_many(self._insert_outbox, messages)
+            s.insert_many("outbox", _OUTBOX_COLUMNS, messages)
         case.mark_saved(version)
 
     def add(self, case: Case) -> None:
@@ -160,9 +180,11 @@ class SqlCases:
         if case.tenant != s.tenant:
             raise InvalidInput(f"case belongs to tenant {case.tenant!r}, not {s.tenant!r}")
         row = case_row(case, 1)
-        if s.run(self._insert_case, row) == 0:
-            raise DuplicateKey(f"case {case.id!r} / {case.number!r} already exists")
+        # a duplicate id or number fails the INSERT (DuplicateKey, translated from the driver's
+        # error), so it needs no row count back and may travel with the commit
+        s.write(self._insert_case, row)
         self._stored[case.id] = row[2:-1]
+        self._locked[case.id] = 1  # a new row is this unit of work's until it commits
         self._write_children(case, 1, replace_tags=False)
 
     def save(self, case: Case, expected_version: int) -> None:
@@ -180,7 +202,12 @@ class SqlCases:
             sql, params = self._update_for(changed), [values[i] for i in changed]
         else:
             sql, params = self._update_case, list(values)
-        if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
+        if self._locked.get(case.id) == expected_version:
+            # locked at this version: nobody else can have changed the row, so the guarded
+            # UPDATE cannot miss and may travel with the commit (PostgreSQL's pipeline)
+            s.write(sql, (*params, case.tenant, case.id, expected_version))
+            self._locked[case.id] = version
+        elif s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
             self._refuse(case.id, expected_version)
         self._stored[case.id] = values[:-1]
         self._write_children(case, version, replace_tags=True)
@@ -210,10 +237,10 @@ class SqlCases:
         # driver is a visible share of a sweep that writes one entry and two messages a case)
         entries = [row for case, _ in saved for row in timeline_rows(case, case.new_entries)]
         if entries:
-            s.run_many(self._insert_entry, entries)
+            s.insert_many("timeline", _ENTRY_COLUMNS, entries)
         messages = [row for case, version in saved for row in event_rows(case, version)]
         if messages:
-            s.run_many(self._insert_outbox, messages)
+            s.insert_many("outbox", _OUTBOX_COLUMNS, messages)
         for case, version in saved:
             case.mark_saved(version)
         return refused
@@ -239,7 +266,11 @@ class SqlCases:
                 s.dialect, [STORED_COLUMNS[i] for i in changed], merge_doc=True)
         params = [new[i] for i in changed]
         params.append(_encode(sla_patch(case, version)))
-        if s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
+        if self._locked.get(case.id) == expected_version:
+            # claimed at this version: the guarded UPDATE cannot miss (see save)
+            s.write(sql, (*params, case.tenant, case.id, expected_version))
+            self._locked[case.id] = version
+        elif s.run(sql, (*params, case.tenant, case.id, expected_version)) == 0:
             try:
                 self._refuse(case.id, expected_version)
             except ConcurrencyConflict:

@@ -22,7 +22,9 @@ side by side and requires identical observable results.
 each taking the same ``store`` fixture, so an adapter that implements only some ports can
 subclass just those: :class:`CaseRepositoryContract` and :class:`CaseQueryContract`
 (:class:`~caselib.ports.CaseRepository`), :class:`CaseNumberContract`,
-:class:`UnitOfWorkContract` (isolation, rollback and tenancy across ports),
+:class:`CaseLockingContract` (the optional
+:class:`~caselib.ports.LockingCaseRepository`), :class:`UnitOfWorkContract` (isolation,
+rollback and tenancy across ports),
 :class:`OutboxContract`, :class:`KbContract` (articles and the KB log),
 :class:`AssignmentLedgerContract`, :class:`SlaSweepContract` and :class:`StatefulContract`
 (:class:`StoreMachine` against the memory model).
@@ -38,6 +40,7 @@ from caselib.testing.conformance.assignment import AssignmentLedgerContract
 from caselib.testing.conformance.cases import CaseNumberContract, CaseRepositoryContract
 from caselib.testing.conformance.helpers import assert_same_case, make_case, sla_state
 from caselib.testing.conformance.kb import KbContract
+from caselib.testing.conformance.locking import CaseLockingContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
@@ -47,6 +50,7 @@ from caselib.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
     "AssignmentLedgerContract",
+    "CaseLockingContract",
     "CaseNumberContract",
     "CaseQueryContract",
     "CaseRepositoryContract",

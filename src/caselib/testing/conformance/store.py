@@ -9,6 +9,7 @@ from __future__ import annotations
 from caselib.testing.conformance.assignment import AssignmentLedgerContract
 from caselib.testing.conformance.cases import CaseNumberContract, CaseRepositoryContract
 from caselib.testing.conformance.kb import KbContract
+from caselib.testing.conformance.locking import CaseLockingContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
@@ -28,6 +29,7 @@ class StoreContract(
     KbContract,
     OutboxContract,
     CaseNumberContract,
+    CaseLockingContract,
     CaseQueryContract,
     UnitOfWorkContract,
     CaseRepositoryContract,
