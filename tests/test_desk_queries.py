@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from actors import READER
 from caselib import (
     Actor,
     CaseQuery,
@@ -25,8 +26,6 @@ from caselib.access import AccessPolicy
 from caselib.storage.sqlite import SqliteStore
 from caselib.testing import FrozenClock
 from pg import DSN, pg_schema, require_server  # noqa: F401  (pg_schema is a fixture)
-
-from actors import READER
 
 ANA = Actor.agent("ana", "support", teams=["tier1"])
 BO = Actor.agent("bo", "support", teams=["tier2"])
