@@ -8,7 +8,9 @@ Measures, per store:
   ``executemany`` (the floor: no domain objects, no serialisation) and the ratio batch/raw;
 - after filling the store to ``--cases`` cases (batch import, a realistic mix of statuses,
   assignees, teams, priorities, tags, SLA due times): the agent inbox query (one agent, active
-  cases, created order, first page of 50) and board counts (``count_by_status``), median ms.
+  cases, created order, first page of 50), the inbox as one query (mine or unassigned in my
+  team), an account's cases, board counts (``count_by_status``) and list totals (``count``,
+  beside ``count_by_status`` of the same filter), median ms.
 
 The batch import is measured twice: with its default (``events=False``: an import is a
 migration, its history is not relayed) and with ``events=True`` (outbox rows too); each raw floor
@@ -40,7 +42,7 @@ from caselib import Actor, ServiceDesk
 from caselib.cases import Case, SlaTarget
 from caselib.ports import CaseQuery, Store
 from caselib.storage._sql import CASE_COLUMNS, import_rows
-from caselib.vocab import StatusCategory
+from caselib.vocab import DEFAULT_CATEGORIES, StatusCategory
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 AGENT = Actor.agent("bench")
@@ -49,6 +51,8 @@ STATUSES = (("new", StatusCategory.NEW, 10), ("open", StatusCategory.OPEN, 15),
             ("closed", StatusCategory.CLOSED, 40))
 AGENTS = [f"agent{i:03d}" for i in range(200)]
 TEAMS = [f"team{i:02d}" for i in range(20)]
+ACCOUNTS = [f"acct{i:04d}" for i in range(2000)]
+CATEGORIES = sorted(DEFAULT_CATEGORIES)
 DSN = os.environ.get("CASELIB_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 
 
@@ -64,6 +68,8 @@ def make_cases(tenant: str, n: int, start: int = 0, seed: int = 7) -> Iterator[C
             status_category=StatusCategory.NEW, workflow="default", actor=AGENT, at=at,
             priority=rng.choice(("low", "normal", "normal", "normal", "high", "urgent")),
             tags=rng.sample(("vip", "billing", "printer", "outage", "mobile"), rng.randint(0, 2)),
+            category=rng.choice(CATEGORIES),
+            links={"account": rng.choice(ACCOUNTS)} if rng.random() < 0.7 else None,
         )
         if rng.random() < 0.9:
             case.assign(assignee=rng.choice(AGENTS), team=rng.choice(TEAMS), actor=AGENT, at=at)
@@ -169,6 +175,33 @@ def bench_store(name: str, open_store: Callable[[], Store],
     print(f"inbox (-priority)      : {median_ms(run(prio), runs):8.2f} ms")
     print(f"board counts (tenant)  : {median_ms(board, max(3, runs // 3)):8.2f} ms  {board()}")
     print(f"board counts (1 team)  : {median_ms(team_board, runs):8.2f} ms")
+    # the inbox as one query: mine (any team) or unassigned in my team, one cursor
+    union = CaseQuery(assignees={AGENTS[17]}, unassigned_teams={TEAMS[3]},
+                      status_categories={"new", "open", "waiting"})
+    page = run(union)()
+    print(f"inbox mine ∪ team queue: {median_ms(run(union), runs):8.2f} ms  "
+          f"({len(page.items)} rows, one query)")
+    account = CaseQuery(accounts={ACCOUNTS[42]})
+    print(f"account's cases        : {median_ms(run(account), runs):8.2f} ms")
+
+    def total(q: CaseQuery) -> Callable[[], Any]:
+        def go() -> Any:
+            with store.unit_of_work("big") as uow:
+                return uow.cases.count(q)
+        return go
+
+    def by_status(q: CaseQuery) -> Callable[[], Any]:
+        def go() -> Any:
+            with store.unit_of_work("big") as uow:
+                return uow.cases.count_by_status(q)
+        return go
+
+    team = CaseQuery(teams={TEAMS[3]})
+    for label, q in (("1 team", team), ("inbox", union), ("1 account", account),
+                     ("1 category", CaseQuery(categories={CATEGORIES[0]}))):
+        print(f"count ({label:10s})     : {median_ms(total(q), runs):8.2f} ms  "
+              f"= {total(q)()}; count_by_status of the same: "
+              f"{median_ms(by_status(q), runs):.2f} ms")
     store.close()
 
 
@@ -180,7 +213,9 @@ def _bench_sqlite(path: str, n: int, quick: bool) -> None:
     def sqlite_raw(conn: sqlite3.Connection, chunks: list[Any]) -> None:
         conn.execute("BEGIN IMMEDIATE")
         for cases, entries, tags, messages, _ in chunks:
-            conn.executemany(f"INSERT INTO cases VALUES ({','.join('?' * 18)})", cases)
+            conn.executemany(
+                f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(CASE_COLUMNS))})", cases)
             conn.executemany("INSERT INTO timeline VALUES (?,?,?,?)", entries)
             conn.executemany("INSERT INTO case_tags VALUES (?,?,?)", tags)
             conn.executemany("INSERT INTO outbox (key, tenant, case_id, type, payload, "

@@ -20,7 +20,13 @@ from caselib.access import AccessPolicy, Permission
 from caselib.cases import Actor, Case, CompiledWorkflow
 from caselib.desk.retry import backoff_delay
 from caselib.desk.settings import TenantSettings
-from caselib.errors import ConcurrencyConflict, InvalidConfiguration, InvalidInput, WrongType
+from caselib.errors import (
+    ConcurrencyConflict,
+    InvalidConfiguration,
+    InvalidInput,
+    UnknownValue,
+    WrongType,
+)
 from caselib.kb import KbIndex
 from caselib.ports import (
     CaseQuery,
@@ -84,6 +90,11 @@ class DeskContext:
                 raise InvalidConfiguration(f"two workflows are named {wf.name!r}")
             self.workflows[wf.name] = wf.compile()
         self.workflow = self.workflows[self.settings.workflow.name]
+
+    @property
+    def statuses(self) -> frozenset[str]:
+        """Every status of the desk's workflows (what a query may filter on)."""
+        return frozenset(s for wf in self.workflows.values() for s in wf.categories)
 
     @property
     def access(self) -> AccessPolicy:
@@ -183,12 +194,21 @@ class DeskContext:
         return case
 
     def scoped(self, query: CaseQuery, actor: Actor) -> CaseQuery:
-        """``query`` limited to the cases ``actor`` may read (its read scope added)."""
+        """``query`` limited to the cases ``actor`` may read (its read scope added).
+
+        A status no workflow of this desk has is refused with :class:`UnknownValue`, as an
+        unknown priority is: it can only be a typo, and would otherwise list nothing.
+        """
         access = self.access
         access.require(actor, Permission.READ)
         if query.visible is not None:
             raise InvalidInput("CaseQuery.visible is set by the desk from the actor; leave it "
                                "out and pass actor=", field="visible")
+        if query.statuses is not None:
+            known = self.statuses
+            for status in sorted(query.statuses):
+                if status not in known:
+                    raise UnknownValue("statuses", status, sorted(known))
         seen = access.visible(actor, Permission.READ)
         return query if seen.everything else attrs.evolve(query, visible=seen)
 

@@ -38,6 +38,7 @@ __all__ = [
     "change_priority",
     "close",
     "count_by_status",
+    "count_cases",
     "create_case",
     "customer_view",
     "dispatch_events",
@@ -93,6 +94,16 @@ def count_by_status(ctx: DeskContext, query: CaseQuery | None, *,
     q = ctx.scoped(query if query is not None else CaseQuery(), actor)
     with ctx.uow() as uow:
         return uow.cases.count_by_status(q)
+
+
+def count_cases(ctx: DeskContext, query: CaseQuery | None, *, actor: Actor,
+                **filters: Any) -> int:
+    check.actor(actor)
+    check.query(query)
+    check.query_or_filters(query, filters)
+    q = ctx.scoped(query if query is not None else CaseQuery(**filters), actor)
+    with ctx.uow() as uow:
+        return uow.cases.count(q)
 
 
 def allowed_transitions(ctx: DeskContext, case: Case, *, actor: Actor | None) -> tuple[str, ...]:

@@ -173,6 +173,17 @@ class ServiceDesk:
         as kwargs) among those ``actor`` may read: exactly the cases :meth:`get_case` allows."""
         return casework.find_cases(self._ctx, query, actor=actor, **filters)
 
+    def count_cases(self, query: CaseQuery | None = None, *, actor: Actor,
+                    **filters: Any) -> int:
+        """How many cases match a :class:`~caselib.ports.CaseQuery` (or its fields as
+        kwargs) among those ``actor`` may read: the total beside a :meth:`find_cases` list,
+        counted by the store (``COUNT(*)`` in SQL) without reading the rows. Paging fields
+        are ignored.
+
+        .. versionadded:: 0.2
+        """
+        return casework.count_cases(self._ctx, query, actor=actor, **filters)
+
     def count_by_status(self, query: CaseQuery | None = None, *,
                         actor: Actor) -> dict[str, int]:
         """Open board columns: ``{status: count}`` for the cases matching ``query`` that

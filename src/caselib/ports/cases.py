@@ -100,6 +100,15 @@ class CaseRepository(Protocol):
         """
         ...
 
+    def count(self, query: CaseQuery | None = None) -> int:
+        """How many cases match the query's filters (a list's total), ``count_by_status``
+        summed, without reading the rows: a SQL store runs ``COUNT(*)`` over the same
+        condition its page reads. Paging fields (order, limit, after) are ignored.
+
+        .. versionadded:: 0.2
+        """
+        ...
+
     def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
         """How many active (new/open/waiting) cases each of ``assignees`` owns.
 

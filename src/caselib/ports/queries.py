@@ -9,6 +9,7 @@ SQL stores mirror.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -26,7 +27,7 @@ from caselib.checks import (
     storable,
     unstorable,
 )
-from caselib.errors import InvalidInput, UnknownValue
+from caselib.errors import InvalidInput, UnknownValue, WrongType
 from caselib.sla import SlaCase
 from caselib.timeutil import aware_utc, from_iso, to_iso
 from caselib.vocab import Priority, StatusCategory
@@ -65,6 +66,11 @@ class CaseSummary:
     team: str | None
     contact: str | None
     account: str | None
+    category: str | None
+    """The case's category (:attr:`Case.category`), for per-category lists and counts.
+
+    .. versionadded:: 0.2
+    """
     tags: frozenset[str]
     created_at: datetime
     updated_at: datetime
@@ -79,7 +85,7 @@ class CaseSummary:
         return cls(
             case.id, case.number, case.subject, case.status, case.status_category,
             case.priority, case.assignee, case.team, case.links.contact, case.links.account,
-            case.tags, case.created_at,
+            case.category, case.tags, case.created_at,
             case.updated_at, case.resolved_at, case.next_due_at, case.breached, case.version,
         )
 
@@ -117,7 +123,23 @@ def _tags(value: object) -> frozenset[str] | None:
     return _strs(value, "tags")
 
 
-def _categories(value: object) -> frozenset[StatusCategory] | None:
+def _unassigned_teams(value: object) -> frozenset[str] | None:
+    return _strs(value, "unassigned_teams")
+
+
+def _contacts(value: object) -> frozenset[str] | None:
+    return _strs(value, "contacts")
+
+
+def _accounts(value: object) -> frozenset[str] | None:
+    return _strs(value, "accounts")
+
+
+def _case_categories(value: object) -> frozenset[str] | None:
+    return _strs(value, "categories")
+
+
+def _status_categories(value: object) -> frozenset[StatusCategory] | None:
     if value is None:
         return None
     if isinstance(value, (str, StatusCategory)):
@@ -157,6 +179,14 @@ def _created_before(value: object) -> datetime | None:
     return _opt_dt(value, "created_before")
 
 
+def _resolved_from(value: object) -> datetime | None:
+    return _opt_dt(value, "resolved_from")
+
+
+def _resolved_before(value: object) -> datetime | None:
+    return _opt_dt(value, "resolved_before")
+
+
 MAX_QUERY_LIMIT: Final = 1000
 """The largest page a :class:`CaseQuery` asks for (``limit``): a bound on what one store call
 reads and holds in memory."""
@@ -167,13 +197,22 @@ class CaseQuery:
     """Filters and paging for :meth:`CaseRepository.query`. ``None`` means "any".
 
     Sets are OR-ed within a filter and filters AND-ed together; ``tags`` requires all the
-    given tags. Paging is keyset: pass the page's ``next_cursor`` as ``after`` to continue;
-    a cursor is only valid with the same filters and order.
+    given tags. One exception makes a queue that is a union: ``assignees`` and
+    ``unassigned_teams`` are OR-ed with each other (see :attr:`unassigned_teams`), so the
+    inbox "assigned to me, or unassigned in my teams" is one query with one cursor::
+
+        CaseQuery(assignees="ana", unassigned_teams={"tier1", "billing"},
+                  status_categories={"new", "open", "waiting"})
+
+    Paging is keyset: pass the page's ``next_cursor`` as ``after`` to continue. A cursor
+    carries a digest of the query's filters and order (all but ``limit`` and ``after``), so
+    a cursor reused with other filters, another order or another actor's access scope is
+    refused with :class:`InvalidInput` naming ``after`` rather than paging a different list.
     """
 
     statuses: frozenset[str] | None = attrs.field(default=None, converter=_statuses)
     status_categories: frozenset[StatusCategory] | None = attrs.field(
-        default=None, converter=_categories)
+        default=None, converter=_status_categories)
     priorities: frozenset[Priority] | None = attrs.field(
         default=None, converter=_priorities)
     assignees: frozenset[str] | None = attrs.field(default=None, converter=_assignees)
@@ -189,6 +228,48 @@ class CaseQuery:
         default=None, converter=_created_from)
     created_before: datetime | None = attrs.field(
         default=None, converter=_created_before)
+    unassigned_teams: frozenset[str] | None = attrs.field(
+        default=None, converter=_unassigned_teams)
+    """Also the unassigned cases of these teams, OR-ed with ``assignees``: a case passes the
+    assignment filter when its assignee is in ``assignees`` or it has no assignee and its
+    team is in ``unassigned_teams`` (an absent side adds nothing; both absent: no
+    assignment filter). Alone, it is the unassigned queue of those teams.
+
+    Why a set of teams and not ``include_unassigned: bool``: the inbox is "assigned to me
+    (in any team) ∪ unassigned *in my teams*". A flag could only be narrowed to my teams by
+    the AND-ed ``teams`` filter, which would also drop my cases that moved to another team;
+    the team condition belongs to the unassigned side alone.
+
+    .. versionadded:: 0.2
+    """
+    contacts: frozenset[str] | None = attrs.field(default=None, converter=_contacts)
+    """Cases about one of these contacts (``Case.links.contact``).
+
+    .. versionadded:: 0.2
+    """
+    accounts: frozenset[str] | None = attrs.field(default=None, converter=_accounts)
+    """Cases about one of these accounts (``Case.links.account``): "every case of this
+    account" before a renewal call.
+
+    .. versionadded:: 0.2
+    """
+    categories: frozenset[str] | None = attrs.field(default=None, converter=_case_categories)
+    """Cases filed under one of these categories (:attr:`Case.category`, as stored: the
+    canonical spelling); not to be confused with ``status_categories``.
+
+    .. versionadded:: 0.2
+    """
+    resolved_from: datetime | None = attrs.field(default=None, converter=_resolved_from)
+    """Cases resolved at or after this instant (a case that is not resolved has no
+    ``resolved_at`` and never matches).
+
+    .. versionadded:: 0.2
+    """
+    resolved_before: datetime | None = attrs.field(default=None, converter=_resolved_before)
+    """Cases resolved before this instant (exclusive, like ``created_before``).
+
+    .. versionadded:: 0.2
+    """
     visible: Visibility | None = None
     """The access scope the desk adds for the actor asking (``None``: every case); see
     :meth:`caselib.access.AccessPolicy.visible`."""
@@ -200,6 +281,8 @@ class CaseQuery:
         if not isinstance(self.order, str) or self.order not in _ORDERS:
             raise UnknownValue("order", self.order, _ORDERS)
         require_int(self.limit, "limit", 1, MAX_QUERY_LIMIT)
+        if self.visible is not None and not isinstance(self.visible, Visibility):
+            raise WrongType("visible", "a caselib.access.Visibility or None", self.visible)
 
     def matches(self, s: CaseSummary) -> bool:
         """Reference semantics of the filters (the in-memory store uses it; SQL mirrors it)."""
@@ -209,11 +292,21 @@ class CaseQuery:
             return False
         if self.priorities is not None and s.priority not in self.priorities:
             return False
-        if self.assignees is not None and s.assignee not in self.assignees:
+        if (self.assignees is not None or self.unassigned_teams is not None) and not (
+            (self.assignees is not None and s.assignee in self.assignees)
+            or (self.unassigned_teams is not None and s.assignee is None
+                and s.team in self.unassigned_teams)
+        ):
             return False
         if self.teams is not None and s.team not in self.teams:
             return False
         if self.unassigned is not None and (s.assignee is None) != self.unassigned:
+            return False
+        if self.contacts is not None and s.contact not in self.contacts:
+            return False
+        if self.accounts is not None and s.account not in self.accounts:
+            return False
+        if self.categories is not None and s.category not in self.categories:
             return False
         if self.tags is not None and not self.tags <= s.tags:
             return False
@@ -225,10 +318,31 @@ class CaseQuery:
             return False
         if self.created_from is not None and s.created_at < self.created_from:
             return False
-        if self.visible is not None and not self.visible.admits(
-                team=s.team, assignee=s.assignee, contact=s.contact, account=s.account):
+        if self.created_before is not None and s.created_at >= self.created_before:
             return False
-        return not (self.created_before is not None and s.created_at >= self.created_before)
+        if self.resolved_from is not None and (
+            s.resolved_at is None or s.resolved_at < self.resolved_from
+        ):
+            return False
+        if self.resolved_before is not None and (
+            s.resolved_at is None or s.resolved_at >= self.resolved_before
+        ):
+            return False
+        return self.visible is None or self.visible.admits(
+            team=s.team, assignee=s.assignee, contact=s.contact, account=s.account)
+
+    def filter_digest(self) -> str:
+        """A short, stable digest of the filters and the order (not ``limit`` or ``after``),
+        the access scope included: what a cursor is bound to. Equal queries (however their
+        sets were spelled) give equal digests, in every process and on every store.
+
+        .. versionadded:: 0.2
+        """
+        plain = [[a.name, _plain(getattr(self, a.name))] for a in attrs.fields(CaseQuery)
+                 if a.name not in ("limit", "after")]
+        raw = json.dumps(plain, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=9).digest()
+        return base64.urlsafe_b64encode(digest).decode()
 
     def sort_key(self, s: CaseSummary) -> tuple[Any, ...]:
         """The total order for ``self.order``; stores must page in exactly this order.
@@ -260,6 +374,18 @@ class CaseQuery:
         return [s.priority.rank, to_iso(s.created_at), s.id]
 
 
+def _plain(value: object) -> Any:
+    """A filter value as canonical JSON data (sets sorted, instants as fixed-width text)."""
+    if isinstance(value, (frozenset, set)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, datetime):
+        return to_iso(value)
+    if isinstance(value, Visibility):
+        return [value.everything, *(sorted(getattr(value, f))
+                                    for f in ("teams", "assignees", "contacts", "accounts"))]
+    return getattr(value, "value", value)  # enum members as their values
+
+
 @attrs.frozen(order=False)
 class _Desc:
     value: Any
@@ -272,8 +398,10 @@ class _Desc:
 
 
 def encode_cursor(query: CaseQuery, values: Sequence[Any]) -> str:
-    """An opaque cursor string for keyset paging."""
-    raw = json.dumps([query.order, *values], separators=(",", ":")).encode()
+    """An opaque cursor string for keyset paging: the order, the query's
+    :meth:`~CaseQuery.filter_digest` and the last row's sort values."""
+    raw = json.dumps([query.order, query.filter_digest(), *values],
+                     separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -308,7 +436,9 @@ def decode_cursor(query: CaseQuery) -> list[Any] | None:
 
     Total: any string that is not a cursor :func:`encode_cursor` made for this order (cut,
     edited, from another order, crafted) raises :class:`InvalidInput` naming ``after``, so
-    no store ever compares a case against a value of the wrong shape.
+    no store ever compares a case against a value of the wrong shape; so does a cursor made
+    for other filters (another filter value, another access scope), which would otherwise
+    page silently through a different list.
     """
     after = query.after
     if after is None:
@@ -327,7 +457,12 @@ def decode_cursor(query: CaseQuery) -> list[Any] | None:
         raise bad
     if data[0] != query.order:
         raise InvalidInput("this cursor belongs to a different order", field="after")
-    values = data[1:]
+    if len(data) < 2 or data[1] != query.filter_digest():
+        raise InvalidInput(
+            "this cursor belongs to a query with other filters (or another actor's scope): "
+            "page with the filters that gave the cursor, or start again with after=None",
+            field="after")
+    values = data[2:]
     shape = _CURSOR_SHAPES[query.order]
     if len(values) != len(shape) or not all(
         _cursor_value_fits(v, kind) for v, kind in zip(values, shape, strict=True)

@@ -20,7 +20,8 @@ __all__ = [
 ]
 
 _T = instant_text
-_SETS: Final = ("statuses", "assignees", "teams", "tags")
+_SETS: Final = ("statuses", "assignees", "teams", "tags", "unassigned_teams", "contacts",
+                 "accounts", "categories")
 _MAX_FILTER_VALUES: Final = 1000
 """More values than this in one filter is not a list screen's query."""
 
@@ -38,6 +39,7 @@ def summary_to(s: CaseSummary) -> dict[str, Any]:
         "team": s.team,
         "contact": s.contact,
         "account": s.account,
+        "category": s.category,
         "tags": sorted(s.tags),
         "created_at": _T(s.created_at),
         "updated_at": _T(s.updated_at),
@@ -53,7 +55,7 @@ def summary_from(d: Doc) -> CaseSummary:
         d.text("id"), d.text("number"), d.text("subject", limit=1000), d.text("status"),
         d.member("status_category", StatusCategory), d.member("priority", Priority),
         d.opt_text("assignee"), d.opt_text("team"), d.opt_text("contact"),
-        d.opt_text("account"), frozenset(d.texts("tags", default=[])),
+        d.opt_text("account"), d.opt_text("category"), frozenset(d.texts("tags", default=[])),
         d.instant("created_at"), d.instant("updated_at"), d.opt_instant("resolved_at"),
         d.opt_instant("next_due_at"), d.boolean("breached", default=False),
         d.integer("version", minimum=0),
@@ -94,6 +96,12 @@ def query_to(q: CaseQuery) -> dict[str, Any]:
         "due_before": _T(q.due_before),
         "created_from": _T(q.created_from),
         "created_before": _T(q.created_before),
+        "unassigned_teams": listed(q.unassigned_teams),
+        "contacts": listed(q.contacts),
+        "accounts": listed(q.accounts),
+        "categories": listed(q.categories),
+        "resolved_from": _T(q.resolved_from),
+        "resolved_before": _T(q.resolved_before),
         "order": q.order,
         "limit": q.limit,
         "after": q.after,
@@ -140,6 +148,12 @@ def query_from(d: Doc) -> CaseQuery:
             due_before=d.opt_instant("due_before"),
             created_from=d.opt_instant("created_from"),
             created_before=d.opt_instant("created_before"),
+            unassigned_teams=sets["unassigned_teams"],
+            contacts=sets["contacts"],
+            accounts=sets["accounts"],
+            categories=sets["categories"],
+            resolved_from=d.opt_instant("resolved_from"),
+            resolved_before=d.opt_instant("resolved_before"),
             order=order,  # type: ignore[arg-type]  # CaseQuery refuses an unknown order
             limit=d.integer("limit", default=50),
             after=d.opt_text("after", limit=4096),

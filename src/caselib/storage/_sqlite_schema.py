@@ -151,6 +151,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
         f"WHERE {ACTIVE_CATEGORIES_SQL}",
     ),
+    # 3: the case's category as a column: per-category lists and counts (CaseQuery.categories)
+    # filter on it; back-filled from the stored document
+    (
+        "ALTER TABLE cases ADD COLUMN category TEXT",
+        "UPDATE cases SET category = json_extract(doc, '$.category')",
+        "CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
+        "WHERE category IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -351,6 +351,12 @@ class _Cases:
                     counts[s.status] = counts.get(s.status, 0) + 1
         return counts
 
+    def count(self, query: CaseQuery | None = None) -> int:
+        self._uow._check_open()
+        q = query or CaseQuery()
+        with self._uow._store._lock:
+            return sum(1 for s in self._summaries() if q.matches(s))
+
     def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
         self._uow._check_open()
         counts = dict.fromkeys(assignees, 0)

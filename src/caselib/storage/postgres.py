@@ -191,6 +191,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
         f"WHERE {ACTIVE_CATEGORIES_SQL}",
     ),
+    # 3: the case's category as a column (see the SQLite store)
+    (
+        f"ALTER TABLE cases ADD COLUMN category {_T}",
+        "UPDATE cases SET category = doc->>'category'",
+        "CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
+        "WHERE category IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

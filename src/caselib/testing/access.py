@@ -65,7 +65,7 @@ def readable_ids(desk: ServiceDesk, actor: Actor, case_ids: Iterable[str]) -> se
 def check_access_agreement(desk: ServiceDesk, actors: Iterable[Actor]) -> None:
     """Raise :class:`AccessDisagreement` unless, for every actor, the cases ``find_cases``
     lists are exactly the cases ``get_case`` opens (over every case of the desk's tenant),
-    and ``count_by_status`` counts exactly those.
+    and ``count_by_status`` and ``count_cases`` count exactly those.
 
     Run it in your tests over fixtures with your own roles, teams and customers::
 
@@ -84,4 +84,8 @@ def check_access_agreement(desk: ServiceDesk, actors: Iterable[Actor]) -> None:
             counted = sum(desk.count_by_status(actor=actor).values())
             if counted != len(listed):
                 raise AssertionError(f"count_by_status counts {counted} cases for {actor!r}, "
+                                     f"find_cases lists {len(listed)}")
+            total = desk.count_cases(actor=actor)
+            if total != len(listed):
+                raise AssertionError(f"count_cases counts {total} cases for {actor!r}, "
                                      f"find_cases lists {len(listed)}")

@@ -60,6 +60,7 @@ from caselib.storage._sql.outbox import SqlOutbox
 from caselib.storage._sql.pool import ConnectionPool
 from caselib.storage._sql.queries import (
     count_by_status_sql,
+    count_sql,
     open_counts_sql,
     page_from_rows,
     query_sql,
@@ -99,6 +100,7 @@ __all__ = [
     "between_sql",
     "case_row",
     "count_by_status_sql",
+    "count_sql",
     "deflection_from_json",
     "deflection_json",
     "dumps",

@@ -27,6 +27,7 @@ from caselib.storage._sql.dialect import insert_sql, update_case_sql
 from caselib.storage._sql.jsontext import _encode
 from caselib.storage._sql.queries import (
     count_by_status_sql,
+    count_sql,
     open_counts_sql,
     page_from_rows,
     query_sql,
@@ -293,6 +294,11 @@ class SqlCases:
         self._s.check_open()
         sql, params = count_by_status_sql(query, self._s.tenant, self._s.dialect)
         return {status: int(n) for status, n in self._s.fetch(sql, params)}
+
+    def count(self, query: CaseQuery | None = None) -> int:
+        self._s.check_open()
+        sql, params = count_sql(query, self._s.tenant, self._s.dialect)
+        return int(self._s.fetch(sql, params)[0][0])
 
     def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
         self._s.check_open()

@@ -24,18 +24,20 @@ __all__ = [
 
 SUMMARY_COLUMNS: Final = (
     "id", "number", "subject", "status", "status_category", "priority", "assignee", "team",
-    "contact", "account", "tags", "created_at", "updated_at", "resolved_at", "next_due_at",
-    "breached", "version",
+    "contact", "account", "category", "tags", "created_at", "updated_at", "resolved_at",
+    "next_due_at", "breached", "version",
 )
 """The ``cases`` columns a :class:`CaseSummary` is read from, in :func:`summary_from_row` order."""
 
 CASE_COLUMNS: Final = (
     "tenant", "id", "number", "subject", "status", "status_category", "priority",
-    "priority_rank", "assignee", "team", "contact", "account", "tags", "created_at",
+    "priority_rank", "assignee", "team", "contact", "account", "category", "tags", "created_at",
     "updated_at", "resolved_at",
     "next_due_at", "breached", "version", "doc",
 )
-"""Every ``cases`` column, in :func:`case_row` order."""
+"""Every ``cases`` column, in :func:`case_row` order. Without ``priority_rank``, the
+columns from ``number`` to ``version`` are ``SUMMARY_COLUMNS[1:]`` in the same order (a
+cursor is made from a loaded row's stored columns)."""
 
 _ACTIVE: Final = tuple(c for c in StatusCategory if c.is_active)
 ACTIVE_CATEGORIES_SQL: Final = "status_category IN ({})".format(

@@ -1,6 +1,6 @@
 """Case queries compiled to SQL: a :class:`~caselib.ports.CaseQuery` as a WHERE clause,
-a total ORDER BY, a keyset condition and a page read back; also the board and workload
-counts over the same filters.
+a total ORDER BY, a keyset condition and a page read back; also the list total, board and
+workload counts over the same filters.
 
 Both adapters keep the same table shapes (see their schema docstrings), store datetimes as the
 fixed-width ISO UTC text of :func:`caselib.timeutil.to_iso` (so text order is time order and a
@@ -32,6 +32,7 @@ from caselib.vocab import StatusCategory
 
 __all__ = [
     "count_by_status_sql",
+    "count_sql",
     "open_counts_sql",
     "page_from_rows",
     "query_sql",
@@ -67,12 +68,16 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str
         ranks = sorted(p.rank for p in query.priorities)
         conds.append("c.priority_rank IN ({})".format(", ".join(str(r) for r in ranks))
                      if ranks else "1 = 0")
-    if query.assignees is not None:
-        conds.append(_in("c.assignee", query.assignees, dialect, params))
+    if query.assignees is not None or query.unassigned_teams is not None:
+        conds.append(_assignment(query, dialect, params))
     if query.teams is not None:
         conds.append(_in("c.team", query.teams, dialect, params))
     if query.unassigned is not None:
         conds.append("c.assignee IS NULL" if query.unassigned else "c.assignee IS NOT NULL")
+    for column, values in (("contact", query.contacts), ("account", query.accounts),
+                           ("category", query.categories)):
+        if values is not None:
+            conds.append(_in(f"c.{column}", values, dialect, params))
     if query.tags:
         for tag in sorted(query.tags):
             conds.append("EXISTS (SELECT 1 FROM case_tags t WHERE t.tenant = c.tenant "
@@ -90,9 +95,27 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str
     if query.created_before is not None:
         conds.append(f"c.created_at < {ph}")
         params.append(to_iso(query.created_before))
+    if query.resolved_from is not None:
+        conds.append(f"c.resolved_at IS NOT NULL AND c.resolved_at >= {ph}")
+        params.append(to_iso(query.resolved_from))
+    if query.resolved_before is not None:
+        conds.append(f"c.resolved_at IS NOT NULL AND c.resolved_at < {ph}")
+        params.append(to_iso(query.resolved_before))
     if query.visible is not None and not query.visible.everything:
         conds.append(_visible(query.visible, dialect, params))
     return conds, params
+
+
+def _assignment(query: CaseQuery, dialect: SqlDialect, params: list[Any]) -> str:
+    """``assignees`` OR-ed with ``unassigned_teams`` (see :attr:`CaseQuery.unassigned_teams`):
+    one condition, so the inbox is one query (each side can use its own index)."""
+    sides = []
+    if query.assignees is not None:
+        sides.append(_in("c.assignee", query.assignees, dialect, params))
+    if query.unassigned_teams is not None:
+        teams = _in("c.team", query.unassigned_teams, dialect, params)
+        sides.append(f"(c.assignee IS NULL AND {teams})")
+    return sides[0] if len(sides) == 1 else f"({' OR '.join(sides)})"
 
 
 def _visible(seen: Visibility, dialect: SqlDialect, params: list[Any]) -> str:
@@ -178,6 +201,14 @@ def count_by_status_sql(query: CaseQuery | None, tenant: str,
     conds, params = _where(query or CaseQuery(), tenant, dialect)
     return (f"SELECT c.status, COUNT(*) FROM cases c WHERE {' AND '.join(conds)} "
             "GROUP BY c.status"), params
+
+
+def count_sql(query: CaseQuery | None, tenant: str,
+              dialect: SqlDialect) -> tuple[str, list[Any]]:
+    """``SELECT COUNT(*)`` over the query's filters (paging ignored): the total of a list,
+    read from the indexes its page uses, no row returned."""
+    conds, params = _where(query or CaseQuery(), tenant, dialect)
+    return f"SELECT COUNT(*) FROM cases c WHERE {' AND '.join(conds)}", params
 
 
 def open_counts_sql(assignees: Sequence[str], tenant: str,

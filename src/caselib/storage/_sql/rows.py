@@ -50,7 +50,7 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
     return (
         case.tenant, case.id, case.number, case.subject, case.status,
         doc["status_category"], doc["priority"], case.priority.rank, case.assignee,
-        case.team, case.links.contact, case.links.account, _encode(doc["tags"]),
+        case.team, case.links.contact, case.links.account, case.category, _encode(doc["tags"]),
         doc["created_at"], doc["updated_at"],
         doc["resolved_at"], None if due is None else to_iso(due),
         case.breached, version, _encode(doc),
@@ -111,11 +111,12 @@ def event_rows(case: Case | SlaCase, version: int
 
 def summary_from_row(row: Sequence[Any]) -> CaseSummary:
     """Inverse of the :data:`SUMMARY_COLUMNS` select list."""
-    (id_, number, subject, status, category, priority, assignee, team, contact, account, tags,
-     created, updated, resolved, due, breached, version) = row
+    (id_, number, subject, status, status_category, priority, assignee, team, contact, account,
+     category, tags, created, updated, resolved, due, breached, version) = row
     return CaseSummary(
-        id_, number, subject, status, StatusCategory(category), Priority(priority), assignee,
-        team, contact, account, frozenset(loads(tags)), from_iso(created), from_iso(updated),
+        id_, number, subject, status, StatusCategory(status_category), Priority(priority),
+        assignee, team, contact, account, category, frozenset(loads(tags)), from_iso(created),
+        from_iso(updated),
         None if resolved is None else from_iso(resolved), None if due is None else from_iso(due),
         bool(breached), int(version),
     )

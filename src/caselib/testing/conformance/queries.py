@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import pytest
 
+from caselib.access import Visibility
 from caselib.cases import Case, SlaTarget
 from caselib.errors import InvalidInput
 from caselib.ports import CaseQuery, CaseSummary, QueryOrder, Store
@@ -39,7 +40,8 @@ def _seed_cases(tenant: str) -> list[Case]:
     """Fourteen cases spread over every filterable column, with ties in every sort key."""
     h = timedelta(hours=1)
     specs: list[dict[str, Any]] = [
-        {"status": "new", "priority": "low", "tags": ["vip"]},
+        {"status": "new", "priority": "low", "tags": ["vip"], "category": "Billing",
+         "links": {"contact": "c-1", "account": "a-1"}},
         {"status": "open", "priority": "high", "assignee": "ana", "team": "tier1",
          "due": T0 + 3 * h},
         {"status": "open", "priority": "urgent", "assignee": "bo", "team": "tier2",
@@ -48,17 +50,21 @@ def _seed_cases(tenant: str) -> list[Case]:
          "breached": True, "tags": ["eu"]},
         {"status": "pending_customer", "priority": "high", "assignee": "ana",
          "due": T0 + 1 * h},
-        {"status": "resolved", "priority": "normal", "assignee": "bo", "team": "tier2"},
-        {"status": "closed", "priority": "low", "assignee": "cy", "breached": True},
+        {"status": "resolved", "priority": "normal", "assignee": "bo", "team": "tier2",
+         "category": "Technical", "links": {"contact": "c-2", "account": "a-1"}},
+        {"status": "closed", "priority": "low", "assignee": "cy", "breached": True,
+         "category": "Billing", "links": {"account": "a-2"}},
         {"status": "new", "priority": "urgent", "team": "tier2", "due": T0 + 2 * h,
-         "tags": ["vip", "eu", "tax"]},
+         "tags": ["vip", "eu", "tax"], "links": {"contact": "c-1"}},
         {"status": "open", "priority": "normal", "assignee": "bo", "due": T0 + 5 * h},
         {"status": "new", "priority": "high", "tags": ["tax"], "breached": True,
          "due": T0 + 4 * h},
-        {"status": "resolved", "priority": "urgent", "assignee": "ana", "tags": ["vip"]},
+        {"status": "resolved", "priority": "urgent", "assignee": "ana", "tags": ["vip"],
+         "category": "Technical", "links": {"contact": "c-3", "account": "a-2"}},
         {"status": "in_progress", "priority": "low", "assignee": "cy", "team": "tier1",
          "due": T0 + 2 * h},
-        {"status": "pending_customer", "priority": "normal", "team": "tier1"},
+        {"status": "pending_customer", "priority": "normal", "team": "tier1",
+         "category": "Account"},
         {"status": "open", "priority": "high", "assignee": "ana", "team": "tier2",
          "tags": ["eu"]},
     ]
@@ -90,6 +96,21 @@ _QUERIES: list[Any] = [
     pytest.param(CaseQuery(due_before=T0 + timedelta(hours=2)), id="due-before-inclusive"),
     pytest.param(CaseQuery(created_from=T0 + timedelta(minutes=50)), id="created-from"),
     pytest.param(CaseQuery(created_before=T0 + timedelta(minutes=50)), id="created-before"),
+    pytest.param(CaseQuery(assignees="ana", unassigned_teams={"tier1", "tier2"}),
+                 id="mine-or-unassigned-in-my-teams"),
+    pytest.param(CaseQuery(assignees="ana", unassigned_teams="tier1",
+                           status_categories={"new", "open", "waiting"}), id="inbox"),
+    pytest.param(CaseQuery(unassigned_teams="tier2"), id="unassigned-of-a-team"),
+    pytest.param(CaseQuery(assignees=set(), unassigned_teams=set()), id="empty-assignment"),
+    pytest.param(CaseQuery(contacts="c-1"), id="contact"),
+    pytest.param(CaseQuery(accounts={"a-1", "a-2"}, status_categories="resolved"),
+                 id="accounts"),
+    pytest.param(CaseQuery(categories="Billing"), id="category"),
+    pytest.param(CaseQuery(categories={"Technical", "Account", "None"}), id="categories"),
+    pytest.param(CaseQuery(resolved_from=T0 + timedelta(minutes=60)), id="resolved-from"),
+    pytest.param(CaseQuery(resolved_before=T0 + timedelta(minutes=60)), id="resolved-before"),
+    pytest.param(CaseQuery(resolved_from=T0, resolved_before=T0 + timedelta(days=1)),
+                 id="resolved-between"),
     pytest.param(CaseQuery(status_categories={"new", "open"}, teams={"tier1", "tier2"},
                            priorities={"high", "urgent", "low"}, created_from=T0),
                  id="combined"),
@@ -115,8 +136,10 @@ class CaseQueryContract(StoreFixtures):
             for s in expected:
                 counts[s.status] = counts.get(s.status, 0) + 1
             assert uow.cases.count_by_status(query) == counts
-            # paging fields are ignored by count_by_status
+            assert uow.cases.count(query) == len(expected)
+            # paging fields are ignored by count_by_status and count
             assert uow.cases.count_by_status(_limit(query, 1)) == counts
+            assert uow.cases.count(_limit(query, 1)) == len(expected)
 
     @pytest.mark.parametrize("order", ORDERS)
     @pytest.mark.parametrize("limit", [1, 4, 50])
@@ -181,6 +204,48 @@ class CaseQueryContract(StoreFixtures):
                 uow.cases.query(CaseQuery(order="-priority", limit=2, after=page.next_cursor))
             with pytest.raises(InvalidInput):
                 uow.cases.query(CaseQuery(after="not a cursor!"))
+
+    def test_cursor_with_other_filters_is_refused(self, store: Store) -> None:
+        """A cursor is bound to its query's filters (the access scope included): reused
+        with any other filter it raises InvalidInput naming ``after``, never pages on."""
+        _add(store, self.tenant, *_seed_cases(self.tenant))
+        query = CaseQuery(status_categories={"new", "open"}, limit=2)
+        with store.unit_of_work(self.tenant) as uow:
+            page = uow.cases.query(query)
+            assert page.next_cursor is not None
+            # the same filters spelled otherwise, another limit: still the same list
+            same = attrs.evolve(query, status_categories=["open", "new"], limit=5,
+                                after=page.next_cursor)
+            assert uow.cases.query(same).items
+            for other in (attrs.evolve(query, status_categories="new"),
+                          attrs.evolve(query, teams="tier1"),
+                          attrs.evolve(query, categories="Billing"),
+                          attrs.evolve(query, visible=Visibility(teams={"tier1"}))):
+                with pytest.raises(InvalidInput) as info:
+                    uow.cases.query(attrs.evolve(other, after=page.next_cursor))
+                assert info.value.field == "after"
+            scoped = attrs.evolve(query, visible=Visibility(teams={"tier1", "tier2"}))
+            cursor = uow.cases.query(scoped).next_cursor
+            assert cursor is not None
+            with pytest.raises(InvalidInput):
+                uow.cases.query(attrs.evolve(
+                    scoped, visible=Visibility(teams={"tier1"}), after=cursor))
+
+    def test_count_follows_saves_and_ignores_other_tenants(self, store: Store) -> None:
+        """count() is the number of matching cases now: saves in the unit of work count,
+        other tenants' cases never do."""
+        cases = _seed_cases(self.tenant)
+        _add(store, self.tenant, *cases)
+        other = f"{self.tenant}-other"
+        _add(store, other, *_seed_cases(other))
+        with store.unit_of_work(self.tenant) as uow:
+            assert uow.cases.count() == len(cases)
+            assert uow.cases.count(CaseQuery(categories="Billing")) == 2
+            case = uow.cases.get("case-00002")
+            case.update_fields({"category": "Billing"}, actor=AGENT, at=T0 + timedelta(days=1))
+            uow.cases.save(case, case.version)
+            assert uow.cases.count(CaseQuery(categories="Billing")) == 3
+            assert uow.cases.count(CaseQuery(categories="Billing", accounts="a-2")) == 1
 
     def test_query_reflects_saves(self, store: Store) -> None:
         """Summaries follow saved changes (status, owner, SLA columns, updated_at)."""

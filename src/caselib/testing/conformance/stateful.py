@@ -50,7 +50,11 @@ _TEAMS = st.sampled_from([None, "tier1", "tier2"])
 _TAGS = st.frozensets(st.sampled_from(["vip", "eu", "tax", "bug"]), max_size=3)
 _STATUS = st.sampled_from([s for s, _ in STATUSES])
 _OFFSETS = st.one_of(st.none(), st.integers(-48, 48))
-_NO_NUL = st.characters(blacklist_characters="\x00")  # caselib refuses NUL in text
+_CONTACTS = st.sampled_from([None, "c-1", "c-2"])
+_ACCOUNTS = st.sampled_from([None, "a-1", "a-2"])
+_CATEGORIES = st.sampled_from([None, "Billing", "Technical"])
+# caselib refuses NUL and lone surrogates in text (no store can hold them)
+_NO_NUL = st.characters(codec="utf-8", blacklist_characters="\x00")
 
 _CASE_FIELDS = st.fixed_dictionaries({
     "priority": st.sampled_from(list(Priority)),
@@ -60,6 +64,9 @@ _CASE_FIELDS = st.fixed_dictionaries({
     "status": _STATUS,
     "due_in": _OFFSETS,
     "breached": st.booleans(),
+    "contact": _CONTACTS,
+    "account": _ACCOUNTS,
+    "category": _CATEGORIES,
     "custom": st.dictionaries(st.sampled_from(["plan", "seats", "vip"]),
                               st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
                                         st.text(_NO_NUL, max_size=5)), max_size=2),
@@ -71,6 +78,7 @@ _CHANGES = st.one_of(
     st.tuples(st.just("assign"), _PEOPLE, _TEAMS),
     st.tuples(st.just("status"), _STATUS),
     st.tuples(st.just("tags"), _TAGS),
+    st.tuples(st.just("category"), _CATEGORIES),
     st.tuples(st.just("sla"), _OFFSETS, st.booleans()),
 )
 _FILTERS = st.fixed_dictionaries({}, optional={
@@ -87,6 +95,12 @@ _FILTERS = st.fixed_dictionaries({}, optional={
     "due_before": st.integers(-24, 72).map(lambda h: T0 + timedelta(hours=h)),
     "created_from": st.integers(0, 48).map(lambda h: T0 + timedelta(hours=h)),
     "created_before": st.integers(0, 48).map(lambda h: T0 + timedelta(hours=h)),
+    "unassigned_teams": st.frozensets(st.sampled_from(["tier1", "tier2"]), max_size=2),
+    "contacts": st.frozensets(st.sampled_from(["c-1", "c-2"]), min_size=1),
+    "accounts": st.frozensets(st.sampled_from(["a-1", "a-2"]), min_size=1),
+    "categories": st.frozensets(st.sampled_from(["Billing", "Technical"]), min_size=1),
+    "resolved_from": st.integers(-1, 48).map(lambda h: T0 + timedelta(hours=h)),
+    "resolved_before": st.integers(0, 48).map(lambda h: T0 + timedelta(hours=h)),
 })
 
 
@@ -120,7 +134,8 @@ class StoreMachine(RuleBasedStateMachine):
             self.tenant, self.n, at=self.now, case_id=f"c{self.n:04d}-{uuid.uuid4().hex[:6]}",
             status=fields["status"], assignee=fields["assignee"], team=fields["team"],
             due=due, breached=fields["breached"], priority=fields["priority"],
-            tags=fields["tags"], custom=fields["custom"],
+            tags=fields["tags"], custom=fields["custom"], category=fields["category"],
+            links={k: fields[k] for k in ("contact", "account") if fields[k] is not None},
         )
 
     def _apply(self, case: Case, change: tuple[Any, ...]) -> None:
@@ -138,6 +153,8 @@ class StoreMachine(RuleBasedStateMachine):
             case.move_to(status, _CATEGORY[status], actor=AGENT, at=at, note=note)
         elif kind == "tags":
             case.update_fields({"tags": change[1]}, actor=AGENT, at=at)
+        elif kind == "category":
+            case.update_fields({"category": change[1]}, actor=AGENT, at=at)
         else:
             due = None if change[1] is None else at + timedelta(hours=change[1])
             case.sla_targets = [SlaTarget("resolution", due, "running")] + (
@@ -282,11 +299,12 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(filters=_FILTERS)
     def counts(self, filters: dict[str, Any]) -> None:
-        """Board counts and per-agent open counts agree."""
+        """List totals, board counts and per-agent open counts agree."""
         results = []
         for store in self.stores:
             with store.unit_of_work(self.tenant) as uow:
-                results.append((uow.cases.count_by_status(CaseQuery(**filters)),
+                results.append((uow.cases.count(CaseQuery(**filters)),
+                                uow.cases.count_by_status(CaseQuery(**filters)),
                                 uow.cases.open_counts(["ana", "bo", "cy", "dee"])))
         assert results[0] == results[1]
 
