@@ -51,6 +51,7 @@ class DeskContext:
         self.ids = ids
         self.local = threading.local()
         self.kb_index: KbIndex | None = None
+        self.kb_version: int | None = None  # the article store's stamp the index reflects
         self.kb_lock = threading.Lock()
         self.workflows: dict[str, CompiledWorkflow] = {}
         for wf in (self.settings.workflow, *self.settings.workflows):

@@ -13,9 +13,10 @@ from datetime import datetime
 from caselib.cases import Actor, Case
 from caselib.desk._context import DeskContext
 from caselib.desk.casework import get_case
-from caselib.errors import CaseNotFound, PermissionDenied
+from caselib.errors import ArticleNotFound, CaseNotFound, PermissionDenied
 from caselib.kb import (
     Article,
+    ArticleStatus,
     CategoryMode,
     Deflection,
     DeflectionReport,
@@ -33,6 +34,7 @@ from caselib.vocab import Audience
 
 __all__ = [
     "deflection_report",
+    "get_article",
     "kb_index",
     "mark_resolved_by_article",
     "open_article",
@@ -44,19 +46,40 @@ __all__ = [
 
 
 def kb_index(ctx: DeskContext) -> KbIndex:
-    """The desk's index, built from the article store on first use."""
+    """The desk's index, current with the article store.
+
+    Built on first use; afterwards one cheap read of the store's article stamp per call: when
+    another process (or another desk) put or removed articles, the index catches up with
+    :meth:`KbIndex.sync`, re-indexing only the articles that differ.
+    """
+    with ctx.uow() as uow:
+        version = uow.articles.version()
+        with ctx.kb_lock:
+            if ctx.kb_index is not None and ctx.kb_version == version:
+                return ctx.kb_index
+        articles = uow.articles.list()  # read after the stamp: never older than it
     with ctx.kb_lock:
         if ctx.kb_index is None:
-            with ctx.uow() as uow:
-                articles = uow.articles.list()
             ctx.kb_index = KbIndex.build(articles, ctx.settings.kb)
+        else:
+            ctx.kb_index.sync(articles)
+        ctx.kb_version = version
         return ctx.kb_index
 
 
 def reload_kb(ctx: DeskContext) -> KbIndex:
     with ctx.kb_lock:
         ctx.kb_index = None
+        ctx.kb_version = None
     return kb_index(ctx)
+
+
+def _edited(ctx: DeskContext, before: int) -> None:
+    """After this desk's own committed edit (already applied to its index): the index now
+    reflects stamp ``before + 1`` if it reflected ``before``; otherwise another process wrote
+    in between and the next search catches up."""
+    if ctx.kb_version == before:
+        ctx.kb_version = before + 1
 
 
 def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
@@ -64,10 +87,12 @@ def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
         raise PermissionDenied("customers cannot edit knowledge-base articles")
     index = kb_index(ctx)
     with ctx.uow() as uow:
+        before = uow.articles.version()
         uow.articles.put(article)
         uow.commit()
     with ctx.kb_lock:
         index.upsert(article)
+        _edited(ctx, before)
     return article
 
 
@@ -76,11 +101,23 @@ def remove_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> None:
         raise PermissionDenied("customers cannot edit knowledge-base articles")
     index = kb_index(ctx)
     with ctx.uow() as uow:
+        before = uow.articles.version()
         uow.articles.remove(article_id)
         uow.commit()
     with ctx.kb_lock:
         if article_id in index:
             index.remove(article_id)
+        _edited(ctx, before)
+
+
+def get_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> Article:
+    """An article from the store; customers see published articles only (a draft or archived
+    article is "not found" to them, so its existence does not leak)."""
+    with ctx.uow() as uow:
+        article = uow.articles.get(article_id)
+    if actor.kind.value == "customer" and article.status is not ArticleStatus.PUBLISHED:
+        raise ArticleNotFound(article_id, ctx.tenant)
+    return article
 
 
 def suggest_articles(
@@ -90,8 +127,10 @@ def suggest_articles(
     actor: Actor,
     limit: int,
     category_mode: CategoryMode,
+    record: bool,
 ) -> list[Suggestion]:
-    """Search with what the customer can see of the case; log what was shown."""
+    """Search with what the customer can see of the case; log what was shown unless
+    ``record`` is false (previews, re-renders)."""
     now = ctx.now()
     case = get_case(ctx, case_id)
     replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
@@ -99,7 +138,7 @@ def suggest_articles(
     index = kb_index(ctx)
     with ctx.kb_lock:
         hits = index.search(query, limit=limit, category=case.category, category_mode=category_mode)
-    if hits:
+    if hits and record:
         with ctx.uow() as uow:
             uow.kb_log.record_shown(
                 [

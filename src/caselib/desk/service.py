@@ -480,14 +480,14 @@ class ServiceDesk:
     def kb_index(self) -> KbIndex:
         """The tenant's article index, built from the article store on first use.
 
-        The index lives in this desk's memory and is kept current by :meth:`put_article` and
-        :meth:`remove_article`; a desk in another process rebuilds its own at start-up (see
-        docs/kb.md for the trade-off) or after :meth:`reload_kb`.
+        The index lives in this desk's memory. Before each use it reads the store's article
+        stamp (one small read); when another process put or removed articles since, it
+        catches up with those changes only (see docs/kb.md).
         """
         return knowledge.kb_index(self._ctx)
 
     def reload_kb(self) -> KbIndex:
-        """Rebuild the index from the article store (after another process changed it)."""
+        """Rebuild the index from the article store from scratch (also drops dead slots)."""
         return knowledge.reload_kb(self._ctx)
 
     def put_article(self, article: Article, *, actor: Actor) -> Article:
@@ -498,16 +498,28 @@ class ServiceDesk:
         """Delete an article (suggestion and deflection history stays)."""
         knowledge.remove_article(self._ctx, article_id, actor=actor)
 
+    def get_article(self, article_id: str, *, actor: Actor) -> Article:
+        """One article from the store; customers get published articles only."""
+        return knowledge.get_article(self._ctx, article_id, actor=actor)
+
     def suggest_articles(
-        self, case_id: str, *, actor: Actor, limit: int = 5, category_mode: CategoryMode = "boost"
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        limit: int = 5,
+        category_mode: CategoryMode = "boost",
+        record: bool = True,
     ) -> list[Suggestion]:
-        """Published articles scored against the case, best first; logs that they were shown.
+        """Published articles scored against the case, best first; logs that they were shown
+        (``record=False`` for a preview that the customer does not see).
 
         The query is built only from what the customer can see (subject, description,
         category, latest public replies), so a suggestion never leaks an internal note.
         """
         return knowledge.suggest_articles(
-            self._ctx, case_id, actor=actor, limit=limit, category_mode=category_mode
+            self._ctx, case_id, actor=actor, limit=limit, category_mode=category_mode,
+            record=record,
         )
 
     def open_article(self, case_id: str, article_id: str, *, actor: Actor) -> Deflection:

@@ -164,6 +164,26 @@ class KbIndex:
         if slot is not None:
             self._unindex(slot)
 
+    def sync(self, articles: Iterable[Article]) -> int:
+        """Make the index hold exactly ``articles`` (the store's full list), touching only the
+        articles that differ; return how many were added, replaced or removed.
+
+        This is how a desk catches up with writes made by another process: cheaper than a
+        rebuild (unchanged articles are compared, not re-analysed) and scores afterwards are
+        exactly those of a fresh build.
+        """
+        fresh = {a.id: a for a in articles}
+        changed = 0
+        for article_id in [i for i in self._articles if i not in fresh]:
+            self.remove(article_id)
+            changed += 1
+        for article_id, article in fresh.items():
+            held = self._articles.get(article_id)
+            if held != article:
+                self.upsert(article)
+                changed += 1
+        return changed
+
     def _field_terms(self, article: Article) -> tuple[list[str], list[str], list[str]]:
         terms = self.analyzer.terms
         tag_terms: list[str] = []
@@ -224,7 +244,22 @@ class KbIndex:
             if tfs[f]:
                 e = fs.b / avgs[f] if avgs[f] else 0.0
                 x += fs.weight * min(tfs[f], _MAX_TF) / ((1.0 - fs.b) + e * lens[f])
-        return x / (self.settings.k1 + x)
+        return x / (self._k1(avgs) + x)
+
+    def _k1(self, avgs: tuple[float, float, float]) -> float:
+        """``k1`` scaled by the heaviest field the corpus has (fields adapt to the corpus).
+
+        BM25F saturates the weighted sum, so a field weight is also a scale for ``k1``: with
+        titles weighing 10, ``k1`` 8 saturates a title match fast and a body match hardly at
+        all. In a corpus without titles that would leave every match unsaturated, so ``k1``
+        is read in units of the largest weight among fields that are non-empty somewhere in
+        the corpus (an empty field has average length 0).
+        """
+        top = 0.0
+        for fs, avg in zip(self.settings.fields(), avgs, strict=True):
+            if avg and fs.weight > top:
+                top = fs.weight
+        return self.settings.k1 * (top or 1.0)
 
     def _unindex(self, slot: int) -> None:
         postings = self._postings
@@ -360,9 +395,9 @@ class KbIndex:
         """Plan entries (qw·idf, upper bound, slots, saturations, term number), highest bound
         first, and
         the factors (lo, hi) bounding true saturations relative to the cached ones."""
-        k1 = self.settings.k1
         fields = self.settings.fields()
         avgs = self._current_avgs()
+        k1 = self._k1(avgs)
         n = self._n
         log = math.log
         lo = hi = 1.0
@@ -380,6 +415,9 @@ class KbIndex:
                 key = p.key
                 phi = 1.0
                 if key is None or p.sat is None:
+                    self._fill(p, avgs)
+                elif key is not avgs and key != avgs and self._k1(key) != k1:
+                    # A field appeared or vanished corpus-wide: k1 changed, so refill.
                     self._fill(p, avgs)
                 elif key is not avgs and key != avgs:
                     # True saturation / cached lies between 1 and avg_now / avg_cached per field.
@@ -426,15 +464,17 @@ class KbIndex:
         for f, fs in enumerate(self.settings.fields()):
             avg = avgs[f]
             out.append((fs.weight, 1.0 - fs.b, fs.b / avg if avg else 0.0))
-        return self.settings.k1, out
+        return self._k1(avgs), out
 
     def _scorer(self) -> tuple[float, list[tuple[float, float, float]]]:
         """k1 and per-field (weight, 1 - b, b / avglen) under the current averages."""
-        out = []
-        for f, fs in enumerate(self.settings.fields()):
-            avg = self._total_len[f] / self._n if self._n else 0.0
-            out.append((fs.weight, 1.0 - fs.b, fs.b / avg if avg else 0.0))
-        return self.settings.k1, out
+        n = self._n
+        avgs = (
+            self._total_len[0] / n if n else 0.0,
+            self._total_len[1] / n if n else 0.0,
+            self._total_len[2] / n if n else 0.0,
+        )
+        return self._params(avgs)
 
     def _top(
         self,

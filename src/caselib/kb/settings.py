@@ -60,7 +60,7 @@ class KbSettings:
     the customer's words), tags sit between (not measurable on StackFAQ, which has none).
     """
 
-    k1: float = attrs.field(default=8.0, validator=_positive)
+    k1: float = attrs.field(default=0.8, validator=_positive)
     title: FieldSettings = FieldSettings(weight=10.0, b=0.5)
     tags: FieldSettings = FieldSettings(weight=4.0, b=0.5)
     body: FieldSettings = FieldSettings(weight=1.0, b=0.85)

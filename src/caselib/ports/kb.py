@@ -38,6 +38,16 @@ class ArticleRepository(Protocol):
         """All articles (optionally of one status), ordered by id."""
         ...
 
+    def version(self) -> int:
+        """A stamp of the tenant's articles: it grows with every committed put or remove.
+
+        Desks in several processes share one article store but each keeps its own index;
+        they read this stamp before every search and reload only when it moved, so it must
+        be one cheap read (a counter row, not a scan). Starts at 0; writes rolled back do
+        not move it; other tenants' writes do not either.
+        """
+        ...
+
 
 class KbLog(Protocol):
     """What was suggested, opened and credited: the raw data of deflection analytics."""

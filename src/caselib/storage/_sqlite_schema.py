@@ -127,6 +127,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (tenant, agent)
         ) WITHOUT ROWID""",
     ),
+    # 2: the article stamp that desks in other processes poll before a search
+    (
+        """CREATE TABLE kb_versions (
+            tenant TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -169,6 +169,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (tenant, agent)
         )""",
     ),
+    # 2: the article stamp that desks in other processes poll before a search
+    (
+        f"""CREATE TABLE kb_versions (
+            tenant {_T} PRIMARY KEY,
+            version BIGINT NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
