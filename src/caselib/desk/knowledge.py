@@ -15,6 +15,7 @@ from caselib.desk._context import DeskContext
 from caselib.desk.casework import get_case
 from caselib.errors import ArticleNotFound, CaseNotFound, PermissionDenied
 from caselib.kb import (
+    VISIT_PREFIX,
     Article,
     ArticleStatus,
     CategoryMode,
@@ -193,7 +194,8 @@ def deflection_report(
     period: Period,
 ) -> DeflectionReport:
     """Read the logs in one unit of work, with each logged case's resolution and last agent
-    reply (cases deleted since are left out)."""
+    reply (cases deleted since are left out); portal visits count through their
+    self-service records."""
     lo = None if since is None else aware_utc(since, "since")
     hi = None if until is None else aware_utc(until, "until")
     with ctx.uow() as uow:
@@ -205,6 +207,8 @@ def deflection_report(
             {x.case_id for x in shown} | {x.case_id for x in opened} | {x.case_id for x in resolved}
         )
         for case_id in case_ids:
+            if case_id.startswith(VISIT_PREFIX):  # a portal visit: no case to read
+                continue
             try:
                 case = uow.cases.get(case_id)
             except CaseNotFound:
