@@ -16,7 +16,7 @@ from datetime import datetime
 from caselib.cases import Case, CompiledWorkflow
 from caselib.desk.settings import TenantSettings
 from caselib.errors import ConcurrencyConflict, InvalidConfiguration
-from caselib.kb import KbIndex
+from caselib.kb import KbIndex, ResolutionMemory
 from caselib.ports import Clock, Store, SystemClock, UnitOfWork, require_tenant
 from caselib.routing import Directory
 from caselib.sla import evaluate
@@ -52,6 +52,7 @@ class DeskContext:
         self.local = threading.local()
         self.kb_index: KbIndex | None = None
         self.kb_version: int | None = None  # the article store's stamp the index reflects
+        self.kb_memory: ResolutionMemory | None = None  # resolved cases, for the boost
         self.kb_lock = threading.Lock()
         self.workflows: dict[str, CompiledWorkflow] = {}
         for wf in (self.settings.workflow, *self.settings.workflows):

@@ -22,7 +22,9 @@ from caselib.kb import (
     Deflection,
     DeflectionReport,
     KbIndex,
+    KbQuery,
     Period,
+    ResolutionMemory,
     ResolvedByArticle,
     Suggestion,
     SuggestionShown,
@@ -36,7 +38,9 @@ from caselib.vocab import Audience
 __all__ = [
     "deflection_report",
     "get_article",
+    "boosts",
     "kb_index",
+    "kb_resolutions",
     "mark_resolved_by_article",
     "open_article",
     "put_article",
@@ -72,7 +76,52 @@ def reload_kb(ctx: DeskContext) -> KbIndex:
     with ctx.kb_lock:
         ctx.kb_index = None
         ctx.kb_version = None
+        ctx.kb_memory = None
     return kb_index(ctx)
+
+
+def kb_resolutions(ctx: DeskContext) -> ResolutionMemory | None:
+    """The resolved cases the boost learns from; ``None`` while the boost is off.
+
+    Built on first use from the KB log's resolved-by-article records and those cases'
+    subject and description (one case read per credited case), then kept current by this
+    desk's :func:`mark_resolved_by_article`; other processes' credits arrive at
+    :func:`reload_kb`.
+    """
+    if ctx.settings.kb.resolutions.weight == 0:
+        return None
+    with ctx.kb_lock:
+        if ctx.kb_memory is not None:
+            return ctx.kb_memory
+    memory = ResolutionMemory(ctx.settings.kb)
+    with ctx.uow() as uow:
+        latest: dict[str, ResolvedByArticle] = {}
+        for r in uow.kb_log.resolved():
+            if not r.case_id.startswith(VISIT_PREFIX):
+                latest[r.case_id] = r
+        for case_id, r in sorted(latest.items()):
+            try:
+                case = uow.cases.get(case_id)
+            except CaseNotFound:
+                continue
+            memory.remember(case_id, _case_text(case), r.article_id, r.at)
+    with ctx.kb_lock:
+        if ctx.kb_memory is None:
+            ctx.kb_memory = memory
+        return ctx.kb_memory
+
+
+def _case_text(case: Case) -> str:
+    return f"{case.subject}\n{case.description}"
+
+
+def boosts(ctx: DeskContext, query: KbQuery, now: datetime) -> dict[str, float] | None:
+    """Per-article multipliers from similar resolved cases (``None`` when the boost is off)."""
+    memory = kb_resolutions(ctx)
+    if memory is None:
+        return None
+    with ctx.kb_lock:
+        return memory.multipliers(query, now)
 
 
 def _edited(ctx: DeskContext, before: int) -> None:
@@ -137,8 +186,10 @@ def suggest_articles(
     replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
     query = case_query(case.subject, case.description, case.category, replies)
     index = kb_index(ctx)
+    multipliers = boosts(ctx, query, now)
     with ctx.kb_lock:
-        hits = index.search(query, limit=limit, category=case.category, category_mode=category_mode)
+        hits = index.search(query, limit=limit, category=case.category,
+                            category_mode=category_mode, multipliers=multipliers)
     if hits and record:
         with ctx.uow() as uow:
             uow.kb_log.record_shown(
@@ -183,7 +234,11 @@ def mark_resolved_by_article(
         uow.kb_log.record_resolved(ResolvedByArticle(case.id, article_id, now))
         case.record_activity(actor, now, "resolved_by_article", "", article_id=article_id)
 
-    return ctx.change(case_id, command)
+    case = ctx.change(case_id, command)
+    with ctx.kb_lock:
+        if ctx.kb_memory is not None:
+            ctx.kb_memory.remember(case.id, _case_text(case), article_id, case.updated_at)
+    return case
 
 
 def deflection_report(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from caselib.cases import Actor
 from caselib.desk._context import DeskContext
-from caselib.desk.knowledge import kb_index
+from caselib.desk.knowledge import boosts, kb_index
 from caselib.errors import InvalidInput
 from caselib.kb import (
     VISIT_PREFIX,
@@ -68,8 +68,10 @@ def suggest_for_text(
     now = ctx.now()
     query = text_query(subject, description, category)
     index = kb_index(ctx)
+    multipliers = boosts(ctx, query, now)
     with ctx.kb_lock:
-        hits = index.search(query, limit=limit, category=category, category_mode=category_mode)
+        hits = index.search(query, limit=limit, category=category, category_mode=category_mode,
+                            multipliers=multipliers)
     if hits and record:
         with ctx.uow() as uow:
             uow.kb_log.record_shown(

@@ -8,7 +8,8 @@ Modules, lowest first: ``text`` (the analyzer), ``articles`` (articles and their
 ``settings`` (ranking settings), ``query`` (query parts and the query a case makes),
 ``results`` (suggestions, explanations, index size), ``postings`` (the index's postings
 layout), ``index`` (the BM25F index and its search), ``deflection`` (suggestion events and
-deflection analytics) and ``redact`` (personal data out of article drafts).
+deflection analytics), ``resolutions`` (the boost for articles that resolved similar cases)
+and ``redact`` (personal data out of article drafts).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from caselib.kb.deflection import (
 from caselib.kb.index import CategoryMode, KbIndex
 from caselib.kb.query import KbQuery, QueryPart, case_query, text_query
 from caselib.kb.redact import Redactor
+from caselib.kb.resolutions import ResolutionMemory
 from caselib.kb.results import Explanation, KbStats, Suggestion, TermMatch
-from caselib.kb.settings import Bm25Settings, FieldSettings, KbSettings
+from caselib.kb.settings import Bm25Settings, FieldSettings, KbSettings, ResolutionBoost
 from caselib.kb.text import (
     ENGLISH_STOP_WORDS,
     MAX_TOKEN_LENGTH,
@@ -64,6 +66,8 @@ __all__ = [
     "PeriodStats",
     "QueryPart",
     "Redactor",
+    "ResolutionBoost",
+    "ResolutionMemory",
     "ResolvedByArticle",
     "StemmerName",
     "Suggestion",

@@ -27,6 +27,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
+import attrs
+
 from caselib.errors import ArticleNotFound, InvalidInput, UnknownValue
 from caselib.kb.articles import Article, ArticleStatus
 from caselib.kb.postings import _MAX_TF, _Postings, _Term
@@ -301,6 +303,11 @@ class KbIndex:
 
     # -- searching --------------------------------------------------------------------------
 
+    def df(self, term: str) -> int:
+        """How many indexed articles hold the (analysed) ``term``."""
+        t = self._postings.get(term)
+        return t.df if t is not None else 0
+
     def idf(self, df: int) -> float:
         """Lucene's BM25 idf: positive for every df ≤ N, so common words never subtract."""
         return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
@@ -322,6 +329,7 @@ class KbIndex:
         limit: int = 10,
         category: str | None = None,
         category_mode: CategoryMode = "boost",
+        multipliers: Mapping[str, float] | None = None,
     ) -> list[Suggestion]:
         """Return up to ``limit`` published articles for ``query``, best first.
 
@@ -331,9 +339,11 @@ class KbIndex:
             category: the case's category; defaults to ``query.category`` for a KbQuery.
             category_mode: ``"boost"`` multiplies the score of articles in ``category`` by
                 ``settings.category_boost``; ``"filter"`` suggests only articles in it.
+            multipliers: per article id, a factor >= 1 on its score (the resolution boost);
+                articles the query does not match stay out whatever their factor.
 
         Raises:
-            InvalidInput: ``limit`` < 0 or an unknown ``category_mode``.
+            InvalidInput: ``limit`` < 0, an unknown ``category_mode`` or a multiplier below 1.
         """
         if isinstance(query, str):
             query = KbQuery.text(query)
@@ -353,7 +363,42 @@ class KbIndex:
                 only = category
             else:
                 boost = self.settings.category_boost
+        if multipliers:
+            return self._multiplied(weights, limit, only, category, boost, multipliers)
         return self._top(weights, limit, only, category, boost)
+
+    def _multiplied(
+        self,
+        weights: Mapping[str, float],
+        limit: int,
+        only: str | None,
+        category: str | None,
+        boost: float,
+        multipliers: Mapping[str, float],
+    ) -> list[Suggestion]:
+        """The top ``limit`` after multiplying scores, exactly: widen the text top-k until
+        no article below it could climb in (its factor is at most the largest one)."""
+        for m in multipliers.values():
+            if not (isinstance(m, int | float) and math.isfinite(m) and m >= 1.0):
+                raise InvalidInput(f"multipliers must be finite and >= 1, got {m!r}",
+                                   field="multipliers")
+        top = max(multipliers.values())
+        wide = 2 * limit
+        while True:
+            hits = self._top(weights, wide, only, category, boost)
+            scored = sorted(((h.score * multipliers.get(h.article_id, 1.0), h) for h in hits),
+                            key=lambda e: (-e[0], e[1].article_id))
+            if len(hits) < wide or wide >= self._n:
+                break
+            if len(scored) >= limit and hits[-1].score * top < scored[limit - 1][0]:
+                break
+            wide *= 2
+        return [
+            Suggestion(article_id=h.article_id, score=score, rank=rank,
+                       explanation=attrs.evolve(h.explanation,
+                                                resolution_boost=score - h.score))
+            for rank, (score, h) in enumerate(scored[:limit], start=1)
+        ]
 
     #: Cached saturations are refilled once the averages drift by more than this factor;
     #: below it pruning widens its bounds by the drift instead (see ``_top``).

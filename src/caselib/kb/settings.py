@@ -17,6 +17,7 @@ __all__ = [
     "Bm25Settings",
     "FieldSettings",
     "KbSettings",
+    "ResolutionBoost",
 ]
 
 
@@ -51,6 +52,28 @@ class FieldSettings:
 
 
 @attrs.frozen
+class ResolutionBoost:
+    """How much resolving similar cases lifts an article (see :mod:`caselib.kb.resolutions`).
+
+    ``weight`` bounds the multiplier at ``1 + weight``; 0 (the default) turns it off.
+    Measured on StackFAQ with half A's paraphrases as resolved cases: half B MRR@10 0.885 →
+    0.897 (weight 0.25) → 0.913 (0.5), also with 30 % of credits wrong; but where the right
+    article never resolved a case and its neighbours did (construction FAQ), 0.527 → 0.517
+    → 0.505. The worst case decides: off unless a desk has a resolution history that
+    covers its articles. ``half_life_days``: how fast a resolution fades; ``neighbours``:
+    how many similar resolved cases a query consults.
+    """
+
+    weight: float = attrs.field(default=0.0, validator=_non_negative)
+    half_life_days: float = attrs.field(default=90.0, validator=_positive)
+    neighbours: int = attrs.field(default=20)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.neighbours, int) or self.neighbours < 1:
+            raise InvalidConfiguration(f"neighbours must be an int >= 1, got {self.neighbours!r}")
+
+
+@attrs.frozen
 class KbSettings:
     """Everything that shapes ranking; frozen so an index's behaviour cannot drift.
 
@@ -76,6 +99,8 @@ class KbSettings:
     category_boost: float = attrs.field(default=1.25, validator=_positive)
     stemmer: StemmerName = "porter2"
     stop_words: frozenset[str] = attrs.field(default=ENGLISH_STOP_WORDS, converter=frozenset)
+    #: The boost for articles that resolved similar cases (off by default).
+    resolutions: ResolutionBoost = ResolutionBoost()
 
     def fields(self) -> tuple[FieldSettings, FieldSettings, FieldSettings]:
         """The per-field settings in index order (title, tags, body)."""
