@@ -4,8 +4,8 @@ StackFAQ: one article per thread (title = question, body = answers joined); the 
 paraphrases, half A before the ``*`` marker (tuning), half B after it (held out).
 
 ``--conditions`` evaluates plain BM25 (``rank_bm25.BM25Okapi`` over lowercase ``\\w+`` tokens of
-title + body as one text), caselib's defaults and, when installed, the semantic extra, side by
-side on corpora that stress different things:
+title + body as one text) and caselib's defaults side by side on corpora that stress different
+things:
 
 - ``stackfaq``: as published (tune on half A, test on half B);
 - ``no titles``: every article's title removed (answer text only);
@@ -30,7 +30,7 @@ Usage::
 
     PYTHONPATH=src python benchmarks/eval_kb.py               # defaults (what a host gets)
     PYTHONPATH=src python benchmarks/eval_kb.py --variants    # plus the reference variants
-    PYTHONPATH=src python benchmarks/eval_kb.py --conditions  # BM25 / defaults / semantic
+    PYTHONPATH=src python benchmarks/eval_kb.py --conditions  # BM25 beside the defaults
     PYTHONPATH=src python benchmarks/eval_kb.py --conditions --grid   # + grid and CV (~5 min)
 """
 
@@ -203,29 +203,11 @@ def caselib_ranker(articles: Sequence[Article], settings: KbSettings | None = No
     return lambda text: [s.article_id for s in index.search(text, limit=10)]
 
 
-def semantic_ranker(articles: Sequence[Article]) -> Ranker | None:
-    """The semantic extra (BM25 fused with embeddings), when it is installed."""
-    try:
-        from caselib.kb.semantic import HybridIndex, default_embedder
-    except ImportError:
-        return None
-    try:
-        embedder = default_embedder()
-    except Exception as err:  # the extra's packages are missing: say so, go on
-        print(f"semantic extra unavailable: {err}", file=sys.stderr)
-        return None
-    index = HybridIndex.build(articles, embedder=embedder)
-    return lambda text: [s.article_id for s in index.search(text, limit=10)]
-
-
 def run_conditions(conds: Sequence[Condition]) -> None:
-    semantic_probe = semantic_ranker(conds[0].articles[:1])
-    systems: list[tuple[str, Callable[[Sequence[Article]], Ranker | None]]] = [
+    systems: list[tuple[str, Callable[[Sequence[Article]], Ranker]]] = [
         ("BM25", bm25_ranker),
         ("caselib", caselib_ranker),
     ]
-    if semantic_probe is not None:
-        systems.append(("semantic", semantic_ranker))
     head = " ".join(f"{name + ' ' + part:>16}" for part in ("tune", "test") for name, _ in systems)
     print(f"\nMRR@10 (R@5 in brackets)\n{'condition':18} {head}")
     worst: dict[str, float] = {}
@@ -233,7 +215,6 @@ def run_conditions(conds: Sequence[Condition]) -> None:
         cells: dict[tuple[str, str], tuple[float, float]] = {}
         for name, make in systems:
             ranker = make(cond.articles)
-            assert ranker is not None
             cells[name, "tune"] = metrics(ranker, cond.tune)
             cells[name, "test"] = metrics(ranker, cond.test)
         row = " ".join(
