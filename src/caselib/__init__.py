@@ -54,7 +54,15 @@ from caselib.errors import (
     TransitionNotAllowed,
     UnknownValue,
 )
-from caselib.kb import Article, ArticleStatus, KbIndex, KbSettings, Suggestion
+from caselib.kb import (
+    Article,
+    ArticleStatus,
+    KbIndex,
+    KbSettings,
+    Redactor,
+    ResolutionBoost,
+    Suggestion,
+)
 from caselib.ports import (
     CaseQuery,
     CaseSummary,
@@ -131,7 +139,9 @@ __all__ = [
     "Page",
     "PermissionDenied",
     "Priority",
+    "Redactor",
     "Resolution",
+    "ResolutionBoost",
     "RouteDecision",
     "Router",
     "RuleSet",
