@@ -537,7 +537,8 @@ class ServiceDesk:
         until: datetime | None = None,
         period: Period = "week",
     ) -> DeflectionReport:
-        """Suggestions shown, opened, open rate, deflection rate, per article, by period."""
+        """Suggestions shown, opened, open rate, deflection rate, per article, by period;
+        cases and portal visits (self-service records) both count."""
         return knowledge.deflection_report(self._ctx, since=since, until=until, period=period)
 
     def suggest_for_text(
