@@ -364,10 +364,23 @@ class _Articles:
     def put(self, article: Article) -> None:
         self._uow.check()
         self._uow.write(f"article/{article.id}", _article_json(article))
+        self._bump()
 
     def remove(self, article_id: str) -> None:
         self.get(article_id)
         self._uow.write(f"article/{article_id}", None)
+        self._bump()
+
+    def _bump(self) -> None:
+        # guarded: of two units that read the same stamp, the second to commit conflicts
+        with self._uow._store._lock:
+            current = self._uow.read("kb-version")
+        self._uow.write("kb-version", str(int(current or 0) + 1), guard=True)
+
+    def version(self) -> int:
+        self._uow.check()
+        with self._uow._store._lock:
+            return int(self._uow._data.kv.get("kb-version") or 0)
 
     def list(self, status: ArticleStatus | None = None) -> list[Article]:
         self._uow.check()

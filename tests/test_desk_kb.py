@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from actors import EDITOR, READER
 from caselib import Actor, ArticleNotFound, MemoryStore, PermissionDenied, ServiceDesk
 from caselib.kb import Article, ArticleStatus
+from caselib.storage.sqlite import SqliteStore
 from caselib.testing import FrozenClock
 
 ARTICLES = [
@@ -100,3 +102,63 @@ class TestDeflection:
         report = kb_desk.deflection_report(since=clock.now() - timedelta(days=1), actor=READER)
         assert report.totals.opened == 2
         assert report.totals.deflection_rate == pytest.approx(0.5)
+
+
+class TestSharedStore:
+    """Desks in several processes share one article store; each index catches up on its own."""
+
+    def test_put_and_remove_elsewhere_are_seen_on_next_search(
+        self, kb_desk: ServiceDesk, agent: Actor, clock: FrozenClock
+    ) -> None:
+        other = ServiceDesk(kb_desk.store, tenant="acme", clock=clock)
+        case = other.create_case(subject="Printer jams on page two", actor=agent)
+        assert other.suggest_articles(case.id, actor=agent) == []
+        kb_desk.put_article(Article(id="kb-jam", title="Printer jams", body="Open tray two.",
+                                    updated_at=clock.now()), actor=agent)
+        assert [h.article_id for h in other.suggest_articles(case.id, actor=agent)] == ["kb-jam"]
+        kb_desk.remove_article("kb-jam", actor=agent)
+        assert other.suggest_articles(case.id, actor=agent) == []
+
+    def test_unchanged_store_keeps_the_same_index(self, kb_desk: ServiceDesk,
+                                                  agent: Actor) -> None:
+        index = kb_desk.kb_index()
+        kb_desk.put_article(Article(id="kb-new", title="New", updated_at=kb_desk.clock.now()),
+                            actor=agent)
+        assert kb_desk.kb_index() is index and "kb-new" in index
+        assert kb_desk._ctx.kb_version == 4  # own edits do not force a catch-up read
+
+    def test_sqlite_processes_share_articles(self, tmp_path: Path, clock: FrozenClock,
+                                             agent: Actor) -> None:
+        """Two stores over one file stand for two processes."""
+        one = ServiceDesk(SqliteStore(tmp_path / "kb.db"), tenant="acme", clock=clock)
+        two = ServiceDesk(SqliteStore(tmp_path / "kb.db"), tenant="acme", clock=clock)
+        try:
+            assert len(two.kb_index()) == 0
+            one.put_article(Article(id="kb-1", title="VPN drops", updated_at=clock.now()),
+                            actor=agent)
+            assert len(two.kb_index()) == 1
+            one.put_article(Article(id="kb-1", title="VPN drops hourly", updated_at=clock.now()),
+                            actor=agent)
+            assert two.kb_index().get("kb-1").title == "VPN drops hourly"
+        finally:
+            one.store.close()
+            two.store.close()
+
+
+class TestPreviewAndGet:
+    """Previews do not count as shown; get_article hides drafts from customers."""
+
+    def test_record_false_writes_no_log(self, kb_desk: ServiceDesk, agent: Actor) -> None:
+        case = kb_desk.create_case(subject="VPN keeps disconnecting", actor=agent)
+        assert kb_desk.suggest_articles(case.id, actor=agent, record=False)
+        assert kb_desk.deflection_report().totals.shown == 0
+
+    def test_get_article(self, kb_desk: ServiceDesk, agent: Actor, clock: FrozenClock) -> None:
+        assert kb_desk.get_article("kb-vpn", actor=Actor.customer("c")).id == "kb-vpn"
+        kb_desk.put_article(Article(id="kb-draft", title="Soon", status="draft",
+                                    updated_at=clock.now()), actor=agent)
+        assert kb_desk.get_article("kb-draft", actor=agent).status is ArticleStatus.DRAFT
+        with pytest.raises(ArticleNotFound):
+            kb_desk.get_article("kb-draft", actor=Actor.customer("c"))
+        with pytest.raises(ArticleNotFound):
+            kb_desk.get_article("nope", actor=agent)

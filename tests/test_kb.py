@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -69,6 +70,10 @@ def brute_bm25f(articles: list[Article], query: str, s: KbSettings) -> dict[str,
     ]
     n = len(docs)
     avg = {f: sum(len(d[f]) for d in fields) / n for f in ("title", "tags", "body")}
+    # k1 is in units of the heaviest field that is non-empty somewhere in the corpus
+    present = [fs.weight for f, fs in (("title", s.title), ("tags", s.tags), ("body", s.body))
+               if avg[f]]
+    k1 = s.k1 * (max(present, default=1.0) or 1.0)
     qw = Counter(an.terms(query))
     out: dict[str, float] = {}
     for a, d in zip(docs, fields, strict=True):
@@ -86,7 +91,7 @@ def brute_bm25f(articles: list[Article], query: str, s: KbSettings) -> dict[str,
                     x += fs.weight * tf / (1 - fs.b + fs.b * len(d[f]) / avg[f])
             if x:
                 matched = True
-                score += w * idf * x / (s.k1 + x)
+                score += w * idf * x / (k1 + x)
         if matched:
             out[a.id] = score
     return out
@@ -266,7 +271,52 @@ class TestIndex:
         index = KbIndex.build(CORPUS, s)
         expected = brute_bm25f(CORPUS, "billing page invoice", s)
         ranked = sorted(expected, key=lambda a: (-expected[a], a))
-        assert [h.article_id for h in index.search("billing page invoice", limit=3)] == ranked[:3]
+        hits = index.search("billing page invoice", limit=3)
+        assert [h.article_id for h in hits] == ranked[:3]
+        for h in hits:
+            assert h.score == pytest.approx(expected[h.article_id], rel=1e-12)
+
+
+class TestFieldsAdapt:
+    """A field empty across the corpus has no say, not even through k1's scale."""
+
+    BODIES: ClassVar[list[Article]] = [art(a.id, "", a.body) for a in CORPUS]
+
+    def test_title_weight_is_inert_without_titles(self) -> None:
+        light = KbSettings(title=FieldSettings(weight=1.0, b=0.5))
+        heavy = KbSettings(title=FieldSettings(weight=50.0, b=0.5))
+        for query in ("billing page invoice", "sign out of all sessions", "refund charges"):
+            a = KbIndex.build(self.BODIES, light).search(query, limit=5)
+            b = KbIndex.build(self.BODIES, heavy).search(query, limit=5)
+            assert [(h.article_id, h.score) for h in a] == [(h.article_id, h.score) for h in b]
+
+    def test_k1_follows_the_heaviest_field_present(self) -> None:
+        s = KbSettings()
+        for corpus in (CORPUS, self.BODIES):
+            index = KbIndex.build(corpus, s)
+            expected = brute_bm25f(corpus, "billing invoice page", s)
+            got = {h.article_id: h.score for h in index.search("billing invoice page", limit=9)}
+            assert got == pytest.approx(expected, rel=1e-12)
+
+    def test_first_titled_article_rescales_cached_scores(self) -> None:
+        """Searching caches saturations; a title appearing corpus-wide changes k1's scale,
+        and the caches must not keep the old one."""
+        import random
+
+        rng = random.Random(5)
+        vocab = ["bill", "refund", "password", "login", "page", "export", "pdf", "team", "card"]
+        bodies = [art(f"b{i}", "", " ".join(rng.choices(vocab, k=rng.randint(1, 40))))
+                  for i in range(120)]
+        queries = [" ".join(rng.sample(vocab, 3)) for _ in range(30)]
+        index = KbIndex.build(bodies)
+        for query in queries:
+            index.search(query, limit=3)  # fill the caches under the body-only scale
+        titled = art("t1", "card", "card")
+        index.add(titled)
+        fresh = KbIndex.build([*bodies, titled])
+        for query in queries:
+            assert ([(h.article_id, h.score) for h in index.search(query, limit=3)]
+                    == [(h.article_id, h.score) for h in fresh.search(query, limit=3)])
 
 
 words = st.sampled_from(["bill", "refund", "password", "login", "page", "export", "pdf", "team"])

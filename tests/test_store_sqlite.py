@@ -252,6 +252,21 @@ class TestSqliteStore(StoreChecks):
             SqliteStore(path)
         assert path.read_bytes() == before
 
+    def test_version_3_file_is_migrated_forward(self, tmp_path: Path) -> None:
+        """A file written before the article stamp gains its table on open; articles stay."""
+        path = tmp_path / "v3.db"
+        SqliteStore(path).close()
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TABLE kb_versions")
+            conn.execute("DELETE FROM schema_version WHERE version > 3")
+        conn.close()
+        store = SqliteStore(path)
+        try:
+            with store.unit_of_work("acme") as uow:
+                assert uow.articles.version() == 0
+        finally:
+            store.close()
+
     def test_wal_and_foreign_keys(self, store: SqliteStore) -> None:
         """Connections run in WAL mode with foreign keys on."""
         conn = store._pool.checkout()

@@ -60,7 +60,15 @@ from caselib.errors import (
     UnknownValue,
     WrongType,
 )
-from caselib.kb import Article, ArticleStatus, KbIndex, KbSettings, Suggestion
+from caselib.kb import (
+    Article,
+    ArticleStatus,
+    KbIndex,
+    KbSettings,
+    Redactor,
+    ResolutionBoost,
+    Suggestion,
+)
 from caselib.ports import (
     CaseQuery,
     CaseSummary,
@@ -142,7 +150,9 @@ __all__ = [
     "Page",
     "PermissionDenied",
     "Priority",
+    "Redactor",
     "Resolution",
+    "ResolutionBoost",
     "RouteDecision",
     "Router",
     "RuleSet",

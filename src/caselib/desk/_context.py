@@ -27,7 +27,7 @@ from caselib.errors import (
     UnknownValue,
     WrongType,
 )
-from caselib.kb import KbIndex
+from caselib.kb import KbIndex, ResolutionMemory
 from caselib.ports import (
     CaseQuery,
     Clock,
@@ -83,6 +83,8 @@ class DeskContext:
         self.local = threading.local()
         self.sleep: Callable[[float], object] = time.sleep  # backoff pauses (tests replace it)
         self.kb_index: KbIndex | None = None
+        self.kb_version: int | None = None  # the article store's stamp the index reflects
+        self.kb_memory: ResolutionMemory | None = None  # resolved cases, for the boost
         self.kb_lock = threading.Lock()
         self.workflows: dict[str, CompiledWorkflow] = {}
         for wf in (self.settings.workflow, *self.settings.workflows):

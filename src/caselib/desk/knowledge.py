@@ -14,14 +14,18 @@ from caselib.access import Permission
 from caselib.cases import Actor, Case
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
-from caselib.errors import CaseNotFound
+from caselib.errors import ArticleNotFound, CaseNotFound
 from caselib.kb import (
+    VISIT_PREFIX,
     Article,
+    ArticleStatus,
     CategoryMode,
     Deflection,
     DeflectionReport,
     KbIndex,
+    KbQuery,
     Period,
+    ResolutionMemory,
     ResolvedByArticle,
     Suggestion,
     SuggestionShown,
@@ -34,7 +38,10 @@ from caselib.vocab import Audience
 
 __all__ = [
     "deflection_report",
+    "get_article",
+    "boosts",
     "kb_index",
+    "kb_resolutions",
     "mark_resolved_by_article",
     "open_article",
     "put_article",
@@ -45,19 +52,85 @@ __all__ = [
 
 
 def kb_index(ctx: DeskContext) -> KbIndex:
-    """The desk's index, built from the article store on first use."""
+    """The desk's index, current with the article store.
+
+    Built on first use; afterwards one cheap read of the store's article stamp per call: when
+    another process (or another desk) put or removed articles, the index catches up with
+    :meth:`KbIndex.sync`, re-indexing only the articles that differ.
+    """
+    with ctx.uow() as uow:
+        version = uow.articles.version()
+        with ctx.kb_lock:
+            if ctx.kb_index is not None and ctx.kb_version == version:
+                return ctx.kb_index
+        articles = uow.articles.list()  # read after the stamp: never older than it
     with ctx.kb_lock:
         if ctx.kb_index is None:
-            with ctx.uow() as uow:
-                articles = uow.articles.list()
             ctx.kb_index = KbIndex.build(articles, ctx.settings.kb)
+        else:
+            ctx.kb_index.sync(articles)
+        ctx.kb_version = version
         return ctx.kb_index
 
 
 def reload_kb(ctx: DeskContext) -> KbIndex:
     with ctx.kb_lock:
         ctx.kb_index = None
+        ctx.kb_version = None
+        ctx.kb_memory = None
     return kb_index(ctx)
+
+
+def kb_resolutions(ctx: DeskContext) -> ResolutionMemory | None:
+    """The resolved cases the boost learns from; ``None`` while the boost is off.
+
+    Built on first use from the KB log's resolved-by-article records and those cases'
+    subject and description (one case read per credited case), then kept current by this
+    desk's :func:`mark_resolved_by_article`; other processes' credits arrive at
+    :func:`reload_kb`.
+    """
+    if ctx.settings.kb.resolutions.weight == 0:
+        return None
+    with ctx.kb_lock:
+        if ctx.kb_memory is not None:
+            return ctx.kb_memory
+    memory = ResolutionMemory(ctx.settings.kb)
+    with ctx.uow() as uow:
+        latest: dict[str, ResolvedByArticle] = {}
+        for r in uow.kb_log.resolved():
+            if not r.case_id.startswith(VISIT_PREFIX):
+                latest[r.case_id] = r
+        for case_id, r in sorted(latest.items()):
+            try:
+                case = uow.cases.get(case_id)
+            except CaseNotFound:
+                continue
+            memory.remember(case_id, _case_text(case), r.article_id, r.at)
+    with ctx.kb_lock:
+        if ctx.kb_memory is None:
+            ctx.kb_memory = memory
+        return ctx.kb_memory
+
+
+def _case_text(case: Case) -> str:
+    return f"{case.subject}\n{case.description}"
+
+
+def boosts(ctx: DeskContext, query: KbQuery, now: datetime) -> dict[str, float] | None:
+    """Per-article multipliers from similar resolved cases (``None`` when the boost is off)."""
+    memory = kb_resolutions(ctx)
+    if memory is None:
+        return None
+    with ctx.kb_lock:
+        return memory.multipliers(query, now)
+
+
+def _edited(ctx: DeskContext, before: int) -> None:
+    """After this desk's own committed edit (already applied to its index): the index now
+    reflects stamp ``before + 1`` if it reflected ``before``; otherwise another process wrote
+    in between and the next search catches up."""
+    if ctx.kb_version == before:
+        ctx.kb_version = before + 1
 
 
 def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
@@ -66,10 +139,12 @@ def put_article(ctx: DeskContext, article: Article, *, actor: Actor) -> Article:
     ctx.access.require(actor, Permission.ADMIN)
     index = kb_index(ctx)
     with ctx.uow() as uow:
+        before = uow.articles.version()
         uow.articles.put(article)
         uow.commit()
     with ctx.kb_lock:
         index.upsert(article)
+        _edited(ctx, before)
     return article
 
 
@@ -79,11 +154,23 @@ def remove_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> None:
     ctx.access.require(actor, Permission.ADMIN)
     index = kb_index(ctx)
     with ctx.uow() as uow:
+        before = uow.articles.version()
         uow.articles.remove(article_id)
         uow.commit()
     with ctx.kb_lock:
         if article_id in index:
             index.remove(article_id)
+        _edited(ctx, before)
+
+
+def get_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> Article:
+    """An article from the store; customers see published articles only (a draft or archived
+    article is "not found" to them, so its existence does not leak)."""
+    with ctx.uow() as uow:
+        article = uow.articles.get(article_id)
+    if actor.kind.value == "customer" and article.status is not ArticleStatus.PUBLISHED:
+        raise ArticleNotFound(article_id, ctx.tenant)
+    return article
 
 
 def suggest_articles(
@@ -93,8 +180,10 @@ def suggest_articles(
     actor: Actor,
     limit: int,
     category_mode: CategoryMode,
+    record: bool,
 ) -> list[Suggestion]:
-    """Search with what the customer can see of the case; log what was shown."""
+    """Search with what the customer can see of the case; log what was shown unless
+    ``record`` is false (previews, re-renders)."""
     check.case_id(case_id)
     check.actor(actor)
     check.count(limit, "limit", 0)
@@ -103,9 +192,11 @@ def suggest_articles(
     replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]
     query = case_query(case.subject, case.description, case.category, replies)
     index = kb_index(ctx)
+    multipliers = boosts(ctx, query, now)
     with ctx.kb_lock:
-        hits = index.search(query, limit=limit, category=case.category, category_mode=category_mode)
-    if hits:
+        hits = index.search(query, limit=limit, category=case.category,
+                            category_mode=category_mode, multipliers=multipliers)
+    if hits and record:
         with ctx.uow() as uow:
             uow.kb_log.record_shown(
                 [
@@ -154,7 +245,11 @@ def mark_resolved_by_article(
         uow.kb_log.record_resolved(ResolvedByArticle(case.id, article_id, now))
         case.record_activity(actor, now, "resolved_by_article", "", article_id=article_id)
 
-    return ctx.change(case_id, command, actor=actor, permission=Permission.RESOLVE)
+    case = ctx.change(case_id, command, actor=actor, permission=Permission.RESOLVE)
+    with ctx.kb_lock:
+        if ctx.kb_memory is not None:
+            ctx.kb_memory.remember(case.id, _case_text(case), article_id, case.updated_at)
+    return case
 
 
 def deflection_report(
@@ -166,7 +261,8 @@ def deflection_report(
     period: Period,
 ) -> DeflectionReport:
     """Read the logs in one unit of work, with each logged case's resolution and last agent
-    reply (cases deleted since are left out)."""
+    reply (cases deleted since are left out); portal visits count through their
+    self-service records."""
     lo = None if since is None else aware_utc(since, "since")
     hi = None if until is None else aware_utc(until, "until")
     ctx.access.require(actor, Permission.READ)
@@ -179,6 +275,8 @@ def deflection_report(
             {x.case_id for x in shown} | {x.case_id for x in opened} | {x.case_id for x in resolved}
         )
         for case_id in case_ids:
+            if case_id.startswith(VISIT_PREFIX):  # a portal visit: no case to read
+                continue
             try:
                 case = uow.cases.get(case_id)
             except CaseNotFound:

@@ -21,14 +21,14 @@ use-case functions take every argument explicitly, so a default lives in one pla
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from caselib.cases import Actor, Case, CompiledWorkflow, Links
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
-from caselib.desk import casework, escalation, knowledge, triage
+from caselib.desk import casework, drafts, escalation, knowledge, portal, triage
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
 from caselib.desk.retry import retry_conflicts
@@ -504,14 +504,14 @@ class ServiceDesk:
     def kb_index(self) -> KbIndex:
         """The tenant's article index, built from the article store on first use.
 
-        The index lives in this desk's memory and is kept current by :meth:`put_article` and
-        :meth:`remove_article`; a desk in another process rebuilds its own at start-up (see
-        docs/kb.md for the trade-off) or after :meth:`reload_kb`.
+        The index lives in this desk's memory. Before each use it reads the store's article
+        stamp (one small read); when another process put or removed articles since, it
+        catches up with those changes only (see docs/kb.md).
         """
         return knowledge.kb_index(self._ctx)
 
     def reload_kb(self) -> KbIndex:
-        """Rebuild the index from the article store (after another process changed it)."""
+        """Rebuild the index from the article store from scratch (also drops dead slots)."""
         return knowledge.reload_kb(self._ctx)
 
     def put_article(self, article: Article, *, actor: Actor) -> Article:
@@ -523,16 +523,28 @@ class ServiceDesk:
         stays)."""
         knowledge.remove_article(self._ctx, article_id, actor=actor)
 
+    def get_article(self, article_id: str, *, actor: Actor) -> Article:
+        """One article from the store; customers get published articles only."""
+        return knowledge.get_article(self._ctx, article_id, actor=actor)
+
     def suggest_articles(
-        self, case_id: str, *, actor: Actor, limit: int = 5, category_mode: CategoryMode = "boost"
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        limit: int = 5,
+        category_mode: CategoryMode = "boost",
+        record: bool = True,
     ) -> list[Suggestion]:
-        """Published articles scored against the case, best first; logs that they were shown.
+        """Published articles scored against the case, best first; logs that they were shown
+        (``record=False`` for a preview that the customer does not see).
 
         The query is built only from what the customer can see (subject, description,
         category, latest public replies), so a suggestion never leaks an internal note.
         """
         return knowledge.suggest_articles(
-            self._ctx, case_id, actor=actor, limit=limit, category_mode=category_mode
+            self._ctx, case_id, actor=actor, limit=limit, category_mode=category_mode,
+            record=record,
         )
 
     def open_article(self, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
@@ -551,10 +563,74 @@ class ServiceDesk:
         until: datetime | None = None,
         period: Period = "week",
     ) -> DeflectionReport:
-        """Suggestions shown, opened, open rate, deflection rate, per article, by period
-        (needs ``service.read``)."""
+        """Suggestions shown, opened, open rate, deflection rate, per article, by period;
+        cases and portal visits (self-service records) both count (needs ``service.read``)."""
         return knowledge.deflection_report(self._ctx, actor=actor, since=since, until=until,
                                            period=period)
+
+    def suggest_for_text(
+        self,
+        subject: str,
+        description: str = "",
+        *,
+        actor: Actor,
+        visit: str,
+        category: str | None = None,
+        limit: int = 5,
+        category_mode: CategoryMode = "boost",
+        record: bool = True,
+    ) -> list[Suggestion]:
+        """Articles for a portal form before a case exists (deflection at the door).
+
+        ``visit`` is the host's id of the form session: the suggestions shown are logged
+        under it (unless ``record=False``), :meth:`open_portal_article` records an opening,
+        and :meth:`record_self_service` turns an opening followed by no case into a
+        self-service record. The subject weighs double, as for a case.
+        """
+        return portal.suggest_for_text(
+            self._ctx, subject, description, actor=actor, visit=visit, category=category,
+            limit=limit, category_mode=category_mode, record=record,
+        )
+
+    def open_portal_article(self, visit: str, article_id: str, *, actor: Actor) -> Deflection:
+        """Record that a portal visitor opened a suggested article."""
+        return portal.open_portal_article(self._ctx, visit, article_id, actor=actor)
+
+    def record_self_service(
+        self,
+        *,
+        actor: Actor,
+        within: timedelta = timedelta(hours=24),
+        lookback: timedelta = timedelta(days=7),
+    ) -> int:
+        """Write a self-service record for each portal visit that opened an article and whose
+        visitor filed no case within ``within``; run it from a scheduler (idempotent).
+
+        Only visits whose first opening is between ``within`` and ``within + lookback`` old
+        are examined; the visitor is matched by actor id against the cases created in the
+        window. Returns how many records were written.
+        """
+        return portal.record_self_service(self._ctx, within=within, lookback=lookback,
+                                          actor=actor)
+
+    def draft_article(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        names: Sequence[str] = (),
+        article_id: str | None = None,
+    ) -> Article:
+        """An unpublished article draft from a resolved case, with personal data removed.
+
+        Built from the subject, description, public replies and latest resolution (never
+        internal notes). E-mail addresses, phone numbers, order numbers, the case's
+        custom-field values and link ids are replaced by placeholders; caselib stores no
+        names, so pass the contact's and account's names as ``names``. Not saved: review it,
+        then :meth:`put_article`. See :class:`~caselib.kb.Redactor` for the rules.
+        """
+        return drafts.draft_article(self._ctx, case_id, actor=actor, names=names,
+                                    article_id=article_id)
 
     # -- SLA --------------------------------------------------------------------------------
 

@@ -7,14 +7,16 @@ Pure domain code: the desk loads articles through the ``ArticleRepository`` port
 Modules, lowest first: ``text`` (the analyzer), ``articles`` (articles and their validation),
 ``settings`` (ranking settings), ``query`` (query parts and the query a case makes),
 ``results`` (suggestions, explanations, index size), ``postings`` (the index's postings
-layout), ``index`` (the BM25F index and its search) and ``deflection`` (suggestion events and
-deflection analytics).
+layout), ``index`` (the BM25F index and its search), ``deflection`` (suggestion events and
+deflection analytics), ``resolutions`` (the boost for articles that resolved similar cases)
+and ``redact`` (personal data out of article drafts).
 """
 
 from __future__ import annotations
 
 from caselib.kb.articles import MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE, Article, ArticleStatus
 from caselib.kb.deflection import (
+    VISIT_PREFIX,
     ArticleStats,
     CaseOutcome,
     Deflection,
@@ -26,9 +28,11 @@ from caselib.kb.deflection import (
     deflection_analytics,
 )
 from caselib.kb.index import CategoryMode, KbIndex
-from caselib.kb.query import KbQuery, QueryPart, case_query
+from caselib.kb.query import KbQuery, QueryPart, case_query, text_query
+from caselib.kb.redact import Redactor
+from caselib.kb.resolutions import ResolutionMemory
 from caselib.kb.results import Explanation, KbStats, Suggestion, TermMatch
-from caselib.kb.settings import Bm25Settings, FieldSettings, KbSettings
+from caselib.kb.settings import Bm25Settings, FieldSettings, KbSettings, ResolutionBoost
 from caselib.kb.text import (
     ENGLISH_STOP_WORDS,
     MAX_TOKEN_LENGTH,
@@ -61,13 +65,18 @@ __all__ = [
     "Period",
     "PeriodStats",
     "QueryPart",
+    "Redactor",
+    "ResolutionBoost",
+    "ResolutionMemory",
     "ResolvedByArticle",
     "StemmerName",
     "Suggestion",
     "SuggestionShown",
     "TermMatch",
+    "VISIT_PREFIX",
     "case_query",
     "deflection_analytics",
     "fold",
     "porter2",
+    "text_query",
 ]

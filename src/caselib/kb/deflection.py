@@ -4,6 +4,12 @@ The desk records when an article was shown, opened or credited with a resolution
 :func:`deflection_analytics` report turns those events and the cases' outcomes into
 open and deflection rates per period and per article. Separate from the index: it reads
 events, never the articles or their text.
+
+Two paths are counted. On a *case*, suggestions are logged under the case id. On the
+*portal*, before any case exists, they are logged under a visit key (:data:`VISIT_PREFIX`
+plus the host's visit id); when the visitor opened an article and filed no case within the
+desk's window, a :class:`ResolvedByArticle` under the same key is the ``self_service``
+record.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Final, Literal
 
 import attrs
 
@@ -19,6 +25,7 @@ from caselib.errors import UnknownValue
 from caselib.timeutil import aware_utc
 
 __all__ = [
+    "VISIT_PREFIX",
     "ArticleStats",
     "CaseOutcome",
     "Deflection",
@@ -29,6 +36,10 @@ __all__ = [
     "SuggestionShown",
     "deflection_analytics",
 ]
+
+
+#: Log records whose case id starts with this belong to a portal visit, not a case.
+VISIT_PREFIX: Final = "visit:"
 
 
 def _at(value: datetime) -> datetime:
@@ -78,9 +89,11 @@ Period = Literal["day", "week", "month"]
 class PeriodStats:
     """Counts for one period (or the whole range when ``start`` is None).
 
-    ``shown`` and ``opened`` count distinct (case, article) pairs, so a suggestion re-shown on
-    every page view counts once. ``cases`` counts cases that were shown suggestions,
-    ``deflected`` those resolved after an opened article without a later agent public reply.
+    ``shown`` and ``opened`` count distinct (case or visit, article) pairs, so a suggestion
+    re-shown on every page view counts once. ``cases`` counts cases that were shown
+    suggestions, ``deflected`` those resolved after an opened article without a later agent
+    public reply. ``visits`` counts portal visits that were shown suggestions,
+    ``self_service`` those with a self-service record (an article opened, no case filed).
     """
 
     start: datetime | None
@@ -88,6 +101,8 @@ class PeriodStats:
     opened: int
     cases: int
     deflected: int
+    visits: int = 0
+    self_service: int = 0
 
     @property
     def open_rate(self) -> float:
@@ -96,8 +111,9 @@ class PeriodStats:
 
     @property
     def deflection_rate(self) -> float:
-        """deflected / cases (0.0 when there were no cases)."""
-        return self.deflected / self.cases if self.cases else 0.0
+        """Both paths: (deflected + self_service) / (cases + visits); 0.0 when both are 0."""
+        total = self.cases + self.visits
+        return (self.deflected + self.self_service) / total if total else 0.0
 
 
 @attrs.frozen
@@ -203,9 +219,10 @@ def deflection_analytics(
         rows[_period_start(at, period)]["opened"] += 1
     for case_id, at in case_start.items():
         start = _period_start(at, period)
-        rows[start]["cases"] += 1
+        visit = case_id.startswith(VISIT_PREFIX)
+        rows[start]["visits" if visit else "cases"] += 1
         if case_id in credited:
-            rows[start]["deflected"] += 1
+            rows[start]["self_service" if visit else "deflected"] += 1
 
     per_article: dict[str, Counter[str]] = defaultdict(Counter)
     for _, article_id in first_shown:
@@ -222,6 +239,8 @@ def deflection_analytics(
             opened=c.get("opened", 0),
             cases=c.get("cases", 0),
             deflected=c.get("deflected", 0),
+            visits=c.get("visits", 0),
+            self_service=c.get("self_service", 0),
         )
 
     total: Counter[str] = Counter()

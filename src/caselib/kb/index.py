@@ -27,6 +27,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
+import attrs
+
 from caselib.errors import ArticleNotFound, InvalidInput, UnknownValue
 from caselib.kb.articles import Article, ArticleStatus
 from caselib.kb.postings import _MAX_TF, _Postings, _Term
@@ -164,6 +166,26 @@ class KbIndex:
         if slot is not None:
             self._unindex(slot)
 
+    def sync(self, articles: Iterable[Article]) -> int:
+        """Make the index hold exactly ``articles`` (the store's full list), touching only the
+        articles that differ; return how many were added, replaced or removed.
+
+        This is how a desk catches up with writes made by another process: cheaper than a
+        rebuild (unchanged articles are compared, not re-analysed) and scores afterwards are
+        exactly those of a fresh build.
+        """
+        fresh = {a.id: a for a in articles}
+        changed = 0
+        for article_id in [i for i in self._articles if i not in fresh]:
+            self.remove(article_id)
+            changed += 1
+        for article_id, article in fresh.items():
+            held = self._articles.get(article_id)
+            if held != article:
+                self.upsert(article)
+                changed += 1
+        return changed
+
     def _field_terms(self, article: Article) -> tuple[list[str], list[str], list[str]]:
         terms = self.analyzer.terms
         tag_terms: list[str] = []
@@ -224,7 +246,22 @@ class KbIndex:
             if tfs[f]:
                 e = fs.b / avgs[f] if avgs[f] else 0.0
                 x += fs.weight * min(tfs[f], _MAX_TF) / ((1.0 - fs.b) + e * lens[f])
-        return x / (self.settings.k1 + x)
+        return x / (self._k1(avgs) + x)
+
+    def _k1(self, avgs: tuple[float, float, float]) -> float:
+        """``k1`` scaled by the heaviest field the corpus has (fields adapt to the corpus).
+
+        BM25F saturates the weighted sum, so a field weight is also a scale for ``k1``: with
+        titles weighing 10, ``k1`` 8 saturates a title match fast and a body match hardly at
+        all. In a corpus without titles that would leave every match unsaturated, so ``k1``
+        is read in units of the largest weight among fields that are non-empty somewhere in
+        the corpus (an empty field has average length 0).
+        """
+        top = 0.0
+        for fs, avg in zip(self.settings.fields(), avgs, strict=True):
+            if avg and fs.weight > top:
+                top = fs.weight
+        return self.settings.k1 * (top or 1.0)
 
     def _unindex(self, slot: int) -> None:
         postings = self._postings
@@ -266,6 +303,11 @@ class KbIndex:
 
     # -- searching --------------------------------------------------------------------------
 
+    def df(self, term: str) -> int:
+        """How many indexed articles hold the (analysed) ``term``."""
+        t = self._postings.get(term)
+        return t.df if t is not None else 0
+
     def idf(self, df: int) -> float:
         """Lucene's BM25 idf: positive for every df ≤ N, so common words never subtract."""
         return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
@@ -287,6 +329,7 @@ class KbIndex:
         limit: int = 10,
         category: str | None = None,
         category_mode: CategoryMode = "boost",
+        multipliers: Mapping[str, float] | None = None,
     ) -> list[Suggestion]:
         """Return up to ``limit`` published articles for ``query``, best first.
 
@@ -296,9 +339,11 @@ class KbIndex:
             category: the case's category; defaults to ``query.category`` for a KbQuery.
             category_mode: ``"boost"`` multiplies the score of articles in ``category`` by
                 ``settings.category_boost``; ``"filter"`` suggests only articles in it.
+            multipliers: per article id, a factor >= 1 on its score (the resolution boost);
+                articles the query does not match stay out whatever their factor.
 
         Raises:
-            InvalidInput: ``limit`` < 0 or an unknown ``category_mode``.
+            InvalidInput: ``limit`` < 0, an unknown ``category_mode`` or a multiplier below 1.
         """
         if isinstance(query, str):
             query = KbQuery.text(query)
@@ -318,7 +363,42 @@ class KbIndex:
                 only = category
             else:
                 boost = self.settings.category_boost
+        if multipliers:
+            return self._multiplied(weights, limit, only, category, boost, multipliers)
         return self._top(weights, limit, only, category, boost)
+
+    def _multiplied(
+        self,
+        weights: Mapping[str, float],
+        limit: int,
+        only: str | None,
+        category: str | None,
+        boost: float,
+        multipliers: Mapping[str, float],
+    ) -> list[Suggestion]:
+        """The top ``limit`` after multiplying scores, exactly: widen the text top-k until
+        no article below it could climb in (its factor is at most the largest one)."""
+        for m in multipliers.values():
+            if not (isinstance(m, int | float) and math.isfinite(m) and m >= 1.0):
+                raise InvalidInput(f"multipliers must be finite and >= 1, got {m!r}",
+                                   field="multipliers")
+        top = max(multipliers.values())
+        wide = 2 * limit
+        while True:
+            hits = self._top(weights, wide, only, category, boost)
+            scored = sorted(((h.score * multipliers.get(h.article_id, 1.0), h) for h in hits),
+                            key=lambda e: (-e[0], e[1].article_id))
+            if len(hits) < wide or wide >= self._n:
+                break
+            if len(scored) >= limit and hits[-1].score * top < scored[limit - 1][0]:
+                break
+            wide *= 2
+        return [
+            Suggestion(article_id=h.article_id, score=score, rank=rank,
+                       explanation=attrs.evolve(h.explanation,
+                                                resolution_boost=score - h.score))
+            for rank, (score, h) in enumerate(scored[:limit], start=1)
+        ]
 
     #: Cached saturations are refilled once the averages drift by more than this factor;
     #: below it pruning widens its bounds by the drift instead (see ``_top``).
@@ -360,9 +440,9 @@ class KbIndex:
         """Plan entries (qw·idf, upper bound, slots, saturations, term number), highest bound
         first, and
         the factors (lo, hi) bounding true saturations relative to the cached ones."""
-        k1 = self.settings.k1
         fields = self.settings.fields()
         avgs = self._current_avgs()
+        k1 = self._k1(avgs)
         n = self._n
         log = math.log
         lo = hi = 1.0
@@ -380,6 +460,9 @@ class KbIndex:
                 key = p.key
                 phi = 1.0
                 if key is None or p.sat is None:
+                    self._fill(p, avgs)
+                elif key is not avgs and key != avgs and self._k1(key) != k1:
+                    # A field appeared or vanished corpus-wide: k1 changed, so refill.
                     self._fill(p, avgs)
                 elif key is not avgs and key != avgs:
                     # True saturation / cached lies between 1 and avg_now / avg_cached per field.
@@ -426,15 +509,17 @@ class KbIndex:
         for f, fs in enumerate(self.settings.fields()):
             avg = avgs[f]
             out.append((fs.weight, 1.0 - fs.b, fs.b / avg if avg else 0.0))
-        return self.settings.k1, out
+        return self._k1(avgs), out
 
     def _scorer(self) -> tuple[float, list[tuple[float, float, float]]]:
         """k1 and per-field (weight, 1 - b, b / avglen) under the current averages."""
-        out = []
-        for f, fs in enumerate(self.settings.fields()):
-            avg = self._total_len[f] / self._n if self._n else 0.0
-            out.append((fs.weight, 1.0 - fs.b, fs.b / avg if avg else 0.0))
-        return self.settings.k1, out
+        n = self._n
+        avgs = (
+            self._total_len[0] / n if n else 0.0,
+            self._total_len[1] / n if n else 0.0,
+            self._total_len[2] / n if n else 0.0,
+        )
+        return self._params(avgs)
 
     def _top(
         self,

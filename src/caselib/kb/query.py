@@ -19,6 +19,7 @@ __all__ = [
     "KbQuery",
     "QueryPart",
     "case_query",
+    "text_query",
 ]
 
 
@@ -86,3 +87,14 @@ def case_query(
     for reply in list(public_replies)[-MAX_REPLIES:]:
         parts.append(QueryPart(reply[:MAX_QUERY_TEXT], REPLY_WEIGHT))
     return KbQuery(tuple(p for p in parts if p.text.strip()), category)
+
+
+def text_query(subject: str, description: str, category: str | None = None) -> KbQuery:
+    """The query of a portal form before a case exists: weighted as :func:`case_query` weighs
+    a new case (subject double, description normal), so the portal and the agent's view
+    suggest the same articles for the same words.
+
+    >>> [(p.text, p.weight) for p in text_query("VPN drops", "every hour").parts]
+    [('VPN drops', 2.0), ('every hour', 1.0)]
+    """
+    return case_query(subject, description, category, ())

@@ -36,17 +36,21 @@ class Explanation:
     """Why an article scored what it scored.
 
     ``matches`` are listed in term order; ``category_boost`` is the amount the category boost
-    added. ``total`` equals the suggestion's score exactly (same additions, same order).
+    added, ``resolution_boost`` the amount added for resolving similar cases (see
+    :mod:`caselib.kb.resolutions`). ``total`` equals the suggestion's score (same additions,
+    same order).
     """
 
     matches: tuple[TermMatch, ...]
     category_boost: float = 0.0
+    resolution_boost: float = 0.0
 
     @property
     def total(self) -> float:
-        """Sum of the contributions: the score."""
+        """Sum of the contributions and boosts: the score."""
         base = sum(m.contribution for m in self.matches)
-        return base + self.category_boost if self.category_boost else base
+        base = base + self.category_boost if self.category_boost else base
+        return base + self.resolution_boost if self.resolution_boost else base
 
 
 @attrs.frozen

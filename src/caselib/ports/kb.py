@@ -38,6 +38,18 @@ class ArticleRepository(Protocol):
         """All articles (optionally of one status), ordered by id."""
         ...
 
+    def version(self) -> int:
+        """A stamp of the tenant's articles: one more for every committed put or remove.
+
+        Desks in several processes share one article store but each keeps its own index;
+        they read this stamp before every search and catch up only when it moved, so it must
+        be one cheap read (a counter row, not a scan). Starts at 0; writes rolled back do
+        not move it; other tenants' writes do not either. A desk that sees ``v`` before its
+        own write and ``v + 1`` after knows no other process wrote in between, so "by one"
+        is part of the contract.
+        """
+        ...
+
 
 class KbLog(Protocol):
     """What was suggested, opened and credited: the raw data of deflection analytics."""

@@ -159,6 +159,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
         "WHERE category IS NOT NULL",
     ),
+    # 4: the article stamp that desks in other processes poll before a search
+    (
+        """CREATE TABLE kb_versions (
+            tenant TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -74,6 +74,7 @@ class _Tenant:
     delivered: set[str] = attrs.Factory(set)
     claimed: dict[str, int] = attrs.Factory(dict)
     articles: dict[str, Article] = attrs.Factory(dict)
+    article_version: int = 0
     shown: list[SuggestionShown] = attrs.Factory(list)
     opened: list[Deflection] = attrs.Factory(list)
     resolved: list[ResolvedByArticle] = attrs.Factory(list)
@@ -428,6 +429,7 @@ class _Articles:
 
         def apply(data: _Tenant) -> None:
             data.articles[article.id] = article
+            data.article_version += 1
 
         self._uow._staged_ops.append(apply)
 
@@ -437,6 +439,7 @@ class _Articles:
 
         def apply(data: _Tenant) -> None:
             data.articles.pop(article_id, None)
+            data.article_version += 1
 
         self._uow._staged_ops.append(apply)
 
@@ -446,6 +449,11 @@ class _Articles:
             view = self._view()
         return [a for _, a in sorted(view.items())
                 if a is not None and (status is None or a.status == status)]
+
+    def version(self) -> int:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            return self._uow._data.article_version
 
 
 def _between(at: datetime, since: datetime | None, until: datetime | None) -> bool:

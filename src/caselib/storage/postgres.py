@@ -198,6 +198,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
         "WHERE category IS NOT NULL",
     ),
+    # 4: the article stamp that desks in other processes poll before a search
+    (
+        f"""CREATE TABLE kb_versions (
+            tenant {_T} PRIMARY KEY,
+            version BIGINT NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -123,6 +123,20 @@ class SqlArticles:
                          " ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status, "
                          "updated_at = excluded.updated_at, doc = excluded.doc"),
               article_row(s.tenant, article))
+        self._bump()
+
+    def _bump(self) -> None:
+        """Move the tenant's article stamp (row-locked until commit, so writers serialise)."""
+        s = self._s
+        s.run(insert_sql("kb_versions", ("tenant", "version"), s.dialect,
+                         " ON CONFLICT (tenant) DO UPDATE SET version = kb_versions.version + 1"),
+              (s.tenant, 1))
+
+    def version(self) -> int:
+        s, ph = self._s, self._s.dialect.ph
+        s.check_open()
+        rows = s.fetch(f"SELECT version FROM kb_versions WHERE tenant = {ph}", (s.tenant,))
+        return int(rows[0][0]) if rows else 0
 
     def remove(self, article_id: str) -> None:
         s, ph = self._s, self._s.dialect.ph
@@ -130,6 +144,7 @@ class SqlArticles:
         if s.run(f"DELETE FROM articles WHERE tenant = {ph} AND id = {ph}",
                  (s.tenant, article_id)) == 0:
             raise ArticleNotFound(article_id, s.tenant)
+        self._bump()
 
     def list(self, status: ArticleStatus | None = None) -> list[Article]:
         s, ph = self._s, self._s.dialect.ph

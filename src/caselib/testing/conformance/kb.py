@@ -51,6 +51,38 @@ class KbContract(StoreFixtures):
             with pytest.raises(ArticleNotFound):
                 uow.articles.remove("c-old")
 
+    def test_article_version_moves_with_committed_writes_only(self, store: Store) -> None:
+        """The stamp starts at 0, moves by one per committed put or remove, ignores
+        rolled-back writes and other tenants' writes."""
+        with store.unit_of_work(self.tenant) as uow:
+            start = uow.articles.version()
+        assert start == 0
+        with store.unit_of_work(self.tenant) as uow:
+            uow.articles.put(_article("a1"))
+            uow.rollback()
+        with store.unit_of_work(self.tenant) as uow:
+            assert uow.articles.version() == start
+            uow.articles.put(_article("a1"))
+            uow.commit()
+        with store.unit_of_work(self.tenant) as uow:
+            after_put = uow.articles.version()
+            assert after_put == start + 1
+            uow.articles.put(_article("a1", title="Replaced"))
+            uow.commit()
+        with store.unit_of_work(self.tenant) as uow:
+            after_replace = uow.articles.version()
+            assert after_replace == after_put + 1
+            uow.articles.remove("a1")
+            uow.commit()
+        with store.unit_of_work(self.other_tenant) as uow:
+            uow.articles.put(_article("b1"))
+            uow.commit()
+        with store.unit_of_work(self.tenant) as uow:
+            after_remove = uow.articles.version()
+            assert after_remove == after_replace + 1
+        with store.unit_of_work(self.tenant) as uow:
+            assert uow.articles.version() == after_remove  # the other tenant's put did not count
+
     # -- kb log ---------------------------------------------------------------------------------
 
     def test_kb_log_ranges_are_half_open_and_oldest_first(self, store: Store) -> None:
