@@ -156,6 +156,7 @@ class World:
 
 
 NEEDS = {"transition": "new", "resolve": "pending_customer", "rate": "resolved",
+         "draft_article": "resolved",
          "close": "resolved", "reopen": "resolved"}
 """The status a method's case must be in for its valid call to go through."""
 
@@ -177,6 +178,9 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "actor": lambda w, m: CUSTOMER if m == "rate" else AGENT,
     "article": lambda w, m: w.article(),
     "article_id": lambda w, m: w.article_id(m),
+    "visit": lambda w, m: "visit-1",
+    "names": lambda w, m: ["Zoë Müller"],
+    "lookback": lambda w, m: timedelta(days=7),
     "assignee": lambda w, m: "bob",
     "attempts": lambda w, m: 2,
     "batch": lambda w, m: 10,

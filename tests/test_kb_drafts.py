@@ -56,7 +56,7 @@ class TestRedactor:
 
 @pytest.fixture
 def resolved_case(desk: ServiceDesk, agent: Actor) -> str:
-    customer = Actor.customer("zoe-m", name="Zoë Müller")
+    customer = Actor.customer("zoe-m", name="Zoë Müller", account="acc-881")
     case = desk.create_case(
         subject="Order #A-99812 never arrived for Acme Ltd",
         description="Hi, Zoë from Acme Ltd here (zoe@acme.example, +44 20 7946 0958). "

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from actors import EDITOR
 from caselib import Actor, MemoryStore, ServiceDesk, TenantSettings
 from caselib.errors import InvalidConfiguration, InvalidInput
 from caselib.kb import Article, KbIndex, KbSettings, ResolutionBoost, ResolutionMemory
@@ -126,7 +127,7 @@ class TestDesk:
         desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock,
                            settings=TenantSettings(kb=BOOST))
         for a in CORPUS:
-            desk.put_article(a, actor=agent)
+            desk.put_article(a, actor=EDITOR)
         first = desk.create_case(subject="VPN keeps dropping at home", actor=agent)
         desk.mark_resolved_by_article(first.id, "kb-wifi", actor=agent)
         again = desk.create_case(subject="VPN keeps dropping at the office", actor=agent)
@@ -140,7 +141,7 @@ class TestDesk:
 
     def test_default_desk_does_not_boost(self, desk: ServiceDesk, agent: Actor) -> None:
         for a in CORPUS:
-            desk.put_article(a, actor=agent)
+            desk.put_article(a, actor=EDITOR)
         first = desk.create_case(subject="VPN keeps dropping at home", actor=agent)
         desk.mark_resolved_by_article(first.id, "kb-wifi", actor=agent)
         hits = desk.suggest_articles(first.id, actor=agent)

@@ -191,8 +191,7 @@ def _create(ctx: DeskContext, **fields: Any) -> Case:
         ctx.access.require(actor, Permission.PORTAL_OPEN)
         if assignee is not None or team is not None:
             raise PermissionDenied("customers cannot assign the cases they open; leave out "
-                                   "assignee= and team= (routing picks the queue)",
-                                   permission=Permission.WRITE.value)
+                                   "assignee= and team= (routing picks the queue)")
         fields["links"] = _own_links(actor, fields["links"])
     else:
         ctx.access.require(actor, Permission.WRITE)
@@ -232,8 +231,7 @@ def _own_links(customer: Actor, given: object) -> Links:
             links.account is not None and links.account != customer.account):
         raise PermissionDenied(
             "a customer opens cases for itself only: links.contact must be its own id "
-            "(and links.account its own account), or left out",
-            permission=Permission.PORTAL_OPEN.value)
+            "(and links.account its own account), or left out")
     return attrs.evolve(links, contact=customer.id, account=links.account or customer.account)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from caselib.access import Permission
 from caselib.cases import Actor, Case
+from caselib.checks import require_str, require_strs
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.errors import InvalidInput
@@ -39,8 +40,8 @@ def draft_article(ctx: DeskContext, case_id: str, *, actor: Actor, names: Sequen
     """An unpublished draft from a resolved case (see the module docstring)."""
     check.actor(actor)
     check.case_id(case_id)
-    if isinstance(names, str):
-        raise InvalidInput("names must be a collection of names, not one string", field="names")
+    names = [require_str(n, f"names[{i}]", "a name (a string)")
+             for i, n in enumerate(require_strs(names, "names"))]
     case = ctx.read(case_id, actor, Permission.READ)  # customers and outsiders: refused
     if not case.resolutions:
         raise InvalidInput(
@@ -57,7 +58,7 @@ def draft_article(ctx: DeskContext, case_id: str, *, actor: Actor, names: Sequen
     body = "\n\n".join(parts)[:MAX_ARTICLE_BODY]
     title = redact(case.subject.strip())[:MAX_ARTICLE_TITLE] or f"From case {case.number}"
     return Article(
-        id=article_id or f"draft-{ctx.ids()}",
+        id=f"draft-{ctx.ids()}" if article_id is None else check.article_id(article_id),
         title=title,
         body=body,
         category=case.category,

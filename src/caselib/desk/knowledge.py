@@ -166,6 +166,8 @@ def remove_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> None:
 def get_article(ctx: DeskContext, article_id: str, *, actor: Actor) -> Article:
     """An article from the store; customers see published articles only (a draft or archived
     article is "not found" to them, so its existence does not leak)."""
+    check.actor(actor)
+    check.article_id(article_id)
     with ctx.uow() as uow:
         article = uow.articles.get(article_id)
     if actor.kind.value == "customer" and article.status is not ArticleStatus.PUBLISHED:
@@ -187,6 +189,7 @@ def suggest_articles(
     check.case_id(case_id)
     check.actor(actor)
     check.count(limit, "limit", 0)
+    check.flag(record, "record")
     now = ctx.now()
     case = ctx.read(case_id, actor)
     replies = [e.body for e in case.timeline if e.audience is Audience.PUBLIC and e.body]

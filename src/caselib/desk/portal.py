@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 
 from caselib.access import Permission
 from caselib.cases import Actor
+from caselib.checks import require_str
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.knowledge import boosts, kb_index
-from caselib.errors import InvalidInput
+from caselib.errors import InvalidInput, WrongType
 from caselib.kb import (
     VISIT_PREFIX,
     CategoryMode,
@@ -44,7 +45,8 @@ def visit_key(visit: str) -> str:
     Raises:
         InvalidInput: an empty or over-long visit id.
     """
-    if not isinstance(visit, str) or not visit.strip() or len(visit) > _MAX_VISIT:
+    require_str(visit, "visit", "the host's id of the portal form session (a string)")
+    if not visit.strip() or len(visit) > _MAX_VISIT:
         raise InvalidInput(
             f"visit must be a non-empty string of at most {_MAX_VISIT} characters "
             "(the host's id of the portal form session)", field="visit")
@@ -64,9 +66,14 @@ def suggest_for_text(
     record: bool,
 ) -> list[Suggestion]:
     """Search with the form's text; log what was shown under the visit key."""
+    check.actor(actor)
     key = visit_key(visit)
-    if not isinstance(subject, str) or not isinstance(description, str):
-        raise InvalidInput("subject and description must be strings", field="subject")
+    for text, field in ((subject, "subject"), (description, "description")):
+        require_str(text, field, "text from the portal form")
+    if category is not None:
+        require_str(category, "category", "a category name")
+    check.count(limit, "limit", 0)
+    check.flag(record, "record")
     now = ctx.now()
     query = text_query(subject, description, category)
     index = kb_index(ctx)
@@ -86,6 +93,8 @@ def suggest_for_text(
 def open_portal_article(ctx: DeskContext, visit: str, article_id: str, *,
                         actor: Actor) -> Deflection:
     """Record the opening with the rank and score of the article's last showing in the visit."""
+    check.actor(actor)
+    check.article_id(article_id)
     key = visit_key(visit)
     now = ctx.now()
     with ctx.uow() as uow:
@@ -109,6 +118,9 @@ def record_self_service(ctx: DeskContext, *, within: timedelta, lookback: timede
     """
     check.actor(actor)
     ctx.access.require(actor, Permission.ADMIN)  # a scheduler's job: Actor.system() runs it
+    for span, field in ((within, "within"), (lookback, "lookback")):
+        if not isinstance(span, timedelta):
+            raise WrongType(field, "a timedelta", span)
     if within <= timedelta(0) or lookback <= timedelta(0):
         raise InvalidInput("within and lookback must be positive durations", field="within")
     now = ctx.now()
