@@ -173,11 +173,12 @@ class TestCategoryMigration:
         desk.create_case(subject="a", actor=READER, category="Billing")
         desk.create_case(subject="b", actor=READER)
         store.close()
-        conn = sqlite3.connect(path)  # back to schema 2: no category column
+        conn = sqlite3.connect(path)  # back to schema 2: no category column, no article stamp
         with conn:
             conn.execute("DROP INDEX cases_category")
             conn.execute("ALTER TABLE cases DROP COLUMN category")
-            conn.execute("DELETE FROM schema_version WHERE version = 3")
+            conn.execute("DROP TABLE kb_versions")
+            conn.execute("DELETE FROM schema_version WHERE version >= 3")
         conn.close()
         store = SqliteStore(path)
         try:
@@ -203,7 +204,8 @@ class TestCategoryMigration:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f'DROP INDEX "{pg_schema}".cases_category')
             conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN category')
-            conn.execute(f'DELETE FROM "{pg_schema}".schema_version WHERE version = 3')
+            conn.execute(f'DROP TABLE "{pg_schema}".kb_versions')
+            conn.execute(f'DELETE FROM "{pg_schema}".schema_version WHERE version >= 3')
         store = PostgresStore(DSN, schema=pg_schema)
         try:
             desk = ServiceDesk(store, tenant="acme", clock=clock)

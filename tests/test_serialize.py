@@ -244,6 +244,7 @@ class TestDocuments:
             "UnitOfWork": "a port", "Vocabulary": "settings: Vocabulary.from_dict",
             "Workflow": "settings: Workflow.to_dict",
             "BranchDirectory": "a port", "BranchRouting": "settings: router configuration",
+            "Redactor": "a tool (its output is text)", "ResolutionBoost": "settings: KbSettings",
         }
         written = {cls.__name__ for cls in serialize.KINDS}
         classes = {name for name in caselib.__all__
