@@ -21,6 +21,7 @@ from caselib import (
     Actor,
     Audience,
     CaselibError,
+    CommandRefused,
     ConcurrencyConflict,
     InvalidInput,
     MemoryStore,
@@ -182,10 +183,15 @@ class DeskMachine(RuleBasedStateMachine):
         try:
             self.desk.rate(case_id, score, actor=CUSTOMER)
         except InvalidInput:
-            assert not 1 <= score <= 5 or m["status"] not in INACTIVE
+            assert not 1 <= score <= 5 or (m["status"] not in INACTIVE and not m.get("rated"))
             self._expect(case_id, changed=False)
             return
-        assert 1 <= score <= 5 and m["status"] in INACTIVE
+        except CommandRefused:  # rated once already: a rating is never overwritten
+            assert 1 <= score <= 5 and m.get("rated")
+            self._expect(case_id, changed=False)
+            return
+        assert 1 <= score <= 5 and m["status"] in INACTIVE and not m.get("rated")
+        m["rated"] = True
         self._expect(case_id, changed=True)
 
     @precondition(lambda self: bool(self.model))
