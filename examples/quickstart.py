@@ -27,7 +27,7 @@ def main() -> None:
     case = desk.create_case(
         subject="Cannot log in after password reset",
         description="Reset link works, but the new password is refused.",
-        actor=Actor.customer("jane@example.com"),
+        actor=Actor.customer("jane@example.com", account="acc-42"),
         priority="high",
         category="Account",
         source="portal",
