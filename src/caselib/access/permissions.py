@@ -1,20 +1,20 @@
 """What an actor may do, as data: :class:`Permission` names a right, :class:`Scope` the cases
 a role exercises its rights on.
 
+Both parse from their values like the other vocabularies (``Permission.parse("service.read")``,
+an :class:`~caselib.errors.UnknownValue` listing the allowed values otherwise).
 Permissions are strings with a dotted prefix so hosts can keep them in their own role tables
 next to their other rights (``service.read`` beside ``invoices.read``).
 """
 
 from __future__ import annotations
 
-import enum
-
-from caselib.errors import UnknownValue
+from caselib.vocab import _ParseableEnum
 
 __all__ = ["Permission", "Scope"]
 
 
-class Permission(enum.StrEnum):
+class Permission(str, _ParseableEnum):
     """The rights the desk's commands and queries require.
 
     The ``service.*`` rights are the product brief's, for agents; the ``portal.*`` rights are
@@ -41,20 +41,9 @@ class Permission(enum.StrEnum):
     PORTAL_RATE = "portal.rate"
     """Rate a resolved case (CSAT), once, as its contact."""
 
-    @classmethod
-    def parse(cls, value: object) -> Permission:
-        """``Permission.READ`` from ``"service.read"``; anything else is refused."""
-        if isinstance(value, Permission):
-            return value
-        if not isinstance(value, str):
-            raise UnknownValue("permission", value, [p.value for p in cls])
-        try:
-            return cls(str(value))
-        except ValueError:
-            raise UnknownValue("permission", value, [p.value for p in cls]) from None
 
 
-class Scope(enum.StrEnum):
+class Scope(str, _ParseableEnum):
     """Which cases a role's permissions apply to."""
 
     ALL = "all"
@@ -66,14 +55,3 @@ class Scope(enum.StrEnum):
     OWN = "own"
     """Customers: cases whose contact is the actor, or whose account is the actor's account."""
 
-    @classmethod
-    def parse(cls, value: object) -> Scope:
-        """``Scope.TEAM`` from ``"team"``; anything else is refused."""
-        if isinstance(value, Scope):
-            return value
-        if not isinstance(value, str):
-            raise UnknownValue("scope", value, [s.value for s in cls])
-        try:
-            return cls(str(value))
-        except ValueError:
-            raise UnknownValue("scope", value, [s.value for s in cls]) from None
