@@ -10,12 +10,9 @@ import sqlite3
 from typing import Final
 
 from caselib.errors import SchemaMismatch
-from caselib.storage._sql import ACTIVE_CATEGORIES_SQL
+from caselib.storage._sql import ACTIVE_CATEGORIES_SQL, CATEGORY_INDEX, SCOPE_INDEXES
 
 __all__ = ["SCHEMA_VERSION"]
-
-_SCOPE: Final = "team, assignee, contact, account"
-"""The columns an access scope (:class:`caselib.access.Visibility`) filters on."""
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
@@ -137,27 +134,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE cases ADD COLUMN account TEXT",
         "UPDATE cases SET contact = json_extract(doc, '$.links.contact'), "
         "account = json_extract(doc, '$.links.account')",
-        "CREATE INDEX cases_contact ON cases (tenant, contact, created_at, id) "
-        "WHERE contact IS NOT NULL",
-        "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
-        "WHERE account IS NOT NULL",
-        # the access scope's columns ride along in the list-order indexes, so a scoped list
-        # (team / assignee / contact / account) filters on index entries and reads the table
-        # only for the rows it returns; active lists in created order get their own
-        "DROP INDEX cases_created",
-        f"CREATE INDEX cases_created ON cases (tenant, created_at, id, {_SCOPE})",
-        "DROP INDEX cases_updated",
-        f"CREATE INDEX cases_updated ON cases (tenant, updated_at, id, {_SCOPE})",
-        f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
-        f"WHERE {ACTIVE_CATEGORIES_SQL}",
+        *SCOPE_INDEXES,
     ),
     # 3: the case's category as a column: per-category lists and counts (CaseQuery.categories)
     # filter on it; back-filled from the stored document
     (
         "ALTER TABLE cases ADD COLUMN category TEXT",
         "UPDATE cases SET category = json_extract(doc, '$.category')",
-        "CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
-        "WHERE category IS NOT NULL",
+        CATEGORY_INDEX,
     ),
     # 4: the article stamp that desks in other processes poll before a search
     (

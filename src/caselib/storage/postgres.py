@@ -61,6 +61,8 @@ from caselib.storage._postgres_uow import (
 from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
+    CATEGORY_INDEX,
+    SCOPE_INDEXES,
     ConnectionPool,
     import_rows,
 )
@@ -71,9 +73,6 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 
 _T: Final = 'TEXT COLLATE "C"'
-
-_SCOPE: Final = "team, assignee, contact, account"
-"""The columns an access scope filters on (see the SQLite schema)."""
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
@@ -180,23 +179,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"ALTER TABLE cases ADD COLUMN account {_T}",
         "UPDATE cases SET contact = doc->'links'->>'contact', "
         "account = doc->'links'->>'account'",
-        "CREATE INDEX cases_contact ON cases (tenant, contact, created_at, id) "
-        "WHERE contact IS NOT NULL",
-        "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
-        "WHERE account IS NOT NULL",
-        "DROP INDEX cases_created",
-        f"CREATE INDEX cases_created ON cases (tenant, created_at, id, {_SCOPE})",
-        "DROP INDEX cases_updated",
-        f"CREATE INDEX cases_updated ON cases (tenant, updated_at, id, {_SCOPE})",
-        f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
-        f"WHERE {ACTIVE_CATEGORIES_SQL}",
+        *SCOPE_INDEXES,
     ),
     # 3: the case's category as a column (see the SQLite store)
     (
         f"ALTER TABLE cases ADD COLUMN category {_T}",
         "UPDATE cases SET category = doc->>'category'",
-        "CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
-        "WHERE category IS NOT NULL",
+        CATEGORY_INDEX,
     ),
     # 4: the article stamp that desks in other processes poll before a search
     (

@@ -30,6 +30,8 @@ from caselib.storage._sql.cases import (
 from caselib.storage._sql.columns import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
+    CATEGORY_INDEX,
+    SCOPE_INDEXES,
     STORED_COLUMNS,
     SUMMARY_COLUMNS,
     Loaded,
@@ -81,9 +83,11 @@ from caselib.storage._sql.unit_of_work import SqlUnitOfWorkBase
 
 __all__ = [
     "ACTIVE_CATEGORIES_SQL",
+    "CATEGORY_INDEX",
     "CASE_COLUMNS",
     "ConnectionPool",
     "Loaded",
+    "SCOPE_INDEXES",
     "STORED_COLUMNS",
     "SUMMARY_COLUMNS",
     "SqlArticles",

@@ -15,6 +15,8 @@ from caselib.vocab import StatusCategory
 
 __all__ = [
     "ACTIVE_CATEGORIES_SQL",
+    "CATEGORY_INDEX",
+    "SCOPE_INDEXES",
     "CASE_COLUMNS",
     "Loaded",
     "STORED_COLUMNS",
@@ -59,3 +61,29 @@ _SWEPT: Final = tuple(STORED_COLUMNS.index(c) for c in (
 Loaded = tuple[Any, list[Any], Sequence[Any]]
 """What a :class:`SqlSession` load returns: ``(document, [timeline entry, …], values of
 STORED_COLUMNS)``."""
+
+
+_SCOPE: Final = "team, assignee, contact, account"
+"""The columns an access scope (:class:`caselib.access.Visibility`) filters on."""
+
+SCOPE_INDEXES: Final = (
+    "CREATE INDEX cases_contact ON cases (tenant, contact, created_at, id) "
+    "WHERE contact IS NOT NULL",
+    "CREATE INDEX cases_account ON cases (tenant, account, created_at, id) "
+    "WHERE account IS NOT NULL",
+    # the access scope's columns ride along in the list-order indexes, so a scoped list
+    # (team / assignee / contact / account) filters on index entries and reads the table
+    # only for the rows it returns; active lists in created order get their own
+    "DROP INDEX cases_created",
+    f"CREATE INDEX cases_created ON cases (tenant, created_at, id, {_SCOPE})",
+    "DROP INDEX cases_updated",
+    f"CREATE INDEX cases_updated ON cases (tenant, updated_at, id, {_SCOPE})",
+    f"CREATE INDEX cases_active_created ON cases (tenant, created_at, id, {_SCOPE}) "
+    f"WHERE {ACTIVE_CATEGORIES_SQL}",
+)
+"""The indexes of schema migration 2 (after its contact and account columns), the same in
+both SQL stores: customers' scope, account lists and scoped list orders."""
+
+CATEGORY_INDEX: Final = ("CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
+                         "WHERE category IS NOT NULL")
+"""The index of schema migration 3 (after its category column), the same in both stores."""
