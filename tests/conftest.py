@@ -8,14 +8,16 @@ selected when ``CI`` is set), ``thorough`` (for a long local run:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from caselib import Actor, MemoryStore, ServiceDesk
+from caselib import Actor, MemoryStore, ServiceDesk, Store
 from caselib.testing import FrozenClock
-from pg import pg_schema  # noqa: F401  (fixture: a fresh PostgreSQL schema per test)
+from pg import DSN, pg_schema, require_server  # noqa: F401  (pg_schema: a fixture)
 
 settings.register_profile(
     "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -47,3 +49,29 @@ def agent() -> Actor:
 def desk(clock: FrozenClock) -> ServiceDesk:
     """A desk over a fresh in-memory store, tenant ``acme``."""
     return ServiceDesk(MemoryStore(), tenant="acme", clock=clock)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """Makes stores of one kind per test: memory, SQLite (a file in ``tmp_path``) or
+    PostgreSQL (the test's fresh schema; a failure under ``CI`` when the server is down).
+    Every store made is closed at teardown."""
+    made: list[Store] = []
+
+    def make() -> Store:
+        if request.param == "memory":
+            made.append(MemoryStore())
+        elif request.param == "sqlite":
+            from caselib.storage.sqlite import SqliteStore
+
+            made.append(SqliteStore(tmp_path / f"cases-{len(made)}.db"))
+        else:
+            require_server()
+            from caselib.storage.postgres import PostgresStore
+
+            made.append(PostgresStore(DSN, schema=request.getfixturevalue("pg_schema")))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()

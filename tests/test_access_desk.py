@@ -8,11 +8,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +28,6 @@ from caselib import (
     TenantSettings,
 )
 from caselib.access import PRESET_ROLES, AccessPolicy, Permission, Role, Scope
-from caselib.storage.sqlite import SqliteStore
 from caselib.testing import FrozenClock, check_access_agreement
 from pg import DSN, pg_schema, require_server  # noqa: F401  (pg_schema is a fixture)
 
@@ -37,30 +35,11 @@ SYSTEM = Actor.system()
 ACCESS = TenantSettings(access=AccessPolicy.default())
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """One store per test; each hypothesis example uses its own tenant in it."""
-    made: list[Any] = []
-
-    def make() -> Store:
-        if made:
-            return made[0]  # type: ignore[no-any-return]
-        if request.param == "memory":
-            made.append(MemoryStore())
-        elif request.param == "sqlite":
-            made.append(SqliteStore(tmp_path / "cases.db"))
-        else:
-            require_server()
-            from caselib.storage.postgres import PostgresStore
-
-            made.append(PostgresStore(DSN, schema=request.getfixturevalue("pg_schema")))
-        return made[0]  # type: ignore[no-any-return]
-
-    yield make
-    for store in made:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
+@pytest.fixture
+def store_factory(make_store: Callable[[], Store]) -> Callable[[], Store]:
+    """One store per test (see ``make_store``); each hypothesis example uses its own tenant
+    in it."""
+    return functools.cache(make_store)
 
 
 _tenants = itertools.count()

@@ -5,7 +5,7 @@ into existing SQLite and PostgreSQL stores."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from caselib import (
     Actor,
     CaseQuery,
     InvalidInput,
-    MemoryStore,
     ServiceDesk,
     Store,
     TenantSettings,
@@ -30,27 +29,6 @@ from pg import DSN, pg_schema, require_server  # noqa: F401  (pg_schema is a fix
 ANA = Actor.agent("ana", "support", teams=["tier1"])
 BO = Actor.agent("bo", "support", teams=["tier2"])
 LEAD = Actor.agent("lea", "manager")
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    made: list[Store] = []
-
-    def make() -> Store:
-        if request.param == "memory":
-            made.append(MemoryStore())
-        elif request.param == "sqlite":
-            made.append(SqliteStore(tmp_path / "cases.db"))
-        else:
-            require_server()
-            from caselib.storage.postgres import PostgresStore
-
-            made.append(PostgresStore(DSN, schema=request.getfixturevalue("pg_schema")))
-        return made[-1]
-
-    yield make
-    for store in made:
-        store.close()
 
 
 def _pages(desk: ServiceDesk, actor: Actor, **filters: Any) -> list[str]:
