@@ -84,6 +84,9 @@ class AccessPolicy:
         attrs.field(factory=dict, init=False, eq=False, repr=False))
     """What :meth:`scopes` worked out, by actor kind, role names and permission: a check
     is a dictionary look-up and a comparison or two (the policy is immutable)."""
+    _granting: dict[Permission, tuple[str, ...]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False)
+    """What :meth:`granting` worked out, so a refusal does not walk the role table."""
 
     @classmethod
     def default(cls) -> AccessPolicy:
@@ -123,10 +126,13 @@ class AccessPolicy:
 
     def granting(self, permission: Permission) -> tuple[str, ...]:
         """The names of the roles that grant ``permission`` (for error messages)."""
-        names = [r.name for r in self.roles.values() if permission in r.permissions]
-        if self.agents_unrestricted and permission in _AGENT_RIGHTS:
-            names.append("any agent" if permission is not Permission.ADMIN else "admin")
-        return tuple(sorted(set(names)))
+        found = self._granting.get(permission)
+        if found is None:
+            names = {r.name for r in self.roles.values() if permission in r.permissions}
+            if self.agents_unrestricted and permission in _AGENT_RIGHTS:
+                names.add("any agent" if permission is not Permission.ADMIN else "admin")
+            found = self._granting[permission] = tuple(sorted(names))
+        return found
 
     def holds(self, actor: Actor, permission: Permission) -> bool:
         """Whether ``actor`` has ``permission`` on at least some cases."""
