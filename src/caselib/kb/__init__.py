@@ -6,7 +6,8 @@ Pure domain code: the desk loads articles through the ``ArticleRepository`` port
 
 Modules, lowest first: ``text`` (the analyzer), ``articles`` (articles and their validation),
 ``settings`` (ranking settings), ``query`` (query parts and the query a case makes),
-``results`` (suggestions, explanations, index size), ``postings`` (the index's postings
+``results`` (suggestions, explanations, index size), ``semantic`` (the optional
+embedding scorer's ports and rank fusion), ``postings`` (the index's postings
 layout), ``index`` (the BM25F index and its search), ``deflection`` (suggestion events and
 deflection analytics), ``resolutions`` (the boost for articles that resolved similar cases)
 and ``redact`` (personal data out of article drafts).
@@ -31,7 +32,14 @@ from caselib.kb.index import CategoryMode, KbIndex
 from caselib.kb.query import KbQuery, QueryPart, case_query, text_query
 from caselib.kb.redact import Redactor
 from caselib.kb.resolutions import ResolutionMemory
-from caselib.kb.results import Explanation, KbStats, Suggestion, TermMatch
+from caselib.kb.results import Explanation, Fusion, KbStats, Suggestion, TermMatch
+from caselib.kb.semantic import (
+    Embedder,
+    ExactVectors,
+    SemanticSettings,
+    VectorIndex,
+    rrf,
+)
 from caselib.kb.settings import Bm25Settings, FieldSettings, KbSettings, ResolutionBoost
 from caselib.kb.text import (
     ENGLISH_STOP_WORDS,
@@ -51,10 +59,13 @@ __all__ = [
     "CaseOutcome",
     "CategoryMode",
     "Deflection",
+    "Embedder",
+    "ExactVectors",
     "DeflectionReport",
     "ENGLISH_STOP_WORDS",
     "Explanation",
     "FieldSettings",
+    "Fusion",
     "KbIndex",
     "KbQuery",
     "KbSettings",
@@ -69,14 +80,17 @@ __all__ = [
     "ResolutionBoost",
     "ResolutionMemory",
     "ResolvedByArticle",
+    "SemanticSettings",
     "StemmerName",
     "Suggestion",
     "SuggestionShown",
     "TermMatch",
+    "VectorIndex",
     "VISIT_PREFIX",
     "case_query",
     "deflection_analytics",
     "fold",
     "porter2",
+    "rrf",
     "text_query",
 ]

@@ -29,11 +29,12 @@ from typing import Final, Literal
 
 import attrs
 
-from caselib.errors import ArticleNotFound, InvalidInput, UnknownValue
+from caselib.errors import ArticleNotFound, InvalidInput, UnknownValue, WrongType
 from caselib.kb.articles import Article, ArticleStatus
 from caselib.kb.postings import _MAX_TF, _Postings, _Term
 from caselib.kb.query import KbQuery
 from caselib.kb.results import Explanation, KbStats, Suggestion, TermMatch
+from caselib.kb.semantic import SemanticSettings, VectorIndex, check_vectors, fuse
 from caselib.kb.settings import KbSettings
 from caselib.kb.text import Analyzer
 
@@ -79,6 +80,17 @@ class KbIndex:
         self._total_len = [0, 0, 0]
         self._n = 0
         self._avgs: tuple[float, float, float] | None = None  # average field lengths, cached
+        # The semantic scorer's article vectors (None when it is off); while _pending is a
+        # list, published articles wait there to be embedded in batches (build, compact).
+        self._vectors: VectorIndex | None = None
+        self._pending: list[Article] | None = None
+        sem = self.settings.semantic
+        if sem is not None:
+            vectors = sem.vectors(sem.embedder.dimension)
+            if not isinstance(vectors, VectorIndex):
+                raise WrongType("SemanticSettings.vectors(dimension)",
+                                "a VectorIndex (put, remove, nearest, len)", vectors)
+            self._vectors = vectors
 
     # -- building ---------------------------------------------------------------------------
 
@@ -90,9 +102,37 @@ class KbIndex:
             InvalidInput: two articles share an id.
         """
         index = cls(settings)
+        if index._vectors is None:
+            for article in articles:
+                index.add(article)
+            return index
+        index._pending = []
         for article in articles:
             index.add(article)
+        index._embed_pending()
         return index
+
+    #: Articles embedded per call at build time.
+    EMBED_BATCH: Final = 32
+
+    def _embed_pending(self) -> None:
+        pending, self._pending = self._pending or [], None
+        sem, vectors = self.settings.semantic, self._vectors
+        assert sem is not None and vectors is not None
+        for start in range(0, len(pending), self.EMBED_BATCH):
+            chunk = pending[start : start + self.EMBED_BATCH]
+            found = check_vectors(sem.embedder, [_embed_text(a) for a in chunk])
+            for article, vector in zip(chunk, found, strict=True):
+                vectors.put(article.id, vector)
+
+    def _vector_of(self, article: Article) -> Sequence[float] | None:
+        """The article's vector when it will be indexed and the semantic scorer is on, computed
+        before anything changes (an embedder that fails leaves the index as it was)."""
+        sem = self.settings.semantic
+        if (sem is None or self._pending is not None
+                or article.status is not ArticleStatus.PUBLISHED):
+            return None
+        return check_vectors(sem.embedder, [_embed_text(article)])[0]
 
     def __len__(self) -> int:
         return len(self._articles)
@@ -134,9 +174,17 @@ class KbIndex:
             raise InvalidInput(
                 f"article {article.id!r} is already indexed; use update()", field="id"
             )
+        self._add(article, self._vector_of(article))
+
+    def _add(self, article: Article, vector: Sequence[float] | None) -> None:
         self._articles[article.id] = article
         if article.status is ArticleStatus.PUBLISHED:
             self._index(article)
+            if self._vectors is not None:
+                if vector is not None:
+                    self._vectors.put(article.id, vector)
+                elif self._pending is not None:
+                    self._pending.append(article)
 
     def update(self, article: Article) -> None:
         """Replace an article by a new version of it (re-indexes; may publish or unpublish).
@@ -144,14 +192,16 @@ class KbIndex:
         Raises:
             ArticleNotFound: no article with this id.
         """
-        self.remove(article.id)
-        self.add(article)
+        if article.id not in self._articles:
+            raise ArticleNotFound(article.id)
+        self.upsert(article)
 
     def upsert(self, article: Article) -> None:
         """Add the article, or replace it if its id is already present."""
+        vector = self._vector_of(article)
         if article.id in self._articles:
             self.remove(article.id)
-        self.add(article)
+        self._add(article, vector)
 
     def remove(self, article_id: str) -> None:
         """Remove an article; it stops being suggested at once.
@@ -165,6 +215,8 @@ class KbIndex:
         slot = self._slot_of.pop(article_id, None)
         if slot is not None:
             self._unindex(slot)
+            if self._vectors is not None:
+                self._vectors.remove(article_id)
 
     def sync(self, articles: Iterable[Article]) -> int:
         """Make the index hold exactly ``articles`` (the store's full list), touching only the
@@ -297,8 +349,11 @@ class KbIndex:
         """
         fresh = KbIndex(self.settings)
         fresh.analyzer = self.analyzer
+        fresh._pending = []  # the vectors are kept, not recomputed
         for article in self._articles.values():
             fresh.add(article)
+        fresh._pending = None
+        fresh._vectors = self._vectors
         self.__dict__.update(fresh.__dict__)
 
     # -- searching --------------------------------------------------------------------------
@@ -354,6 +409,20 @@ class KbIndex:
         if category_mode not in ("boost", "filter"):
             raise UnknownValue("category_mode", category_mode, ["boost", "filter"])
         weights = self._query_weights(query)
+        sem = self.settings.semantic
+        if sem is not None and limit and self._n:
+            return self._fused(query, weights, limit, category, category_mode, multipliers, sem)
+        return self._text(weights, limit, category, category_mode, multipliers)
+
+    def _text(
+        self,
+        weights: Mapping[str, float],
+        limit: int,
+        category: str | None,
+        category_mode: CategoryMode,
+        multipliers: Mapping[str, float] | None,
+    ) -> list[Suggestion]:
+        """The BM25F ranking (the whole search when the semantic scorer is off)."""
         if limit == 0 or not weights or self._n == 0:
             return []
         boost = 1.0
@@ -366,6 +435,43 @@ class KbIndex:
         if multipliers:
             return self._multiplied(weights, limit, only, category, boost, multipliers)
         return self._top(weights, limit, only, category, boost)
+
+    def _fused(
+        self,
+        query: KbQuery,
+        weights: Mapping[str, float],
+        limit: int,
+        category: str | None,
+        category_mode: CategoryMode,
+        multipliers: Mapping[str, float] | None,
+        sem: SemanticSettings,
+    ) -> list[Suggestion]:
+        """BM25F's top ``depth`` fused with the embedding's top ``depth`` (see
+        :mod:`caselib.kb.semantic`). The query's parts are embedded as one text, in order;
+        the category boost multiplies a positive cosine as it multiplies a text score, and
+        the category filter keeps only in-category articles in both lists."""
+        text = "\n".join(p.text for p in query.parts if p.weight > 0 and p.text.strip())
+        if not text:
+            return []
+        depth = max(sem.depth, limit)
+        query_vector = check_vectors(sem.embedder, [text])[0]
+        text_hits = self._text(weights, depth, category, category_mode, multipliers)
+        vectors = self._vectors
+        assert vectors is not None
+        articles = self._articles
+        if category is None:
+            near = vectors.nearest(query_vector, depth)
+        else:
+            near = []
+            boost = self.settings.category_boost
+            for article_id, sim in vectors.nearest(query_vector, len(vectors)):
+                inside = articles[article_id].category == category
+                if category_mode == "filter" and not inside:
+                    continue
+                near.append((article_id, sim * boost if inside and sim > 0 else sim))
+            near.sort(key=lambda e: (-e[1], e[0]))
+            del near[depth:]
+        return fuse(text_hits, near, sem, limit)
 
     def _multiplied(
         self,
@@ -686,3 +792,10 @@ class KbIndex:
             )
             out.append((score, article_id, Explanation(matches, extra)))
         return out
+
+
+def _embed_text(article: Article) -> str:
+    """What the embedder reads of an article: title, tags, then body (a model cuts long
+    texts, so the title and the start of the body carry the most)."""
+    return "\n".join(part for part in (article.title, " ".join(article.tags), article.body)
+                     if part)

@@ -11,6 +11,7 @@ import math
 import attrs
 
 from caselib.errors import InvalidConfiguration
+from caselib.kb.semantic import SemanticSettings
 from caselib.kb.text import ENGLISH_STOP_WORDS, StemmerName
 
 __all__ = [
@@ -101,6 +102,14 @@ class KbSettings:
     stop_words: frozenset[str] = attrs.field(default=ENGLISH_STOP_WORDS, converter=frozenset)
     #: The boost for articles that resolved similar cases (off by default).
     resolutions: ResolutionBoost = ResolutionBoost()
+    #: The optional semantic scorer fused with BM25F (``None``, the default: BM25F alone).
+    semantic: SemanticSettings | None = attrs.field(default=None)
+
+    @semantic.validator
+    def _check_semantic(self, _attr: attrs.Attribute[object], value: object) -> None:
+        if value is not None and not isinstance(value, SemanticSettings):
+            raise InvalidConfiguration(
+                f"semantic must be a SemanticSettings or None, got {type(value).__name__}")
 
     def fields(self) -> tuple[FieldSettings, FieldSettings, FieldSettings]:
         """The per-field settings in index order (title, tags, body)."""
