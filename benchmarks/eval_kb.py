@@ -32,6 +32,7 @@ Usage::
     PYTHONPATH=src python benchmarks/eval_kb.py --variants    # plus the reference variants
     PYTHONPATH=src python benchmarks/eval_kb.py --conditions  # BM25 beside the defaults
     PYTHONPATH=src python benchmarks/eval_kb.py --conditions --grid   # + grid and CV (~5 min)
+    PYTHONPATH=src python benchmarks/eval_kb.py --semantic   # + the semantic extra (~5 min)
 """
 
 from __future__ import annotations
@@ -392,6 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variants", action="store_true", help="also run reference variants")
     parser.add_argument("--conditions", action="store_true", help="robustness conditions")
     parser.add_argument("--grid", action="store_true", help="re-run the grid and CV")
+    parser.add_argument("--semantic", action="store_true",
+                        help="every condition: BM25, BM25F, the semantic extra, the fusion; "
+                             "fusion constants by CV; latency at 10k (needs .[semantic])")
     args = parser.parse_args(argv)
     try:
         articles, half_a, half_b = load()
@@ -414,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mrr_a, r5_a = evaluate(index, half_a)
         mrr_b, r5_b = evaluate(index, half_b)
         print(f"{name:52} {mrr_a:9.3f} {r5_a:6.3f} {mrr_b:9.3f} {r5_b:6.3f}")
-    if args.conditions or args.grid:
+    if args.conditions or args.grid or args.semantic:
         conds = conditions()
         if len(conds) < 5:
             print("construction FAQ not installed (pip install zaragoza-construction-faq); "
@@ -422,6 +426,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_conditions(conds)
         if args.grid:
             run_grid(conds)
+        if args.semantic:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from eval_semantic import run_semantic
+
+            run_semantic(conds, sys.modules[__name__])
     return 0
 
 

