@@ -238,12 +238,12 @@ class MiniLmEmbedder:
                                     for n in ("query", "key", "value")])
             self._blocks.append((
                 qkv, qkv_b,
-                w[p + "attention.output.dense.weight"].T.copy(),
+                w[p + "attention.output.dense.weight"].T,  # views: no second copy
                 w[p + "attention.output.dense.bias"],
                 (w[p + "attention.output.LayerNorm.weight"],
                  w[p + "attention.output.LayerNorm.bias"]),
-                w[p + "intermediate.dense.weight"].T.copy(), w[p + "intermediate.dense.bias"],
-                w[p + "output.dense.weight"].T.copy(), w[p + "output.dense.bias"],
+                w[p + "intermediate.dense.weight"].T, w[p + "intermediate.dense.bias"],
+                w[p + "output.dense.weight"].T, w[p + "output.dense.bias"],
                 (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
             ))
 
@@ -329,6 +329,7 @@ class NumpyVectors:
         self._matrix = self._np.zeros((16, dimension), dtype=self._np.float32)
         self._row: dict[str, int] = {}
         self._key: list[str | None] = [None] * 16
+        self._live = self._np.zeros(16, dtype=bool)
         self._free: list[int] = list(range(15, -1, -1))
 
     def __len__(self) -> int:
@@ -347,10 +348,12 @@ class NumpyVectors:
                 self._matrix = self._np.concatenate([self._matrix, self._np.zeros_like(
                     self._matrix)])
                 self._key.extend([None] * grown)
+                self._live = self._np.concatenate([self._live, self._np.zeros(grown, bool)])
                 self._free = list(range(2 * grown - 1, grown - 1, -1))
             row = self._free.pop()
             self._row[key] = row
             self._key[row] = key
+            self._live[row] = True
         self._matrix[row] = vector
 
     def remove(self, key: str) -> None:
@@ -358,6 +361,7 @@ class NumpyVectors:
         if row is not None:
             self._matrix[row] = 0.0
             self._key[row] = None
+            self._live[row] = False
             self._free.append(row)
 
     def nearest(self, vector: Sequence[float], limit: int) -> list[tuple[str, float]]:
@@ -365,8 +369,7 @@ class NumpyVectors:
         if not self._row or limit <= 0:
             return []
         scores = self._matrix @ np.asarray(vector, dtype=np.float32)
-        live = np.fromiter((k is not None for k in self._key), dtype=bool, count=len(self._key))
-        scores[~live] = -np.inf
+        scores[~self._live] = -np.inf
         take = min(limit, len(self._row))
         top = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(
             len(scores))
