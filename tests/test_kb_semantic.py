@@ -154,6 +154,31 @@ class TestVectorsInStep:
         index.update(Article(id="kb-refund", title="Refunds", body="Money back.", updated_at=AT))
         assert ranked(index, PARAPHRASE)[0] == "kb-refund"
 
+    @pytest.mark.parametrize("mode", ["boost", "filter"])
+    @pytest.mark.parametrize("boost", [1.25, 3.0, 0.5])
+    def test_category_top_is_exact(self, mode: str, boost: float) -> None:
+        """The vector list under a category boost or filter equals a scan of every article,
+        although the store is asked for a few more than ``depth`` only."""
+        articles = [Article(id=f"a{i:03d}", title=f"t{i}", body=f"w{i} x{i % 7}",
+                            category=f"c{i % 5}", updated_at=AT) for i in range(200)]
+        settings = KbSettings(category_boost=boost,
+                              semantic=SemanticSettings(Hashed(), depth=10))
+        index = KbIndex.build(articles, settings)
+        for q in range(20):
+            vector = Hashed().embed([f"query {q}"])[0]
+            norm = math.sqrt(sum(x * x for x in vector))
+            unit = [x / norm for x in vector]
+            assert index._vectors is not None
+            every = []
+            for key, sim in index._vectors.nearest(unit, 1000):
+                inside = index.get(key).category == "c2"
+                if mode == "filter" and not inside:
+                    continue
+                every.append((key, sim * boost if inside and sim > 0 else sim))
+            every.sort(key=lambda e: (-e[1], e[0]))
+            near = index._near(unit, 10, "c2", mode)  # type: ignore[arg-type]
+            assert [k for k, _ in near] == [k for k, _ in every[:10]]
+
     def test_exact_vectors_port(self) -> None:
         vectors = ExactVectors(2)
         assert isinstance(vectors, VectorIndex)
@@ -163,6 +188,18 @@ class TestVectorsInStep:
         vectors.remove("zz")
         assert [k for k, _ in vectors.nearest([1.0, 0.0], 2)] == ["a", "b"]
         assert len(vectors) == 3
+
+
+class Hashed:
+    """Pseudo-random but deterministic 8-d vectors (seeded by the text)."""
+
+    name = "hashed"
+    dimension = 8
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        import random
+
+        return [[random.Random(t).uniform(-1, 1) for _ in range(8)] for t in texts]
 
 
 class Broken:

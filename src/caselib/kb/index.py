@@ -456,22 +456,40 @@ class KbIndex:
         depth = max(sem.depth, limit)
         query_vector = check_vectors(sem.embedder, [text])[0]
         text_hits = self._text(weights, depth, category, category_mode, multipliers)
+        return fuse(text_hits, self._near(query_vector, depth, category, category_mode),
+                    sem, limit)
+
+    def _near(
+        self, query_vector: Sequence[float], depth: int, category: str | None,
+        category_mode: CategoryMode,
+    ) -> list[tuple[str, float]]:
+        """The vector store's top ``depth`` under the category boost or filter, exactly: ask
+        for twice as many until no article beyond the answer could climb into it (its cosine
+        is at most the last one seen, times the boost)."""
         vectors = self._vectors
         assert vectors is not None
-        articles = self._articles
         if category is None:
-            near = vectors.nearest(query_vector, depth)
-        else:
+            return vectors.nearest(query_vector, depth)
+        articles = self._articles
+        boost = self.settings.category_boost
+        wide = depth
+        while True:
+            raw = vectors.nearest(query_vector, wide)
             near = []
-            boost = self.settings.category_boost
-            for article_id, sim in vectors.nearest(query_vector, len(vectors)):
+            for article_id, sim in raw:
                 inside = articles[article_id].category == category
                 if category_mode == "filter" and not inside:
                     continue
                 near.append((article_id, sim * boost if inside and sim > 0 else sim))
             near.sort(key=lambda e: (-e[1], e[0]))
-            del near[depth:]
-        return fuse(text_hits, near, sem, limit)
+            if len(raw) < wide or wide >= len(vectors):
+                break
+            last = raw[-1][1]
+            bound = last * max(boost, 1.0) if last > 0 else last
+            if len(near) >= depth and bound < near[depth - 1][1]:
+                break
+            wide *= 2
+        return near[:depth]
 
     def _multiplied(
         self,
