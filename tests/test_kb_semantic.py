@@ -339,3 +339,24 @@ class TestBundledModel:
             embedder.embed("not a list")
         with pytest.raises(WrongType):
             minilm(max_tokens=1)
+
+
+class TestDesk:
+    def test_plugged_through_tenant_settings(self) -> None:
+        """A desk whose KbSettings carry a SemanticSettings suggests by meaning, for a case and
+        for a portal form; the explanation shows the fusion."""
+        from caselib import Actor, MemoryStore, ServiceDesk, TenantSettings
+        from caselib.testing import FrozenClock
+
+        clock = FrozenClock(AT)
+        desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock,
+                           settings=TenantSettings(kb=semantic()))
+        admin, zoe = Actor.agent("ana", "admin"), Actor.customer("zoe")
+        for article in ARTICLES:
+            desk.put_article(article, actor=admin)
+        hits = desk.suggest_for_text("Question", PARAPHRASE, actor=zoe, visit="v1")
+        assert hits[0].article_id == "kb-refund"
+        assert hits[0].explanation.fusion is not None
+        case = desk.create_case(subject="Question", description=PARAPHRASE, actor=zoe)
+        shown = desk.suggest_articles(case.id, actor=admin, record=False)
+        assert shown[0].article_id == "kb-refund"
