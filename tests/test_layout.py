@@ -59,7 +59,8 @@ LONGER: Mapping[str, str] = {
                        "with its docstring per use case; the use cases themselves live in "
                        "the other desk modules",
     "kb/index.py": "KbIndex: one BM25F index whose build, incremental updates and pruned "
-                   "search share the postings layout (its storage already sits in postings.py)",
+                   "search share the postings layout (its storage already sits in postings.py; "
+                   "the semantic scorer's ports and fusion in semantic.py)",
 }
 """Modules allowed over :data:`MAX_LINES`, each with the reason."""
 

@@ -34,7 +34,7 @@ from caselib.kb.articles import Article, ArticleStatus
 from caselib.kb.postings import _MAX_TF, _Postings, _Term
 from caselib.kb.query import KbQuery
 from caselib.kb.results import Explanation, KbStats, Suggestion, TermMatch
-from caselib.kb.semantic import SemanticSettings, VectorIndex, check_vectors, fuse
+from caselib.kb.semantic import SemanticSettings, VectorIndex, check_vectors, fuse, nearest
 from caselib.kb.settings import KbSettings
 from caselib.kb.text import Analyzer
 
@@ -463,33 +463,11 @@ class KbIndex:
         self, query_vector: Sequence[float], depth: int, category: str | None,
         category_mode: CategoryMode,
     ) -> list[tuple[str, float]]:
-        """The vector store's top ``depth`` under the category boost or filter, exactly: ask
-        for twice as many until no article beyond the answer could climb into it (its cosine
-        is at most the last one seen, times the boost)."""
-        vectors = self._vectors
-        assert vectors is not None
-        if category is None:
-            return vectors.nearest(query_vector, depth)
+        assert self._vectors is not None
         articles = self._articles
-        boost = self.settings.category_boost
-        wide = depth
-        while True:
-            raw = vectors.nearest(query_vector, wide)
-            near = []
-            for article_id, sim in raw:
-                inside = articles[article_id].category == category
-                if category_mode == "filter" and not inside:
-                    continue
-                near.append((article_id, sim * boost if inside and sim > 0 else sim))
-            near.sort(key=lambda e: (-e[1], e[0]))
-            if len(raw) < wide or wide >= len(vectors):
-                break
-            last = raw[-1][1]
-            bound = last * max(boost, 1.0) if last > 0 else last
-            if len(near) >= depth and bound < near[depth - 1][1]:
-                break
-            wide *= 2
-        return near[:depth]
+        return nearest(self._vectors, query_vector, depth,
+                       lambda article_id: articles[article_id].category, category,
+                       category_mode == "filter", self.settings.category_boost)
 
     def _multiplied(
         self,

@@ -36,6 +36,7 @@ __all__ = [
     "VectorIndex",
     "check_vectors",
     "fuse",
+    "nearest",
     "rrf",
 ]
 
@@ -258,3 +259,38 @@ def fuse(
         out.append(Suggestion(article_id=article_id, score=fusion.score, rank=rank,
                               explanation=attrs.evolve(explanation, fusion=fusion)))
     return out
+
+
+def nearest(
+    vectors: VectorIndex,
+    query_vector: Sequence[float],
+    depth: int,
+    category_of: Callable[[str], str | None],
+    category: str | None,
+    only: bool,
+    boost: float,
+) -> list[tuple[str, float]]:
+    """The top ``depth`` of ``vectors`` under a category boost (``only`` false: a positive
+    cosine in ``category`` times ``boost``) or filter (``only``: in ``category`` alone),
+    exactly: the store is asked for twice as many until no article beyond the answer could
+    climb into it (its cosine is at most the last one seen, times the boost)."""
+    if category is None:
+        return vectors.nearest(query_vector, depth)
+    wide = depth
+    while True:
+        raw = vectors.nearest(query_vector, wide)
+        near = []
+        for article_id, sim in raw:
+            inside = category_of(article_id) == category
+            if only and not inside:
+                continue
+            near.append((article_id, sim * boost if inside and sim > 0 else sim))
+        near.sort(key=lambda e: (-e[1], e[0]))
+        if len(raw) < wide or wide >= len(vectors):
+            break
+        last = raw[-1][1]
+        bound = last * max(boost, 1.0) if last > 0 else last
+        if len(near) >= depth and bound < near[depth - 1][1]:
+            break
+        wide *= 2
+    return near[:depth]
