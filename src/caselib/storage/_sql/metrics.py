@@ -126,7 +126,7 @@ def _counters(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
     changed = (f"SELECT {gsel}{cols} FROM cases c WHERE {_base(query, tenant, dialect, p)} "
                f"AND c.updated_at >= {p(s)} AND c.created_at < {p(e)}")
     idle = (f"SELECT {gsel}{cols} FROM cases c WHERE {_base(query, tenant, dialect, p)} "
-            f"AND {_ACTIVE} AND c.updated_at < {p(s)}")
+            f"AND {_ACTIVE} AND NOT (c.updated_at >= {p(s)})")  # (NOT: read the active index)
     tail = " GROUP BY x.g" if group else ""
     sql = f"SELECT {g}, {', '.join(exprs)} FROM ({changed} UNION ALL {idle}) x{tail}"
     out: dict[Any, RowCounts] = {}
