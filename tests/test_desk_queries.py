@@ -33,8 +33,9 @@ def undo_migration_5(prefix: str = "") -> list[str]:
     """SQL that takes a store back to schema 4: migration 5's indexes and columns dropped."""
     from caselib.storage._sql.columns import CASE_COLUMNS
 
-    return [*(f"DROP INDEX {prefix}{i}" for i in ("cases_resolved", "cases_first_response",
-                                                  "cases_csat")),
+    return [*(f"DROP INDEX {prefix}{i}" for i in (
+                "cases_alive", "cases_alive_active", "cases_resolved", "cases_first_response",
+                "cases_csat")),
             *(f"ALTER TABLE {prefix}cases DROP COLUMN {c}"
               for c in CASE_COLUMNS[CASE_COLUMNS.index("source"):-1])]
 BO = Actor.agent("bo", "support", teams=["tier2"])
