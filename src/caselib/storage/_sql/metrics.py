@@ -19,7 +19,7 @@ assembly (which groups show, the daily backlog) is :mod:`caselib.reports.compute
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -265,28 +265,43 @@ def _deflection(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect
     return DeflectionFunnel(*counts)
 
 
+def _summed(rows: Iterable[RowCounts]) -> RowCounts:
+    """The counters of ``rows`` added up (durations left out)."""
+    out = RowCounts()
+    for c in rows:
+        for name in ("created", "resolved", "reopened", "backlog_start", "backlog_end",
+                     "first_contact", "csat_responses", "csat_total", "csat_satisfied"):
+            setattr(out, name, getattr(out, name) + getattr(c, name))
+        out.age = [a + b for a, b in zip(out.age, c.age, strict=True)]
+        out.sla = [[a + b for a, b in zip(x, y, strict=True)]
+                   for x, y in zip(out.sla, c.sla, strict=True)]
+    return out
+
+
 def sql_scorecard(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
                   period: Period, group_by: GroupBy, now: datetime) -> Scorecard:
     """:meth:`CaseRepository.scorecard <caselib.ports.CaseRepository.scorecard>` in SQL."""
     args = (fetch, query, tenant, dialect)
-    total = _counters(*args, period, now, None).get(None, RowCounts())
-    for name, value, at in _DURATION_SOURCES:
-        got = _durations(*args, value, at, period.start, period.end, None).get(None)
-        if got is not None:
-            total.durations[name] = got
-    rated = _csat(*args, period, None).get(None)
-    if rated is not None:
-        total.csat_responses, total.csat_total, total.csat_satisfied = rated
     groups: dict[Any, RowCounts] = {}
-    if group_by != "none":
+    if group_by == "none":
+        total = _counters(*args, period, now, None).get(None, RowCounts())
+        rated = _csat(*args, period, None).get(None)
+        if rated is not None:
+            total.csat_responses, total.csat_total, total.csat_satisfied = rated
+    else:  # counts add up: the total's are the groups' sums (percentiles do not)
         groups = _counters(*args, period, now, group_by)
+        for g, (n, score, satisfied) in _csat(*args, period, group_by).items():
+            c = groups.setdefault(g, RowCounts())
+            c.csat_responses, c.csat_total, c.csat_satisfied = n, score, satisfied
+        total = _summed(groups.values())
         for name, value, at in _DURATION_SOURCES:
             for g, stats in _durations(*args, value, at, period.start, period.end,
                                        group_by).items():
                 groups.setdefault(g, RowCounts()).durations[name] = stats
-        for g, (n, score, satisfied) in _csat(*args, period, group_by).items():
-            c = groups.setdefault(g, RowCounts())
-            c.csat_responses, c.csat_total, c.csat_satisfied = n, score, satisfied
+    for name, value, at in _DURATION_SOURCES:
+        got = _durations(*args, value, at, period.start, period.end, None).get(None)
+        if got is not None:
+            total.durations[name] = got
     days = day_bounds(period)
     ends = [hi for _d, _lo, hi in days]
     created = _bucketed(*args, _day_case("c.created_at", ends), "created_at", period.start,
