@@ -5,12 +5,13 @@ Every figure is an aggregate over the per-case columns of schema migration 5 (wr
 :func:`caselib.reports.compute_scorecard` computes from the same cases in Python; the
 assembly (which groups show, the daily backlog) is :mod:`caselib.reports.compute`'s.
 
-* Counters are ``SUM(CASE …)`` over the cases *alive* in the period: changed since its
-  start (``updated_at``, index ``cases_updated``) or still active (the partial active index),
-  as two disjoint ``UNION ALL`` branches so each reads an index range. A case that counts
-  for any figure but the ratings and first responses is alive in the period.
-* Medians and p90s are nearest-rank over whole seconds with ``ROW_NUMBER`` and
-  ``COUNT(*)`` windows: the value at rank ``(n * p + 99) / 100`` in integer arithmetic,
+* Counters are ``SUM(CASE …)`` over the cases *alive* in the period, in two queries over
+  disjoint sets that add up: the cases changed since its start (``updated_at``, covering
+  index ``cases_alive``) and the active ones unchanged since (``cases_alive_active``). A
+  case counts for a figure other than ratings and first responses only if it is in one.
+* Medians and p90s are nearest-rank over whole seconds, rank ``(n * p + 99) / 100`` in
+  integer arithmetic: the total's by ``ORDER BY value LIMIT 1 OFFSET rank - 1`` after a
+  ``COUNT(*)``, per-group ones by ``ROW_NUMBER()`` and ``COUNT(*)`` over one window,
   identical in both dialects (``percentile_disc`` compares float fractions and is
   PostgreSQL-only).
 * Instants are fixed-width ISO text in UTC, so ranges and the age thresholds are text
