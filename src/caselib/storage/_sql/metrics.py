@@ -184,20 +184,37 @@ def _durations(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
                                    f"LIMIT 1 OFFSET {rank - 1}", p.values)[0][0]))
         return {None: DurationStats(int(count), int(total), picks[0], picks[1])}
     g = _GROUP[group]
-    # one window, one sort: the count rides on the row number's window with a whole-
-    # partition frame
+    # per group, one window (the count rides on the row number's window with a whole-
+    # partition frame); the total's ranks in the same read, under key _TOTAL
+    full = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     sql = (
         "SELECT g, MAX(n), SUM(v), MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END), "
-        "MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END) FROM ("
+        "MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END), MAX(tn), "
+        "MAX(CASE WHEN trn = (tn * 50 + 99) / 100 THEN v END), "
+        "MAX(CASE WHEN trn = (tn * 90 + 99) / 100 THEN v END) FROM ("
         f"SELECT {g} AS g, c.{value} AS v, ROW_NUMBER() OVER w AS rn, "
-        "COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n "
+        f"COUNT(*) OVER (w {full}) AS n, ROW_NUMBER() OVER t AS trn, "
+        f"COUNT(*) OVER (t {full}) AS tn "
         f"FROM cases c WHERE {where} AND {span} AND c.{value} IS NOT NULL "
-        f"WINDOW w AS (PARTITION BY {g} ORDER BY c.{value})) z GROUP BY g")
+        f"WINDOW w AS (PARTITION BY {g} ORDER BY c.{value}), t AS (ORDER BY c.{value})"
+        ") z GROUP BY g")
     out: dict[Any, DurationStats] = {}
-    for key, count, total, median, p90 in fetch(sql, p.values):
+    all_count = all_sum = 0
+    ranked: list[int | None] = [None, None]
+    for key, count, total, median, p90, all_n, all_median, all_p90 in fetch(sql, p.values):
         if count:
             out[key] = DurationStats(int(count), int(total), int(median), int(p90))
+            all_count, all_sum = int(all_n), all_sum + int(total)
+            for i, pick in enumerate((all_median, all_p90)):  # in one group's row only
+                if pick is not None:
+                    ranked[i] = int(pick)
+    if all_count:
+        out[_TOTAL] = DurationStats(all_count, all_sum, ranked[0], ranked[1])
     return out
+
+
+_TOTAL: Final = object()
+"""The key of the total's statistics in a grouped :func:`_durations` result."""
 
 
 _DURATION_SOURCES: Final = (
@@ -298,11 +315,13 @@ def sql_scorecard(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDiale
         for name, value, at in _DURATION_SOURCES:
             for g, stats in _durations(*args, value, at, period.start, period.end,
                                        group_by).items():
-                groups.setdefault(g, RowCounts()).durations[name] = stats
-    for name, value, at in _DURATION_SOURCES:
-        got = _durations(*args, value, at, period.start, period.end, None).get(None)
-        if got is not None:
-            total.durations[name] = got
+                c = total if g is _TOTAL else groups.setdefault(g, RowCounts())
+                c.durations[name] = stats
+    if group_by == "none":
+        for name, value, at in _DURATION_SOURCES:
+            got = _durations(*args, value, at, period.start, period.end, None).get(None)
+            if got is not None:
+                total.durations[name] = got
     days = day_bounds(period)
     ends = [hi for _d, _lo, hi in days]
     created = _bucketed(*args, _day_case("c.created_at", ends), "created_at", period.start,
