@@ -11,7 +11,8 @@ assembly (which groups show, the daily backlog) is :mod:`caselib.reports.compute
   case counts for a figure other than ratings and first responses only if it is in one.
 * Medians and p90s are nearest-rank over whole seconds, rank ``(n * p + 99) / 100`` in
   integer arithmetic: the total's by ``ORDER BY value LIMIT 1 OFFSET rank - 1`` after a
-  ``COUNT(*)``, per-group ones by ``ROW_NUMBER()`` and ``COUNT(*)`` over one window,
+  ``COUNT(*)``, per-group ones by ``ROW_NUMBER()`` and ``COUNT(*)`` over one window (and
+  the total's over a second one in the same query),
   identical in both dialects (``percentile_disc`` compares float fractions and is
   PostgreSQL-only).
 * Instants are fixed-width ISO text in UTC, so ranges and the age thresholds are text
