@@ -343,12 +343,23 @@ def sql_cards(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
     p = _Params(dialect)
     urgent = f"{_ACTIVE} AND c.priority = {p('urgent')}"
     resolved = f"NOT {_ACTIVE} AND {_in('c.resolved_at', p(to_iso(lo)), p(to_iso(hi)))}"
+    where = _base(query, tenant, dialect, p)
     sql = (f"SELECT COUNT(*), {_n(_ACTIVE)}, {_n(urgent)}, {_n(resolved)}, COUNT(c.csat), "
-           f"SUM(c.csat), {_n('c.csat >= 4')} FROM cases c "
-           f"WHERE {_base(query, tenant, dialect, p)}")
-    total, open_, critical, done, rated, score, satisfied = (
+           f"SUM(c.csat), {_n('c.csat >= 4')}, COUNT(c.frt_s), SUM(c.frt_s) FROM cases c "
+           f"WHERE {where}")
+    total, open_, critical, done, rated, score, satisfied, answered, waited = (
         _int(v) for v in fetch(sql, p.values)[0])
-    first = _durations(fetch, query, tenant, dialect, "frt_s", "first_response_at", lo, None,
-                       None).get(None, DurationStats(0, 0, None, None))
+    first = DurationStats(0, 0, None, None)
+    if answered:  # the ranks by sorted reads of the answered cases
+        where_params = p.values[3:]  # (the three CASE parameters come first)
+        cats = query.status_categories
+        # an active-only view is answered by the active covering index; any other by the
+        # first responses' one (which its predicate must then name)
+        span = ("c.frt_s IS NOT NULL" if cats and all(c.is_active for c in cats)
+                else "c.first_response_at IS NOT NULL AND c.frt_s IS NOT NULL")
+        picks = [int(fetch(f"SELECT c.frt_s FROM cases c WHERE {where} AND {span} "
+                           f"ORDER BY c.frt_s LIMIT 1 OFFSET {(answered * pct + 99) // 100 - 1}",
+                           where_params)[0][0]) for pct in (50, 90)]
+        first = DurationStats(answered, waited, picks[0], picks[1])
     return SummaryCards(total, open_, critical, done, first,
                         CsatStats(rated, score, satisfied), day, zone)
