@@ -51,6 +51,16 @@ from caselib.ports import (
     get_each,
     query_each,
 )
+from caselib.reports import (
+    CaseFacts,
+    DeflectionFunnel,
+    GroupBy,
+    Period,
+    Scorecard,
+    SummaryCards,
+    compute_cards,
+    compute_scorecard,
+)
 from caselib.storage.codec import (
     case_from_document,
     case_to_document,
@@ -295,6 +305,24 @@ class _Cases:
             if s.assignee in counts and s.status_category.is_active:
                 counts[s.assignee] += 1
         return counts
+
+    # the metrics: the reference computation of caselib.reports over the matching cases
+    def cards(self, query: CaseQuery, now: datetime, zone: str) -> SummaryCards:
+        self._uow.check()
+        return compute_cards([s for s in self._summaries() if query.matches(s)], now, zone)
+
+    def scorecard(self, query: CaseQuery, period: Period, group_by: GroupBy,
+                  now: datetime) -> Scorecard:
+        self._uow.check()
+        with self._uow._store._lock:
+            texts = [self._uow.read(k) for k in self._uow.keys("case/")]
+        cases = [c for c in (_case_of(t) for t in texts if t is not None)
+                 if query.matches(CaseSummary.of(c))]
+        ids, log = {c.id for c in cases}, self._uow.kb_log
+        seen = [len({x.case_id for x in items(period.start, period.end) if x.case_id in ids})
+                for items in (log.shown, log.opened, log.resolved)]
+        return compute_scorecard([CaseFacts.of(c) for c in cases], period, group_by,
+                                 DeflectionFunnel(*seen), now)
 
 
 class _Numbers:

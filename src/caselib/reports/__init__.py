@@ -6,6 +6,8 @@ figures in its own query language, and the conformance suite makes them agree.
 
 from __future__ import annotations
 
+from caselib.reports.compute import compute_cards, compute_scorecard
+from caselib.reports.facts import CaseFacts, TargetFacts
 from caselib.reports.scorecard import (
     AgeBucket,
     CsatStats,
@@ -16,11 +18,13 @@ from caselib.reports.scorecard import (
     Period,
     Scorecard,
     ScorecardRow,
+    SummaryCards,
     TargetAttainment,
 )
 
 __all__ = [
     "AgeBucket",
+    "CaseFacts",
     "CsatStats",
     "DayPoint",
     "DeflectionFunnel",
@@ -29,5 +33,9 @@ __all__ = [
     "Period",
     "Scorecard",
     "ScorecardRow",
+    "SummaryCards",
     "TargetAttainment",
+    "TargetFacts",
+    "compute_cards",
+    "compute_scorecard",
 ]

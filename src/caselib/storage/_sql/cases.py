@@ -9,11 +9,20 @@ values that lets a save assign only what changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from caselib.cases import Case
 from caselib.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
-from caselib.ports import CasePage, CaseQuery, CaseSummary, Page, SlaCasePage, encode_cursor
+from caselib.ports import (
+    CasePage,
+    CaseQuery,
+    CaseSummary,
+    Page,
+    SlaCasePage,
+    encode_cursor,
+)
+from caselib.reports import GroupBy, Period, Scorecard, SummaryCards
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import (
     _RANK,
@@ -25,6 +34,7 @@ from caselib.storage._sql.columns import (
 )
 from caselib.storage._sql.dialect import insert_sql, update_case_sql
 from caselib.storage._sql.jsontext import _encode
+from caselib.storage._sql.metrics import sql_cards, sql_scorecard
 from caselib.storage._sql.queries import (
     count_by_status_sql,
     count_sql,
@@ -38,6 +48,7 @@ from caselib.storage._sql.rows import (
     _sla_case_from,
     case_row,
     event_rows,
+    sla_values,
     summary_from_row,
     tag_rows,
     timeline_rows,
@@ -256,6 +267,7 @@ class SqlCases:
         new = {_SWEPT[0]: case.priority.value, _SWEPT[1]: case.priority.rank,
                _SWEPT[2]: to_iso(case.updated_at), _SWEPT[3]: None if due is None else to_iso(due),
                _SWEPT[4]: case.breached, _SWEPT[5]: version}
+        new.update(zip(_SWEPT[6:], sla_values(case.sla_targets), strict=True))
         before = self._stored.get(case.id)
         if before is not None and before[_VERSION] == expected_version:
             changed = tuple(i for i, v in new.items() if before[i] != v)  # (version always)
@@ -308,6 +320,17 @@ class SqlCases:
             for agent, n in self._s.fetch(sql, params):
                 counts[agent] = int(n)
         return counts
+
+
+    def cards(self, query: CaseQuery, now: datetime, zone: str) -> SummaryCards:
+        self._s.check_open()
+        return sql_cards(self._s.fetch, query, self._s.tenant, self._s.dialect, now, zone)
+
+    def scorecard(self, query: CaseQuery, period: Period, group_by: GroupBy,
+                  now: datetime) -> Scorecard:
+        self._s.check_open()
+        return sql_scorecard(self._s.fetch, query, self._s.tenant, self._s.dialect, period,
+                             group_by, now)
 
 
 class SqlNumbers:

@@ -1,0 +1,365 @@
+"""The summary cards and the scorecard in SQL, shared by the SQLite and PostgreSQL stores.
+
+Every figure is an aggregate over the per-case columns of schema migration 5 (written from
+:class:`caselib.reports.CaseFacts` by the row codec), so it equals what
+:func:`caselib.reports.compute_scorecard` computes from the same cases in Python; the
+assembly (which groups show, the daily backlog) is :mod:`caselib.reports.compute`'s.
+
+* Counters are ``SUM(CASE …)`` over the cases *alive* in the period, in two queries over
+  disjoint sets that add up: the cases changed since its start (``updated_at``, covering
+  index ``cases_alive``) and the active ones unchanged since (``cases_alive_active``). A
+  case counts for a figure other than ratings and first responses only if it is in one.
+* Medians and p90s are nearest-rank over whole seconds, rank ``(n * p + 99) / 100`` in
+  integer arithmetic: the total's by ``ORDER BY value LIMIT 1 OFFSET rank - 1`` after a
+  ``COUNT(*)``, per-group ones by ``ROW_NUMBER()`` and ``COUNT(*)`` over one window (and
+  the total's over a second one in the same query),
+  identical in both dialects (``percentile_disc`` compares float fractions and is
+  PostgreSQL-only).
+* Instants are fixed-width ISO text in UTC, so ranges and the age thresholds are text
+  comparisons; the day bounds of the period's zone are computed in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from caselib.ports import CaseQuery
+from caselib.reports import (
+    CsatStats,
+    DayPoint,
+    DeflectionFunnel,
+    DurationStats,
+    GroupBy,
+    Period,
+    Scorecard,
+    SummaryCards,
+)
+from caselib.reports.compute import (
+    AGE_BUCKETS,
+    RESOLUTION_BUCKETS,
+    RowCounts,
+    build_scorecard,
+    day_bounds,
+    series_points,
+    today,
+)
+from caselib.storage._sql.columns import ACTIVE_CATEGORIES_SQL
+from caselib.storage._sql.dialect import SqlDialect
+from caselib.storage._sql.queries import _where
+from caselib.timeutil import to_iso
+
+__all__ = ["sql_cards", "sql_scorecard"]
+
+Fetch = Callable[[str, Sequence[Any]], Sequence[Sequence[Any]]]
+
+_GROUP: Final = {by: f"(c.{column} || '')" for by, column in (
+    ("team", "team"), ("assignee", "assignee"), ("priority", "priority"),
+    ("category", "category"), ("channel", "source"))}
+"""The grouping expressions: an expression, not the bare column, so that SQLite does not
+walk an index on the column for its order (reading every row) instead of the covering
+range index; ``NULL || ''`` stays ``NULL``."""
+_ACTIVE: Final = "c." + ACTIVE_CATEGORIES_SQL
+_TARGET_PREFIXES: Final = ("fr", "res", "nr")
+
+
+class _Params:
+    """Placeholders and their values in the order the SQL text names them."""
+
+    def __init__(self, dialect: SqlDialect) -> None:
+        self.ph = dialect.ph
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return self.ph
+
+
+def _base(query: CaseQuery, tenant: str, dialect: SqlDialect, p: _Params) -> str:
+    """The query's filter (its access scope included) as SQL over alias ``c``."""
+    conds, params = _where(query, tenant, dialect)
+    p.values.extend(params)
+    return " AND ".join(conds)
+
+
+def _n(expr: str) -> str:
+    return f"SUM(CASE WHEN {expr} THEN 1 ELSE 0 END)"
+
+
+def _in(col: str, lo: str, hi: str) -> str:
+    return f"{col} >= {lo} AND {col} < {hi}"
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def _counter_sql(p: _Params, period: Period, now: datetime, *, idle: bool) -> list[str]:
+    """The counter expressions over alias ``c``, in :class:`RowCounts` order. For the idle
+    branch (active cases unchanged since the period's start) the figures that need an event
+    in the period (created, resolved, reopened, first contact, met) are the constant 0: such
+    an event would have moved ``updated_at`` into the period."""
+    ref = min(period.end, now)
+    s, e, n, r = to_iso(period.start), to_iso(period.end), to_iso(now), to_iso(ref)
+
+    def busy(expr: Callable[[], str]) -> str:
+        return "0" if idle else _n(expr())
+
+    exprs = [
+        busy(lambda: f"c.created_at >= {p(s)}"),
+        busy(lambda: _in("c.resolved_at", p(s), p(e))),
+        busy(lambda: _in("c.last_reopened_at", p(s), p(e))),
+        _n(f"c.created_at < {p(s)} AND (c.resolved_at IS NULL OR c.resolved_at >= {p(s)})"),
+        _n(f"c.resolved_at IS NULL OR c.resolved_at >= {p(e)}"),
+        busy(lambda: f"{_in('c.resolved_at', p(s), p(e))} AND c.reopens = 0 "
+                     "AND c.agent_replies <= 1"),
+    ]
+    for _label, lo, hi in AGE_BUCKETS:
+        cond = (f"(c.resolved_at IS NULL OR c.resolved_at >= {p(e)}) "
+                f"AND c.created_at <= {p(to_iso(ref - timedelta(seconds=lo)))}")
+        if hi is not None:
+            cond += f" AND c.created_at > {p(to_iso(ref - timedelta(seconds=hi)))}"
+        exprs.append(_n(cond))
+    for t in _TARGET_PREFIXES:
+        def breach(t: str = t) -> str:  # named twice: its placeholder is bound twice
+            return f"COALESCE(c.{t}_breach, CASE WHEN c.{t}_due <= {p(n)} THEN c.{t}_due END)"
+
+        exprs.append(busy(lambda t=t: _in(f"c.{t}_met", p(s), p(e))))  # type: ignore[misc]
+        exprs.append(_n(f"{breach()} >= {p(s)} AND {breach()} < {p(e)}"))
+        exprs.append(_n(f"c.{t}_due > {p(r)} AND c.{t}_warn <= {p(r)}"))
+    return exprs
+
+
+def _counters(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
+              period: Period, now: datetime, group: str | None) -> dict[Any, RowCounts]:
+    """Every counter of :class:`RowCounts` per group, from the cases alive in the period:
+    those changed since its start, and the active ones unchanged since (two queries, each
+    one index range read from a covering index; counts add up)."""
+    out: dict[Any, RowCounts] = {}
+    s, e = to_iso(period.start), to_iso(period.end)
+    g = _GROUP[group] if group else "NULL"
+    tail = f" GROUP BY {_GROUP[group]}" if group else ""
+    for idle in (False, True):
+        p = _Params(dialect)
+        exprs = _counter_sql(p, period, now, idle=idle)
+        where = _base(query, tenant, dialect, p)
+        span = (f"{_ACTIVE} AND NOT (c.updated_at >= {p(s)})" if idle  # (NOT: the active index)
+                else f"c.updated_at >= {p(s)} AND c.created_at < {p(e)}")
+        sql = f"SELECT {g}, {', '.join(exprs)} FROM cases c WHERE {where} AND {span}{tail}"
+        for row in fetch(sql, p.values):
+            v = [_int(x) for x in row[1:]]
+            key = row[0] if group else None
+            c = out.setdefault(key, RowCounts())
+            c.created += v[0]
+            c.resolved += v[1]
+            c.reopened += v[2]
+            c.backlog_start += v[3]
+            c.backlog_end += v[4]
+            c.first_contact += v[5]
+            nage = len(AGE_BUCKETS)
+            c.age = [a + b for a, b in zip(c.age, v[6:6 + nage], strict=True)]
+            rest = v[6 + nage:]
+            c.sla = [[a + b for a, b in zip(c.sla[i // 3], rest[i:i + 3], strict=True)]
+                     for i in range(0, len(rest), 3)]
+    return out
+
+
+def _durations(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
+               value: str, at: str, lo: datetime, hi: datetime | None,
+               group: str | None) -> dict[Any, DurationStats]:
+    """Count, sum, median and p90 of column ``value`` over the cases whose ``at`` falls in
+    ``[lo, hi)`` (``hi`` ``None``: any ``at``), per group."""
+    p = _Params(dialect)
+    where = _base(query, tenant, dialect, p)
+    span = f"c.{at} IS NOT NULL" if hi is None else _in(f"c.{at}", p(to_iso(lo)), p(to_iso(hi)))
+    if group is None:  # one sorted read per percentile beats the windows' materialization
+        rows = f"FROM cases c WHERE {where} AND {span} AND c.{value} IS NOT NULL"
+        count, total = fetch(f"SELECT COUNT(*), SUM(c.{value}) {rows}", p.values)[0]
+        if not count:
+            return {}
+        picks = []
+        for percent in (50, 90):
+            rank = (int(count) * percent + 99) // 100
+            picks.append(int(fetch(f"SELECT c.{value} {rows} ORDER BY c.{value} "
+                                   f"LIMIT 1 OFFSET {rank - 1}", p.values)[0][0]))
+        return {None: DurationStats(int(count), int(total), picks[0], picks[1])}
+    g = _GROUP[group]
+    # per group, one window (the count rides on the row number's window with a whole-
+    # partition frame); the total's ranks in the same read, under key _TOTAL
+    full = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+    sql = (
+        "SELECT g, MAX(n), SUM(v), MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END), "
+        "MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END), MAX(tn), "
+        "MAX(CASE WHEN trn = (tn * 50 + 99) / 100 THEN v END), "
+        "MAX(CASE WHEN trn = (tn * 90 + 99) / 100 THEN v END) FROM ("
+        f"SELECT {g} AS g, c.{value} AS v, ROW_NUMBER() OVER w AS rn, "
+        f"COUNT(*) OVER (w {full}) AS n, ROW_NUMBER() OVER t AS trn, "
+        f"COUNT(*) OVER (t {full}) AS tn "
+        f"FROM cases c WHERE {where} AND {span} AND c.{value} IS NOT NULL "
+        f"WINDOW w AS (PARTITION BY {g} ORDER BY c.{value}), t AS (ORDER BY c.{value})"
+        ") z GROUP BY g")
+    out: dict[Any, DurationStats] = {}
+    all_count = all_sum = 0
+    ranked: list[int | None] = [None, None]
+    for key, count, total, median, p90, all_n, all_median, all_p90 in fetch(sql, p.values):
+        if count:
+            out[key] = DurationStats(int(count), int(total), int(median), int(p90))
+            all_count, all_sum = int(all_n), all_sum + int(total)
+            for i, pick in enumerate((all_median, all_p90)):  # in one group's row only
+                if pick is not None:
+                    ranked[i] = int(pick)
+    if all_count:
+        out[_TOTAL] = DurationStats(all_count, all_sum, ranked[0], ranked[1])
+    return out
+
+
+_TOTAL: Final = object()
+"""The key of the total's statistics in a grouped :func:`_durations` result."""
+
+
+_DURATION_SOURCES: Final = (
+    ("first_response_business", "frt_bus", "first_response_at"),
+    ("first_response_calendar", "frt_s", "first_response_at"),
+    ("resolution_business", "res_bus", "resolved_at"),
+    ("resolution_calendar", "res_s", "resolved_at"),
+)
+
+
+def _csat(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect, period: Period,
+          group: str | None) -> dict[Any, tuple[int, int, int]]:
+    p = _Params(dialect)
+    where = _base(query, tenant, dialect, p)
+    span = _in("c.csat_at", p(to_iso(period.start)), p(to_iso(period.end)))
+    gsel = _GROUP[group] if group else "NULL"
+    sql = (f"SELECT {gsel}, COUNT(*), SUM(c.csat), {_n('c.csat >= 4')} FROM cases c "
+           f"WHERE {where} AND {span} AND c.csat IS NOT NULL"
+           + (f" GROUP BY {_GROUP[group]}" if group else ""))
+    return {(row[0] if group else None): (_int(row[1]), _int(row[2]), _int(row[3]))
+            for row in fetch(sql, p.values) if _int(row[1])}
+
+
+def _bucketed(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
+              bucket: Callable[[_Params], str], at: str, lo: datetime, hi: datetime,
+              size: int) -> list[int]:
+    """Counts per bucket of the cases whose ``at`` falls in ``[lo, hi)``."""
+    p = _Params(dialect)
+    expr = bucket(p)
+    where = _base(query, tenant, dialect, p)
+    span = _in(f"c.{at}", p(to_iso(lo)), p(to_iso(hi)))
+    counts = [0] * size
+    for b, n in fetch(f"SELECT b, COUNT(*) FROM (SELECT {expr} AS b FROM cases c "
+                      f"WHERE {where} AND {span}) x GROUP BY b", p.values):
+        counts[int(b)] += int(n)
+    return counts
+
+
+def _day_case(column: str, bounds: Sequence[datetime]) -> Callable[[_Params], str]:
+    """``CASE`` mapping ``column`` to the index of its day (``bounds``: each day's end)."""
+    def expr(p: _Params) -> str:
+        whens = " ".join(f"WHEN {column} < {p(to_iso(b))} THEN {i}"
+                         for i, b in enumerate(bounds[:-1]))
+        last = len(bounds) - 1
+        return f"CASE {whens} ELSE {last} END" if whens else f"{last}"
+    return expr
+
+
+def _resolution_bucket(_p: _Params) -> str:
+    whens = " ".join(f"WHEN c.res_s < {hi} THEN {i}"
+                     for i, (_l, _lo, hi) in enumerate(RESOLUTION_BUCKETS) if hi is not None)
+    return f"CASE {whens} ELSE {len(RESOLUTION_BUCKETS) - 1} END"
+
+
+def _deflection(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
+                period: Period) -> DeflectionFunnel:
+    """Distinct cases in each KB log table within the period, among the query's cases."""
+    counts = []
+    for table in ("kb_shown", "kb_opened", "kb_resolved"):
+        p = _Params(dialect)
+        span = _in("k.at", p(to_iso(period.start)), p(to_iso(period.end)))
+        sql = (f"SELECT COUNT(DISTINCT k.case_id) FROM {table} k WHERE k.tenant = {p(tenant)} "
+               f"AND {span} AND EXISTS (SELECT 1 FROM cases c WHERE c.id = k.case_id AND "
+               f"{_base(query, tenant, dialect, p)})")
+        counts.append(_int(fetch(sql, p.values)[0][0]))
+    return DeflectionFunnel(*counts)
+
+
+def _summed(rows: Iterable[RowCounts]) -> RowCounts:
+    """The counters of ``rows`` added up (durations left out)."""
+    out = RowCounts()
+    for c in rows:
+        for name in ("created", "resolved", "reopened", "backlog_start", "backlog_end",
+                     "first_contact", "csat_responses", "csat_total", "csat_satisfied"):
+            setattr(out, name, getattr(out, name) + getattr(c, name))
+        out.age = [a + b for a, b in zip(out.age, c.age, strict=True)]
+        out.sla = [[a + b for a, b in zip(x, y, strict=True)]
+                   for x, y in zip(out.sla, c.sla, strict=True)]
+    return out
+
+
+def sql_scorecard(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
+                  period: Period, group_by: GroupBy, now: datetime) -> Scorecard:
+    """:meth:`CaseRepository.scorecard <caselib.ports.CaseRepository.scorecard>` in SQL."""
+    args = (fetch, query, tenant, dialect)
+    groups: dict[Any, RowCounts] = {}
+    if group_by == "none":
+        total = _counters(*args, period, now, None).get(None, RowCounts())
+        rated = _csat(*args, period, None).get(None)
+        if rated is not None:
+            total.csat_responses, total.csat_total, total.csat_satisfied = rated
+    else:  # counts add up: the total's are the groups' sums (percentiles do not)
+        groups = _counters(*args, period, now, group_by)
+        for g, (n, score, satisfied) in _csat(*args, period, group_by).items():
+            c = groups.setdefault(g, RowCounts())
+            c.csat_responses, c.csat_total, c.csat_satisfied = n, score, satisfied
+        total = _summed(groups.values())
+        for name, value, at in _DURATION_SOURCES:
+            for g, stats in _durations(*args, value, at, period.start, period.end,
+                                       group_by).items():
+                c = total if g is _TOTAL else groups.setdefault(g, RowCounts())
+                c.durations[name] = stats
+    if group_by == "none":
+        for name, value, at in _DURATION_SOURCES:
+            got = _durations(*args, value, at, period.start, period.end, None).get(None)
+            if got is not None:
+                total.durations[name] = got
+    days = day_bounds(period)
+    ends = [hi for _d, _lo, hi in days]
+    created = _bucketed(*args, _day_case("c.created_at", ends), "created_at", period.start,
+                        period.end, len(days))
+    resolved = _bucketed(*args, _day_case("c.resolved_at", ends), "resolved_at",
+                         period.start, period.end, len(days))
+    series: list[DayPoint] = series_points(days, created, resolved, total.backlog_start)
+    histogram = _bucketed(*args, _resolution_bucket, "resolved_at", period.start, period.end,
+                          len(RESOLUTION_BUCKETS))
+    return build_scorecard(period, group_by, groups, total, series, histogram,
+                           _deflection(*args, period), now)
+
+
+def sql_cards(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
+              now: datetime, zone: str) -> SummaryCards:
+    """:meth:`CaseRepository.cards <caselib.ports.CaseRepository.cards>` in SQL."""
+    day, lo, hi = today(now, zone)
+    p = _Params(dialect)
+    urgent = f"{_ACTIVE} AND c.priority = {p('urgent')}"
+    resolved = f"NOT {_ACTIVE} AND {_in('c.resolved_at', p(to_iso(lo)), p(to_iso(hi)))}"
+    where = _base(query, tenant, dialect, p)
+    sql = (f"SELECT COUNT(*), {_n(_ACTIVE)}, {_n(urgent)}, {_n(resolved)}, COUNT(c.csat), "
+           f"SUM(c.csat), {_n('c.csat >= 4')}, COUNT(c.frt_s), SUM(c.frt_s) FROM cases c "
+           f"WHERE {where}")
+    total, open_, critical, done, rated, score, satisfied, answered, waited = (
+        _int(v) for v in fetch(sql, p.values)[0])
+    first = DurationStats(0, 0, None, None)
+    if answered:  # the ranks by sorted reads of the answered cases
+        where_params = p.values[3:]  # (the three CASE parameters come first)
+        cats = query.status_categories
+        # an active-only view is answered by the active covering index; any other by the
+        # first responses' one (which its predicate must then name)
+        span = ("c.frt_s IS NOT NULL" if cats and all(c.is_active for c in cats)
+                else "c.first_response_at IS NOT NULL AND c.frt_s IS NOT NULL")
+        picks = [int(fetch(f"SELECT c.frt_s FROM cases c WHERE {where} AND {span} "
+                           f"ORDER BY c.frt_s LIMIT 1 OFFSET {(answered * pct + 99) // 100 - 1}",
+                           where_params)[0][0]) for pct in (50, 90)]
+        first = DurationStats(answered, waited, picks[0], picks[1])
+    return SummaryCards(total, open_, critical, done, first,
+                        CsatStats(rated, score, satisfied), day, zone)
