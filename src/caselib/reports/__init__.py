@@ -18,6 +18,7 @@ from caselib.reports.scorecard import (
     ScorecardRow,
     TargetAttainment,
 )
+from caselib.reports.search import MAX_SEARCH_WORDS, MAX_TERM_LENGTH, SearchText, search_terms
 
 __all__ = [
     "AgeBucket",
@@ -26,8 +27,12 @@ __all__ = [
     "DeflectionFunnel",
     "DurationStats",
     "GroupBy",
+    "MAX_SEARCH_WORDS",
+    "MAX_TERM_LENGTH",
     "Period",
     "Scorecard",
     "ScorecardRow",
+    "SearchText",
     "TargetAttainment",
+    "search_terms",
 ]

@@ -54,6 +54,7 @@ from caselib.ports import (
     query_each,
     require_tenant,
 )
+from caselib.reports import search_terms
 from caselib.storage.codec import outbox_messages
 
 _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
@@ -317,17 +318,25 @@ class _Cases:
             case.mark_saved(expected_version + 1)
             uow._staged[case.id] = (case.clone(), base)
 
-    def _summaries(self) -> list[CaseSummary]:
+    def _summaries(self, query: CaseQuery | None = None) -> list[CaseSummary]:
+        """Every case's summary; with ``query``, those it matches (its text search too: a
+        scan over the terms :func:`~caselib.reports.search_terms` makes, as the SQL stores'
+        indexes hold them)."""
         uow = self._uow
         merged = dict(uow._data.cases)
         merged.update({k: v[0] for k, v in uow._staged.items()})
-        return [CaseSummary.of(c) for c in merged.values()]
+        if query is None:
+            return [CaseSummary.of(c) for c in merged.values()]
+        search = query.search
+        return [s for c in merged.values() if query.matches(s := CaseSummary.of(c))
+                and (search is None
+                     or search.matches(search_terms(c.number, c.subject, c.description)))]
 
     def query(self, query: CaseQuery) -> Page:
         self._uow._check_open()
         cursor = decode_cursor(query)
         with self._uow._store._lock:
-            rows = [s for s in self._summaries() if query.matches(s)]
+            rows = self._summaries(query)
         rows.sort(key=query.sort_key)
         if cursor is not None:
             after = cursor_sort_key(query, cursor)
@@ -347,16 +356,15 @@ class _Cases:
         q = query or CaseQuery()
         counts: dict[str, int] = {}
         with self._uow._store._lock:
-            for s in self._summaries():
-                if q.matches(s):
-                    counts[s.status] = counts.get(s.status, 0) + 1
+            for s in self._summaries(q):
+                counts[s.status] = counts.get(s.status, 0) + 1
         return counts
 
     def count(self, query: CaseQuery | None = None) -> int:
         self._uow._check_open()
         q = query or CaseQuery()
         with self._uow._store._lock:
-            return sum(1 for s in self._summaries() if q.matches(s))
+            return len(self._summaries(q))
 
     def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
         self._uow._check_open()

@@ -18,6 +18,7 @@ from caselib.sla import SlaCase
 from caselib.storage._sql.columns import (
     _RANK,
     _SWEPT,
+    _TERMS,
     _VERSION,
     CASE_COLUMNS,
     STORED_COLUMNS,
@@ -134,7 +135,7 @@ class SqlCases:
         if (len(loaded) > query.limit or (claim and len(loaded) == query.limit)) and cases:
             # the keyset of the last row, from its indexed columns (what the query orders by)
             stored = loaded[query.limit - 1][2]
-            last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1:]))
+            last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1:_TERMS]))
             cursor = encode_cursor(query, query.cursor_values(last))
         return SlaCasePage(tuple(cases), cursor)
 

@@ -35,11 +35,12 @@ CASE_COLUMNS: Final = (
     "tenant", "id", "number", "subject", "status", "status_category", "priority",
     "priority_rank", "assignee", "team", "contact", "account", "category", "tags", "created_at",
     "updated_at", "resolved_at",
-    "next_due_at", "breached", "version", "doc",
+    "next_due_at", "breached", "version", "terms", "doc",
 )
 """Every ``cases`` column, in :func:`case_row` order. Without ``priority_rank``, the
 columns from ``number`` to ``version`` are ``SUMMARY_COLUMNS[1:]`` in the same order (a
-cursor is made from a loaded row's stored columns)."""
+cursor is made from a loaded row's stored columns). ``terms`` is the case's text-search terms
+(:func:`caselib.reports.search_terms`, space-joined), which the full-text index reads."""
 
 _ACTIVE: Final = tuple(c for c in StatusCategory if c.is_active)
 ACTIVE_CATEGORIES_SQL: Final = "status_category IN ({})".format(
@@ -54,6 +55,7 @@ partial save compares against."""
 _VERSION: Final = STORED_COLUMNS.index("version")
 """Where the version sits in a row without tenant and id."""
 _RANK: Final = STORED_COLUMNS.index("priority_rank")
+_TERMS: Final = STORED_COLUMNS.index("terms")
 _SWEPT: Final = tuple(STORED_COLUMNS.index(c) for c in (
     "priority", "priority_rank", "updated_at", "next_due_at", "breached", "version"))
 """Where the columns sit that :meth:`SqlCases.save_sla_case` may change."""

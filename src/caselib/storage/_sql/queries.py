@@ -101,6 +101,10 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str
     if query.resolved_before is not None:
         conds.append(f"c.resolved_at IS NOT NULL AND c.resolved_at < {ph}")
         params.append(to_iso(query.resolved_before))
+    search = query.search
+    if search is not None:
+        conds.append(dialect.text_match)
+        params.append(dialect.text_param(search))
     if query.visible is not None and not query.visible.everything:
         conds.append(_visible(query.visible, dialect, params))
     return conds, params

@@ -17,6 +17,7 @@ from typing import Any, Final
 from caselib.cases import Case, TimelineEntry, event_payload
 from caselib.errors import InvalidInput
 from caselib.ports import CaseSummary
+from caselib.reports import search_terms
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import _VERSION, Loaded
 from caselib.storage._sql.jsontext import _encode, loads
@@ -53,7 +54,8 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
         case.team, case.links.contact, case.links.account, case.category, _encode(doc["tags"]),
         doc["created_at"], doc["updated_at"],
         doc["resolved_at"], None if due is None else to_iso(due),
-        case.breached, version, _encode(doc),
+        case.breached, version, " ".join(search_terms(case.number, case.subject,
+                                                      case.description)), _encode(doc),
     )
 
 
