@@ -159,8 +159,8 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # step by triggers, so every write path (saves, imports) indexes what it writes. The
     # ``ascii`` tokeniser splits only at the spaces (terms are letters and digits, already
     # case-folded); detail=none and columnsize=0 keep just which case has which term:
-    # searches are single terms and prefixes, never phrases, and rank nothing. Existing rows are back-filled by
-    # caselib_terms(), which the store registers on its connections.
+    # searches are single terms and prefixes, never phrases, and rank nothing. Existing
+    # rows are back-filled by caselib_terms(), which the store registers on its connections.
     (
         "ALTER TABLE cases ADD COLUMN terms TEXT NOT NULL DEFAULT ''",
         "UPDATE cases SET terms = caselib_terms(number, subject, "
