@@ -12,6 +12,7 @@ from caselib.testing.conformance.kb import KbContract
 from caselib.testing.conformance.locking import CaseLockingContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
+from caselib.testing.conformance.search import CaseSearchContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
 from caselib.testing.conformance.stateful import StatefulContract
 from caselib.testing.conformance.unit_of_work import UnitOfWorkContract
@@ -30,6 +31,7 @@ class StoreContract(
     OutboxContract,
     CaseNumberContract,
     CaseLockingContract,
+    CaseSearchContract,
     CaseQueryContract,
     UnitOfWorkContract,
     CaseRepositoryContract,
