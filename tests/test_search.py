@@ -3,7 +3,7 @@ the same cases for the same searches (memory / SQLite / PostgreSQL via ``make_st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -53,5 +53,5 @@ class TestEveryStore(CaseSearchContract):
     cases for the same random texts and searches, so the three agree."""
 
     @pytest.fixture
-    def store(self, make_store: Callable[[], Store]) -> Iterator[Store]:
-        yield make_store()
+    def store(self, make_store: Callable[[], Store]) -> Store:
+        return make_store()

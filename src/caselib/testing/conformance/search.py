@@ -16,13 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caselib.errors import InvalidInput
-
 from caselib.cases import Case
+from caselib.errors import InvalidInput
 from caselib.ports import CaseQuery, CaseSummary, Store
 from caselib.reports import search_terms
 from caselib.testing.conformance.fixtures import StoreFixtures
@@ -64,7 +62,8 @@ class CaseSearchContract(StoreFixtures):
     """Text search, as :class:`~caselib.ports.CaseQuery` defines it, on a store."""
 
     @settings(max_examples=25, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                     HealthCheck.differing_executors])
     @given(
         texts=st.lists(st.tuples(_texts, _texts), min_size=1, max_size=8),
         searches=st.lists(_queries, min_size=1, max_size=4),
