@@ -142,7 +142,7 @@ class TestBoard:
     def test_columns_follow_the_workflow_with_counts_and_first_cards(
         self, world: tuple
     ) -> None:
-        desk, ids = world
+        desk, _ = world
         board = desk.board(actor=ADMIN, cards_per_column=2)
         assert [c.status for c in board.columns] == [
             "new", "open", "in_progress", "pending_customer"]
