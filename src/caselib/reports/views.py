@@ -57,7 +57,7 @@ VIEW_ORDERS: Final = ("created", "-created", "updated", "-updated", "due", "-pri
 
 _ACTIVE: Final = frozenset(c for c in StatusCategory if c.is_active)
 _DONE: Final = frozenset(c for c in StatusCategory if not c.is_active)
-_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*(:[^\s]+)?$")
+_NAME: Final = re.compile(r"[a-z][a-z0-9_]*(:[^\n]+)?")
 
 
 class Placeholder(enum.Enum):
@@ -118,7 +118,7 @@ class View:
     title: str = ""
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
             raise InvalidConfiguration(
                 f"view name {self.name!r} must be snake_case (a-z, 0-9, _), starting with a "
                 "letter, optionally followed by ':' and a parameter")
