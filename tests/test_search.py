@@ -3,7 +3,8 @@ the same cases for the same searches (memory / SQLite / PostgreSQL via ``make_st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,19 @@ class TestEveryStore(CaseSearchContract):
     @pytest.fixture
     def store(self, make_store: Callable[[], Store]) -> Store:
         return make_store()
+
+
+class TestSqliteMembershipPlan(CaseSearchContract):
+    """The same contract on SQLite with every search past the drive limit, so each query
+    tests membership on the rows its other filters' index finds (the plan a common word
+    gets): the same cases either way."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+        from caselib.storage._sql import cases
+        from caselib.storage.sqlite import SqliteStore
+
+        monkeypatch.setattr(cases, "_DRIVE_LIMIT", 0)
+        store = SqliteStore(tmp_path / "scan.db")
+        yield store
+        store.close()

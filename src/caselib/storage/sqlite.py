@@ -98,7 +98,11 @@ __all__ = ["SCHEMA_VERSION", "SqliteStore", "SqliteUnitOfWork"]
 DIALECT: Final = SqlDialect(
     "?", for_update_skip_locked=False, merge_doc="json_patch(doc, ?)",
     text_match="c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)",
-    text_param=SearchText.fts5)
+    text_param=SearchText.fts5,
+    # (the unary + keeps the planner from driving the query by the rowid list)
+    text_scan="+c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)",
+    text_estimate="SELECT COUNT(*) FROM (SELECT 1 FROM cases_fts WHERE cases_fts MATCH ? "
+                  "LIMIT ?)")
 
 
 _POOL_MAX: Final = 8

@@ -24,7 +24,8 @@ class SqlDialect:
 
     def __init__(self, placeholder: str, *, for_update_skip_locked: bool,
                  merge_doc: str, text_match: str,
-                 text_param: Callable[[SearchText], str]) -> None:
+                 text_param: Callable[[SearchText], str],
+                 text_scan: str | None = None, text_estimate: str | None = None) -> None:
         self.ph = placeholder
         self.skip_locked = for_update_skip_locked
         self.merge_doc = merge_doc
@@ -34,6 +35,14 @@ class SqlDialect:
         by the store's full-text index (see :mod:`caselib.reports.search`)."""
         self.text_param = text_param
         """That parameter for a parsed search (an FTS5 MATCH or a ``tsquery``)."""
+        self.text_scan = text_scan
+        """The same condition as a membership test only (no index may be driven by it), for
+        a search that matches many cases: the rows come from the other filters' index, in
+        the list's order, and a page stops early. ``None``: the planner decides alone
+        (PostgreSQL keeps statistics of lexeme frequencies; SQLite's FTS5 gives none)."""
+        self.text_estimate = text_estimate
+        """SQL counting the search's matches in all tenants up to a bound (parameters: the
+        search, the bound): which of the two conditions a query uses."""
 
     def params(self, n: int) -> str:
         """``n`` comma-separated placeholders."""
