@@ -156,6 +156,7 @@ class TestCategoryMigration:
             for trigger in ("insert", "delete", "update"):  # migration 6: text search
                 conn.execute(f"DROP TRIGGER cases_fts_{trigger}")
             conn.execute("DROP TABLE cases_fts")
+            conn.execute("DROP INDEX cases_queue")
             conn.execute("ALTER TABLE cases DROP COLUMN terms")
             conn.execute("DROP INDEX cases_category")
             conn.execute("ALTER TABLE cases DROP COLUMN category")
@@ -188,6 +189,7 @@ class TestCategoryMigration:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN search')  # migration 6
             conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN terms')
+            conn.execute(f'DROP INDEX "{pg_schema}".cases_queue')
             conn.execute(f'DROP INDEX "{pg_schema}".cases_category')
             conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN category')
             conn.execute(f'DROP TABLE "{pg_schema}".kb_versions')

@@ -774,4 +774,5 @@ def _undo_text_search(conn: sqlite3.Connection) -> None:
     for trigger in ("insert", "delete", "update"):
         conn.execute(f"DROP TRIGGER cases_fts_{trigger}")
     conn.execute("DROP TABLE cases_fts")
+    conn.execute("DROP INDEX cases_queue")
     conn.execute("ALTER TABLE cases DROP COLUMN terms")

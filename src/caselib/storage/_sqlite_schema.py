@@ -11,7 +11,12 @@ from typing import Final
 
 from caselib.errors import SchemaMismatch
 from caselib.reports import search_terms
-from caselib.storage._sql import ACTIVE_CATEGORIES_SQL, CATEGORY_INDEX, SCOPE_INDEXES
+from caselib.storage._sql import (
+    ACTIVE_CATEGORIES_SQL,
+    CATEGORY_INDEX,
+    QUEUE_INDEX,
+    SCOPE_INDEXES,
+)
 
 __all__ = ["SCHEMA_VERSION", "terms_function"]
 
@@ -176,6 +181,8 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE TRIGGER cases_fts_update AFTER UPDATE OF terms ON cases BEGIN "
         "INSERT INTO cases_fts (cases_fts, rowid, terms) VALUES ('delete', old.rowid, old.terms);"
         " INSERT INTO cases_fts (rowid, terms) VALUES (new.rowid, new.terms); END",
+        # the inbox's unassigned side: a team's unassigned active cases, in created order
+        QUEUE_INDEX,
     ),
 )
 

@@ -63,6 +63,7 @@ from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
     CATEGORY_INDEX,
+    QUEUE_INDEX,
     SCOPE_INDEXES,
     ConnectionPool,
     import_rows,
@@ -221,6 +222,8 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
         "(array_to_tsvector(string_to_array(terms, ' '))) STORED",
         _backfill_terms,
         "CREATE INDEX cases_search ON cases USING GIN (search)",
+        # the inbox's unassigned side: a team's unassigned active cases, in created order
+        QUEUE_INDEX,
     ),
 )
 

@@ -16,6 +16,7 @@ from caselib.vocab import StatusCategory
 __all__ = [
     "ACTIVE_CATEGORIES_SQL",
     "CATEGORY_INDEX",
+    "QUEUE_INDEX",
     "SCOPE_INDEXES",
     "CASE_COLUMNS",
     "Loaded",
@@ -85,6 +86,13 @@ SCOPE_INDEXES: Final = (
 )
 """The indexes of schema migration 2 (after its contact and account columns), the same in
 both SQL stores: customers' scope, account lists and scoped list orders."""
+
+QUEUE_INDEX: Final = (
+    "CREATE INDEX cases_queue ON cases (tenant, team, created_at, id) "
+    f"WHERE assignee IS NULL AND {ACTIVE_CATEGORIES_SQL}")
+"""A team's unassigned active cases in created order (part of migration 6, both stores): the
+unassigned side of the inbox (``unassigned_teams``) reads its own few entries instead of
+filtering every active case's (10 ms -> see bench_views at 200k PostgreSQL cases)."""
 
 CATEGORY_INDEX: Final = ("CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
                          "WHERE category IS NOT NULL")
