@@ -14,10 +14,11 @@ split the same way. Matching is case-insensitive (both sides are case-folded wit
 Why the tokenising happens here and not in each database: SQLite's FTS5 tokenisers and
 PostgreSQL's text-search parser split and fold text each in their own way (FTS5's
 ``unicode61`` strips accents by default; PostgreSQL's parser indexes ``foo-bar`` whole
-beside its parts and keeps e-mail addresses and URLs whole), so a search would find different cases on different stores. Instead every store is
-given the terms made here: SQLite indexes them with FTS5's ``ascii`` tokeniser, which splits
-only at the spaces that join them, and PostgreSQL builds its ``tsvector`` from the term array
-verbatim (``array_to_tsvector``); the memory store compares the same terms in Python.
+beside its parts and keeps e-mail addresses and URLs whole), so a search would find
+different cases on different stores. Instead every store is given the terms made here:
+SQLite indexes them with FTS5's ``ascii`` tokeniser, which splits only at the spaces that
+join them, and PostgreSQL builds its ``tsvector`` from the term array verbatim
+(``array_to_tsvector``); the memory store compares the same terms in Python.
 """
 
 from __future__ import annotations
