@@ -60,6 +60,7 @@ from caselib.reports import (
     SummaryCards,
     compute_cards,
     compute_scorecard,
+    search_terms,
 )
 from caselib.storage.codec import (
     case_from_document,
@@ -266,16 +267,22 @@ class _Cases:
             case.mark_saved(expected_version + 1)
             uow.write(f"case/{case.id}", _case_json(case), guard=True)
 
-    def _summaries(self) -> list[CaseSummary]:
+    def _summaries(self, query: CaseQuery | None = None) -> list[CaseSummary]:
+        """Every case's summary; with ``query``, those it matches, its text search too
+        (checked on the case's terms: a summary carries no description)."""
         uow = self._uow
         with uow._store._lock:
             texts = [uow.read(k) for k in uow.keys("case/")]
-        return [CaseSummary.of(_case_of(t)) for t in texts if t is not None]
+        cases = [_case_of(t) for t in texts if t is not None]
+        if query is None:
+            return [CaseSummary.of(c) for c in cases]
+        return [s for c in cases if query.matches(s := CaseSummary.of(c))
+                and query.matches_text(search_terms(c.number, c.subject, c.description))]
 
     def query(self, query: CaseQuery) -> Page:
         self._uow.check()
         cursor = decode_cursor(query)
-        rows = sorted((s for s in self._summaries() if query.matches(s)), key=query.sort_key)
+        rows = sorted(self._summaries(query), key=query.sort_key)
         if cursor is not None:
             after = cursor_sort_key(query, cursor)
             rows = [s for s in rows if query.sort_key(s) > after]
@@ -288,15 +295,13 @@ class _Cases:
         self._uow.check()
         q = query or CaseQuery()
         counts: dict[str, int] = {}
-        for s in self._summaries():
-            if q.matches(s):
-                counts[s.status] = counts.get(s.status, 0) + 1
+        for s in self._summaries(q):
+            counts[s.status] = counts.get(s.status, 0) + 1
         return counts
 
     def count(self, query: CaseQuery | None = None) -> int:
         self._uow.check()
-        q = query or CaseQuery()
-        return sum(1 for s in self._summaries() if q.matches(s))
+        return len(self._summaries(query or CaseQuery()))
 
     def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
         self._uow.check()

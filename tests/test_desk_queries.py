@@ -164,6 +164,11 @@ class TestCategoryMigration:
         store.close()
         conn = sqlite3.connect(path)  # back to schema 2: no category column, no article stamp
         with conn:
+            for trigger in ("insert", "delete", "update"):  # migration 6: text search
+                conn.execute(f"DROP TRIGGER cases_fts_{trigger}")
+            conn.execute("DROP TABLE cases_fts")
+            conn.execute("DROP INDEX cases_queue")
+            conn.execute("ALTER TABLE cases DROP COLUMN terms")
             for statement in undo_migration_5():
                 conn.execute(statement)
             conn.execute("DROP INDEX cases_category")
@@ -177,6 +182,8 @@ class TestCategoryMigration:
             assert desk.count_cases(categories="Billing", actor=READER) == 1
             [row] = desk.find_cases(categories="Billing", actor=READER).items
             assert (row.subject, row.category) == ("a", "Billing")
+            # migration 6 back-filled the search terms of the cases already there
+            assert [r.subject for r in desk.find_cases(text="A", actor=READER).items] == ["a"]
         finally:
             store.close()
 
@@ -193,6 +200,9 @@ class TestCategoryMigration:
         desk.create_case(subject="b", actor=READER)
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN search')  # migration 6
+            conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN terms')
+            conn.execute(f'DROP INDEX "{pg_schema}".cases_queue')
             for statement in undo_migration_5(f'"{pg_schema}".'):
                 conn.execute(statement)
             conn.execute(f'DROP INDEX "{pg_schema}".cases_category')
@@ -205,5 +215,7 @@ class TestCategoryMigration:
             assert desk.count_cases(categories="Billing", actor=READER) == 1
             [row] = desk.find_cases(categories="Billing", actor=READER).items
             assert (row.subject, row.category) == ("a", "Billing")
+            # migration 6 back-filled the search terms of the cases already there
+            assert [r.subject for r in desk.find_cases(text="A", actor=READER).items] == ["a"]
         finally:
             store.close()

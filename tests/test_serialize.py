@@ -243,6 +243,8 @@ class TestDocuments:
             "TenantSettings": "settings", "Transition": "settings: Workflow.to_dict",
             "UnitOfWork": "a port", "Vocabulary": "settings: Vocabulary.from_dict",
             "Workflow": "settings: Workflow.to_dict",
+            "Board": "a screen of summaries: each card is a case_summary document",
+            "BoardColumn": "a part of a Board",
             "BranchDirectory": "a port", "BranchRouting": "settings: router configuration",
             "Redactor": "a tool (its output is text)", "ResolutionBoost": "settings: KbSettings",
         }

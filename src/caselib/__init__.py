@@ -32,6 +32,8 @@ from caselib.cases import (
     Workflow,
 )
 from caselib.desk import (
+    Board,
+    BoardColumn,
     BreachNotice,
     CustomerReply,
     CustomerView,
@@ -114,6 +116,8 @@ __all__ = [
     "AssignmentStrategy",
     "Attachment",
     "Audience",
+    "Board",
+    "BoardColumn",
     "BranchDirectory",
     "BranchRouting",
     "BreachNotice",

@@ -8,11 +8,14 @@ repositories and publishes events.
 from __future__ import annotations
 
 from caselib.desk.breach import BreachNotice, SweepReport
+from caselib.desk.listing import Board, BoardColumn
 from caselib.desk.service import ServiceDesk
 from caselib.desk.settings import TenantSettings, default_router
 from caselib.desk.views import CustomerReply, CustomerView
 
 __all__ = [
+    "Board",
+    "BoardColumn",
     "BreachNotice",
     "CustomerReply",
     "CustomerView",

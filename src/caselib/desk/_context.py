@@ -37,6 +37,7 @@ from caselib.ports import (
     get_for_update,
     require_tenant,
 )
+from caselib.reports import View
 from caselib.routing import Directory
 from caselib.sla import evaluate
 from caselib.timeutil import aware_utc
@@ -44,6 +45,8 @@ from caselib.timeutil import aware_utc
 __all__ = ["DeskContext", "Permit"]
 
 _UNRESTRICTED = AccessPolicy.unrestricted()
+_PROBE = Actor.agent("view-check", teams=["view-check"])
+"""Who a tenant's views are checked for when the desk is made (placeholders need someone)."""
 
 Permit = Permission | Callable[[Case], Permission]
 """The permission a command needs: fixed, or decided from the loaded case (a transition
@@ -92,6 +95,11 @@ class DeskContext:
                 raise InvalidConfiguration(f"two workflows are named {wf.name!r}")
             self.workflows[wf.name] = wf.compile()
         self.workflow = self.workflows[self.settings.workflow.name]
+        for view in self.settings.views.views:
+            try:
+                self.view_query(view, _PROBE)
+            except InvalidInput as err:
+                raise InvalidConfiguration(f"view {view.name!r}: {err}") from err
 
     @property
     def statuses(self) -> frozenset[str]:
@@ -195,6 +203,24 @@ class DeskContext:
                 self.local.uow = None
         return case
 
+    def view_query(self, view: View, actor: Actor, *, after: str | None = None,
+                   limit: int = 50) -> CaseQuery:
+        """The :class:`CaseQuery` of ``view`` for ``actor`` (placeholders filled in, the
+        statuses checked against this desk's workflows), without the access scope."""
+        query = CaseQuery(**view.filters_for(actor), order=view.order,  # type: ignore[arg-type]
+                          after=after, limit=limit)
+        self.check_statuses(query)
+        return query
+
+    def check_statuses(self, query: CaseQuery) -> None:
+        """A status no workflow of this desk has is refused with :class:`UnknownValue`, as
+        an unknown priority is: it can only be a typo, and would otherwise list nothing."""
+        if query.statuses is not None:
+            known = self.statuses
+            for status in sorted(query.statuses):
+                if status not in known:
+                    raise UnknownValue("statuses", status, sorted(known))
+
     def scoped(self, query: CaseQuery, actor: Actor) -> CaseQuery:
         """``query`` limited to the cases ``actor`` may read (its read scope added).
 
@@ -206,11 +232,7 @@ class DeskContext:
         if query.visible is not None:
             raise InvalidInput("CaseQuery.visible is set by the desk from the actor; leave it "
                                "out and pass actor=", field="visible")
-        if query.statuses is not None:
-            known = self.statuses
-            for status in sorted(query.statuses):
-                if status not in known:
-                    raise UnknownValue("statuses", status, sorted(known))
+        self.check_statuses(query)
         seen = access.visible(actor, Permission.READ)
         return query if seen.everything else attrs.evolve(query, visible=seen)
 

@@ -28,9 +28,10 @@ from typing import Any, Generic, TypeVar, overload
 from caselib.cases import Actor, Case, CompiledWorkflow, Links
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
-from caselib.desk import casework, drafts, escalation, knowledge, metrics, portal, triage
+from caselib.desk import casework, drafts, escalation, knowledge, listing, metrics, portal, triage
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
+from caselib.desk.listing import Board
 from caselib.desk.retry import retry_conflicts
 from caselib.desk.settings import TenantSettings
 from caselib.desk.views import CustomerView
@@ -44,7 +45,7 @@ from caselib.kb import (
     Suggestion,
 )
 from caselib.ports import CaseQuery, CaseSummary, Clock, EventSink, Notifier, Page, Store
-from caselib.reports import GroupBy, Scorecard, SummaryCards
+from caselib.reports import GroupBy, Scorecard, SummaryCards, View
 from caselib.routing import Directory, RouteDecision
 from caselib.sla import DueExplanation
 from caselib.vocab import Audience, Priority, Severity, Source
@@ -210,6 +211,39 @@ class ServiceDesk:
         """Open board columns: ``{status: count}`` for the cases matching ``query`` that
         ``actor`` may read."""
         return casework.count_by_status(self._ctx, query, actor=actor)
+
+    def view(self, name_or_view: str | View, *, actor: Actor, after: str | None = None,
+             limit: int = 50) -> Page:
+        """One page of a named view (``"open"``, ``"unassigned"``, ``"mine"``,
+        ``"resolved"``, ``"inbox"``, a tenant's own from :attr:`TenantSettings.views`) or of
+        a :class:`~caselib.reports.View`, among the cases ``actor`` may read. An unknown
+        name is :class:`~caselib.errors.UnknownValue` listing the known ones; a cursor from
+        another view is refused (``after``).
+
+        .. versionadded:: 0.2
+        """
+        return listing.view(self._ctx, name_or_view, actor=actor, after=after, limit=limit)
+
+    def inbox(self, *, actor: Actor, after: str | None = None, limit: int = 50,
+              text: str | None = None) -> Page:
+        """``actor``'s inbox: active cases assigned to them or unassigned in one of their
+        teams (``Actor.teams``), oldest first, optionally narrowed by a text search; one
+        query and one cursor.
+
+        .. versionadded:: 0.2
+        """
+        return listing.inbox(self._ctx, actor=actor, after=after, limit=limit, text=text)
+
+    def board(self, query_or_view: CaseQuery | View | str | None = None, *, actor: Actor,
+              cards_per_column: int = 10) -> Board:
+        """A kanban board: per status of the workflow (in its order) that the view admits,
+        the count and the first ``cards_per_column`` cards; the default view is the active
+        cases, most recently changed first (:data:`caselib.reports.BOARD`).
+
+        .. versionadded:: 0.2
+        """
+        return listing.board(self._ctx, query_or_view, actor=actor,
+                             cards_per_column=cards_per_column)
 
     def allowed_transitions(self, case: Case, *, actor: Actor | None = None) -> tuple[str, ...]:
         """Statuses ``case`` can move to next (for building buttons); with ``actor``, only

@@ -11,10 +11,19 @@ import attrs
 from caselib.access import AccessPolicy
 from caselib.cases import CasePolicy, Workflow
 from caselib.kb import KbSettings
+from caselib.reports import View, ViewCatalog
 from caselib.routing import FallbackMap, Router
 from caselib.sla import SlaPolicies
 
 __all__ = ["TenantSettings", "default_router"]
+
+
+def _views(value: object) -> ViewCatalog:
+    if isinstance(value, ViewCatalog):
+        return value
+    if isinstance(value, View):
+        value = [value]
+    return ViewCatalog(value)  # (ViewCatalog checks the type)
 
 
 def default_router() -> Router:
@@ -43,3 +52,10 @@ class TenantSettings:
     """Who may do what (:class:`~caselib.access.AccessPolicy`); ``None`` leaves agents
     unrestricted (:meth:`AccessPolicy.unrestricted`) while customers still reach only their
     own cases' public side."""
+    views: ViewCatalog = attrs.field(factory=ViewCatalog, converter=_views)
+    """The tenant's own named views beside the built-in queues (a :class:`ViewCatalog`
+    or a list of :class:`~caselib.reports.View`), read with :meth:`ServiceDesk.view
+    <caselib.desk.ServiceDesk.view>`; each view's filters are checked when the desk is made.
+
+    .. versionadded:: 0.2
+    """

@@ -53,6 +53,7 @@ from caselib.ports.kb import (
 )
 from caselib.ports.queries import (
     MAX_QUERY_LIMIT,
+    MAX_TEXT_LENGTH,
     CasePage,
     CaseQuery,
     CaseSummary,
@@ -87,6 +88,7 @@ __all__ = [
     "KbLog",
     "LockingCaseRepository",
     "MAX_QUERY_LIMIT",
+    "MAX_TEXT_LENGTH",
     "Notification",
     "Notifier",
     "Outbox",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -28,6 +28,7 @@ from caselib.checks import (
     unstorable,
 )
 from caselib.errors import InvalidInput, UnknownValue, WrongType
+from caselib.reports.search import SearchText
 from caselib.sla import SlaCase
 from caselib.timeutil import aware_utc, from_iso, to_iso
 from caselib.vocab import Priority, Source, StatusCategory
@@ -37,6 +38,7 @@ __all__ = [
     "CaseQuery",
     "CaseSummary",
     "MAX_QUERY_LIMIT",
+    "MAX_TEXT_LENGTH",
     "Page",
     "QueryOrder",
     "SlaCasePage",
@@ -211,6 +213,23 @@ def _priorities(value: object) -> frozenset[Priority] | None:
     return frozenset(Priority.parse(v) for v in require_strs(value, "priorities"))
 
 
+MAX_TEXT_LENGTH: Final = 500
+"""The longest text search a :class:`CaseQuery` takes (characters)."""
+
+
+def _text(value: object) -> str | None:
+    """A text search: a string with a letter or digit (see :class:`SearchText` for the
+    syntax), parsed here so a bad one is refused when the query is built."""
+    if value is None:
+        return None
+    text = storable(require_str(value, "text", "a search string or None"), "text")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidInput(f"a text search is at most {MAX_TEXT_LENGTH} characters",
+                           field="text")
+    SearchText.parse(text)
+    return text
+
+
 def _opt_bool(_inst: object, attr: attrs.Attribute[bool | None], value: object) -> None:
     """A yes/no filter takes ``True``, ``False`` or ``None`` (any): ``"no"`` is truthy in
     Python, so a string is refused rather than guessed (stores used to read it differently)."""
@@ -326,6 +345,15 @@ class CaseQuery:
 
     .. versionadded:: 0.2
     """
+    text: str | None = attrs.field(default=None, converter=_text)
+    """A text search over the case's number, subject and description: words AND-ed, a
+    trailing ``*`` for a prefix (``"printer jam*"``), case-insensitive, no stemming; see
+    :mod:`caselib.reports.search` for the exact rules, which every store follows. Combined
+    (AND) with every other filter; :meth:`matches` does not check it (a summary carries no
+    description): use :meth:`matches_text` on the case.
+
+    .. versionadded:: 0.2
+    """
     visible: Visibility | None = None
     """The access scope the desk adds for the actor asking (``None``: every case); see
     :meth:`caselib.access.AccessPolicy.visible`."""
@@ -386,6 +414,23 @@ class CaseQuery:
             return False
         return self.visible is None or self.visible.admits(
             team=s.team, assignee=s.assignee, contact=s.contact, account=s.account)
+
+    @property
+    def search(self) -> SearchText | None:
+        """:attr:`text` parsed (``None`` without a text search).
+
+        .. versionadded:: 0.2
+        """
+        return None if self.text is None else SearchText.parse(self.text)
+
+    def matches_text(self, terms: Iterable[str]) -> bool:
+        """Whether a case with these :func:`~caselib.reports.search_terms` passes the text
+        search (always, without one): the reference the stores' full-text indexes mirror.
+
+        .. versionadded:: 0.2
+        """
+        search = self.search
+        return search is None or search.matches(terms)
 
     def filter_digest(self) -> str:
         """A short, stable digest of the filters and the order (not ``limit`` or ``after``),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from caselib.errors import InvalidInput
-from caselib.ports import CaseQuery, CaseSummary, Page, SlaDue
+from caselib.ports import MAX_TEXT_LENGTH, CaseQuery, CaseSummary, Page, SlaDue
 from caselib.serialize._read import Doc, check_text, inside, instant_text, member
 from caselib.vocab import Priority, Source, StatusCategory
 
@@ -117,6 +117,7 @@ def query_to(q: CaseQuery) -> dict[str, Any]:
         "categories": listed(q.categories),
         "resolved_from": _T(q.resolved_from),
         "resolved_before": _T(q.resolved_before),
+        "text": q.text,
         "order": q.order,
         "limit": q.limit,
         "after": q.after,
@@ -169,6 +170,7 @@ def query_from(d: Doc) -> CaseQuery:
             categories=sets["categories"],
             resolved_from=d.opt_instant("resolved_from"),
             resolved_before=d.opt_instant("resolved_before"),
+            text=d.opt_text("text", limit=MAX_TEXT_LENGTH),
             order=order,  # type: ignore[arg-type]  # CaseQuery refuses an unknown order
             limit=d.integer("limit", default=50),
             after=d.opt_text("after", limit=4096),

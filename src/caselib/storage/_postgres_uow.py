@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from caselib.errors import DuplicateKey, StorageError
+from caselib.reports import SearchText
 from caselib.storage._sql import STORED_COLUMNS, Loaded, SqlDialect, SqlUnitOfWorkBase
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 DIALECT: Final = SqlDialect("%s", for_update_skip_locked=True,
-                            merge_doc="(doc::jsonb || %s::jsonb)::json")
+                            merge_doc="(doc::jsonb || %s::jsonb)::json",
+                            text_match="c.search @@ %s::tsquery", text_param=SearchText.tsquery)
 
 _STORED: Final = ", ".join(f"c.{column}" for column in STORED_COLUMNS)
 # a case with its timeline (aggregated, so one statement is one snapshot even under READ

@@ -10,11 +10,17 @@ import sqlite3
 from typing import Final
 
 from caselib.errors import SchemaMismatch
-from caselib.storage._sql import ACTIVE_CATEGORIES_SQL, CATEGORY_INDEX, SCOPE_INDEXES
+from caselib.reports import search_terms
+from caselib.storage._sql import (
+    ACTIVE_CATEGORIES_SQL,
+    CATEGORY_INDEX,
+    QUEUE_INDEX,
+    SCOPE_INDEXES,
+)
 from caselib.storage._sql.columns import FACTS_INDEXES, facts_migration
 from caselib.storage._sql.rows import BACKFILL_FACTS
 
-__all__ = ["SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "terms_function"]
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the initial schema
@@ -160,10 +166,44 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         BACKFILL_FACTS,
         *FACTS_INDEXES,
     ),
+    # 6: text search (CaseQuery.text). ``terms`` holds the case's search terms, made by
+    # caselib.reports.search_terms (space-joined) so every store splits text alike; an FTS5
+    # index over that column (external content: the text is stored once, in cases), kept in
+    # step by triggers, so every write path (saves, imports) indexes what it writes. The
+    # ``ascii`` tokeniser splits only at the spaces (terms are letters and digits, already
+    # case-folded); detail=none and columnsize=0 keep just which case has which term:
+    # searches are single terms and prefixes, never phrases, and rank nothing. Existing
+    # rows are back-filled by caselib_terms(), which the store registers on its connections.
+    (
+        "ALTER TABLE cases ADD COLUMN terms TEXT NOT NULL DEFAULT ''",
+        "UPDATE cases SET terms = caselib_terms(number, subject, "
+        "COALESCE(json_extract(doc, '$.description'), ''))",
+        "CREATE VIRTUAL TABLE cases_fts USING fts5(terms, content='cases', "
+        "content_rowid='rowid', tokenize='ascii', detail=none, columnsize=0)",
+        "INSERT INTO cases_fts (cases_fts) VALUES ('rebuild')",
+        "CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN "
+        "INSERT INTO cases_fts (rowid, terms) VALUES (new.rowid, new.terms); END",
+        "CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN "
+        "INSERT INTO cases_fts (cases_fts, rowid, terms) VALUES ('delete', old.rowid, old.terms);"
+        " END",
+        "CREATE TRIGGER cases_fts_update AFTER UPDATE OF terms ON cases BEGIN "
+        "INSERT INTO cases_fts (cases_fts, rowid, terms) VALUES ('delete', old.rowid, old.terms);"
+        " INSERT INTO cases_fts (rowid, terms) VALUES (new.rowid, new.terms); END",
+        # the inbox's unassigned side: a team's unassigned active cases, in created order
+        QUEUE_INDEX,
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this caselib writes; older files are migrated forward on open."""
+
+
+def terms_function(conn: sqlite3.Connection) -> None:
+    """Register ``caselib_terms(number, subject, description)`` (the space-joined
+    :func:`~caselib.reports.search_terms`) on ``conn``, for migration 6's back-fill."""
+    conn.create_function(
+        "caselib_terms", 3, lambda n, s, d: " ".join(search_terms(n, s, d or "")),
+        deterministic=True)
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:

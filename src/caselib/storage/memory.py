@@ -63,6 +63,7 @@ from caselib.reports import (
     SummaryCards,
     compute_cards,
     compute_scorecard,
+    search_terms,
 )
 from caselib.storage.codec import outbox_messages
 
@@ -333,14 +334,23 @@ class _Cases:
         merged.update({k: v[0] for k, v in uow._staged.items()})
         return list(merged.values())
 
-    def _summaries(self) -> list[CaseSummary]:
-        return [CaseSummary.of(c) for c in self._cases()]
+    def _summaries(self, query: CaseQuery | None = None) -> list[CaseSummary]:
+        """Every case's summary; with ``query``, those it matches (its text search too: a
+        scan over the terms :func:`~caselib.reports.search_terms` makes, as the SQL stores'
+        indexes hold them)."""
+        cases = self._cases()
+        if query is None:
+            return [CaseSummary.of(c) for c in cases]
+        search = query.search
+        return [s for c in cases if query.matches(s := CaseSummary.of(c))
+                and (search is None
+                     or search.matches(search_terms(c.number, c.subject, c.description)))]
 
     def query(self, query: CaseQuery) -> Page:
         self._uow._check_open()
         cursor = decode_cursor(query)
         with self._uow._store._lock:
-            rows = [s for s in self._summaries() if query.matches(s)]
+            rows = self._summaries(query)
         rows.sort(key=query.sort_key)
         if cursor is not None:
             after = cursor_sort_key(query, cursor)
@@ -360,16 +370,15 @@ class _Cases:
         q = query or CaseQuery()
         counts: dict[str, int] = {}
         with self._uow._store._lock:
-            for s in self._summaries():
-                if q.matches(s):
-                    counts[s.status] = counts.get(s.status, 0) + 1
+            for s in self._summaries(q):
+                counts[s.status] = counts.get(s.status, 0) + 1
         return counts
 
     def count(self, query: CaseQuery | None = None) -> int:
         self._uow._check_open()
         q = query or CaseQuery()
         with self._uow._store._lock:
-            return sum(1 for s in self._summaries() if q.matches(s))
+            return len(self._summaries(q))
 
     def open_counts(self, assignees: Sequence[str]) -> dict[str, int]:
         self._uow._check_open()

@@ -47,12 +47,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from caselib.cases import Case
 from caselib.errors import InvalidInput, SchemaMismatch
 from caselib.ports import require_tenant
+from caselib.reports import search_terms
 from caselib.storage._postgres_uow import (
     PostgresUnitOfWork,
     _errors,
@@ -62,6 +63,7 @@ from caselib.storage._sql import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
     CATEGORY_INDEX,
+    QUEUE_INDEX,
     SCOPE_INDEXES,
     ConnectionPool,
     import_rows,
@@ -76,7 +78,21 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 
 _T: Final = 'TEXT COLLATE "C"'
 
-_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+def _backfill_terms(conn: psycopg.Connection[Any]) -> None:
+    """Migration 6's back-fill: every case's search terms, written in batches."""
+    rows = conn.execute("SELECT tenant, id, number, subject, "
+                        "COALESCE(doc->>'description', '') FROM cases").fetchall()
+    with conn.cursor() as cur:
+        for at in range(0, len(rows), 1000):
+            cur.executemany(
+                "UPDATE cases SET terms = %s WHERE tenant = %s AND id = %s",
+                [(" ".join(search_terms(n, s, d)), t, i)
+                 for t, i, n, s, d in rows[at:at + 1000]])
+
+
+_Migration = str | Callable[["psycopg.Connection[Any]"], None]
+
+_MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
     # 1: the initial schema
     (
         f"""CREATE TABLE cases (
@@ -201,6 +217,19 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         *facts_migration(_T, "BIGINT"),
         BACKFILL_FACTS,
         *FACTS_INDEXES,
+    ),
+    # 6: text search (CaseQuery.text): the case's search terms (caselib.reports.search_terms,
+    # space-joined, as in the SQLite store) and a tsvector made of them verbatim
+    # (array_to_tsvector: no parser, no dictionary, so PostgreSQL finds exactly what the
+    # other stores find) under a GIN index. Existing rows are back-filled in Python.
+    (
+        "ALTER TABLE cases ADD COLUMN terms TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN search tsvector GENERATED ALWAYS AS "
+        "(array_to_tsvector(string_to_array(terms, ' '))) STORED",
+        _backfill_terms,
+        "CREATE INDEX cases_search ON cases USING GIN (search)",
+        # the inbox's unassigned side: a team's unassigned active cases, in created order
+        QUEUE_INDEX,
     ),
 )
 
@@ -329,6 +358,8 @@ class PostgresStore:
                         if statement == BACKFILL_FACTS:
                             backfill_facts(lambda q, p: conn.execute(q, p).fetchall(),
                                            conn.execute, "%s")
+                        elif callable(statement):
+                            statement(conn)
                         else:
                             conn.execute(statement)
                     conn.execute("INSERT INTO schema_version VALUES (%s, now())", (number,))

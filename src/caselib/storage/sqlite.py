@@ -64,6 +64,7 @@ from caselib.errors import (
     StorageError,
 )
 from caselib.ports import require_tenant
+from caselib.reports import SearchText
 from caselib.storage._sql import (
     CASE_COLUMNS,
     STORED_COLUMNS,
@@ -90,11 +91,19 @@ from caselib.storage._sqlite_schema import (
     SCHEMA_VERSION,
     _check_version,
     _schema_version,
+    terms_function,
 )
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "SqliteUnitOfWork"]
 
-DIALECT: Final = SqlDialect("?", for_update_skip_locked=False, merge_doc="json_patch(doc, ?)")
+DIALECT: Final = SqlDialect(
+    "?", for_update_skip_locked=False, merge_doc="json_patch(doc, ?)",
+    text_match="c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)",
+    text_param=SearchText.fts5,
+    # (the unary + keeps the planner from driving the query by the rowid list)
+    text_scan="+c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)",
+    text_estimate="SELECT COUNT(*) FROM (SELECT 1 FROM cases_fts WHERE cases_fts MATCH ? "
+                  "LIMIT ?)")
 
 
 _POOL_MAX: Final = 8
@@ -183,6 +192,7 @@ class SqliteStore:
                 version = _schema_version(conn)  # again, under the write lock
                 _check_version(version, self.path)
                 if version < SCHEMA_VERSION:
+                    terms_function(conn)
                     conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
                                  "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
                     for number, statements in enumerate(_MIGRATIONS, start=1):

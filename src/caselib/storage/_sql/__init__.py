@@ -31,6 +31,7 @@ from caselib.storage._sql.columns import (
     ACTIVE_CATEGORIES_SQL,
     CASE_COLUMNS,
     CATEGORY_INDEX,
+    QUEUE_INDEX,
     SCOPE_INDEXES,
     STORED_COLUMNS,
     SUMMARY_COLUMNS,
@@ -83,10 +84,11 @@ from caselib.storage._sql.unit_of_work import SqlUnitOfWorkBase
 
 __all__ = [
     "ACTIVE_CATEGORIES_SQL",
-    "CATEGORY_INDEX",
     "CASE_COLUMNS",
+    "CATEGORY_INDEX",
     "ConnectionPool",
     "Loaded",
+    "QUEUE_INDEX",
     "SCOPE_INDEXES",
     "STORED_COLUMNS",
     "SUMMARY_COLUMNS",

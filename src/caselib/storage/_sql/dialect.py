@@ -7,8 +7,9 @@ statements here, while only case queries need :mod:`caselib.storage._sql.queries
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from caselib.reports import SearchText
 from caselib.storage._sql.columns import CASE_COLUMNS
 
 __all__ = [
@@ -22,11 +23,26 @@ class SqlDialect:
     """The few differences between the two SQL dialects that the shared queries care about."""
 
     def __init__(self, placeholder: str, *, for_update_skip_locked: bool,
-                 merge_doc: str) -> None:
+                 merge_doc: str, text_match: str,
+                 text_param: Callable[[SearchText], str],
+                 text_scan: str | None = None, text_estimate: str | None = None) -> None:
         self.ph = placeholder
         self.skip_locked = for_update_skip_locked
         self.merge_doc = merge_doc
         """SQL for ``doc`` with the top-level keys of a JSON object parameter replaced."""
+        self.text_match = text_match
+        """The condition "case ``c`` passes the text search in the one parameter", served
+        by the store's full-text index (see :mod:`caselib.reports.search`)."""
+        self.text_param = text_param
+        """That parameter for a parsed search (an FTS5 MATCH or a ``tsquery``)."""
+        self.text_scan = text_scan
+        """The same condition as a membership test only (no index may be driven by it), for
+        a search that matches many cases: the rows come from the other filters' index, in
+        the list's order, and a page stops early. ``None``: the planner decides alone
+        (PostgreSQL keeps statistics of lexeme frequencies; SQLite's FTS5 gives none)."""
+        self.text_estimate = text_estimate
+        """SQL counting the search's matches in all tenants up to a bound (parameters: the
+        search, the bound): which of the two conditions a query uses."""
 
     def params(self, n: int) -> str:
         """``n`` comma-separated placeholders."""

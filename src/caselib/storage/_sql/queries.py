@@ -48,8 +48,11 @@ def _in(column: str, values: Iterable[Any], dialect: SqlDialect, params: list[An
     return f"{column} IN ({dialect.params(len(vals))})"
 
 
-def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str], list[Any]]:
-    """The filter of ``query`` as AND-ed SQL conditions over table alias ``c``."""
+def _where(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: bool = False
+           ) -> tuple[list[str], list[Any]]:
+    """The filter of ``query`` as AND-ed SQL conditions over table alias ``c``; with
+    ``text_scan`` the text search is a membership test on the rows another index finds
+    (:attr:`SqlDialect.text_scan`) rather than the rows the search finds."""
     ph = dialect.ph
     params: list[Any] = [tenant]
     conds = [f"c.tenant = {ph}"]
@@ -101,6 +104,10 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[list[str
     if query.resolved_before is not None:
         conds.append(f"c.resolved_at IS NOT NULL AND c.resolved_at < {ph}")
         params.append(to_iso(query.resolved_before))
+    search = query.search
+    if search is not None:
+        conds.append(dialect.text_scan if text_scan and dialect.text_scan else dialect.text_match)
+        params.append(dialect.text_param(search))
     if query.visible is not None and not query.visible.everything:
         conds.append(_visible(query.visible, dialect, params))
     return conds, params
@@ -168,11 +175,12 @@ def _after(query: CaseQuery, values: Sequence[Any], dialect: SqlDialect,
 _SUMMARY_SELECT: Final = ", ".join(f"c.{c}" for c in SUMMARY_COLUMNS)
 
 
-def query_tail(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str, list[Any]]:
+def query_tail(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: bool = False
+               ) -> tuple[str, list[Any]]:
     """What follows ``SELECT … FROM cases c WHERE`` for one page of ``query``: its filter,
     keyset condition, order and a limit of ``limit + 1`` rows (to know whether another page
     follows)."""
-    conds, params = _where(query, tenant, dialect)
+    conds, params = _where(query, tenant, dialect, text_scan=text_scan)
     cursor = decode_cursor(query)
     if cursor is not None:
         conds.append(_after(query, cursor, dialect, params))
@@ -181,9 +189,10 @@ def query_tail(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str,
             params)
 
 
-def query_sql(query: CaseQuery, tenant: str, dialect: SqlDialect) -> tuple[str, list[Any]]:
+def query_sql(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: bool = False
+              ) -> tuple[str, list[Any]]:
     """``SELECT`` of one page of summaries (see :func:`query_tail`)."""
-    tail, params = query_tail(query, tenant, dialect)
+    tail, params = query_tail(query, tenant, dialect, text_scan=text_scan)
     return f"SELECT {_SUMMARY_SELECT} FROM cases c WHERE {tail}", params
 
 
@@ -195,19 +204,19 @@ def page_from_rows(query: CaseQuery, rows: Sequence[Sequence[Any]]) -> Page:
     return Page(tuple(items), cursor)
 
 
-def count_by_status_sql(query: CaseQuery | None, tenant: str,
-                        dialect: SqlDialect) -> tuple[str, list[Any]]:
+def count_by_status_sql(query: CaseQuery | None, tenant: str, dialect: SqlDialect, *,
+                        text_scan: bool = False) -> tuple[str, list[Any]]:
     """``SELECT status, count(*)`` over the query's filters (paging ignored)."""
-    conds, params = _where(query or CaseQuery(), tenant, dialect)
+    conds, params = _where(query or CaseQuery(), tenant, dialect, text_scan=text_scan)
     return (f"SELECT c.status, COUNT(*) FROM cases c WHERE {' AND '.join(conds)} "
             "GROUP BY c.status"), params
 
 
-def count_sql(query: CaseQuery | None, tenant: str,
-              dialect: SqlDialect) -> tuple[str, list[Any]]:
+def count_sql(query: CaseQuery | None, tenant: str, dialect: SqlDialect, *,
+              text_scan: bool = False) -> tuple[str, list[Any]]:
     """``SELECT COUNT(*)`` over the query's filters (paging ignored): the total of a list,
     read from the indexes its page uses, no row returned."""
-    conds, params = _where(query or CaseQuery(), tenant, dialect)
+    conds, params = _where(query or CaseQuery(), tenant, dialect, text_scan=text_scan)
     return f"SELECT COUNT(*) FROM cases c WHERE {' AND '.join(conds)}", params
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from caselib.cases import Case, SlaTarget, TimelineEntry, event_payload
 from caselib.errors import InvalidInput
 from caselib.ports import CaseSummary, SlaDue
+from caselib.reports import search_terms
 from caselib.reports.facts import TARGETS, CaseFacts, TargetFacts
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import _VERSION, CASE_COLUMNS, SUMMARY_COLUMNS, Loaded
@@ -89,7 +90,8 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
         case.team, case.links.contact, case.links.account, case.category, _encode(doc["tags"]),
         doc["created_at"], doc["updated_at"],
         doc["resolved_at"], None if due is None else to_iso(due),
-        case.breached, version, *fact_values(case), _encode(doc),
+        case.breached, version, *fact_values(case),
+        " ".join(search_terms(case.number, case.subject, case.description)), _encode(doc),
     )
 
 
@@ -232,7 +234,8 @@ def _chunk_rows(chunk: list[Case], events: bool
 BACKFILL_FACTS: Final = "-- caselib: back-fill the columns of migration 5 from each case"
 """A migration step run in Python, not SQL: :func:`backfill_facts`."""
 
-_FILLED: Final = CASE_COLUMNS[CASE_COLUMNS.index("source"):-1]
+_FILLED: Final = CASE_COLUMNS[CASE_COLUMNS.index("source"):CASE_COLUMNS.index("terms")]
+"""Migration 5's columns: from ``source`` up to the search terms of migration 6."""
 
 
 def backfill_facts(fetch: Callable[[str, Sequence[Any]], Sequence[Sequence[Any]]],

@@ -22,7 +22,7 @@ side by side and requires identical observable results.
 each taking the same ``store`` fixture, so an adapter that implements only some ports can
 subclass just those: :class:`CaseRepositoryContract` and :class:`CaseQueryContract`
 (:class:`~caselib.ports.CaseRepository`), :class:`CaseNumberContract`,
-:class:`CaseLockingContract` (the optional
+:class:`CaseSearchContract` (text search), :class:`CaseLockingContract` (the optional
 :class:`~caselib.ports.LockingCaseRepository`), :class:`UnitOfWorkContract` (isolation,
 rollback and tenancy across ports),
 :class:`OutboxContract`, :class:`KbContract` (articles and the KB log),
@@ -45,6 +45,7 @@ from caselib.testing.conformance.locking import CaseLockingContract
 from caselib.testing.conformance.metrics import MetricsContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
+from caselib.testing.conformance.search import CaseSearchContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
 from caselib.testing.conformance.stateful import StatefulContract, StoreMachine
 from caselib.testing.conformance.store import StoreContract
@@ -56,6 +57,7 @@ __all__ = [
     "CaseNumberContract",
     "CaseQueryContract",
     "CaseRepositoryContract",
+    "CaseSearchContract",
     "KbContract",
     "MetricsContract",
     "OutboxContract",

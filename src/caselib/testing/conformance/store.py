@@ -13,6 +13,7 @@ from caselib.testing.conformance.locking import CaseLockingContract
 from caselib.testing.conformance.metrics import MetricsContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
+from caselib.testing.conformance.search import CaseSearchContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
 from caselib.testing.conformance.stateful import StatefulContract
 from caselib.testing.conformance.unit_of_work import UnitOfWorkContract
@@ -32,6 +33,7 @@ class StoreContract(
     OutboxContract,
     CaseNumberContract,
     CaseLockingContract,
+    CaseSearchContract,
     CaseQueryContract,
     UnitOfWorkContract,
     CaseRepositoryContract,
