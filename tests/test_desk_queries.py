@@ -31,13 +31,24 @@ ANA = Actor.agent("ana", "support", teams=["tier1"])
 
 def undo_migration_5(prefix: str = "") -> list[str]:
     """SQL that takes a store back to schema 4: migration 5's indexes and columns dropped."""
-    from caselib.storage._sql.columns import CASE_COLUMNS
+    from caselib.storage._sql.columns import MIGRATION_5_COLUMNS
 
     return [*(f"DROP INDEX {prefix}{i}" for i in (
                 "cases_alive", "cases_alive_active", "cases_resolved", "cases_first_response",
                 "cases_csat")),
             *(f"ALTER TABLE {prefix}cases DROP COLUMN {c}"
-              for c in CASE_COLUMNS[CASE_COLUMNS.index("source"):-1])]
+              for c in MIGRATION_5_COLUMNS)]
+
+
+UNDO_MIGRATION_6_SQLITE = (
+    *(f"DROP TRIGGER cases_fts_{trigger}" for trigger in ("insert", "delete", "update")),
+    "DROP TABLE cases_fts",
+    "DROP INDEX cases_queue",
+    "ALTER TABLE cases DROP COLUMN terms",
+)
+"""SQL that takes a SQLite file back to schema 5: text search (migration 6) removed."""
+
+
 BO = Actor.agent("bo", "support", teams=["tier2"])
 LEAD = Actor.agent("lea", "manager")
 
@@ -164,11 +175,8 @@ class TestCategoryMigration:
         store.close()
         conn = sqlite3.connect(path)  # back to schema 2: no category column, no article stamp
         with conn:
-            for trigger in ("insert", "delete", "update"):  # migration 6: text search
-                conn.execute(f"DROP TRIGGER cases_fts_{trigger}")
-            conn.execute("DROP TABLE cases_fts")
-            conn.execute("DROP INDEX cases_queue")
-            conn.execute("ALTER TABLE cases DROP COLUMN terms")
+            for statement in UNDO_MIGRATION_6_SQLITE:  # migration 6: text search
+                conn.execute(statement)
             for statement in undo_migration_5():
                 conn.execute(statement)
             conn.execute("DROP INDEX cases_category")

@@ -357,3 +357,15 @@ def _outcome(desk: ServiceDesk, where: str, text: str) -> object:
         return [attrs.astuple(e)[4:7] for e in stored.timeline[1:]]
     except CaselibError as err:
         return type(err).__name__, getattr(err, "field", None)
+
+
+class TestActorIds:
+    """An actor id must name someone: empty and blank ids are refused alike, because the
+    serialize reader (and so every store's document) refuses both."""
+
+    @pytest.mark.parametrize("blank", ["", " ", "\t\n"])
+    def test_blank_actor_id_is_refused(self, blank: str) -> None:
+        from caselib import Actor
+
+        with pytest.raises(InvalidInput, match="actor.id"):
+            Actor.agent(blank)

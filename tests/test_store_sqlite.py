@@ -781,8 +781,7 @@ def _drop_migration_5(conn: sqlite3.Connection) -> None:
 
 def _undo_text_search(conn: sqlite3.Connection) -> None:
     """Take a file back to before schema migration 6 (text search)."""
-    for trigger in ("insert", "delete", "update"):
-        conn.execute(f"DROP TRIGGER cases_fts_{trigger}")
-    conn.execute("DROP TABLE cases_fts")
-    conn.execute("DROP INDEX cases_queue")
-    conn.execute("ALTER TABLE cases DROP COLUMN terms")
+    from test_desk_queries import UNDO_MIGRATION_6_SQLITE
+
+    for statement in UNDO_MIGRATION_6_SQLITE:
+        conn.execute(statement)

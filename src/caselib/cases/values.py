@@ -174,8 +174,10 @@ def _roles(value: Iterable[str]) -> frozenset[str]:
 
 
 def _check_actor_id(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:
-    if not require_str(value, "actor.id", "a non-empty string"):
-        raise InvalidInput("actor.id must not be empty", field="actor.id")
+    if not require_str(value, "actor.id", "a non-empty string").strip():
+        # blank is refused like empty: a stored document's reader refuses both, so an
+        # actor the domain took must round-trip through serialize and the stores
+        raise InvalidInput("actor.id must not be empty or blank", field="actor.id")
 
 
 def _check_actor_name(_inst: object, _attr: attrs.Attribute[str | None], value: str | None

@@ -90,7 +90,7 @@ def actors(detailed: bool = False) -> st.SearchStrategy[Actor]:
         return plain
     return st.builds(
         Actor,
-        st.one_of(ids, st.text(_text_alphabet, min_size=1, max_size=40)),
+        st.one_of(ids, st.text(_text_alphabet, min_size=1, max_size=40).filter(str.strip)),
         st.sampled_from(list(ActorKind)),
         st.frozensets(st.sampled_from(["admin", "support", "manager", "owner", "lead"]),
                       max_size=3),

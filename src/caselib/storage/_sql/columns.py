@@ -21,6 +21,7 @@ __all__ = [
     "CASE_COLUMNS",
     "FACT_COLUMNS",
     "FACTS_INDEXES",
+    "MIGRATION_5_COLUMNS",
     "facts_migration",
     "Loaded",
     "SLA_COLUMNS",
@@ -142,6 +143,12 @@ cases changed since a period's start (``cases_alive``), the active ones
 resolutions, first responses and ratings of a period."""
 
 
+MIGRATION_5_COLUMNS: Final = ("source", "first_response_at", "csat", *SLA_COLUMNS, *FACT_COLUMNS)
+"""The ``cases`` columns schema migration 5 adds (and back-fills), in :func:`case_row`
+order: spelled out, not sliced from :data:`CASE_COLUMNS`, so a later migration's columns
+never leak into it."""
+
+
 def facts_migration(text: str, integer: str) -> tuple[str, ...]:
     """Schema migration 5's new ``cases`` columns, spelled with the store's text and integer
     types (the back-fill and the indexes follow them in the migration)."""
@@ -150,4 +157,4 @@ def facts_migration(text: str, integer: str) -> tuple[str, ...]:
     return tuple(
         f"ALTER TABLE cases ADD COLUMN {c} "
         + (f"{integer} NOT NULL DEFAULT 0" if c in counters else integer if c in ints else text)
-        for c in CASE_COLUMNS[CASE_COLUMNS.index("source"):-1])
+        for c in MIGRATION_5_COLUMNS)

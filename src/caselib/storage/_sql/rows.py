@@ -21,7 +21,12 @@ from caselib.ports import CaseSummary, SlaDue
 from caselib.reports import search_terms
 from caselib.reports.facts import TARGETS, CaseFacts, TargetFacts
 from caselib.sla import SlaCase
-from caselib.storage._sql.columns import _VERSION, CASE_COLUMNS, SUMMARY_COLUMNS, Loaded
+from caselib.storage._sql.columns import (
+    _VERSION,
+    MIGRATION_5_COLUMNS,
+    SUMMARY_COLUMNS,
+    Loaded,
+)
 from caselib.storage._sql.jsontext import _encode, loads
 from caselib.storage.codec import (
     case_from_document,
@@ -234,8 +239,7 @@ def _chunk_rows(chunk: list[Case], events: bool
 BACKFILL_FACTS: Final = "-- caselib: back-fill the columns of migration 5 from each case"
 """A migration step run in Python, not SQL: :func:`backfill_facts`."""
 
-_FILLED: Final = CASE_COLUMNS[CASE_COLUMNS.index("source"):CASE_COLUMNS.index("terms")]
-"""Migration 5's columns: from ``source`` up to the search terms of migration 6."""
+_FILLED: Final = MIGRATION_5_COLUMNS
 
 
 def backfill_facts(fetch: Callable[[str, Sequence[Any]], Sequence[Sequence[Any]]],
