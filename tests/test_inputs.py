@@ -367,5 +367,5 @@ class TestActorIds:
     def test_blank_actor_id_is_refused(self, blank: str) -> None:
         from caselib import Actor
 
-        with pytest.raises(InvalidInput, match="actor.id"):
+        with pytest.raises(InvalidInput, match=r"actor\.id"):
             Actor.agent(blank)

@@ -104,6 +104,27 @@ class TestHandWrittenHistory:
                 sc.deflection.resolved_by_article) == (0, 0, 0)
         assert sc.rows == (t,)
 
+    def test_deflection_funnel_comes_from_the_kb_log(
+            self, make_store: Callable[[], Store]) -> None:
+        """Shown → opened → resolved-by-article, distinct cases, on every store (the SQL
+        stores once bound the tenant and the period's bounds in the wrong slots: 0 → 0)."""
+        from caselib.kb import Article
+
+        desk, clock, _ = _history(make_store())
+        desk.put_article(Article(id="kb-p", title="Printer jammed", body="Open the tray.",
+                                 updated_at=clock.now()), actor=LEAD)
+        jammed, offline = (desk.create_case(subject=f"Printer {s}", actor=LEAD).id
+                           for s in ("jammed", "offline"))
+        for case_id in (jammed, offline):
+            assert desk.suggest_articles(case_id, actor=LEAD)
+        desk.open_article(jammed, "kb-p", actor=LEAD)
+        desk.mark_resolved_by_article(jammed, "kb-p", actor=LEAD)
+        sc = desk.scorecard(start=T0, end=T0 + 24 * H, actor=LEAD)
+        assert (sc.deflection.suggested, sc.deflection.opened,
+                sc.deflection.resolved_by_article) == (2, 1, 1)
+        later = desk.scorecard(start=T0 + 9 * H, end=T0 + 24 * H, actor=LEAD)
+        assert later.deflection.suggested == 0  # logged at T0+8h, before the period
+
     def test_grouped_by_team(self, make_store: Callable[[], Store]) -> None:
         desk, _, _ = _history(make_store())
         sc = desk.scorecard(start=T0, end=T0 + 24 * H, group_by="team", actor=LEAD)

@@ -276,8 +276,9 @@ def _deflection(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect
     counts = []
     for table in ("kb_shown", "kb_opened", "kb_resolved"):
         p = _Params(dialect)
+        who = p(tenant)  # parameters bind in the order they appear in the text
         span = _in("k.at", p(to_iso(period.start)), p(to_iso(period.end)))
-        sql = (f"SELECT COUNT(DISTINCT k.case_id) FROM {table} k WHERE k.tenant = {p(tenant)} "
+        sql = (f"SELECT COUNT(DISTINCT k.case_id) FROM {table} k WHERE k.tenant = {who} "
                f"AND {span} AND EXISTS (SELECT 1 FROM cases c WHERE c.id = k.case_id AND "
                f"{_base(query, tenant, dialect, p)})")
         counts.append(_int(fetch(sql, p.values)[0][0]))
