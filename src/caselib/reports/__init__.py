@@ -6,6 +6,15 @@ figures in its own query language, and the conformance suite makes them agree.
 
 from __future__ import annotations
 
+from caselib.reports.render import (
+    duration_text,
+    period_text,
+    scorecard_csv,
+    scorecard_dict,
+    scorecard_html,
+    scorecard_json,
+    scorecard_table,
+)
 from caselib.reports.scorecard import (
     AgeBucket,
     CsatStats,
@@ -30,4 +39,11 @@ __all__ = [
     "Scorecard",
     "ScorecardRow",
     "TargetAttainment",
+    "duration_text",
+    "period_text",
+    "scorecard_csv",
+    "scorecard_dict",
+    "scorecard_html",
+    "scorecard_json",
+    "scorecard_table",
 ]
