@@ -273,7 +273,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def _cells(row: ScorecardRow, targets: Sequence[str], name: str) -> list[str]:
     csat = row.csat
     return [
-        name[:24], str(row.created), str(row.resolved), str(row.reopened),
+        name, str(row.created), str(row.resolved), str(row.reopened),
         f"{row.backlog_start}→{row.backlog_end}",
         duration_text(row.first_response_business.median_seconds),
         duration_text(row.first_response_business.p90_seconds),
@@ -300,7 +300,7 @@ def scorecard_table(card: Scorecard) -> str:
     headers = ["group" if card.group_by == "none" else card.group_by, "created", "resolved",
                "reopened", "backlog", "FR med", "FR p90", "res med", "res p90",
                *(_SHORT.get(t, t) for t in targets), "FCR", "reopen", "CSAT 4-5"]
-    body = [_cells(r, targets, _plain(_group(r))) for r in _rows(card)]
+    body = [_cells(r, targets, _plain(_group(r))[:24]) for r in _rows(card)]
     body.append(_cells(card.total, targets, "all" if card.group_by == "none" else "TOTAL"))
     total, funnel = card.total, card.deflection
     lines = [
