@@ -1,19 +1,26 @@
-"""The ``caselib`` command: ``caselib demo`` walks cases through a desk and prints what happens.
+"""The ``caselib`` command: ``caselib demo`` walks cases through a desk and prints what happens;
+``caselib report`` prints the service-desk scorecard of a SQLite store.
 
 The demo is a scripted support morning on the embedded SQLite store (a fresh file in a
 temporary folder unless ``--db`` names one; ``--store memory`` skips the disk). Time is a
 :class:`~caselib.testing.FrozenClock`, so the output is the same on every run.
+
+The report reads as a system actor (``caselib-report``): whoever can open the database file
+can read every case in it anyway, so an access-policy check on a made-up agent would protect
+nothing and would hide cases from the person running the report. Hosts that show scorecards
+to agents call :meth:`ServiceDesk.scorecard` with the agent as ``actor`` instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, get_args
 
 from caselib import __version__
 from caselib.cases import Actor, Case
@@ -21,6 +28,14 @@ from caselib.desk import ServiceDesk
 from caselib.errors import CaselibError
 from caselib.kb import Article
 from caselib.ports import Store
+from caselib.reports import (
+    GroupBy,
+    Scorecard,
+    scorecard_csv,
+    scorecard_html,
+    scorecard_json,
+    scorecard_table,
+)
 from caselib.storage.memory import MemoryStore
 from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
 
@@ -173,8 +188,172 @@ def _refused(p: _Printer, command: Callable[[], object]) -> None:
         p(f"        refused ({type(err).__name__}): {err}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``caselib`` console script."""
+REPORT_ACTOR = Actor.system("caselib-report")
+"""Who reads when ``caselib report`` runs: a system actor (see the module docstring)."""
+
+FORMATS = ("table", "json", "csv", "html")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01") from None
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3660:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of days from 1 to 3660")
+    return days
+
+
+def report_period(args: argparse.Namespace, today: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC: ``--from`` / ``--to`` are whole days, both included;
+    ``--days N`` is the last N days up to and including ``today``.
+
+    Raises:
+        ValueError: ``--to`` before ``--from``, ``--to`` alone, or ``--days`` beside them.
+    """
+    if args.days is not None and (args.start is not None or args.to is not None):
+        raise ValueError("give either --from/--to or --days, not both")
+    if args.start is None:
+        if args.to is not None:
+            raise ValueError("--to needs --from (or use --days N for the last N days)")
+        last, first = today, today - timedelta(days=(args.days or 30) - 1)
+    else:
+        first, last = args.start, args.to or today
+        if last < first:
+            raise ValueError(f"--to {last} is before --from {first}")
+
+    def midnight(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    return midnight(first), midnight(last + timedelta(days=1))
+
+
+def render_report(fmt: str, card: Scorecard, by_priority: Scorecard | None = None) -> str:
+    """The scorecard in one of :data:`FORMATS` (``by_priority`` feeds the HTML SLA chart)."""
+    if fmt == "json":
+        return scorecard_json(card) + "\n"
+    if fmt == "csv":
+        return scorecard_csv(card)
+    if fmt == "html":
+        return scorecard_html(card, by_priority=by_priority)
+    return scorecard_table(card)
+
+
+def _check_store_file(path: Path) -> str | None:
+    """Why ``path`` is not a caselib SQLite store, or ``None`` when it is one. Checked
+    read-only first, because opening a store migrates it: a report must never write caselib
+    tables into someone else's database."""
+    if not path.is_file():
+        return f"no store at {path}: give the path of a caselib SQLite database (.db file)"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                 "AND name = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as err:
+        return f"{path} is not a SQLite database ({err})"
+    if found is None:
+        return f"{path} is a SQLite database but not a caselib store (no schema_version table)"
+    return None
+
+
+ScorecardSource = Callable[[datetime, datetime, GroupBy], Scorecard]
+"""How the report gets a scorecard: ``(start, end, group_by)``; the CLI passes the desk's."""
+
+
+def desk_scorecards(desk: ServiceDesk, actor: Actor = REPORT_ACTOR) -> ScorecardSource:
+    """The desk's :meth:`~caselib.desk.ServiceDesk.scorecard`, read by ``actor``."""
+    scorecard = getattr(desk, "scorecard", None)
+    if scorecard is None:  # pragma: no cover - until the desk grows scorecard()
+        raise CaselibError("this caselib's ServiceDesk has no scorecard() yet")
+
+    def source(start: datetime, end: datetime, group_by: GroupBy) -> Scorecard:
+        card: Scorecard = scorecard(start=start, end=end, group_by=group_by, actor=actor)
+        return card
+
+    return source
+
+
+def run_report(source: ScorecardSource, start: datetime, end: datetime, group_by: GroupBy,
+               fmt: str) -> str:
+    """The report text: the scorecard of ``[start, end)`` by ``group_by`` in ``fmt`` (the
+    HTML form also reads the period by priority, for its SLA chart)."""
+    card = source(start, end, group_by)
+    by_priority = None
+    if fmt == "html":
+        by_priority = card if group_by == "priority" else source(start, end, "priority")
+    return render_report(fmt, card, by_priority)
+
+
+def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                    today: date | None) -> int:
+    try:
+        start, end = report_period(args, today or datetime.now(UTC).date())
+    except ValueError as err:
+        parser.error(str(err))
+    path = Path(args.store)
+    problem = _check_store_file(path)
+    if problem is not None:
+        print(f"caselib report: {problem}", file=sys.stderr)
+        return 1
+    try:
+        from caselib.storage.sqlite import SqliteStore
+
+        store = SqliteStore(path)
+        try:
+            desk = ServiceDesk(store, tenant=args.tenant)
+            text = run_report(desk_scorecards(desk), start, end, args.group_by, args.format)
+        finally:
+            store.close()
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+            print(f"caselib report: wrote {args.format} to {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    except (CaselibError, OSError) as err:
+        print(f"caselib report: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> (
+        argparse.ArgumentParser):
+    report = sub.add_parser(
+        "report", help="print the service-desk scorecard of a SQLite store",
+        description="The scorecard of a period (UTC days) from a caselib SQLite store, as a "
+                    "table, JSON, CSV or one self-contained HTML page with charts. Reads as "
+                    "the system actor 'caselib-report'. Without --from/--days: the last 30 "
+                    "days, today included.")
+    report.add_argument("--store", required=True, metavar="PATH.db",
+                        help="the caselib SQLite database to read")
+    report.add_argument("--tenant", default="default",
+                        help="whose cases (default: 'default'; the demo's store uses 'acme')")
+    report.add_argument("--from", dest="start", type=_day, metavar="DATE",
+                        help="first day of the period, YYYY-MM-DD (UTC)")
+    report.add_argument("--to", type=_day, metavar="DATE",
+                        help="last day of the period, included (default: today)")
+    report.add_argument("--days", type=_days, metavar="N",
+                        help="the last N days, today included (default 30)")
+    report.add_argument("--group-by", default="none", choices=get_args(GroupBy),
+                        help="one row per team, assignee, priority, category or channel")
+    report.add_argument("--format", default="table", choices=FORMATS,
+                        help="table (default), json, csv or html")
+    report.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    return report
+
+
+def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int:
+    """Entry point of the ``caselib`` console script (``today`` pins ``--days`` in tests)."""
     parser = argparse.ArgumentParser(prog="caselib", description="caselib support-case engine")
     parser.add_argument("--version", action="version", version=f"caselib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,7 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--store", choices=["sqlite", "memory"], default="sqlite",
                       help="storage adapter (default: the embedded SQLite store)")
     demo.add_argument("--db", help="SQLite file to use (default: a fresh temporary file)")
+    report = _add_report_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return _report_command(report, args, today)
     if args.command == "demo":
         store, where = _open_store(args.store, args.db)
         try:
