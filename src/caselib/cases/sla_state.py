@@ -51,6 +51,10 @@ class SlaTarget:
     breached_at: datetime | None = None
     met_at: datetime | None = None
     breached_by_seconds: float | None = None
+    elapsed_seconds: int | None = None
+    """Whole business seconds the clock ran from its start to ``met_at``, pauses left out
+    (set once the target is met): what the scorecard's business-time durations read, so a
+    store derives them from the case alone, without the SLA calendar."""
 
 
 def next_due_of(targets: Iterable[SlaTarget]) -> datetime | None:

@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar, overload
 from caselib.cases import Actor, Case, CompiledWorkflow, Links
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
-from caselib.desk import casework, drafts, escalation, knowledge, portal, triage
+from caselib.desk import casework, drafts, escalation, knowledge, metrics, portal, triage
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
 from caselib.desk.retry import retry_conflicts
@@ -44,6 +44,7 @@ from caselib.kb import (
     Suggestion,
 )
 from caselib.ports import CaseQuery, CaseSummary, Clock, EventSink, Notifier, Page, Store
+from caselib.reports import GroupBy, Scorecard, SummaryCards
 from caselib.routing import Directory, RouteDecision
 from caselib.sla import DueExplanation
 from caselib.vocab import Audience, Priority, Severity, Source
@@ -183,6 +184,26 @@ class ServiceDesk:
         .. versionadded:: 0.2
         """
         return casework.count_cases(self._ctx, query, actor=actor, **filters)
+
+    def cards(self, query: object = None, *, actor: Actor) -> SummaryCards:
+        """Summary cards (open, critical, resolved today, avg / median first response, CSAT
+        share) of a :class:`~caselib.ports.CaseQuery` or view, over the cases ``actor`` may
+        read; computed by the store. See ``docs/metrics.md``.
+
+        .. versionadded:: 0.2
+        """
+        return metrics.cards(self._ctx, query, actor=actor)
+
+    def scorecard(self, *, start: datetime, end: datetime, group_by: GroupBy = "none",
+                  actor: Actor, query: object = None) -> Scorecard:
+        """The service-desk scorecard of ``[start, end)`` grouped by none / team /
+        assignee / priority / category / channel, over the cases ``actor`` may read
+        (``service.read``), computed by the store. See ``docs/metrics.md``.
+
+        .. versionadded:: 0.2
+        """
+        return metrics.scorecard(self._ctx, start=start, end=end, group_by=group_by,
+                                 actor=actor, query=query)
 
     def count_by_status(self, query: CaseQuery | None = None, *,
                         actor: Actor) -> dict[str, int]:

@@ -10,11 +10,13 @@ fallback where it finds the contract.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from caselib.cases import Case
 from caselib.errors import CaseNotFound
 from caselib.ports.queries import CasePage, CaseQuery, Page, SlaCasePage
+from caselib.reports import GroupBy, Period, Scorecard, SummaryCards
 from caselib.sla import SlaCase
 
 __all__ = [
@@ -114,6 +116,27 @@ class CaseRepository(Protocol):
 
         Every requested agent is in the result, with 0 when they own none (least-loaded and
         capacity assignment read this).
+        """
+        ...
+
+    def cards(self, query: CaseQuery, now: datetime, zone: str) -> SummaryCards:
+        """The summary cards of the cases matching the query's filters (paging ignored):
+        what :func:`caselib.reports.compute_cards` computes over their summaries, with
+        "today" the day of ``now`` in IANA ``zone``. SQL stores aggregate in SQL.
+
+        .. versionadded:: 0.2
+        """
+        ...
+
+    def scorecard(self, query: CaseQuery, period: Period, group_by: GroupBy,
+                  now: datetime) -> Scorecard:
+        """The scorecard of ``period`` over the cases matching the query's filters (its
+        access scope; paging ignored): exactly what :func:`caselib.reports.compute_scorecard`
+        computes from their :class:`~caselib.reports.CaseFacts`, the deflection funnel
+        counted from the KB log for those cases. ``now`` is the reader's clock (targets past
+        due read breached; ``generated_at``).
+
+        .. versionadded:: 0.2
         """
         ...
 

@@ -30,7 +30,7 @@ from caselib.checks import (
 from caselib.errors import InvalidInput, UnknownValue, WrongType
 from caselib.sla import SlaCase
 from caselib.timeutil import aware_utc, from_iso, to_iso
-from caselib.vocab import Priority, StatusCategory
+from caselib.vocab import Priority, Source, StatusCategory
 
 __all__ = [
     "CasePage",
@@ -40,6 +40,8 @@ __all__ = [
     "Page",
     "QueryOrder",
     "SlaCasePage",
+    "SlaDue",
+    "SlaSignal",
     "cursor_sort_key",
     "decode_cursor",
     "encode_cursor",
@@ -50,6 +52,32 @@ QueryOrder = Literal["created", "-created", "updated", "-updated", "due", "-prio
 """Sort orders every store supports; each is made total by the case id as a tie-break."""
 _ORDERS: tuple[QueryOrder, ...] = ("created", "-created", "updated", "-updated", "due",
                                    "-priority")
+
+
+SlaSignal = Literal["green", "amber", "red"]
+"""A list row's SLA colour at read time: red (breached or past due), amber (in a warning
+window), green (clocks running, met or paused)."""
+
+
+@attrs.frozen
+class SlaDue:
+    """One SLA target as a list row shows it: its stored ``state`` and, while it runs, its
+    due and warning times (``state_at`` compares them with the reader's clock)."""
+
+    target: str
+    state: str
+    due_at: datetime | None = None
+    warn_at: datetime | None = None
+
+    def state_at(self, now: datetime) -> str:
+        """The state at ``now``: a running target past its due time reads ``breached`` and
+        one past its warning time ``warning``, before any sweep has stored that."""
+        if self.state in ("running", "warning") and self.due_at is not None:
+            if now >= self.due_at:
+                return "breached"
+            if self.state == "warning" or (self.warn_at is not None and now >= self.warn_at):
+                return "warning"
+        return self.state
 
 
 @attrs.frozen
@@ -78,16 +106,44 @@ class CaseSummary:
     next_due_at: datetime | None
     breached: bool
     version: int
+    source: Source = Source.OTHER
+    """The channel the case arrived through.
+
+    .. versionadded:: 0.2
+    """
+    first_response_at: datetime | None = None
+    """The first public agent reply. .. versionadded:: 0.2"""
+    csat: int | None = None
+    """The customer's 1–5 rating, if any. .. versionadded:: 0.2"""
+    sla: tuple[SlaDue, ...] = ()
+    """Each SLA target's state and due / warning times. .. versionadded:: 0.2"""
 
     @classmethod
     def of(cls, case: Case) -> CaseSummary:
-        """The summary of a loaded case."""
+        """The summary of a loaded case: the one definition every store's rows follow."""
         return cls(
             case.id, case.number, case.subject, case.status, case.status_category,
             case.priority, case.assignee, case.team, case.links.contact, case.links.account,
             case.category, case.tags, case.created_at,
             case.updated_at, case.resolved_at, case.next_due_at, case.breached, case.version,
+            case.source, case.first_response_at, None if case.csat is None else case.csat.score,
+            tuple(SlaDue(t.name, t.state, t.due_at, t.warn_at) for t in case.sla_targets),
         )
+
+    def sla_at(self, now: datetime) -> tuple[SlaDue, ...]:
+        """The targets with their state at ``now`` (see :meth:`SlaDue.state_at`)."""
+        return tuple(attrs.evolve(t, state=t.state_at(now)) for t in self.sla)
+
+    def sla_signal(self, now: datetime) -> SlaSignal | None:
+        """Red, amber or green at ``now`` (the desk's clock), computed at read time: a case
+        80 minutes into a 1-hour target reads red before the breach sweep has run.
+        ``None`` without SLA targets."""
+        if not self.sla:
+            return None
+        states = {t.state_at(now) for t in self.sla}
+        if "breached" in states:
+            return "red"
+        return "amber" if "warning" in states else "green"
 
 
 def _opt_dt(value: object, field: str) -> datetime | None:

@@ -6,6 +6,8 @@ figures in its own query language, and the conformance suite makes them agree.
 
 from __future__ import annotations
 
+from caselib.reports.compute import compute_cards, compute_scorecard
+from caselib.reports.facts import CaseFacts, TargetFacts
 from caselib.reports.render import (
     duration_text,
     period_text,
@@ -25,11 +27,13 @@ from caselib.reports.scorecard import (
     Period,
     Scorecard,
     ScorecardRow,
+    SummaryCards,
     TargetAttainment,
 )
 
 __all__ = [
     "AgeBucket",
+    "CaseFacts",
     "CsatStats",
     "DayPoint",
     "DeflectionFunnel",
@@ -38,7 +42,11 @@ __all__ = [
     "Period",
     "Scorecard",
     "ScorecardRow",
+    "SummaryCards",
     "TargetAttainment",
+    "TargetFacts",
+    "compute_cards",
+    "compute_scorecard",
     "duration_text",
     "period_text",
     "scorecard_csv",

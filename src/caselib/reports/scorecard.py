@@ -26,6 +26,7 @@ __all__ = [
     "Period",
     "Scorecard",
     "ScorecardRow",
+    "SummaryCards",
     "TargetAttainment",
 ]
 
@@ -182,3 +183,25 @@ class Scorecard:
     ``docs/metrics.md`` (``count`` per bucket)."""
     deflection: DeflectionFunnel
     generated_at: datetime
+
+
+@attrs.frozen
+class SummaryCards:
+    """The numbers above a list ("23 open · 4 critical · avg response 42m"), for the cases
+    of one view the reader may see.
+
+    ``resolved_today`` counts cases resolved since midnight of ``day`` in ``zone`` (the
+    tenant's SLA calendar zone, else UTC) and not reopened; ``first_response`` is the
+    calendar time from creation to the first public agent reply of every case that has one;
+    ``csat`` holds every rating of the view's cases.
+    """
+
+    total: int
+    open: int
+    critical: int
+    """Open cases at ``urgent`` priority."""
+    resolved_today: int
+    first_response: DurationStats
+    csat: CsatStats
+    day: date
+    zone: str

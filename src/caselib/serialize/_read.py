@@ -256,6 +256,9 @@ class Doc:
             raise InvalidInput(f"{field} must be at least {minimum}, got {value}", field=field)
         return int(value)
 
+    def opt_int(self, key: str, *, minimum: int | None = None) -> int | None:
+        return None if self.raw(key, None) is None else self.integer(key, minimum=minimum)
+
     def opt_number(self, key: str) -> float | None:
         value = self.raw(key, None)
         field = self.name(key)

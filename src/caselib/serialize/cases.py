@@ -117,7 +117,7 @@ def sla_target_to(t: SlaTarget) -> dict[str, Any]:
     """One target's state: ``running · paused · warning · breached · met`` and its times."""
     return {"name": t.name, "state": t.state, "due_at": _T(t.due_at), "warn_at": _T(t.warn_at),
             "breached_at": _T(t.breached_at), "met_at": _T(t.met_at),
-            "breached_by_seconds": t.breached_by_seconds}
+            "breached_by_seconds": t.breached_by_seconds, "elapsed_seconds": t.elapsed_seconds}
 
 
 def sla_target_from(d: Doc) -> SlaTarget:
@@ -126,7 +126,8 @@ def sla_target_from(d: Doc) -> SlaTarget:
         raise UnknownValue(d.name("state"), state, _TARGET_STATES)
     target = SlaTarget(d.text("name", limit=64), d.opt_instant("due_at"), state,
                        d.opt_instant("warn_at"), d.opt_instant("breached_at"),
-                       d.opt_instant("met_at"), d.opt_number("breached_by_seconds"))
+                       d.opt_instant("met_at"), d.opt_number("breached_by_seconds"),
+                       d.opt_int("elapsed_seconds", minimum=0))
     d.finish()
     return target
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from caselib.errors import InvalidInput
-from caselib.ports import CaseQuery, CaseSummary, Page
+from caselib.ports import CaseQuery, CaseSummary, Page, SlaDue
 from caselib.serialize._read import Doc, check_text, inside, instant_text, member
-from caselib.vocab import Priority, StatusCategory
+from caselib.vocab import Priority, Source, StatusCategory
 
 __all__ = [
     "page_from",
@@ -47,7 +47,19 @@ def summary_to(s: CaseSummary) -> dict[str, Any]:
         "next_due_at": _T(s.next_due_at),
         "breached": s.breached,
         "version": s.version,
+        "source": s.source.value,
+        "first_response_at": _T(s.first_response_at),
+        "csat": s.csat,
+        "sla": [{"target": t.target, "state": t.state, "due_at": _T(t.due_at),
+                 "warn_at": _T(t.warn_at)} for t in s.sla],
     }
+
+
+def _sla_due(d: Doc) -> SlaDue:
+    due = SlaDue(d.text("target", limit=64), d.text("state", limit=64),
+                 d.opt_instant("due_at"), d.opt_instant("warn_at"))
+    d.finish()
+    return due
 
 
 def summary_from(d: Doc) -> CaseSummary:
@@ -59,6 +71,9 @@ def summary_from(d: Doc) -> CaseSummary:
         d.instant("created_at"), d.instant("updated_at"), d.opt_instant("resolved_at"),
         d.opt_instant("next_due_at"), d.boolean("breached", default=False),
         d.integer("version", minimum=0),
+        d.member("source", Source, default=Source.OTHER.value),
+        d.opt_instant("first_response_at"), d.opt_int("csat", minimum=1),
+        tuple(_sla_due(t) for t in d.docs("sla", default=[])),
     )
     d.finish()
     return summary

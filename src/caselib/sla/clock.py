@@ -309,6 +309,20 @@ def _business_seconds(calendar: BusinessCalendar, a: datetime, b: datetime) -> f
     return max(calendar.business_between(a, b).total_seconds(), 0.0)
 
 
+def _elapsed(calendar: BusinessCalendar, clock: _Clock) -> int | None:
+    """Whole business seconds ``clock`` ran from its start to when it was met, its pauses
+    (already cut at ``met_at``) left out: the scorecard's business-time duration."""
+    end = clock.met_at
+    if end is None or end <= clock.start:
+        return None if end is None else 0
+    paused = 0.0
+    for s, e in _merged_spans(clock.pauses, clock.start):
+        stop = end if e is None else min(e, end)
+        if stop > s:
+            paused += _business_seconds(calendar, s, stop)
+    return max(int(_business_seconds(calendar, clock.start, end) - paused), 0)
+
+
 # --- evaluation ---------------------------------------------------------------------------------
 
 
@@ -423,6 +437,7 @@ def evaluate(case: SlaSubject, policy: SlaPolicy, now: datetime) -> SlaEvaluatio
                     breached_at,
                     clock.met_at,
                     _business_seconds(cal, breached_at, end),
+                    _elapsed(cal, clock),
                 )
             )
         elif clock.met_at is not None:
@@ -430,7 +445,8 @@ def evaluate(case: SlaSubject, policy: SlaPolicy, now: datetime) -> SlaEvaluatio
             if clock.due_at is not None and clock.met_at > clock.due_at:
                 late = _business_seconds(cal, clock.due_at, clock.met_at)
             targets.append(
-                SlaTarget(name, clock.due_at, "met", clock.warn_at, None, clock.met_at, late)
+                SlaTarget(name, clock.due_at, "met", clock.warn_at, None, clock.met_at, late,
+                          _elapsed(cal, clock))
             )
         elif clock.due_at is None:
             targets.append(SlaTarget(name, None, "paused", clock.warn_at))

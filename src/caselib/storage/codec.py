@@ -121,13 +121,17 @@ def _pauses_to_list(pauses: Sequence[Pause]) -> list[dict[str, Any]]:
             for p in pauses] if pauses else []
 
 
-def _targets_to_list(targets: Sequence[SlaTarget]) -> list[dict[str, Any]]:
-    return [
-        {"name": t.name, "due_at": _dt(t.due_at), "state": t.state, "warn_at": _dt(t.warn_at),
+def _target_dict(t: SlaTarget) -> dict[str, Any]:
+    d = {"name": t.name, "due_at": _dt(t.due_at), "state": t.state, "warn_at": _dt(t.warn_at),
          "breached_at": _dt(t.breached_at), "met_at": _dt(t.met_at),
          "breached_by_seconds": t.breached_by_seconds}
-        for t in targets
-    ] if targets else []
+    if t.elapsed_seconds is not None:  # documents of unmet targets keep their old shape
+        d["elapsed_seconds"] = t.elapsed_seconds
+    return d
+
+
+def _targets_to_list(targets: Sequence[SlaTarget]) -> list[dict[str, Any]]:
+    return [_target_dict(t) for t in targets] if targets else []
 
 
 def sla_patch(case: SlaCase, version: int) -> dict[str, Any]:
@@ -277,7 +281,7 @@ def _targets_from(doc: Mapping[str, Any]) -> list[SlaTarget]:
     return [
         SlaTarget(t["name"], _pdt(t.get("due_at")), t.get("state", "running"),
                   _pdt(t.get("warn_at")), _pdt(t.get("breached_at")), _pdt(t.get("met_at")),
-                  t.get("breached_by_seconds"))
+                  t.get("breached_by_seconds"), t.get("elapsed_seconds"))
         for t in doc.get("sla_targets", ())
     ]
 

@@ -54,6 +54,16 @@ from caselib.ports import (
     query_each,
     require_tenant,
 )
+from caselib.reports import (
+    CaseFacts,
+    DeflectionFunnel,
+    GroupBy,
+    Period,
+    Scorecard,
+    SummaryCards,
+    compute_cards,
+    compute_scorecard,
+)
 from caselib.storage.codec import outbox_messages
 
 _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
@@ -317,11 +327,14 @@ class _Cases:
             case.mark_saved(expected_version + 1)
             uow._staged[case.id] = (case.clone(), base)
 
-    def _summaries(self) -> list[CaseSummary]:
+    def _cases(self) -> list[Case]:
         uow = self._uow
         merged = dict(uow._data.cases)
         merged.update({k: v[0] for k, v in uow._staged.items()})
-        return [CaseSummary.of(c) for c in merged.values()]
+        return list(merged.values())
+
+    def _summaries(self) -> list[CaseSummary]:
+        return [CaseSummary.of(c) for c in self._cases()]
 
     def query(self, query: CaseQuery) -> Page:
         self._uow._check_open()
@@ -366,6 +379,30 @@ class _Cases:
                 if s.assignee in counts and s.status_category.is_active:
                     counts[s.assignee] += 1
         return counts
+
+
+    def cards(self, query: CaseQuery, now: datetime, zone: str) -> SummaryCards:
+        self._uow._check_open()
+        with self._uow._store._lock:
+            rows = [s for s in self._summaries() if query.matches(s)]
+        return compute_cards(rows, now, zone)
+
+    def scorecard(self, query: CaseQuery, period: Period, group_by: GroupBy,
+                  now: datetime) -> Scorecard:
+        uow = self._uow
+        uow._check_open()
+        with uow._store._lock:
+            cases = [c for c in self._cases() if query.matches(CaseSummary.of(c))]
+            data = uow._data
+            ids = {c.id for c in cases}
+
+            def seen(items: Sequence[SuggestionShown | Deflection | ResolvedByArticle]) -> int:
+                return len({x.case_id for x in items if x.case_id in ids
+                            and _between(x.at, period.start, period.end)})
+
+            funnel = DeflectionFunnel(seen(data.shown), seen(data.opened), seen(data.resolved))
+        return compute_scorecard((CaseFacts.of(c) for c in cases), period, group_by, funnel,
+                                 now)
 
 
 class _Numbers:

@@ -9,11 +9,32 @@ values that lets a save assign only what changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Final
+
+import attrs
 
 from caselib.cases import Case
 from caselib.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
-from caselib.ports import CasePage, CaseQuery, CaseSummary, Page, SlaCasePage, encode_cursor
+from caselib.ports import (
+    MAX_QUERY_LIMIT,
+    CasePage,
+    CaseQuery,
+    CaseSummary,
+    Page,
+    SlaCasePage,
+    encode_cursor,
+)
+from caselib.reports import (
+    CaseFacts,
+    DeflectionFunnel,
+    GroupBy,
+    Period,
+    Scorecard,
+    SummaryCards,
+    compute_cards,
+    compute_scorecard,
+)
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import (
     _RANK,
@@ -308,6 +329,28 @@ class SqlCases:
             for agent, n in self._s.fetch(sql, params):
                 counts[agent] = int(n)
         return counts
+
+
+    def _every(self, query: CaseQuery) -> list[Case]:
+        q = attrs.evolve(query, order="created", limit=MAX_QUERY_LIMIT, after=None)
+        out: list[Case] = []
+        while True:
+            page = self.query_cases(q)
+            out.extend(page.cases)
+            if page.next_cursor is None:
+                return out
+            q = attrs.evolve(q, after=page.next_cursor)
+
+    def cards(self, query: CaseQuery, now: datetime, zone: str) -> SummaryCards:
+        self._s.check_open()
+        return compute_cards([CaseSummary.of(c) for c in self._every(query)], now, zone)
+
+    def scorecard(self, query: CaseQuery, period: Period, group_by: GroupBy,
+                  now: datetime) -> Scorecard:
+        self._s.check_open()
+        cases = self._every(query)
+        return compute_scorecard([CaseFacts.of(c) for c in cases], period, group_by,
+                                 DeflectionFunnel(0, 0, 0), now)
 
 
 class SqlNumbers:
