@@ -75,7 +75,8 @@ class TestRefusals:
 
     @pytest.mark.parametrize(("argv", "message"), [
         (["--from", "2026-13-01"], "is not a date; write it as YYYY-MM-DD"),
-        (["--days", "0"], "from 1 to 3660"),
+        (["--days", "0"], "from 1 to 400"),
+        (["--from", "2025-01-01", "--to", "2026-03-01"], "at most 400 days"),
         (["--group-by", "colour"], "invalid choice: 'colour'"),
         (["--format", "pdf"], "invalid choice: 'pdf'"),
         (["--from", "2026-03-05", "--to", "2026-03-01"], "is before --from"),

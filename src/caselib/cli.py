@@ -21,10 +21,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO, get_args
+from zoneinfo import ZoneInfo
 
 from caselib import __version__
 from caselib.cases import Actor, Case
 from caselib.desk import ServiceDesk
+from caselib.desk.metrics import MAX_PERIOD
 from caselib.errors import CaselibError
 from caselib.kb import Article
 from caselib.ports import Store
@@ -207,17 +209,20 @@ def _days(text: str) -> int:
         days = int(text)
     except ValueError:
         days = 0
-    if not 1 <= days <= 3660:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of days from 1 to 3660")
+    if not 1 <= days <= MAX_PERIOD.days:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a whole number of days from 1 to {MAX_PERIOD.days}")
     return days
 
 
-def report_period(args: argparse.Namespace, today: date) -> tuple[datetime, datetime]:
-    """``[start, end)`` in UTC: ``--from`` / ``--to`` are whole days, both included;
-    ``--days N`` is the last N days up to and including ``today``.
+def report_period(args: argparse.Namespace, today: date,
+                  zone: str = "UTC") -> tuple[datetime, datetime]:
+    """``[start, end)``: ``--from`` / ``--to`` are whole days in ``zone``, both included;
+    ``--days N`` is the last N days up to and including ``today``; neither: 30 days.
 
     Raises:
-        ValueError: ``--to`` before ``--from``, ``--to`` alone, or ``--days`` beside them.
+        ValueError: ``--to`` before ``--from``, ``--to`` alone, ``--days`` beside them, or
+            a period longer than the desk's :data:`~caselib.desk.metrics.MAX_PERIOD`.
     """
     if args.days is not None and (args.start is not None or args.to is not None):
         raise ValueError("give either --from/--to or --days, not both")
@@ -229,11 +234,22 @@ def report_period(args: argparse.Namespace, today: date) -> tuple[datetime, date
         first, last = args.start, args.to or today
         if last < first:
             raise ValueError(f"--to {last} is before --from {first}")
+    if (last - first).days + 1 > MAX_PERIOD.days:
+        raise ValueError(f"a report covers at most {MAX_PERIOD.days} days; "
+                         f"{first} to {last} is {(last - first).days + 1}")
+    tz = ZoneInfo(zone)
 
     def midnight(day: date) -> datetime:
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
     return midnight(first), midnight(last + timedelta(days=1))
+
+
+def reporting_zone(desk: ServiceDesk) -> str:
+    """Where the desk's report days begin: its default SLA calendar's zone, else UTC (the
+    rule of :func:`caselib.desk.metrics.reporting_zone`)."""
+    sla = desk.settings.sla
+    return "UTC" if sla is None else sla.default.calendar.timezone
 
 
 def render_report(fmt: str, card: Scorecard, by_priority: Scorecard | None = None) -> str:
@@ -273,13 +289,9 @@ ScorecardSource = Callable[[datetime, datetime, GroupBy], Scorecard]
 
 def desk_scorecards(desk: ServiceDesk, actor: Actor = REPORT_ACTOR) -> ScorecardSource:
     """The desk's :meth:`~caselib.desk.ServiceDesk.scorecard`, read by ``actor``."""
-    scorecard = getattr(desk, "scorecard", None)
-    if scorecard is None:  # pragma: no cover - until the desk grows scorecard()
-        raise CaselibError("this caselib's ServiceDesk has no scorecard() yet")
 
     def source(start: datetime, end: datetime, group_by: GroupBy) -> Scorecard:
-        card: Scorecard = scorecard(start=start, end=end, group_by=group_by, actor=actor)
-        return card
+        return desk.scorecard(start=start, end=end, group_by=group_by, actor=actor)
 
     return source
 
@@ -298,7 +310,7 @@ def run_report(source: ScorecardSource, start: datetime, end: datetime, group_by
 def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
                     today: date | None) -> int:
     try:
-        start, end = report_period(args, today or datetime.now(UTC).date())
+        report_period(args, today or date.today())  # refuse bad arguments before any I/O
     except ValueError as err:
         parser.error(str(err))
     path = Path(args.store)
@@ -312,6 +324,9 @@ def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
         store = SqliteStore(path)
         try:
             desk = ServiceDesk(store, tenant=args.tenant)
+            zone = reporting_zone(desk)
+            day = today or datetime.now(ZoneInfo(zone)).date()
+            start, end = report_period(args, day, zone)
             text = run_report(desk_scorecards(desk), start, end, args.group_by, args.format)
         finally:
             store.close()
@@ -330,7 +345,7 @@ def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         argparse.ArgumentParser):
     report = sub.add_parser(
         "report", help="print the service-desk scorecard of a SQLite store",
-        description="The scorecard of a period (UTC days) from a caselib SQLite store, as a "
+        description="The scorecard of a period (whole days) from a caselib SQLite store, as a "
                     "table, JSON, CSV or one self-contained HTML page with charts. Reads as "
                     "the system actor 'caselib-report'. Without --from/--days: the last 30 "
                     "days, today included.")
@@ -339,7 +354,7 @@ def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     report.add_argument("--tenant", default="default",
                         help="whose cases (default: 'default'; the demo's store uses 'acme')")
     report.add_argument("--from", dest="start", type=_day, metavar="DATE",
-                        help="first day of the period, YYYY-MM-DD (UTC)")
+                        help="first day of the period, YYYY-MM-DD (in the desk's reporting zone)")
     report.add_argument("--to", type=_day, metavar="DATE",
                         help="last day of the period, included (default: today)")
     report.add_argument("--days", type=_days, metavar="N",
