@@ -33,6 +33,7 @@ from caselib.ports import Store
 from caselib.reports import (
     GroupBy,
     Scorecard,
+    cards_text,
     scorecard_csv,
     scorecard_html,
     scorecard_json,
@@ -44,15 +45,21 @@ from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
 __all__ = ["main"]
 
 
-def _open_store(kind: str, db: str | None) -> tuple[Store, str]:
+def _open_store(kind: str, db: str | None) -> tuple[Store, str, Path | None]:
+    """The demo's store, how to name it, and its database file (``None`` in memory)."""
     if kind == "memory":
-        return MemoryStore(), "in-memory store"
+        return MemoryStore(), "in-memory store", None
     try:
         from caselib.storage.sqlite import SqliteStore
     except ImportError:  # pragma: no cover - only while the adapter is absent
-        return MemoryStore(), "in-memory store (SQLite adapter not available)"
+        return MemoryStore(), "in-memory store (SQLite adapter not available)", None
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="caselib-demo-")) / "demo.sqlite3"
-    return SqliteStore(path), f"SQLite store at {path}"
+    return SqliteStore(path), f"SQLite store at {path}", path
+
+
+def report_beside(db: Path) -> Path:
+    """Where the demo writes its HTML report: ``demo.sqlite3`` → ``demo-report.html``."""
+    return db.with_name(f"{db.stem}-report.html")
 
 
 _ARTICLES = (
@@ -76,8 +83,9 @@ class _Printer:
              f"{who:<10} {queue:<12} {case.subject}")
 
 
-def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
-    """Script a short support morning; returns a process exit code."""
+def run_demo(store: Store, where: str, out: TextIO = sys.stdout, db: Path | None = None) -> int:
+    """Script a short support morning, then print its summary cards and scorecard and write
+    the HTML report beside the database file ``db`` (not without one); returns an exit code."""
     p = _Printer(out)
     clock = FrozenClock(datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
     desk = ServiceDesk(store, tenant="acme", clock=clock)
@@ -180,7 +188,31 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
     p(f"Outbox: relayed {sent} domain events to the host's event sink, e.g.")
     for message in sink.messages[:3]:
         p(f"  {message.key:<40} {message.type}")
+    _demo_report(p, desk, ana, lee, db)
     return 0
+
+
+def _demo_report(p: _Printer, desk: ServiceDesk, agent: Actor, admin: Actor,
+                 db: Path | None) -> None:
+    """The morning in numbers: the agent's cards, the admin's scorecard, the HTML page."""
+    p()
+    p(f"Summary cards ({agent.name}'s view)")
+    p(f"  {cards_text(desk.cards(actor=agent))}")
+    start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC)
+    card = desk.scorecard(start=start, end=end, group_by="team", actor=admin)
+    p()
+    p(f"Scorecard by team ({admin.name}, an admin; `caselib report` prints the same)")
+    for line in scorecard_table(card).splitlines():
+        p(f"  {line}".rstrip())
+    if db is None:
+        p("HTML report: not written (the in-memory store has no folder to put it beside)")
+        return
+    by_priority = desk.scorecard(start=start, end=end, group_by="priority", actor=admin)
+    page = report_beside(db)
+    page.write_text(scorecard_html(card, by_priority=by_priority), encoding="utf-8")
+    p(f"HTML report with charts: {page}")
+    p(f"  (the same from the shell: caselib report --store {db} --tenant {desk.tenant} "
+      f"--from 2026-03-02 --to 2026-03-03 --group-by team --format html --out FILE)")
 
 
 def _refused(p: _Printer, command: Callable[[], object]) -> None:
@@ -381,9 +413,9 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
     if args.command == "report":
         return _report_command(report, args, today)
     if args.command == "demo":
-        store, where = _open_store(args.store, args.db)
+        store, where, db = _open_store(args.store, args.db)
         try:
-            return run_demo(store, where)
+            return run_demo(store, where, db=db)
         finally:
             store.close()
     return 2  # pragma: no cover - argparse enforces the choices

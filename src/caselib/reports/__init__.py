@@ -9,6 +9,7 @@ from __future__ import annotations
 from caselib.reports.compute import compute_cards, compute_scorecard
 from caselib.reports.facts import CaseFacts, TargetFacts
 from caselib.reports.render import (
+    cards_text,
     duration_text,
     period_text,
     scorecard_csv,
@@ -46,6 +47,7 @@ __all__ = [
     "TargetAttainment",
     "TargetFacts",
     "compute_cards",
+    "cards_text",
     "compute_scorecard",
     "duration_text",
     "period_text",

@@ -34,6 +34,7 @@ from caselib.reports.scorecard import (
     Period,
     Scorecard,
     ScorecardRow,
+    SummaryCards,
     TargetAttainment,
 )
 from caselib.timeutil import to_iso
@@ -42,6 +43,7 @@ from caselib.vocab import Priority
 __all__ = [
     "CSV_COLUMNS",
     "SCHEMA",
+    "cards_text",
     "duration_text",
     "period_text",
     "scorecard_csv",
@@ -142,6 +144,17 @@ def _targets(card: Scorecard) -> list[str]:
 
 def _attainment(row: ScorecardRow, target: str) -> TargetAttainment | None:
     return next((a for a in row.sla if a.target == target), None)
+
+
+def cards_text(cards: SummaryCards) -> str:
+    """The cards above a list on one line: ``3 open · 1 critical · 2 resolved today · avg
+    first response 42m (median 30m) · CSAT 96% of 25 · 40 total``."""
+    fr, csat = cards.first_response, cards.csat
+    rated = f"CSAT {_pct(csat.satisfied_share)} of {csat.responses}" if csat.responses else (
+        "no CSAT ratings")
+    return (f"{cards.open} open · {cards.critical} critical · {cards.resolved_today} resolved "
+            f"today · avg first response {duration_text(fr.mean_seconds)} (median "
+            f"{duration_text(fr.median_seconds)}) · {rated} · {cards.total} total")
 
 
 # --- JSON -------------------------------------------------------------------------------
