@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from caselib.cases import Actor
+from caselib.desk import ServiceDesk
+from caselib.kb import Article
 from caselib.reports import (
     AgeBucket,
     CsatStats,
@@ -17,11 +20,15 @@ from caselib.reports import (
     ScorecardRow,
     TargetAttainment,
 )
+from caselib.testing import FrozenClock
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = datetime(2026, 3, 8, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script>, "quoted"'
 """A group name that would run script in the HTML page or break a naive CSV line."""
+
+__all__ = ["END", "HOSTILE", "START", "WEEK", "build_history", "empty_scorecard", "row",
+           "sample_scorecard", "stats"]
 
 AGES = (("< 1 day", 0, 86400), ("1–3 days", 86400, 259200), ("3–7 days", 259200, 604800),
         ("≥ 7 days", 604800, None))
@@ -90,5 +97,40 @@ def empty_scorecard() -> Scorecard:
                      DeflectionFunnel(0, 0, 0), END)
 
 
-__all__ = ["END", "HOSTILE", "START", "empty_scorecard", "row", "sample_scorecard",
-           "stats"]
+
+
+def build_history(desk: ServiceDesk, clock: FrozenClock) -> tuple[datetime, datetime]:
+    """A small real week through the desk: eight cases over four days at every priority,
+    answered and mostly resolved at different speeds, two rated, KB suggestions shown and
+    one opened. Returns the period ``[start, end)`` that covers it."""
+    agent, admin = Actor.agent("ana", name="Ana"), Actor.agent("lee", "admin", name="Lee")
+    customer = Actor.customer("kim@example.com", "Kim", account="acc-1")
+    desk.put_article(Article(id="kb-1", title="VPN drops", body="Upgrade the VPN client.",
+                             updated_at=clock.now()), actor=admin)
+    priorities, teams = ("low", "normal", "high", "urgent"), ("support", "billing")
+    for i in range(8):
+        clock.set(WEEK + timedelta(days=i // 2, hours=i))
+        case = desk.create_case(subject=f"VPN drops, case {i}", actor=customer,
+                                source=("email", "portal", "phone")[i % 3],
+                                category=("Technical", "Billing")[i % 2],
+                                priority=priorities[i % 4])
+        if i % 3 == 0:
+            desk.suggest_articles(case.id, actor=agent, limit=1)
+            if i == 0:
+                desk.open_article(case.id, "kb-1", actor=agent)
+        clock.advance(minutes=10 * (i + 1))
+        desk.assign(case.id, assignee="ana", team=teams[i % 2], actor=agent)
+        desk.transition(case.id, "open", actor=agent)
+        desk.add_comment(case.id, "Looking into it.", actor=agent, audience="public")
+        if i < 6:
+            clock.advance(hours=(1, 3, 6, 20, 30, 50)[i])
+            desk.transition(case.id, "in_progress", actor=agent)
+            desk.transition(case.id, "pending_customer", actor=agent)
+            desk.resolve(case.id, "Fixed", actor=agent, code="fix")
+            if i < 2:
+                desk.rate(case.id, 5 - 2 * i, actor=customer)
+    return WEEK, WEEK + timedelta(days=7)
+
+
+WEEK = datetime(2026, 3, 2, tzinfo=UTC)
+"""Monday of the real week :func:`build_history` writes."""

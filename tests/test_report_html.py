@@ -1,5 +1,6 @@
 """The HTML scorecard in a real browser: headless Chromium (Debian's ``chromium``) opens the
-page ``caselib report --format html`` writes, takes a screenshot and dumps its DOM.
+page ``caselib report --format html`` writes from a small real SQLite store (and a hand-made
+scorecard with every chart full), takes a screenshot and dumps its DOM.
 
 Checked: the screenshot is a real picture (decoded here with zlib and struct: many colours,
 among them the charts' bar colours, not one blank colour), and every chart's ``<svg>`` is in
@@ -20,8 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from caselib.cli import main
+from caselib.desk import ServiceDesk
 from caselib.reports import scorecard_html
-from scorecards import sample_scorecard
+from caselib.storage.sqlite import SqliteStore
+from caselib.testing import FrozenClock
+from scorecards import WEEK, build_history, sample_scorecard
 
 CHARTS = ("volume", "resolution", "sla", "deflection")
 SHAPES = frozenset({"rect", "polyline", "circle", "path", "line", "polygon"})
@@ -100,7 +105,8 @@ def colours(rows: list[bytes], bpp: int) -> Counter[tuple[int, int, int]]:
 
 
 class _Svgs(HTMLParser):
-    """Per chart figure (``id="chart-…"``): how many ``<svg>`` and drawn shapes it holds."""
+    """Per chart figure (``id="chart-…"``): how many ``<svg>`` and shapes it holds, and
+    (as ``"drawn rect"``) the rectangles with an area."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -114,41 +120,66 @@ class _Svgs(HTMLParser):
             self.found[self.figure] = Counter()
         elif self.figure is not None:
             self.found[self.figure][tag] += 1
+            size = dict(attrs)
+            if tag == "rect" and float(size.get("width") or 0) * float(
+                    size.get("height") or 0) > 0:
+                self.found[self.figure]["drawn rect"] += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "figure":
             self.figure = None
 
 
-@pytest.fixture
-def report_page(tmp_path: Path) -> Path:
-    """The HTML report of a small period, written to a file."""
-    page = tmp_path / "report.html"
+def real_store_page(folder: Path) -> tuple[Path, dict[str, int]]:
+    """``caselib report --format html`` of a real SQLite store written through the desk."""
+    db, page = folder / "support.db", folder / "report.html"
+    store = SqliteStore(db)
+    try:
+        clock = FrozenClock(WEEK)
+        build_history(ServiceDesk(store, tenant="acme", clock=clock), clock)
+    finally:
+        store.close()
+    assert main(["report", "--store", str(db), "--tenant", "acme", "--from", "2026-03-02",
+                 "--to", "2026-03-08", "--group-by", "team", "--format", "html",
+                 "--out", str(page)]) == 0
+    return page, {"blue bars": 200, "green bars": 200}
+
+
+def hand_made_page(folder: Path) -> tuple[Path, dict[str, int]]:
+    """A hand-made scorecard with every chart full (the funnel too)."""
+    page = folder / "report.html"
     page.write_text(scorecard_html(sample_scorecard("team"),
                                    by_priority=sample_scorecard("priority")), encoding="utf-8")
-    return page
+    return page, {"blue bars": 200, "green bars": 200, "violet funnel": 200}
 
 
-def test_chromium_renders_every_chart(report_page: Path, tmp_path: Path) -> None:
+COLOURS = {"blue bars": (0x25, 0x63, 0xEB), "green bars": (0x16, 0xA3, 0x4A),
+           "violet funnel": (0x7C, 0x3A, 0xED)}
+
+
+@pytest.mark.parametrize("make", [real_store_page, hand_made_page],
+                         ids=["real-sqlite-store", "hand-made"])
+def test_chromium_renders_every_chart(make: object, tmp_path: Path) -> None:
     browser = chromium()
+    assert callable(make)
+    page, expected = make(tmp_path)
     shot = tmp_path / "report.png"
     run_chromium(browser, tmp_path / "profile", f"--screenshot={shot}",
-                 f"--window-size={WIDTH},{HEIGHT}", report_page.as_uri())
+                 f"--window-size={WIDTH},{HEIGHT}", page.as_uri())
     assert shot.is_file() and shot.stat().st_size > 20_000, "blank or missing screenshot"
     width, height, rows = png_pixels(shot.read_bytes())
     assert (width, height) == (WIDTH, HEIGHT)
     seen = colours(rows, len(rows[0]) // width)
     white = seen[(255, 255, 255)]
     assert len(seen) > 50 and white < 0.97 * sum(seen.values()), "the page is one colour"
-    for name, rgb in {"blue bars": (0x25, 0x63, 0xEB), "green bars": (0x16, 0xA3, 0x4A),
-                      "violet funnel": (0x7C, 0x3A, 0xED)}.items():
-        assert seen[rgb] > 100, f"no {name} in the screenshot"
+    for name, least in expected.items():
+        assert seen[COLOURS[name]] > least, f"no {name} in the screenshot"
 
-    dom = run_chromium(browser, tmp_path / "profile", "--dump-dom", report_page.as_uri()).stdout
+    dom = run_chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri()).stdout
     parser = _Svgs()
     parser.feed(dom)
     assert sorted(parser.found) == sorted(CHARTS)
     for chart, tags in parser.found.items():
         assert tags["svg"] == 1, chart
         assert sum(tags[s] for s in SHAPES) > 0, f"the {chart} chart drew nothing"
-        assert tags["rect"] > 0, f"the {chart} chart has no bars"
+        assert tags["drawn rect"] > 0, f"the {chart} chart has no bars"

@@ -60,6 +60,10 @@ within one number keys are only added)."""
 _DURATIONS: Final = ("first_response_business", "first_response_calendar",
                      "resolution_business", "resolution_calendar")
 _TARGET_ORDER: Final = ("first_response", "next_reply", "resolution")
+_TARGET_COLOURS: Final = {"first_response": charts.PALETTE[0],
+                          "next_reply": charts.PALETTE[5], "resolution": charts.PALETTE[1]}
+"""Each SLA target keeps its colour whichever targets a scorecard has (red means breach
+elsewhere on the page, so no target is red)."""
 _SHORT: Final = {"first_response": "SLA FR", "next_reply": "SLA NR", "resolution": "SLA res"}
 
 CSV_COLUMNS: Final = (
@@ -348,8 +352,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
 figure{margin:0;border:1px solid #e5e7eb;border-radius:8px;padding:8px}
 figcaption{font-weight:600;font-size:14px;margin:4px 6px 6px}
-table{border-collapse:collapse;font-size:13px;width:100%}
-th,td{padding:4px 8px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}
+table{border-collapse:collapse;font-size:12px;width:100%}
+th,td{padding:4px 6px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}tr.total td{font-weight:700}
 .note{color:#6b7280;font-size:12px}.wide{overflow-x:auto}
 figcaption .note{display:block;font-weight:400}
@@ -372,7 +376,7 @@ def _sla_chart(card: Scorecard, by_priority: Scorecard | None) -> tuple[str, str
     series = [charts.Series(t.replace("_", " "),
                             tuple(None if (a := _attainment(r, t)) is None or a.attainment
                                   is None else 100 * a.attainment for r in rows),
-                            charts.PALETTE[i % len(charts.PALETTE)])
+                            _TARGET_COLOURS.get(t, charts.PALETTE[4 + i % 2]))
               for i, t in enumerate(targets)]
     note = "" if source is not None else " (pass a scorecard grouped by priority to split it)"
     return charts.grouped_bars("SLA attainment by priority", labels, series), note
