@@ -83,10 +83,11 @@ class _Printer:
              f"{who:<10} {queue:<12} {case.subject}")
 
 
-def run_demo(store: Store, where: str, out: TextIO = sys.stdout, db: Path | None = None) -> int:
+def run_demo(store: Store, where: str, out: TextIO | None = None,
+             db: Path | None = None) -> int:
     """Script a short support morning, then print its summary cards and scorecard and write
     the HTML report beside the database file ``db`` (not without one); returns an exit code."""
-    p = _Printer(out)
+    p = _Printer(sys.stdout if out is None else out)  # read at call time (captured output)
     clock = FrozenClock(datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
     desk = ServiceDesk(store, tenant="acme", clock=clock)
     ana, bo = Actor.agent("ana", name="Ana"), Actor.agent("bo", name="Bo")
