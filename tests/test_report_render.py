@@ -63,6 +63,11 @@ class TestTable:
         assert [line.split()[0] for line in lines[2:5]] == ["group", "-----", "all"]
         assert not any(line.startswith("TOTAL") for line in lines)
 
+    def test_priorities_go_down_the_ladder(self) -> None:
+        lines = scorecard_table(sample_scorecard("priority")).splitlines()
+        assert [line.split()[0] for line in lines[4:9]] == [
+            "urgent", "high", "normal", "low", "TOTAL"]
+
     def test_control_characters_are_not_sent_to_the_terminal(self) -> None:
         card = sample_scorecard("team")
         card = attrs.evolve(card, rows=(row("\x1b[31mred\x1b[0m", 1, 1),))

@@ -135,8 +135,12 @@ def _cell(text: str) -> str:
 
 def _rows(card: Scorecard) -> tuple[ScorecardRow, ...]:
     """The group rows a table shows above the total: none when nothing is grouped (the
-    one row there is the total itself)."""
-    return () if card.group_by == "none" else card.rows
+    one row there is the total itself); priorities down the ladder, urgent first."""
+    if card.group_by == "none":
+        return ()
+    if card.group_by == "priority":
+        return tuple(sorted(card.rows, key=_priority_rank))
+    return card.rows
 
 
 def _targets(card: Scorecard) -> list[str]:
