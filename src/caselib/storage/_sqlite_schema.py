@@ -11,6 +11,8 @@ from typing import Final
 
 from caselib.errors import SchemaMismatch
 from caselib.storage._sql import ACTIVE_CATEGORIES_SQL, CATEGORY_INDEX, SCOPE_INDEXES
+from caselib.storage._sql.columns import FACTS_INDEXES, facts_migration
+from caselib.storage._sql.rows import BACKFILL_FACTS
 
 __all__ = ["SCHEMA_VERSION"]
 
@@ -149,6 +151,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             tenant TEXT PRIMARY KEY,
             version INTEGER NOT NULL
         ) WITHOUT ROWID""",
+    ),
+    # 5: what lists show without the timeline (channel, first response, rating, SLA targets)
+    # and the scorecard's per-case figures (caselib.reports.CaseFacts), back-filled from each
+    # stored case through the codec every save uses; indexes for the period reads
+    (
+        *facts_migration("TEXT", "INTEGER"),
+        BACKFILL_FACTS,
+        *FACTS_INDEXES,
     ),
 )
 

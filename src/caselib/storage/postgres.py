@@ -66,6 +66,8 @@ from caselib.storage._sql import (
     ConnectionPool,
     import_rows,
 )
+from caselib.storage._sql.columns import FACTS_INDEXES, facts_migration
+from caselib.storage._sql.rows import BACKFILL_FACTS, backfill_facts
 
 if TYPE_CHECKING:
     import psycopg
@@ -194,6 +196,12 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             version BIGINT NOT NULL
         )""",
     ),
+    # 5: the summary's and the scorecard's columns (see the SQLite store), back-filled
+    (
+        *facts_migration(_T, "BIGINT"),
+        BACKFILL_FACTS,
+        *FACTS_INDEXES,
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -318,7 +326,11 @@ class PostgresStore:
                     if number <= version:
                         continue
                     for statement in statements:
-                        conn.execute(statement)
+                        if statement == BACKFILL_FACTS:
+                            backfill_facts(lambda q, p: conn.execute(q, p).fetchall(),
+                                           conn.execute, "%s")
+                        else:
+                            conn.execute(statement)
                     conn.execute("INSERT INTO schema_version VALUES (%s, now())", (number,))
 
     def _reset(self, conn: psycopg.Connection[Any]) -> bool:

@@ -74,6 +74,7 @@ from caselib.storage._sql import (
     import_rows,
     insert_sql,
 )
+from caselib.storage._sql.rows import BACKFILL_FACTS, backfill_facts
 from caselib.storage._sqlite_connection import (
     _WAL_CHECKPOINT_PAGES,
     _WAL_SAFETY_PAGES,
@@ -188,7 +189,11 @@ class SqliteStore:
                         if number <= version:
                             continue
                         for statement in statements:
-                            conn.execute(statement)
+                            if statement == BACKFILL_FACTS:
+                                backfill_facts(lambda q, p: conn.execute(q, p).fetchall(),
+                                               conn.execute, "?")
+                            else:
+                                conn.execute(statement)
                         conn.execute("INSERT INTO schema_version VALUES (?, ?)",
                                      (number, datetime.now(UTC).isoformat()))
                 conn.execute("COMMIT")

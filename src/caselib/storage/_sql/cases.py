@@ -59,6 +59,7 @@ from caselib.storage._sql.rows import (
     _sla_case_from,
     case_row,
     event_rows,
+    sla_values,
     summary_from_row,
     tag_rows,
     timeline_rows,
@@ -277,6 +278,7 @@ class SqlCases:
         new = {_SWEPT[0]: case.priority.value, _SWEPT[1]: case.priority.rank,
                _SWEPT[2]: to_iso(case.updated_at), _SWEPT[3]: None if due is None else to_iso(due),
                _SWEPT[4]: case.breached, _SWEPT[5]: version}
+        new.update(zip(_SWEPT[6:], sla_values(case.sla_targets), strict=True))
         before = self._stored.get(case.id)
         if before is not None and before[_VERSION] == expected_version:
             changed = tuple(i for i, v in new.items() if before[i] != v)  # (version always)

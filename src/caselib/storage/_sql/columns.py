@@ -18,16 +18,32 @@ __all__ = [
     "CATEGORY_INDEX",
     "SCOPE_INDEXES",
     "CASE_COLUMNS",
+    "FACT_COLUMNS",
+    "FACTS_INDEXES",
+    "facts_migration",
     "Loaded",
+    "SLA_COLUMNS",
     "STORED_COLUMNS",
     "SUMMARY_COLUMNS",
 ]
 
 
+SLA_COLUMNS: Final = ("sla", *(
+    f"{t}_{k}" for t in ("fr", "res", "nr") for k in ("met", "breach", "due", "warn")))
+"""What the breach sweep may change beside the columns it always could: the summary's SLA
+targets (JSON) and each target's :class:`~caselib.reports.TargetFacts`, per target
+``first_response`` (``fr``), ``resolution`` (``res``), ``next_reply`` (``nr``) (migration 5)."""
+
+FACT_COLUMNS: Final = (
+    "csat_at", "reopens", "last_reopened_at", "agent_replies", "frt_s", "frt_bus", "res_s",
+    "res_bus",
+)
+"""The scorecard's per-case figures (:class:`~caselib.reports.CaseFacts`), migration 5."""
+
 SUMMARY_COLUMNS: Final = (
     "id", "number", "subject", "status", "status_category", "priority", "assignee", "team",
     "contact", "account", "category", "tags", "created_at", "updated_at", "resolved_at",
-    "next_due_at", "breached", "version",
+    "next_due_at", "breached", "version", "source", "first_response_at", "csat", "sla",
 )
 """The ``cases`` columns a :class:`CaseSummary` is read from, in :func:`summary_from_row` order."""
 
@@ -35,11 +51,12 @@ CASE_COLUMNS: Final = (
     "tenant", "id", "number", "subject", "status", "status_category", "priority",
     "priority_rank", "assignee", "team", "contact", "account", "category", "tags", "created_at",
     "updated_at", "resolved_at",
-    "next_due_at", "breached", "version", "doc",
+    "next_due_at", "breached", "version", "source", "first_response_at", "csat",
+    *SLA_COLUMNS, *FACT_COLUMNS, "doc",
 )
 """Every ``cases`` column, in :func:`case_row` order. Without ``priority_rank``, the
-columns from ``number`` to ``version`` are ``SUMMARY_COLUMNS[1:]`` in the same order (a
-cursor is made from a loaded row's stored columns)."""
+columns from ``number`` to ``sla`` are ``SUMMARY_COLUMNS[1:]`` in the same order (a
+cursor is made from a loaded row's stored columns); the scorecard's facts follow."""
 
 _ACTIVE: Final = tuple(c for c in StatusCategory if c.is_active)
 ACTIVE_CATEGORIES_SQL: Final = "status_category IN ({})".format(
@@ -55,7 +72,8 @@ _VERSION: Final = STORED_COLUMNS.index("version")
 """Where the version sits in a row without tenant and id."""
 _RANK: Final = STORED_COLUMNS.index("priority_rank")
 _SWEPT: Final = tuple(STORED_COLUMNS.index(c) for c in (
-    "priority", "priority_rank", "updated_at", "next_due_at", "breached", "version"))
+    "priority", "priority_rank", "updated_at", "next_due_at", "breached", "version",
+    *SLA_COLUMNS))
 """Where the columns sit that :meth:`SqlCases.save_sla_case` may change."""
 
 Loaded = tuple[Any, list[Any], Sequence[Any]]
@@ -87,3 +105,24 @@ both SQL stores: customers' scope, account lists and scoped list orders."""
 CATEGORY_INDEX: Final = ("CREATE INDEX cases_category ON cases (tenant, category, created_at, id) "
                          "WHERE category IS NOT NULL")
 """The index of schema migration 3 (after its category column), the same in both stores."""
+
+FACTS_INDEXES: Final = (
+    "CREATE INDEX cases_resolved ON cases (tenant, resolved_at) WHERE resolved_at IS NOT NULL",
+    "CREATE INDEX cases_first_response ON cases (tenant, first_response_at) "
+    "WHERE first_response_at IS NOT NULL",
+    "CREATE INDEX cases_csat ON cases (tenant, csat_at) WHERE csat_at IS NOT NULL",
+)
+"""The indexes of schema migration 5: the scorecard reads resolutions, first responses and
+ratings of a period by range (its other figures read the cases alive in the period through
+``cases_created`` and ``cases_resolved``)."""
+
+
+def facts_migration(text: str, integer: str) -> tuple[str, ...]:
+    """Schema migration 5's new ``cases`` columns, spelled with the store's text and integer
+    types (the back-fill and the indexes follow them in the migration)."""
+    ints = {"csat", "reopens", "agent_replies", "frt_s", "frt_bus", "res_s", "res_bus"}
+    counters = {"reopens", "agent_replies"}
+    return tuple(
+        f"ALTER TABLE cases ADD COLUMN {c} "
+        + (f"{integer} NOT NULL DEFAULT 0" if c in counters else integer if c in ints else text)
+        for c in CASE_COLUMNS[CASE_COLUMNS.index("source"):-1])

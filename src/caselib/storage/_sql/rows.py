@@ -11,14 +11,16 @@ from __future__ import annotations
 import contextlib
 import json
 import json.encoder
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Final
 
-from caselib.cases import Case, TimelineEntry, event_payload
+from caselib.cases import Case, SlaTarget, TimelineEntry, event_payload
 from caselib.errors import InvalidInput
-from caselib.ports import CaseSummary
+from caselib.ports import CaseSummary, SlaDue
+from caselib.reports.facts import TARGETS, CaseFacts, TargetFacts
 from caselib.sla import SlaCase
-from caselib.storage._sql.columns import _VERSION, Loaded
+from caselib.storage._sql.columns import _VERSION, CASE_COLUMNS, SUMMARY_COLUMNS, Loaded
 from caselib.storage._sql.jsontext import _encode, loads
 from caselib.storage.codec import (
     case_from_document,
@@ -28,18 +30,52 @@ from caselib.storage.codec import (
     sla_case_from_document,
 )
 from caselib.timeutil import from_iso, to_iso
-from caselib.vocab import Priority, StatusCategory
+from caselib.vocab import Priority, Source, StatusCategory
 
 __all__ = [
+    "BACKFILL_FACTS",
+    "backfill_facts",
     "case_row",
     "entry_json",
     "event_rows",
+    "fact_values",
     "import_rows",
     "outbox_rows",
+    "sla_values",
     "summary_from_row",
     "tag_rows",
     "timeline_rows",
 ]
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else to_iso(at)
+
+
+def sla_values(targets: Sequence[SlaTarget]) -> tuple[Any, ...]:
+    """The :data:`SLA_COLUMNS` of a case's SLA targets: the summary's targets as compact
+    JSON (``[[target, state, due_at, warn_at], …]``) and each reported target's
+    :class:`~caselib.reports.TargetFacts` (what the breach sweep rewrites)."""
+    by_name = {t.name: t for t in targets}
+    facts = [TargetFacts.of(by_name.get(name)) for name in TARGETS]
+    return (
+        _encode([[t.name, t.state, _iso(t.due_at), _iso(t.warn_at)] for t in targets]),
+        *(_iso(v) for f in facts for v in (f.met_at, f.breached_at, f.due_at, f.warn_at)),
+    )
+
+
+def fact_values(case: Case) -> tuple[Any, ...]:
+    """The ``cases`` columns from ``source`` up to before ``doc`` (migration 5): the
+    summary's channel, first response, rating and SLA targets, then the scorecard's
+    :class:`~caselib.reports.CaseFacts` (:data:`FACT_COLUMNS`)."""
+    f = CaseFacts.of(case)
+    return (
+        case.source.value, _iso(case.first_response_at), f.csat_score,
+        *sla_values(case.sla_targets),
+        _iso(f.csat_at), f.reopens, _iso(f.last_reopened_at), f.agent_replies,
+        f.first_response_seconds, f.first_response_business, f.resolution_seconds,
+        f.resolution_business,
+    )
 
 
 def case_row(case: Case, version: int) -> tuple[Any, ...]:
@@ -53,7 +89,7 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
         case.team, case.links.contact, case.links.account, case.category, _encode(doc["tags"]),
         doc["created_at"], doc["updated_at"],
         doc["resolved_at"], None if due is None else to_iso(due),
-        case.breached, version, _encode(doc),
+        case.breached, version, *fact_values(case), _encode(doc),
     )
 
 
@@ -109,17 +145,26 @@ def event_rows(case: Case | SlaCase, version: int
             for n, event in enumerate(case.pull_events())]
 
 
+def _opt_iso(value: str | None) -> datetime | None:
+    return None if value is None else from_iso(value)
+
+
 def summary_from_row(row: Sequence[Any]) -> CaseSummary:
-    """Inverse of the :data:`SUMMARY_COLUMNS` select list."""
+    """Inverse of the :data:`SUMMARY_COLUMNS` select list (longer rows: the rest ignored)."""
     (id_, number, subject, status, status_category, priority, assignee, team, contact, account,
-     category, tags, created, updated, resolved, due, breached, version) = row
+     category, tags, created, updated, resolved, due, breached, version, source, first, csat,
+     sla) = row[:_N_SUMMARY]
     return CaseSummary(
         id_, number, subject, status, StatusCategory(status_category), Priority(priority),
         assignee, team, contact, account, category, frozenset(loads(tags)), from_iso(created),
-        from_iso(updated),
-        None if resolved is None else from_iso(resolved), None if due is None else from_iso(due),
-        bool(breached), int(version),
+        from_iso(updated), _opt_iso(resolved), _opt_iso(due),
+        bool(breached), int(version), Source(source or "other"), _opt_iso(first),
+        None if csat is None else int(csat),
+        tuple(SlaDue(t[0], t[1], _opt_iso(t[2]), _opt_iso(t[3])) for t in loads(sla or "[]")),
     )
+
+
+_N_SUMMARY: Final = len(SUMMARY_COLUMNS)
 
 
 def _entry_dicts(entries: list[Any]) -> list[Any]:
@@ -182,3 +227,24 @@ def _chunk_rows(chunk: list[Case], events: bool
         if events:
             messages.extend(event_rows(case, 1))
     return case_rows, entries, tags, messages, chunk
+
+
+BACKFILL_FACTS: Final = "-- caselib: back-fill the columns of migration 5 from each case"
+"""A migration step run in Python, not SQL: :func:`backfill_facts`."""
+
+_FILLED: Final = CASE_COLUMNS[CASE_COLUMNS.index("source"):-1]
+
+
+def backfill_facts(fetch: Callable[[str, Sequence[Any]], Sequence[Sequence[Any]]],
+                   run: Callable[[str, Sequence[Any]], object], ph: str) -> None:
+    """Fill migration 5's columns of every stored case from its document and timeline,
+    through the same codec and :func:`fact_values` every save uses (so a migrated row equals
+    a re-saved one). One case at a time: a one-off cost on upgrade."""
+    update = (f"UPDATE cases SET {', '.join(f'{c} = {ph}' for c in _FILLED)} "
+              f"WHERE tenant = {ph} AND id = {ph}")
+    for tenant, case_id, doc in fetch("SELECT tenant, id, doc FROM cases", ()):
+        entries = [row[0] for row in fetch(
+            f"SELECT entry FROM timeline WHERE tenant = {ph} AND case_id = {ph} ORDER BY seq",
+            (tenant, case_id))]
+        case = _case_from((doc, entries, ()))
+        run(update, (*fact_values(case), tenant, case_id))
