@@ -161,7 +161,7 @@ def bars_and_line(title: str, labels: Sequence[str], bars: Sequence[Series],
             for i, v in enumerate(line.values))
         parts.append(f'<polyline points="{points}" fill="none" stroke="{line.colour}" '
                      f'stroke-width="2.5"/>')
-        for i, v in enumerate(line.values):
+        for i, v in enumerate(line.values if len(labels) <= 62 else ()):  # dots: <= 2 months
             cx, cy = _LEFT + slot * (i + 0.5), _H - _BOTTOM - plot_h * (v or 0) / line_top
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="2.5" fill="{line.colour}">'
                          f'<title>{escape(labels[i])} {escape(line.name)}: {v or 0:g}</title>'
