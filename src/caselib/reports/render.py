@@ -398,7 +398,8 @@ def _tiles(total: ScorecardRow) -> str:
         (_pct(resolution.attainment if resolution else None), "resolution SLA met"),
         (_pct(total.first_contact_resolution_rate), "first-contact resolution"),
         (_pct(total.reopen_rate), "reopen rate"),
-        (_pct(total.csat.satisfied_share), f"CSAT 4–5 ({total.csat.responses} ratings)"),
+        (_pct(total.csat.satisfied_share), f"CSAT 4–5 ({total.csat.responses} rating"
+                                           f"{'' if total.csat.responses == 1 else 's'})"),
     ]
     return "".join(f'<div class="tile"><b>{escape(v)}</b><span>{escape(k)}</span></div>'
                    for v, k in tiles)
