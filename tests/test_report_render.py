@@ -11,9 +11,12 @@ import csv
 import io
 import json
 import re
+from html.parser import HTMLParser
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from caselib.reports import (
     duration_text,
@@ -172,3 +175,45 @@ def test_chart_labels_are_escaped() -> None:
     """The chart helpers escape their own labels too (a host may call them directly)."""
     assert "<b>" not in histogram("<b>", [Bar("<b>", 1)])
     assert "&lt;b&gt;" in funnel("t", [Bar("<b>", 2), Bar("x", 1)])
+
+
+_TAGS = frozenset({"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "div",
+                   "b", "span", "figure", "figcaption", "svg", "line", "text", "rect",
+                   "polyline", "circle", "table", "thead", "tbody", "tr", "th", "td"})
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+
+_NAMES = st.text(min_size=1, max_size=30)
+
+
+@given(names=st.lists(_NAMES, min_size=1, max_size=5, unique=True),
+       counts=st.lists(st.integers(0, 10_000), min_size=5, max_size=5))
+def test_any_group_name_stays_text(names: list[str], counts: list[int]) -> None:
+    """Whatever the names, the page has only the renderer's own tags, each name reads back
+    as text, the CSV gives every name back (formula-led ones behind a ``'``), and the JSON
+    document round-trips."""
+    rows = tuple(row(name, counts[i], min(counts[i], counts[-1])) for i, name in
+                 enumerate(names))
+    card = attrs.evolve(sample_scorecard("team"), rows=rows)
+    parser = _Tags()
+    parser.feed(scorecard_html(card))
+    assert parser.tags <= _TAGS
+    page_text = "".join(parser.texts)
+    for name in names:
+        assert name in page_text
+    read = list(csv.reader(io.StringIO(scorecard_csv(card), newline="")))
+    written = [r[1] for r in read[1:-1]]
+    assert written == [("'" + n if n[:1] in "=+-@\t\r" else n) for n in names]
+    assert json.loads(scorecard_json(card)) == scorecard_dict(card)

@@ -364,7 +364,7 @@ def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
         finally:
             store.close()
         if args.out:
-            Path(args.out).write_text(text, encoding="utf-8")
+            Path(args.out).write_text(text, encoding="utf-8", newline="")  # CSV: CRLF as is
             print(f"caselib report: wrote {args.format} to {args.out}", file=sys.stderr)
         else:
             sys.stdout.write(text)

@@ -242,7 +242,8 @@ def scorecard_csv(card: Scorecard) -> str:
 
     Columns: :data:`CSV_COLUMNS`, then the SLA targets' and the age buckets' columns.
     Durations are whole seconds (means with decimals), rates are fractions (0.25, not 25%),
-    and a figure with nothing to measure is an empty cell.
+    and a figure with nothing to measure is an empty cell. Lines end in CRLF (RFC 4180), so
+    a line break inside a name is quoted, never a new line.
     """
     targets = _targets(card)
     labels = [b.label for b in card.total.backlog_age]
@@ -251,7 +252,7 @@ def scorecard_csv(card: Scorecard) -> str:
                 for f in ("met", "breached", "open_at_risk", "attainment")),
               *(f"backlog_age[{label}]" for label in labels)]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; and a CR in a name is quoted
     writer.writerow(header)
     for kind, row in [*(("group", r) for r in card.rows), ("total", card.total)]:
         group = "" if kind == "total" or row.group is None else _cell(row.group)
