@@ -121,10 +121,13 @@ def _group(row: ScorecardRow) -> str:
     return "(none)" if row.group is None else row.group
 
 
+_UNPRINTED: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 def _plain(text: str) -> str:
-    """Control characters (an ANSI escape in a team name) shown as ``?``, so a terminal
-    prints the name instead of obeying it."""
-    return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in text)
+    """Control and format characters (an ANSI escape, a bidi override in a team name) and
+    line separators shown as ``?``, so a terminal prints the name instead of obeying it."""
+    return "".join("?" if unicodedata.category(c) in _UNPRINTED else c for c in text)
 
 
 def _cell(text: str) -> str:
