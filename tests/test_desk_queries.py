@@ -27,6 +27,16 @@ from caselib.testing import FrozenClock
 from pg import DSN, pg_schema, require_server  # noqa: F401  (pg_schema is a fixture)
 
 ANA = Actor.agent("ana", "support", teams=["tier1"])
+
+
+def undo_migration_5(prefix: str = "") -> list[str]:
+    """SQL that takes a store back to schema 4: migration 5's indexes and columns dropped."""
+    from caselib.storage._sql.columns import CASE_COLUMNS
+
+    return [*(f"DROP INDEX {prefix}{i}" for i in ("cases_resolved", "cases_first_response",
+                                                  "cases_csat")),
+            *(f"ALTER TABLE {prefix}cases DROP COLUMN {c}"
+              for c in CASE_COLUMNS[CASE_COLUMNS.index("source"):-1])]
 BO = Actor.agent("bo", "support", teams=["tier2"])
 LEAD = Actor.agent("lea", "manager")
 
@@ -153,6 +163,8 @@ class TestCategoryMigration:
         store.close()
         conn = sqlite3.connect(path)  # back to schema 2: no category column, no article stamp
         with conn:
+            for statement in undo_migration_5():
+                conn.execute(statement)
             conn.execute("DROP INDEX cases_category")
             conn.execute("ALTER TABLE cases DROP COLUMN category")
             conn.execute("DROP TABLE kb_versions")
@@ -180,6 +192,8 @@ class TestCategoryMigration:
         desk.create_case(subject="b", actor=READER)
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
+            for statement in undo_migration_5(f'"{pg_schema}".'):
+                conn.execute(statement)
             conn.execute(f'DROP INDEX "{pg_schema}".cases_category')
             conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN category')
             conn.execute(f'DROP TABLE "{pg_schema}".kb_versions')

@@ -257,6 +257,7 @@ class TestSqliteStore(StoreChecks):
         path = tmp_path / "v3.db"
         SqliteStore(path).close()
         with sqlite3.connect(path) as conn:
+            _drop_migration_5(conn)
             conn.execute("DROP TABLE kb_versions")
             conn.execute("DELETE FROM schema_version WHERE version > 3")
         conn.close()
@@ -744,3 +745,12 @@ class TestCheckpoints:
         with pytest.raises(InvalidInput, match="checkpoint"):
             SqliteStore(tmp_path / "cases.db", checkpoint="sometimes")  # type: ignore[arg-type]
         assert not (tmp_path / "cases.db").exists()
+
+
+
+def _drop_migration_5(conn: sqlite3.Connection) -> None:
+    """Undo schema migration 5 (its indexes, then its columns): a version-4 file."""
+    from test_desk_queries import undo_migration_5
+
+    for statement in undo_migration_5():
+        conn.execute(statement)

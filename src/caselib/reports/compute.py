@@ -45,6 +45,7 @@ __all__ = [
     "day_bounds",
     "duration_stats",
     "nearest_rank",
+    "series_points",
     "today",
 ]
 
@@ -233,19 +234,30 @@ def compute_scorecard(facts: Iterable[CaseFacts], period: Period, group_by: Grou
         for f in every:
             grouped.setdefault(f.group(group_by), []).append(f)
     groups = {g: _counts(fs, period, now) for g, fs in grouped.items()}
-    series = []
-    for day, lo, hi in day_bounds(period):
-        series.append(DayPoint(
-            day, sum(_in(f.created_at, lo, hi) for f in every),
-            sum(_in(f.resolved_at, lo, hi) for f in every),
-            sum(_open_at(f, hi) for f in every)))
+    days = day_bounds(period)
+    total = _counts(every, period, now)
+    series = series_points(
+        days, [sum(_in(f.created_at, lo, hi) for f in every) for _d, lo, hi in days],
+        [sum(_in(f.resolved_at, lo, hi) for f in every) for _d, lo, hi in days],
+        total.backlog_start)
     histogram = [0] * len(RESOLUTION_BUCKETS)
     for f in every:
         if _in(f.resolved_at, period.start, period.end):
             assert f.resolution_seconds is not None
             histogram[bucket_index(f.resolution_seconds, RESOLUTION_BUCKETS)] += 1
-    return build_scorecard(period, group_by, groups, _counts(every, period, now), series,
-                           histogram, deflection, now)
+    return build_scorecard(period, group_by, groups, total, series, histogram, deflection,
+                           now)
+
+
+def series_points(days: Sequence[tuple[date, datetime, datetime]], created: Sequence[int],
+                  resolved: Sequence[int], backlog_start: int) -> list[DayPoint]:
+    """The daily series: each day's created and resolved counts, and the backlog at its end
+    (the period's opening backlog plus what was created minus what was resolved so far)."""
+    points, backlog = [], backlog_start
+    for (day, _lo, _hi), made, done in zip(days, created, resolved, strict=True):
+        backlog += made - done
+        points.append(DayPoint(day, made, done, backlog))
+    return points
 
 
 class CardSubject(Protocol):

@@ -12,12 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-import attrs
-
 from caselib.cases import Case
 from caselib.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from caselib.ports import (
-    MAX_QUERY_LIMIT,
     CasePage,
     CaseQuery,
     CaseSummary,
@@ -25,16 +22,7 @@ from caselib.ports import (
     SlaCasePage,
     encode_cursor,
 )
-from caselib.reports import (
-    CaseFacts,
-    DeflectionFunnel,
-    GroupBy,
-    Period,
-    Scorecard,
-    SummaryCards,
-    compute_cards,
-    compute_scorecard,
-)
+from caselib.reports import GroupBy, Period, Scorecard, SummaryCards
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import (
     _RANK,
@@ -46,6 +34,7 @@ from caselib.storage._sql.columns import (
 )
 from caselib.storage._sql.dialect import insert_sql, update_case_sql
 from caselib.storage._sql.jsontext import _encode
+from caselib.storage._sql.metrics import sql_cards, sql_scorecard
 from caselib.storage._sql.queries import (
     count_by_status_sql,
     count_sql,
@@ -333,26 +322,15 @@ class SqlCases:
         return counts
 
 
-    def _every(self, query: CaseQuery) -> list[Case]:
-        q = attrs.evolve(query, order="created", limit=MAX_QUERY_LIMIT, after=None)
-        out: list[Case] = []
-        while True:
-            page = self.query_cases(q)
-            out.extend(page.cases)
-            if page.next_cursor is None:
-                return out
-            q = attrs.evolve(q, after=page.next_cursor)
-
     def cards(self, query: CaseQuery, now: datetime, zone: str) -> SummaryCards:
         self._s.check_open()
-        return compute_cards([CaseSummary.of(c) for c in self._every(query)], now, zone)
+        return sql_cards(self._s.fetch, query, self._s.tenant, self._s.dialect, now, zone)
 
     def scorecard(self, query: CaseQuery, period: Period, group_by: GroupBy,
                   now: datetime) -> Scorecard:
         self._s.check_open()
-        cases = self._every(query)
-        return compute_scorecard([CaseFacts.of(c) for c in cases], period, group_by,
-                                 DeflectionFunnel(0, 0, 0), now)
+        return sql_scorecard(self._s.fetch, query, self._s.tenant, self._s.dialect, period,
+                             group_by, now)
 
 
 class SqlNumbers:

@@ -26,8 +26,9 @@ subclass just those: :class:`CaseRepositoryContract` and :class:`CaseQueryContra
 :class:`~caselib.ports.LockingCaseRepository`), :class:`UnitOfWorkContract` (isolation,
 rollback and tenancy across ports),
 :class:`OutboxContract`, :class:`KbContract` (articles and the KB log),
-:class:`AssignmentLedgerContract`, :class:`SlaSweepContract` and :class:`StatefulContract`
-(:class:`StoreMachine` against the memory model).
+:class:`AssignmentLedgerContract`, :class:`SlaSweepContract`, :class:`StatefulContract`
+(:class:`StoreMachine` against the memory model) and :class:`MetricsContract` (cards,
+scorecard and list rows against the memory store on random histories).
 
 Needs ``pytest`` and ``hypothesis`` (test dependencies, not runtime ones).
 
@@ -41,6 +42,7 @@ from caselib.testing.conformance.cases import CaseNumberContract, CaseRepository
 from caselib.testing.conformance.helpers import assert_same_case, make_case, sla_state
 from caselib.testing.conformance.kb import KbContract
 from caselib.testing.conformance.locking import CaseLockingContract
+from caselib.testing.conformance.metrics import MetricsContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
@@ -55,6 +57,7 @@ __all__ = [
     "CaseQueryContract",
     "CaseRepositoryContract",
     "KbContract",
+    "MetricsContract",
     "OutboxContract",
     "SlaSweepContract",
     "StatefulContract",

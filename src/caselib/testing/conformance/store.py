@@ -10,6 +10,7 @@ from caselib.testing.conformance.assignment import AssignmentLedgerContract
 from caselib.testing.conformance.cases import CaseNumberContract, CaseRepositoryContract
 from caselib.testing.conformance.kb import KbContract
 from caselib.testing.conformance.locking import CaseLockingContract
+from caselib.testing.conformance.metrics import MetricsContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
@@ -23,6 +24,7 @@ __all__ = ["StoreContract"]
 # class of the MRO upwards, so this order runs the suite as it always ran, from the case
 # repository to the stateful test.
 class StoreContract(
+    MetricsContract,
     StatefulContract,
     SlaSweepContract,
     AssignmentLedgerContract,
