@@ -147,6 +147,8 @@ def worked() -> dict[str, Any]:
             report, report.breaches[0], desk.route_preview({"category": "Billing"}),
             desk.kb_index().stats, suggestions[0], opened, desk.deflection_report(actor=ANA),
             *notifier.sent[:1], sink.messages[0], article,
+            desk.scorecard(start=T0 - timedelta(hours=9), end=T0 + timedelta(days=2),
+                           group_by="priority", actor=Actor.system()),
         ],
     }
 

@@ -1,41 +1,65 @@
-"""The ``caselib`` command: ``caselib demo`` walks cases through a desk and prints what happens.
+"""The ``caselib`` command: ``caselib demo`` walks cases through a desk and prints what happens;
+``caselib report`` prints the service-desk scorecard of a SQLite store.
 
 The demo is a scripted support morning on the embedded SQLite store (a fresh file in a
 temporary folder unless ``--db`` names one; ``--store memory`` skips the disk). Time is a
 :class:`~caselib.testing.FrozenClock`, so the output is the same on every run.
+
+The report reads as a system actor (``caselib-report``): whoever can open the database file
+can read every case in it anyway, so an access-policy check on a made-up agent would protect
+nothing and would hide cases from the person running the report. Hosts that show scorecards
+to agents call :meth:`ServiceDesk.scorecard` with the agent as ``actor`` instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, get_args
+from zoneinfo import ZoneInfo
 
 from caselib import __version__
 from caselib.cases import Actor, Case
 from caselib.desk import ServiceDesk
+from caselib.desk.metrics import MAX_PERIOD
 from caselib.errors import CaselibError
 from caselib.kb import Article
 from caselib.ports import Store
+from caselib.reports import (
+    GroupBy,
+    Scorecard,
+    cards_text,
+    scorecard_csv,
+    scorecard_html,
+    scorecard_json,
+    scorecard_table,
+)
 from caselib.storage.memory import MemoryStore
 from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
 
 __all__ = ["main"]
 
 
-def _open_store(kind: str, db: str | None) -> tuple[Store, str]:
+def _open_store(kind: str, db: str | None) -> tuple[Store, str, Path | None]:
+    """The demo's store, how to name it, and its database file (``None`` in memory)."""
     if kind == "memory":
-        return MemoryStore(), "in-memory store"
+        return MemoryStore(), "in-memory store", None
     try:
         from caselib.storage.sqlite import SqliteStore
     except ImportError:  # pragma: no cover - only while the adapter is absent
-        return MemoryStore(), "in-memory store (SQLite adapter not available)"
+        return MemoryStore(), "in-memory store (SQLite adapter not available)", None
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="caselib-demo-")) / "demo.sqlite3"
-    return SqliteStore(path), f"SQLite store at {path}"
+    return SqliteStore(path), f"SQLite store at {path}", path
+
+
+def report_beside(db: Path) -> Path:
+    """Where the demo writes its HTML report: ``demo.sqlite3`` → ``demo-report.html``."""
+    return db.with_name(f"{db.stem}-report.html")
 
 
 _ARTICLES = (
@@ -59,9 +83,11 @@ class _Printer:
              f"{who:<10} {queue:<12} {case.subject}")
 
 
-def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
-    """Script a short support morning; returns a process exit code."""
-    p = _Printer(out)
+def run_demo(store: Store, where: str, out: TextIO | None = None,
+             db: Path | None = None) -> int:
+    """Script a short support morning, then print its summary cards and scorecard and write
+    the HTML report beside the database file ``db`` (not without one); returns an exit code."""
+    p = _Printer(sys.stdout if out is None else out)  # read at call time (captured output)
     clock = FrozenClock(datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
     desk = ServiceDesk(store, tenant="acme", clock=clock)
     ana, bo = Actor.agent("ana", name="Ana"), Actor.agent("bo", name="Bo")
@@ -163,7 +189,31 @@ def run_demo(store: Store, where: str, out: TextIO = sys.stdout) -> int:
     p(f"Outbox: relayed {sent} domain events to the host's event sink, e.g.")
     for message in sink.messages[:3]:
         p(f"  {message.key:<40} {message.type}")
+    _demo_report(p, desk, ana, lee, db)
     return 0
+
+
+def _demo_report(p: _Printer, desk: ServiceDesk, agent: Actor, admin: Actor,
+                 db: Path | None) -> None:
+    """The morning in numbers: the agent's cards, the admin's scorecard, the HTML page."""
+    p()
+    p(f"Summary cards ({agent.name}'s view)")
+    p(f"  {cards_text(desk.cards(actor=agent))}")
+    start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC)
+    card = desk.scorecard(start=start, end=end, group_by="team", actor=admin)
+    p()
+    p(f"Scorecard by team ({admin.name}, an admin; `caselib report` prints the same)")
+    for line in scorecard_table(card).splitlines():
+        p(f"  {line}".rstrip())
+    if db is None:
+        p("HTML report: not written (the in-memory store has no folder to put it beside)")
+        return
+    by_priority = desk.scorecard(start=start, end=end, group_by="priority", actor=admin)
+    page = report_beside(db)
+    page.write_text(scorecard_html(card, by_priority=by_priority), encoding="utf-8")
+    p(f"HTML report with charts: {page}")
+    p(f"  (the same from the shell: caselib report --store {db} --tenant {desk.tenant} "
+      f"--from 2026-03-02 --to 2026-03-03 --group-by team --format html --out FILE)")
 
 
 def _refused(p: _Printer, command: Callable[[], object]) -> None:
@@ -173,8 +223,185 @@ def _refused(p: _Printer, command: Callable[[], object]) -> None:
         p(f"        refused ({type(err).__name__}): {err}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``caselib`` console script."""
+REPORT_ACTOR = Actor.system("caselib-report")
+"""Who reads when ``caselib report`` runs: a system actor (see the module docstring)."""
+
+FORMATS = ("table", "json", "csv", "html")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01") from None
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_PERIOD.days:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a whole number of days from 1 to {MAX_PERIOD.days}")
+    return days
+
+
+def report_period(args: argparse.Namespace, today: date,
+                  zone: str = "UTC") -> tuple[datetime, datetime]:
+    """``[start, end)``: ``--from`` / ``--to`` are whole days in ``zone``, both included;
+    ``--days N`` is the last N days up to and including ``today``; neither: 30 days.
+
+    Raises:
+        ValueError: ``--to`` before ``--from``, ``--to`` alone, ``--days`` beside them, or
+            a period longer than the desk's :data:`~caselib.desk.metrics.MAX_PERIOD`.
+    """
+    if args.days is not None and (args.start is not None or args.to is not None):
+        raise ValueError("give either --from/--to or --days, not both")
+    if args.start is None:
+        if args.to is not None:
+            raise ValueError("--to needs --from (or use --days N for the last N days)")
+        last, first = today, today - timedelta(days=(args.days or 30) - 1)
+    else:
+        first, last = args.start, args.to or today
+        if last < first:
+            raise ValueError(f"--to {last} is before --from {first}")
+    if (last - first).days + 1 > MAX_PERIOD.days:
+        raise ValueError(f"a report covers at most {MAX_PERIOD.days} days; "
+                         f"{first} to {last} is {(last - first).days + 1}")
+    tz = ZoneInfo(zone)
+
+    def midnight(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+
+    return midnight(first), midnight(last + timedelta(days=1))
+
+
+def reporting_zone(desk: ServiceDesk) -> str:
+    """Where the desk's report days begin: its default SLA calendar's zone, else UTC (the
+    rule of :func:`caselib.desk.metrics.reporting_zone`)."""
+    sla = desk.settings.sla
+    return "UTC" if sla is None else sla.default.calendar.timezone
+
+
+def render_report(fmt: str, card: Scorecard, by_priority: Scorecard | None = None) -> str:
+    """The scorecard in one of :data:`FORMATS` (``by_priority`` feeds the HTML SLA chart)."""
+    if fmt == "json":
+        return scorecard_json(card) + "\n"
+    if fmt == "csv":
+        return scorecard_csv(card)
+    if fmt == "html":
+        return scorecard_html(card, by_priority=by_priority)
+    return scorecard_table(card)
+
+
+def _check_store_file(path: Path) -> str | None:
+    """Why ``path`` is not a caselib SQLite store, or ``None`` when it is one. Checked
+    read-only first, because opening a store migrates it: a report must never write caselib
+    tables into someone else's database."""
+    if not path.is_file():
+        return f"no store at {path}: give the path of a caselib SQLite database (.db file)"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                 "AND name = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as err:
+        return f"{path} is not a SQLite database ({err})"
+    if found is None:
+        return f"{path} is a SQLite database but not a caselib store (no schema_version table)"
+    return None
+
+
+ScorecardSource = Callable[[datetime, datetime, GroupBy], Scorecard]
+"""How the report gets a scorecard: ``(start, end, group_by)``; the CLI passes the desk's."""
+
+
+def desk_scorecards(desk: ServiceDesk, actor: Actor = REPORT_ACTOR) -> ScorecardSource:
+    """The desk's :meth:`~caselib.desk.ServiceDesk.scorecard`, read by ``actor``."""
+
+    def source(start: datetime, end: datetime, group_by: GroupBy) -> Scorecard:
+        return desk.scorecard(start=start, end=end, group_by=group_by, actor=actor)
+
+    return source
+
+
+def run_report(source: ScorecardSource, start: datetime, end: datetime, group_by: GroupBy,
+               fmt: str) -> str:
+    """The report text: the scorecard of ``[start, end)`` by ``group_by`` in ``fmt`` (the
+    HTML form also reads the period by priority, for its SLA chart)."""
+    card = source(start, end, group_by)
+    by_priority = None
+    if fmt == "html":
+        by_priority = card if group_by == "priority" else source(start, end, "priority")
+    return render_report(fmt, card, by_priority)
+
+
+def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                    today: date | None) -> int:
+    try:
+        report_period(args, today or date.today())  # refuse bad arguments before any I/O
+    except ValueError as err:
+        parser.error(str(err))
+    path = Path(args.store)
+    problem = _check_store_file(path)
+    if problem is not None:
+        print(f"caselib report: {problem}", file=sys.stderr)
+        return 1
+    try:
+        from caselib.storage.sqlite import SqliteStore
+
+        store = SqliteStore(path)
+        try:
+            desk = ServiceDesk(store, tenant=args.tenant)
+            zone = reporting_zone(desk)
+            day = today or datetime.now(ZoneInfo(zone)).date()
+            start, end = report_period(args, day, zone)
+            text = run_report(desk_scorecards(desk), start, end, args.group_by, args.format)
+        finally:
+            store.close()
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8", newline="")  # CSV: CRLF as is
+            print(f"caselib report: wrote {args.format} to {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    except (CaselibError, OSError) as err:
+        print(f"caselib report: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> (
+        argparse.ArgumentParser):
+    report = sub.add_parser(
+        "report", help="print the service-desk scorecard of a SQLite store",
+        description="The scorecard of a period (whole days) from a caselib SQLite store, as a "
+                    "table, JSON, CSV or one self-contained HTML page with charts. Reads as "
+                    "the system actor 'caselib-report'. Without --from/--days: the last 30 "
+                    "days, today included.")
+    report.add_argument("--store", required=True, metavar="PATH.db",
+                        help="the caselib SQLite database to read")
+    report.add_argument("--tenant", default="default",
+                        help="whose cases (default: 'default'; the demo's store uses 'acme')")
+    report.add_argument("--from", dest="start", type=_day, metavar="DATE",
+                        help="first day of the period, YYYY-MM-DD (in the desk's reporting zone)")
+    report.add_argument("--to", type=_day, metavar="DATE",
+                        help="last day of the period, included (default: today)")
+    report.add_argument("--days", type=_days, metavar="N",
+                        help="the last N days, today included (default 30)")
+    report.add_argument("--group-by", default="none", choices=get_args(GroupBy),
+                        help="one row per team, assignee, priority, category or channel")
+    report.add_argument("--format", default="table", choices=FORMATS,
+                        help="table (default), json, csv or html")
+    report.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    return report
+
+
+def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int:
+    """Entry point of the ``caselib`` console script (``today`` pins ``--days`` in tests)."""
     parser = argparse.ArgumentParser(prog="caselib", description="caselib support-case engine")
     parser.add_argument("--version", action="version", version=f"caselib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,11 +409,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--store", choices=["sqlite", "memory"], default="sqlite",
                       help="storage adapter (default: the embedded SQLite store)")
     demo.add_argument("--db", help="SQLite file to use (default: a fresh temporary file)")
+    report = _add_report_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return _report_command(report, args, today)
     if args.command == "demo":
-        store, where = _open_store(args.store, args.db)
+        store, where, db = _open_store(args.store, args.db)
         try:
-            return run_demo(store, where)
+            return run_demo(store, where, db=db)
         finally:
             store.close()
     return 2  # pragma: no cover - argparse enforces the choices

@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from caselib.reports.compute import compute_cards, compute_scorecard
 from caselib.reports.facts import CaseFacts, TargetFacts
+from caselib.reports.render import (
+    cards_text,
+    duration_text,
+    period_text,
+    scorecard_csv,
+    scorecard_dict,
+    scorecard_html,
+    scorecard_json,
+    scorecard_table,
+)
 from caselib.reports.scorecard import (
     AgeBucket,
     CsatStats,
@@ -71,8 +81,16 @@ __all__ = [
     "ViewCatalog",
     "account_view",
     "board_statuses",
+    "cards_text",
     "compute_cards",
     "compute_scorecard",
     "contact_view",
+    "duration_text",
+    "period_text",
+    "scorecard_csv",
+    "scorecard_dict",
+    "scorecard_html",
+    "scorecard_json",
+    "scorecard_table",
     "search_terms",
 ]

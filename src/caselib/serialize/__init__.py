@@ -36,6 +36,7 @@ from caselib.desk import BreachNotice, CustomerView, SweepReport
 from caselib.errors import InvalidInput
 from caselib.kb import Article, Deflection, DeflectionReport, KbStats, Suggestion
 from caselib.ports import CaseQuery, CaseSummary, Notification, OutboxMessage, Page
+from caselib.reports import Scorecard
 from caselib.routing import RouteDecision
 from caselib.serialize import cases, queries, results
 from caselib.serialize._read import Doc, duration_text, jsonable
@@ -76,6 +77,7 @@ _ENCODERS: Final[dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]] = {
     OutboxMessage: ("event", results.outbox_to),
     Page: ("page", queries.page_to),
     RouteDecision: ("route_decision", results.route_to),
+    Scorecard: ("scorecard", results.scorecard_to),
     SlaTarget: ("sla_target", cases.sla_target_to),
     Suggestion: ("suggestion", results.suggestion_to),
     SweepReport: ("sweep_report", results.sweep_to),

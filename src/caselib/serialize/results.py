@@ -22,6 +22,7 @@ from caselib.kb import (
     Suggestion,
 )
 from caselib.ports import Notification, OutboxMessage
+from caselib.reports import Scorecard, scorecard_dict
 from caselib.routing import RouteDecision
 from caselib.serialize._read import Doc, duration_text, inside, instant_text, jsonable
 from caselib.sla import DueExplanation
@@ -38,6 +39,7 @@ __all__ = [
     "notification_to",
     "outbox_to",
     "route_to",
+    "scorecard_to",
     "suggestion_to",
     "sweep_to",
 ]
@@ -200,3 +202,9 @@ def outbox_to(m: OutboxMessage) -> dict[str, Any]:
 def notification_to(n: Notification) -> dict[str, Any]:
     return {"recipient": n.recipient, "subject": n.subject, "body": n.body,
             "case_id": n.case_id, "kind": n.kind, "key": n.key}
+
+
+def scorecard_to(card: Scorecard) -> dict[str, Any]:
+    """The scorecard's fields as :func:`caselib.reports.scorecard_dict` writes them: one
+    shape, defined there (docs/reports.md), whichever way a host asks for it."""
+    return {k: v for k, v in scorecard_dict(card).items() if k not in ("schema", "document")}
