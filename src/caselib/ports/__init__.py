@@ -21,6 +21,7 @@ Grouped by capability, one module each:
   and the helpers that build one from another;
 - :mod:`caselib.ports.kb` — the knowledge base's articles and log;
 - :mod:`caselib.ports.assignment` — the round-robin and last-assigned ledger;
+- :mod:`caselib.ports.automation` — the automation ledger, schedule and event cursor;
 - :mod:`caselib.ports.store` — the store, its unit of work, the outbox and the tenant check;
 - :mod:`caselib.ports.delivery` — the host's event sink and notifier.
 """
@@ -28,6 +29,12 @@ Grouped by capability, one module each:
 from __future__ import annotations
 
 from caselib.ports.assignment import AssignmentLedger
+from caselib.ports.automation import (
+    AppliedRule,
+    AutomationLedger,
+    StreamEvent,
+    automation_ledger,
+)
 from caselib.ports.cases import (
     CaseNumberAllocator,
     CaseRepository,
@@ -73,8 +80,10 @@ from caselib.ports.store import (
 )
 
 __all__ = [
+    "AppliedRule",
     "ArticleRepository",
     "AssignmentLedger",
+    "AutomationLedger",
     "CaseNumberAllocator",
     "CasePage",
     "CaseQuery",
@@ -94,8 +103,10 @@ __all__ = [
     "SlaCasePage",
     "SlaSweepRepository",
     "Store",
+    "StreamEvent",
     "SystemClock",
     "UnitOfWork",
+    "automation_ledger",
     "cursor_sort_key",
     "decode_cursor",
     "encode_cursor",

@@ -54,6 +54,7 @@ from caselib.ports import (
     query_each,
     require_tenant,
 )
+from caselib.storage._memory_automation import AutomationData, MemoryAutomations
 from caselib.storage.codec import outbox_messages
 
 _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
@@ -81,6 +82,7 @@ class _Tenant:
     cursors: dict[str, str] = attrs.Factory(dict)
     last_assigned: dict[str, datetime] = attrs.Factory(dict)
     locked: dict[str, int] = attrs.Factory(dict)  # case id -> id of the unit holding it
+    automation: AutomationData = attrs.Factory(AutomationData)
 
 
 class MemoryStore:
@@ -141,6 +143,7 @@ class MemoryUnitOfWork:
         self.articles: ArticleRepository = _Articles(self)
         self.kb_log: KbLog = _KbLog(self)
         self.assignments: AssignmentLedger = _Assignments(self)
+        self.automations = MemoryAutomations(self)
 
     def __enter__(self) -> Self:
         return self

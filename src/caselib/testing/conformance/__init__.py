@@ -26,7 +26,9 @@ subclass just those: :class:`CaseRepositoryContract` and :class:`CaseQueryContra
 :class:`~caselib.ports.LockingCaseRepository`), :class:`UnitOfWorkContract` (isolation,
 rollback and tenancy across ports),
 :class:`OutboxContract`, :class:`KbContract` (articles and the KB log),
-:class:`AssignmentLedgerContract`, :class:`SlaSweepContract` and :class:`StatefulContract`
+:class:`AssignmentLedgerContract`, :class:`SlaSweepContract`,
+:class:`AutomationLedgerContract` (the optional :class:`~caselib.ports.AutomationLedger`; not
+in :class:`StoreContract`) and :class:`StatefulContract`
 (:class:`StoreMachine` against the memory model).
 
 Needs ``pytest`` and ``hypothesis`` (test dependencies, not runtime ones).
@@ -37,6 +39,7 @@ Needs ``pytest`` and ``hypothesis`` (test dependencies, not runtime ones).
 from __future__ import annotations
 
 from caselib.testing.conformance.assignment import AssignmentLedgerContract
+from caselib.testing.conformance.automation import AutomationLedgerContract
 from caselib.testing.conformance.cases import CaseNumberContract, CaseRepositoryContract
 from caselib.testing.conformance.helpers import assert_same_case, make_case, sla_state
 from caselib.testing.conformance.kb import KbContract
@@ -50,6 +53,7 @@ from caselib.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
     "AssignmentLedgerContract",
+    "AutomationLedgerContract",
     "CaseLockingContract",
     "CaseNumberContract",
     "CaseQueryContract",
