@@ -12,6 +12,12 @@ rules and their JSON form), ``timing`` (occurrences, business days, next automat
 
 from __future__ import annotations
 
+from caselib.automation.applied import (
+    AUTOMATION_EVENT,
+    AutomationApplied,
+    AutomationReport,
+    DeliveryReport,
+)
 from caselib.automation.presets import PRESETS, preset
 from caselib.automation.rules import (
     ACTION_KINDS,
@@ -46,6 +52,7 @@ from caselib.automation.timing import (
 
 __all__ = [
     "ACTION_KINDS",
+    "AUTOMATION_EVENT",
     "AUTOMATION_ACTOR_PREFIX",
     "CUSTOMER_PLACEHOLDERS",
     "EVENT_TYPES",
@@ -57,8 +64,11 @@ __all__ = [
     "Action",
     "AddNote",
     "Assign",
+    "AutomationApplied",
+    "AutomationReport",
     "AutomationRule",
     "CreateTask",
+    "DeliveryReport",
     "EventTrigger",
     "Notify",
     "Occurrence",

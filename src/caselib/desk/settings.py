@@ -6,15 +6,22 @@ case reads them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from caselib.access import AccessPolicy
+from caselib.automation import AutomationRule
 from caselib.cases import CasePolicy, Workflow
 from caselib.kb import KbSettings
 from caselib.routing import FallbackMap, Router
 from caselib.sla import SlaPolicies
 
 __all__ = ["TenantSettings", "default_router"]
+
+
+def _rules(items: Iterable[AutomationRule]) -> tuple[AutomationRule, ...]:
+    return tuple(items)
 
 
 def default_router() -> Router:
@@ -43,3 +50,6 @@ class TenantSettings:
     """Who may do what (:class:`~caselib.access.AccessPolicy`); ``None`` leaves agents
     unrestricted (:meth:`AccessPolicy.unrestricted`) while customers still reach only their
     own cases' public side."""
+    automations: tuple[AutomationRule, ...] = attrs.field(default=(), converter=_rules)
+    """The tenant's automation rules (:mod:`caselib.automation`), run by
+    :meth:`~caselib.ServiceDesk.run_automations`."""

@@ -23,7 +23,8 @@ Grouped by capability, one module each:
 - :mod:`caselib.ports.assignment` — the round-robin and last-assigned ledger;
 - :mod:`caselib.ports.automation` — the automation ledger, schedule and event cursor;
 - :mod:`caselib.ports.store` — the store, its unit of work, the outbox and the tenant check;
-- :mod:`caselib.ports.delivery` — the host's event sink and notifier.
+- :mod:`caselib.ports.delivery` — the host's event sink and notifier;
+- :mod:`caselib.ports.messaging` — mailer, webhook poster and task gateway (automations).
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ from caselib.ports.kb import (
     ArticleRepository,
     KbLog,
 )
+from caselib.ports.messaging import (
+    HostTask,
+    Mailer,
+    OutgoingMail,
+    TaskGateway,
+    WebhookPoster,
+)
 from caselib.ports.queries import (
     MAX_QUERY_LIMIT,
     CasePage,
@@ -91,13 +99,16 @@ __all__ = [
     "CaseSummary",
     "Clock",
     "EventSink",
+    "HostTask",
     "KbLog",
     "LockingCaseRepository",
     "MAX_QUERY_LIMIT",
+    "Mailer",
     "Notification",
     "Notifier",
     "Outbox",
     "OutboxMessage",
+    "OutgoingMail",
     "Page",
     "QueryOrder",
     "SlaCasePage",
@@ -105,7 +116,9 @@ __all__ = [
     "Store",
     "StreamEvent",
     "SystemClock",
+    "TaskGateway",
     "UnitOfWork",
+    "WebhookPoster",
     "automation_ledger",
     "cursor_sort_key",
     "decode_cursor",

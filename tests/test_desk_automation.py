@@ -1,0 +1,284 @@
+"""Automations on the desk: rules fire once per occurrence, never re-trigger themselves, time
+rules run from the due range, and explain says why."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from caselib import Actor, CaselibError, InvalidConfiguration, ServiceDesk, UnknownValue
+from caselib.automation import TimeTrigger, time_occurrence
+from caselib.desk.delivery import DeliveryChannels
+from caselib.ports import HostTask, Notification, OutgoingMail, Store, automation_ledger
+from caselib.routing import Agent, StaticDirectory, Team
+from caselib.testing import FrozenClock
+
+ADMIN = Actor.system("admin")
+ANA = Actor.agent("ana", "support")
+
+
+class Recorder:
+    """Every channel at once, recording what it received (keys deduped as a receiver would)."""
+
+    def __init__(self) -> None:
+        self.mails: dict[str, OutgoingMail] = {}
+        self.hooks: dict[str, tuple[str, Any]] = {}
+        self.notices: dict[str, Notification] = {}
+        self.tasks: dict[str, HostTask] = {}
+
+    def send(self, mail: OutgoingMail) -> None:
+        self.mails[mail.key] = mail
+
+    def post(self, url: str, secret: str, body: Any, key: str) -> bool:
+        self.hooks[key] = (url, body)
+        return True
+
+    def notify(self, notification: Notification) -> None:
+        self.notices[notification.key] = notification
+
+    def create_task(self, task: HostTask) -> None:
+        self.tasks[task.key] = task
+
+    def channels(self) -> DeliveryChannels:
+        return DeliveryChannels(webhooks=self, mailer=self, notifier=self, tasks=self)
+
+
+def make_desk(store: Store, clock: FrozenClock) -> ServiceDesk:
+    directory = StaticDirectory(
+        [Team("support", "Support", "none", members=("ana",), queue_contact="lead",
+              manager_id="boss")],
+        [Agent("ana", "Ana", manager_id="mgr-ana")])
+    desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory)
+    for name in ("ack_email", "critical_webhook", "pending_follow_up", "resolved_follow_up"):
+        desk.enable_automation_preset(name, actor=ADMIN)
+    return desk
+
+
+def new_case(desk: ServiceDesk, priority: str = "normal") -> str:
+    return desk.create_case(subject="Printer jammed", actor=ANA, priority=priority,
+                            links={"contact": "cust@example.com"}).id
+
+
+class TestManagement:
+    """Rules are validated as a whole; presets turn on by name."""
+
+    def test_unknown_names_are_refused_and_nothing_changes(self, desk: ServiceDesk) -> None:
+        desk.enable_automation_preset("ack_email", actor=ADMIN)
+        with pytest.raises(UnknownValue, match=r"case\.created"):
+            desk.set_automation_rules([{"id": "x", "trigger": {"event": "case.nope"},
+                                        "actions": [{"do": "note", "body": "n"}]}],
+                                      actor=ADMIN)
+        with pytest.raises(UnknownValue, match="ack_email"):
+            desk.enable_automation_preset("nope", actor=ADMIN)
+        with pytest.raises(InvalidConfiguration, match="id"):
+            desk.set_automation_rules([desk.automation_rules()[0]] * 2, actor=ADMIN)
+        assert [r.id for r in desk.automation_rules()] == ["ack_email"]
+
+
+class TestRun:
+    """The four presets, exactly once, and no loops."""
+
+    def test_presets_fire_once(self, clock: FrozenClock) -> None:
+        from caselib import MemoryStore
+
+        desk = make_desk(MemoryStore(), clock)
+        crit = new_case(desk, "urgent")
+        calm = new_case(desk)
+        report = desk.run_automations()
+        assert report.applied == {"ack_email": 2, "critical_webhook": 1}
+        assert desk.run_automations().total_applied == 0
+        got = Recorder()
+        sent = desk.deliver_pending(got.channels())
+        assert (sent.emails, sent.webhooks) == (2, 1)
+        [(_url, body)] = got.hooks.values()
+        assert body["case"]["id"] == crit
+        mail = next(m for m in got.mails.values() if m.case_id == calm)
+        assert mail.headers["Auto-Submitted"] == "auto-generated"
+        assert desk.get_case(calm, actor=ANA).number in mail.subject
+        timeline = desk.get_case(crit, actor=ANA).timeline
+        assert [e.data["rule"] for e in timeline if e.kind == "automation"] == [
+            "ack_email", "critical_webhook"]
+
+    def test_time_rules(self, clock: FrozenClock) -> None:
+        from caselib import MemoryStore
+
+        desk = make_desk(MemoryStore(), clock)
+        cid = new_case(desk)
+        desk.transition(cid, "open", actor=ANA)
+        desk.transition(cid, "in_progress", actor=ANA)
+        desk.transition(cid, "pending_customer", actor=ANA)  # Monday 09:00
+        desk.run_automations()
+        clock.advance(timedelta(days=4))
+        assert desk.run_automations().total_applied == 0
+        clock.advance(timedelta(days=3))  # Monday + 7 days = 5 business days
+        assert desk.run_automations().applied == {"pending_follow_up": 1}
+        assert desk.run_automations().total_applied == 0
+        verdicts = {v.rule_id: v.outcome for v in desk.explain_automation(cid, actor=ANA)}
+        assert verdicts["pending_follow_up"] == "fired"
+        assert verdicts["resolved_follow_up"] == "waiting_for_event"
+        desk.resolve(cid, summary="fixed", actor=ANA)
+        assert desk.run_automations().applied == {"resolved_follow_up": 1}
+        got = Recorder()
+        desk.deliver_pending(got.channels())
+        [task] = got.tasks.values()
+        assert task.due_at == clock.now() + timedelta(days=7)
+
+    def test_own_action_never_retriggers(self, desk: ServiceDesk) -> None:
+        desk.set_automation_rules([{
+            "id": "bounce", "trigger": {"event": "case.status_changed"},
+            "actions": [{"do": "transition", "to": "in_progress"},
+                        {"do": "note", "body": "bounced"}]}], actor=ADMIN)
+        cid = new_case(desk)
+        desk.transition(cid, "open", actor=ANA)
+        for _ in range(3):
+            desk.run_automations()
+        case = desk.get_case(cid, actor=ANA)
+        assert case.status == "in_progress"
+        assert sum(1 for e in case.timeline if e.kind == "automation") == 1
+
+
+# -- the property: random histories on every store ---------------------------------------------
+
+_STEP = st.one_of(
+    st.tuples(st.just("create"), st.sampled_from(["normal", "urgent"])),
+    st.tuples(st.just("move"), st.integers(0, 5),
+              st.sampled_from(["open", "pending_customer", "in_progress", "resolved"])),
+    st.tuples(st.just("advance"), st.integers(1, 72)),
+    st.tuples(st.just("run"), st.just(0)),
+)
+
+
+def _expect(desk: ServiceDesk, ids: list[str], expected: set[tuple[str, str, str]]) -> None:
+    """Before a run: the time rule's occurrences that are due now must be applied by it."""
+    rule = next(r for r in desk.automation_rules() if r.id == "pending_follow_up")
+    assert isinstance(rule.trigger, TimeTrigger)
+    for cid in ids:
+        occ = time_occurrence(rule.trigger, desk.get_case(cid, actor=ANA))
+        if occ is not None and occ.due_at <= desk.clock.now():
+            expected.add((cid, rule.id, occ.key))
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_exactly_once_per_occurrence(make_store: Callable[[], Store],
+                                     processes: int) -> None:
+    """Random histories and clock advances: every rule applies exactly once per occurrence
+    (the ledger holds exactly the expected applications, the timeline agrees, nothing
+    doubles); a second run at the same instant does nothing; a second desk (another store
+    handle: another process's view) running too applies nothing twice."""
+    store = make_store()
+    other = _second(store)
+    tenants = iter(range(10_000))
+
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(_STEP, min_size=3, max_size=25))
+    def run(steps: list[tuple[Any, ...]]) -> None:
+        clock = FrozenClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+        desk = make_desk(store, clock).for_tenant(f"t{next(tenants)}")
+        desk2 = ServiceDesk(other, tenant=desk.tenant, clock=clock, settings=desk.settings)
+        ids: list[str] = []
+        expected: set[tuple[str, str, str]] = set()
+        for step in [*steps, ("run", 0)]:
+            if step[0] == "create":
+                ids.append(new_case(desk, step[1]))
+                expected.add((ids[-1], "ack_email", f"{ids[-1]}:1:0"))
+                if step[1] == "urgent":
+                    expected.add((ids[-1], "critical_webhook", f"{ids[-1]}:1:0"))
+            elif step[0] == "move" and ids:
+                cid = ids[step[1] % len(ids)]
+                try:
+                    if step[2] == "resolved":
+                        case = desk.resolve(cid, summary="done", actor=ANA)
+                        key = next(m for m in _messages(store, desk.tenant, cid)
+                                   if m.type == "case.resolved" and
+                                   m.key.startswith(f"{cid}:{case.version}:")).key
+                        expected.add((cid, "resolved_follow_up", key))
+                    else:
+                        desk.transition(cid, step[2], actor=ANA)
+                except CaselibError:  # a move the workflow refuses
+                    pass
+            elif step[0] == "advance":
+                clock.advance(timedelta(hours=step[1]))
+            else:
+                _expect(desk, ids, expected)
+                desk.run_automations()
+                if processes == 2:
+                    desk2.run_automations()
+        assert desk.run_automations().total_applied == 0
+        assert desk2.run_automations().total_applied == 0
+        got: set[tuple[str, str, str]] = set()
+        for cid in ids:
+            case = desk.get_case(cid, actor=ANA)
+            entries = [(cid, e.data["rule"], e.data["occurrence"]) for e in case.timeline
+                       if e.kind == "automation"]
+            assert len(entries) == len(set(entries))
+            with store.unit_of_work(desk.tenant) as uow:
+                ledger = {(cid, a.rule_id, a.occurrence)
+                          for a in automation_ledger(uow).applied(cid)}
+            assert ledger == set(entries)
+            got |= ledger
+        assert got == expected
+
+    run()
+
+
+def _messages(store: Store, tenant: str, case_id: str) -> list[Any]:
+    with store.unit_of_work(tenant) as uow:
+        events = automation_ledger(uow).claim_events(10_000) or []
+    return [e.message for e in events if e.message.case_id == case_id]
+
+
+def test_two_processes_at_once(make_store: Callable[[], Store], clock: FrozenClock) -> None:
+    """Two desks over two store handles run at the same moment on threads: each rule
+    applies once per case."""
+    store = make_store()
+    desk = make_desk(store, clock)
+    ids = [new_case(desk, "urgent" if n % 3 == 0 else "normal") for n in range(40)]
+    desks = [desk, ServiceDesk(_second(store), tenant="acme", clock=clock,
+                               settings=desk.settings)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(d: ServiceDesk) -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):
+                d.run_automations(batch=7)
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(d,)) for d in desks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    desk.run_automations()
+    with store.unit_of_work("acme") as uow:
+        ledger = automation_ledger(uow)
+        rows = [a for cid in ids for a in ledger.applied(cid)]
+    assert len(rows) == 40 + 14
+    for cid in ids:
+        case = desk.get_case(cid, actor=ANA)
+        assert sum(1 for e in case.timeline if e.kind == "automation") == len(
+            [a for a in rows if a.case_id == cid])
+
+
+def _second(store: Store) -> Store:
+    path = getattr(store, "path", None)
+    schema = getattr(store, "schema", None)
+    if path is not None:
+        from caselib.storage.sqlite import SqliteStore
+
+        return SqliteStore(path)
+    if schema is not None:
+        from caselib.storage.postgres import PostgresStore
+        from pg import DSN
+
+        return PostgresStore(DSN, schema=schema)
+    return store
