@@ -16,6 +16,7 @@ problem-details ``to_dict()``.
 from __future__ import annotations
 
 from caselib._version import __version__
+from caselib.automation import AutomationRule
 from caselib.cases import (
     Actor,
     Attachment,
@@ -35,6 +36,7 @@ from caselib.desk import (
     BreachNotice,
     CustomerReply,
     CustomerView,
+    DeliveryChannels,
     ServiceDesk,
     SweepReport,
     TenantSettings,
@@ -113,6 +115,7 @@ __all__ = [
     "ArticleStatus",
     "AssignmentStrategy",
     "Attachment",
+    "AutomationRule",
     "Audience",
     "BranchDirectory",
     "BranchRouting",
@@ -130,6 +133,7 @@ __all__ = [
     "Csat",
     "CustomerReply",
     "CustomerView",
+    "DeliveryChannels",
     "Directory",
     "DuplicateKey",
     "FallbackMap",

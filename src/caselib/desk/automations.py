@@ -71,6 +71,7 @@ def set_automation_rules(ctx: DeskContext, rules: Sequence[AutomationRule | Mapp
                          *, actor: Actor) -> tuple[AutomationRule, ...]:
     """Validate every rule first (dicts through :meth:`AutomationRule.from_dict`), then
     replace the tenant's rules; a bad rule changes nothing."""
+    check.actor(actor)
     ctx.access.require(actor, Permission.ADMIN)
     if isinstance(rules, str | bytes | Mapping) or not isinstance(rules, Sequence):
         raise WrongType("rules", "a list of AutomationRule or rule dicts", rules)
@@ -89,6 +90,9 @@ def set_automation_rules(ctx: DeskContext, rules: Sequence[AutomationRule | Mapp
 def enable_preset(ctx: DeskContext, name: str, *, actor: Actor, **settings: Any
                   ) -> AutomationRule:
     """Add (or replace, by id) the preset rule ``name``."""
+    check.actor(actor)
+    if not isinstance(name, str):
+        raise WrongType("name", "a preset name (text)", name)
     rule = preset(name, **settings)
     rest = [r for r in ctx.settings.automations if r.id != rule.id]
     set_automation_rules(ctx, [*rest, rule], actor=actor)
@@ -306,6 +310,7 @@ def explain_automation(ctx: DeskContext, case_id: str, *, actor: Actor,
                        now: datetime | None = None) -> list[RuleVerdict]:
     """Per rule: fired (when, for which occurrence), or why not."""
     check.case_id(case_id)
+    check.actor(actor)
     case = ctx.read(case_id, actor)
     now = ctx.now() if now is None else now
     with ctx.uow() as uow:
