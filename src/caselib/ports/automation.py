@@ -66,7 +66,11 @@ class AutomationLedger(Protocol):
         """Hold this tenant's event cursor for the unit of work and return up to ``limit``
         outbox messages written after it, in write order (delivered or not); ``None`` when
         another unit of work holds the cursor (stores shared by several processes skip it
-        rather than wait)."""
+        rather than wait).
+
+        A store whose positions are not commit order (PostgreSQL: a sequence value is taken
+        before commit) may put events at or before the cursor first, again: callers must
+        treat an event seen twice as one (the ledger does)."""
         ...
 
     def advance(self, seq: int) -> None:

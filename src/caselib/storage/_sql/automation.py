@@ -65,13 +65,14 @@ class SqlAutomations:
                        (s.tenant,), write=True)
         if not rows:
             return None
-        after = int(rows[0][0])
-        if s.dialect.skip_locked:
-            after = max(0, after - AUTOMATION_REREAD)
-        found = s.fetch(
-            "SELECT seq, key, tenant, case_id, type, payload, created_at FROM outbox "
-            f"WHERE tenant = {ph} AND seq > {ph} ORDER BY seq LIMIT {ph}",
-            (s.tenant, after, limit), write=True)
+        cursor = int(rows[0][0])
+        select = ("SELECT seq, key, tenant, case_id, type, payload, created_at FROM outbox "
+                  f"WHERE tenant = {ph} AND seq > {ph}")
+        found = s.fetch(f"{select} ORDER BY seq LIMIT {ph}", (s.tenant, cursor, limit),
+                        write=True)
+        if s.dialect.skip_locked and cursor > 0:
+            found = s.fetch(f"{select} AND seq <= {ph} ORDER BY seq",
+                            (s.tenant, cursor - AUTOMATION_REREAD, cursor)) + found
         return [StreamEvent(int(q), OutboxMessage(k, t, c, ty, loads(p), from_iso(at)))
                 for q, k, t, c, ty, p, at in found]
 

@@ -121,6 +121,24 @@ class AutomationLedgerContract(StoreFixtures):
         with store.unit_of_work(self.other_tenant) as uow:
             assert automation_ledger(uow).claim_events(100) == []
 
+    def test_small_batches_walk_the_whole_stream(self, store: Store) -> None:
+        """``limit`` counts events after the cursor: one at a time reaches every event."""
+        for n in range(1, 5):
+            _add(store, self.tenant, make_case(self.tenant, n))
+        got: list[str] = []
+        last = 0
+        for _ in range(6):
+            with store.unit_of_work(self.tenant) as uow:
+                ledger = automation_ledger(uow)
+                events = [e for e in ledger.claim_events(1) or [] if e.seq > last]
+                if not events:
+                    break
+                got += [e.message.case_id for e in events]
+                last = events[-1].seq
+                ledger.advance(last)
+                uow.commit()
+        assert got == [f"case-{n:05d}" for n in range(1, 5)]
+
     def test_event_cursor_is_held(self, store: Store, second_store: Store) -> None:
         """While one unit of work holds the cursor another gets ``None``."""
         if not _skips_locked(store):
