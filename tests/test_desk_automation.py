@@ -282,3 +282,37 @@ def _second(store: Store) -> Store:
 
         return PostgresStore(DSN, schema=schema)
     return store
+
+
+class TestNotices:
+    """Notices reach people through the directory and come as digests in a burst."""
+
+    def test_a_burst_of_breaches_is_one_digest_per_person(self, clock: FrozenClock) -> None:
+        from caselib import MemoryStore
+
+        desk = make_desk(MemoryStore(), clock)
+        desk.enable_automation_preset("breach_notice", actor=ADMIN)
+        ids = [desk.create_case(subject=f"Down {n}", actor=ANA, priority="urgent",
+                                assignee="ana", team="support").id for n in range(30)]
+        loner = desk.create_case(subject="Nobody", actor=ANA, priority="urgent",
+                                 team="support").id
+        clock.advance(timedelta(hours=5))
+        desk.sweep_breaches(actor=ADMIN)
+        report = desk.run_automations()
+        assert report.applied["breach_notice"] == 62  # first response and resolution
+        got = Recorder()
+        sent = desk.deliver_pending(got.channels(), limit=1000)
+        by_person: dict[str, list[Notification]] = {}
+        for n in got.notices.values():
+            by_person.setdefault(n.recipient, []).append(n)
+        # ana owns 30 cases (60 breaches): one digest; so does her manager; the unowned
+        # case goes to the team's lead (standing in for owner and manager): two notices
+        assert sorted(by_person) == ["ana", "boss", "mgr-ana"]
+        [digest] = by_person["ana"]
+        assert digest.kind == "automation.digest"
+        assert digest.body.count("\n") == 59
+        assert [n.kind for n in by_person["mgr-ana"]] == ["automation.digest"]
+        assert sorted(n.case_id for n in by_person["boss"]) == [loner, loner]
+        assert sent.digests == 2
+        assert desk.deliver_pending(got.channels(), limit=1000).messages == 0
+        assert len(ids) == 30

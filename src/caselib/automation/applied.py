@@ -66,6 +66,8 @@ class DeliveryReport:
     webhooks: int = 0
     emails: int = 0
     notices: int = 0
+    digests: int = 0
+    """Notices that were digests (one per recipient past the threshold)."""
     tasks: int = 0
     events: int = 0
     dead_letters: list[str] = attrs.Factory(list)

@@ -1,4 +1,5 @@
-"""The brief's four automations as presets a tenant turns on (:data:`PRESETS`).
+"""The brief's four automations, and the SLA breach and amber notices, as presets a tenant
+turns on (:data:`PRESETS`).
 
 Each preset is a function of the few settings it needs (a webhook URL, a day count), so a
 tenant enables one with ``desk.enable_automation_preset("critical_webhook", url=…)``.
@@ -14,6 +15,7 @@ from caselib.automation.rules import (
     AutomationRule,
     CreateTask,
     EventTrigger,
+    Notify,
     SendEmail,
     TimeTrigger,
     Webhook,
@@ -60,9 +62,31 @@ def _resolved_follow_up(days: int = 7) -> AutomationRule:
         name=f"Task: confirm satisfaction {days} days after resolution")
 
 
+def _breach_notice() -> AutomationRule:
+    template = Template(
+        "{{ case.number }} breached its SLA: {{ case.subject }}",
+        "Case {{ case.number }} ({{ case.priority }}, team {{ case.team }}, owner "
+        "{{ case.assignee }}) passed its SLA target.", "internal")
+    return AutomationRule("breach_notice", EventTrigger("case.sla_breached"),
+                          [Notify(("owner", "manager"), template)],
+                          name="SLA breach: notify the owner and their manager")
+
+
+def _first_response_warning() -> AutomationRule:
+    template = Template(
+        "{{ case.number }}: first response due {{ case.due_at }}",
+        "Case {{ case.number }} ({{ case.subject }}) is about to miss its first-response "
+        "target; owner {{ case.assignee }}.", "internal")
+    return AutomationRule("first_response_warning", TimeTrigger("sla_warning"),
+                          [SendEmail(template, "manager")],
+                          name="Amber first response: e-mail the owner's manager")
+
+
 PRESETS: Final[Mapping[str, Callable[..., AutomationRule]]] = {
     "ack_email": _ack_email,
+    "breach_notice": _breach_notice,
     "critical_webhook": _critical_webhook,
+    "first_response_warning": _first_response_warning,
     "pending_follow_up": _pending_follow_up,
     "resolved_follow_up": _resolved_follow_up,
 }

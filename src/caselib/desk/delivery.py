@@ -9,6 +9,7 @@ template cannot show internal text whatever it names.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,9 @@ class DeliveryChannels:
     addresses: Callable[[str], str | None] = _address
     mail_domain: str = "caselib.invalid"
     """The right-hand side of generated ``Message-ID`` headers."""
+    digest_after: int = 5
+    """A recipient with more notices than this in one :meth:`deliver_pending` call gets one
+    digest instead (a burst of 500 breaches: one message per person, not 500)."""
 
 
 def customer_context(case: Case, rule: AutomationRule) -> dict[str, str]:
@@ -173,6 +177,8 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
     with ctx.uow() as uow:
         messages = uow.outbox.pending(limit)
         done: list[str] = []
+        notices: dict[str, list[tuple[str, str, Mapping[str, Any]]]] = {}
+        waiting: set[str] = set()  # messages with a notice not sent yet
         try:
             for message in messages:
                 if message.type != AUTOMATION_EVENT:
@@ -181,14 +187,47 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
                         report.events += 1
                 else:
                     for n, item in enumerate(message.payload.get("deliveries", ())):
-                        _send(channels, message.case_id, f"{message.key}:{n}", item, report)
+                        key = f"{message.key}:{n}"
+                        if item.get("channel") == "notify" and channels.notifier is not None:
+                            notices.setdefault(item["to"], []).append(
+                                (key, message.case_id, item))
+                            waiting.add(message.key)
+                        else:
+                            _send(channels, message.case_id, key, item, report)
                 done.append(message.key)
                 report.messages += 1
+            _send_notices(channels, notices, report)
+            waiting.clear()
         finally:
+            done = [k for k in done if k not in waiting]
             if done:
                 uow.outbox.mark_delivered(done)
                 uow.commit()
     return report
+
+
+def _send_notices(channels: DeliveryChannels,
+                  notices: Mapping[str, list[tuple[str, str, Mapping[str, Any]]]],
+                  report: DeliveryReport) -> None:
+    """One notification per notice, or one digest per recipient past ``digest_after``."""
+    notifier = channels.notifier
+    assert notifier is not None or not notices
+    for recipient, items in notices.items():
+        assert notifier is not None
+        if len(items) <= channels.digest_after:
+            for key, case_id, item in items:
+                notifier.notify(Notification(recipient, item["subject"], item["body"],
+                                             case_id, f"automation.{item['kind']}", key))
+                report.notices += 1
+            continue
+        keys = sorted(k for k, _, _ in items)
+        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
+        lines = [f"- {item['subject']}" for _, _, item in items]
+        notifier.notify(Notification(
+            recipient, f"{len(items)} case notices", "\n".join(lines), items[0][1],
+            "automation.digest", f"digest:{digest}"))
+        report.notices += 1
+        report.digests += 1
 
 
 def _send(channels: DeliveryChannels, case_id: str, key: str, item: Mapping[str, Any],
@@ -209,10 +248,6 @@ def _send(channels: DeliveryChannels, case_id: str, key: str, item: Mapping[str,
             f"<{key.replace(':', '.')}@{channels.mail_domain}>", case_id,
             {"Auto-Submitted": "auto-generated", "X-Caselib-Key": key}))
         report.emails += 1
-    elif channel == "notify" and channels.notifier is not None:
-        channels.notifier.notify(Notification(item["to"], item["subject"], item["body"],
-                                              case_id, f"automation.{item['kind']}", key))
-        report.notices += 1
     elif channel == "task" and channels.tasks is not None:
         channels.tasks.create_task(HostTask(key, case_id, str(item.get("number", "")),
                                             item["title"], from_iso(item["due_at"])))
