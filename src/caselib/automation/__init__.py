@@ -46,6 +46,7 @@ from caselib.automation.timing import (
     RuleVerdict,
     add_business_days,
     next_automation_at,
+    rule_matches,
     rules_for_event,
     time_occurrence,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "add_business_days",
     "next_automation_at",
     "preset",
+    "rule_matches",
     "rules_for_event",
     "time_occurrence",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "RuleVerdict",
     "add_business_days",
     "next_automation_at",
+    "rule_matches",
     "rules_for_event",
     "time_occurrence",
 ]
@@ -84,12 +85,44 @@ def _entered(case: Case, category: StatusCategory) -> datetime | None:
     return case.created_at
 
 
-def time_occurrence(trigger: TimeTrigger, case: Case) -> Occurrence | None:
+def time_occurrence(trigger: TimeTrigger, case: Case,
+                    memo: dict[object, object] | None = None) -> Occurrence | None:
     """The case's current occurrence of ``trigger`` (``None``: the case is not in the state).
 
     The key names the anchor and its time, so leaving the state and entering it again is a
-    new occurrence, while re-reading the same state is the same one.
+    new occurrence, while re-reading the same state is the same one. ``memo``: a dict kept
+    for one state of one case, so many rules on the same anchor read the timeline once.
     """
+    if memo is not None:
+        hit = memo.get(trigger, _MISS)
+        if hit is not _MISS:
+            return hit  # type: ignore[return-value]
+    anchor_key = (trigger.anchor, trigger.category, trigger.target)
+    cached = memo.get(anchor_key, _MISS) if memo is not None else _MISS
+    found: tuple[str, datetime] | None
+    if cached is _MISS:
+        found = _anchor(trigger, case)
+        if memo is not None:
+            memo[anchor_key] = found
+    else:
+        found = cached  # type: ignore[assignment]
+    occ: Occurrence | None = None
+    if found is not None:
+        name, anchor = found
+        if trigger.business:
+            due = add_business_days(anchor, trigger.after // _DAY)
+        else:
+            due = anchor + trigger.after
+        occ = Occurrence(f"{name}@{to_iso(anchor)}", due)
+    if memo is not None:
+        memo[trigger] = occ
+    return occ
+
+
+_MISS: Final = object()
+
+
+def _anchor(trigger: TimeTrigger, case: Case) -> tuple[str, datetime] | None:
     anchor: datetime | None
     name = trigger.anchor
     if trigger.anchor == "category":
@@ -108,13 +141,7 @@ def time_occurrence(trigger: TimeTrigger, case: Case) -> Occurrence | None:
                     and target.warn_at is not None):
                 anchor = target.warn_at
         name = f"sla_warning={trigger.target}"
-    if anchor is None:
-        return None
-    if trigger.business:
-        due = add_business_days(anchor, trigger.after // _DAY)
-    else:
-        due = anchor + trigger.after
-    return Occurrence(f"{name}@{to_iso(anchor)}", due)
+    return None if anchor is None else (name, anchor)
 
 
 def rules_for_event(rules: Iterable[AutomationRule], event_type: str, actor: str
@@ -126,9 +153,22 @@ def rules_for_event(rules: Iterable[AutomationRule], event_type: str, actor: str
             and r.trigger.event == event_type and actor != AUTOMATION_ACTOR_PREFIX + r.id]
 
 
+def rule_matches(rule: AutomationRule, facts: Mapping[str, object],
+                 memo: dict[object, object] | None = None) -> bool:
+    """``rule.when`` on ``facts``, remembered in ``memo`` (one state of one case)."""
+    if memo is None:
+        return rule.when.matches(facts)
+    key = ("when", rule.id)
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = rule.when.matches(facts)
+    return bool(hit)
+
+
 def next_automation_at(rules: Iterable[AutomationRule], case: Case,
                        facts: Mapping[str, object], applied: Collection[tuple[str, str]],
-                       now: datetime) -> datetime | None:
+                       now: datetime, memo: dict[object, object] | None = None
+                       ) -> datetime | None:
     """The earliest time a time rule may fire on ``case`` and has not yet (``applied``: the
     ledger's (rule id, occurrence key) pairs of this case); ``None`` when none can.
 
@@ -139,10 +179,10 @@ def next_automation_at(rules: Iterable[AutomationRule], case: Case,
     for rule in rules:
         if not rule.enabled or not isinstance(rule.trigger, TimeTrigger):
             continue
-        occ = time_occurrence(rule.trigger, case)
+        occ = time_occurrence(rule.trigger, case, memo)
         if occ is None or (rule.id, occ.key) in applied:
             continue
-        if occ.due_at <= now and not rule.when.matches(facts):
+        if occ.due_at <= now and not rule_matches(rule, facts, memo):
             continue
         if best is None or occ.due_at < best:
             best = occ.due_at

@@ -37,6 +37,7 @@ from caselib.automation import (
     Webhook,
     next_automation_at,
     preset,
+    rule_matches,
     rules_for_event,
     time_occurrence,
 )
@@ -118,6 +119,18 @@ class _Batch:
         self.report = report
         self.cases: dict[str, tuple[Case, int]] = {}
         self.changed: set[str] = set()
+        # per case, valid until a rule changes it: its routing facts and time anchors
+        self._facts: dict[str, dict[str, object]] = {}
+        self._memo: dict[str, dict[object, object]] = {}
+
+    def facts(self, case: Case) -> dict[str, object]:
+        facts = self._facts.get(case.id)
+        if facts is None:
+            facts = self._facts[case.id] = routing_facts(case)
+        return facts
+
+    def memo(self, case: Case) -> dict[object, object]:
+        return self._memo.setdefault(case.id, {})
 
     def load(self, uow: Any, case_id: str) -> Case | None:
         got = self.cases.get(case_id)
@@ -131,7 +144,7 @@ class _Batch:
 
     def apply(self, rule: AutomationRule, case: Case, occurrence: str) -> bool:
         """Record and apply ``rule`` unless the ledger already has this occurrence."""
-        if not rule.when.matches(routing_facts(case)):
+        if not rule_matches(rule, self.facts(case), self.memo(case)):
             self.report.not_matched += 1
             return False
         if not self.ledger.record(AppliedRule(rule.id, case.id, occurrence, self.now)):
@@ -139,6 +152,8 @@ class _Batch:
             return False
         _apply(self.ctx, rule, case, occurrence, self.now, self.report)
         self.changed.add(case.id)
+        self._facts.pop(case.id, None)
+        self._memo.pop(case.id, None)
         self.report.applied[rule.id] = self.report.applied.get(rule.id, 0) + 1
         return True
 
@@ -150,7 +165,7 @@ class _Batch:
                 applied = {(a.rule_id, a.occurrence) for a in self.ledger.applied(case_id)}
                 applied |= self._recorded(case)
                 self.ledger.schedule(case_id, next_automation_at(
-                    timed, case, routing_facts(case), applied, self.now))
+                    timed, case, self.facts(case), applied, self.now, self.memo(case)))
             if case_id in self.changed:
                 self.ctx.after_change(case, self.now)
                 uow.cases.save(case, loaded)
@@ -242,7 +257,10 @@ def _due_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime,
             for rule in rules:
                 if not isinstance(rule.trigger, TimeTrigger):
                     continue
-                occ = time_occurrence(rule.trigger, case)
+                if not rule_matches(rule, work.facts(case), work.memo(case)):
+                    report.not_matched += 1
+                    continue
+                occ = time_occurrence(rule.trigger, case, work.memo(case))
                 if occ is not None and occ.due_at <= now:
                     work.apply(rule, case, occ.key)
         work.finish(uow, rules)
