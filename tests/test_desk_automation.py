@@ -316,3 +316,47 @@ class TestNotices:
         assert sent.digests == 2
         assert desk.deliver_pending(got.channels(), limit=1000).messages == 0
         assert len(ids) == 30
+
+    def test_amber_first_response_mails_the_managers(self, clock: FrozenClock) -> None:
+        from caselib import MemoryStore
+
+        desk = make_desk(MemoryStore(), clock)
+        desk.enable_automation_preset("first_response_warning", actor=ADMIN)
+        case = desk.create_case(subject="Slow VPN", actor=ANA, priority="high",
+                                assignee="ana", team="support")
+        [first] = [t for t in case.sla_targets if t.name == "first_response"]
+        assert first.warn_at is not None
+        desk.run_automations()  # schedules the amber time
+        clock.set(first.warn_at - timedelta(minutes=1))
+        assert "first_response_warning" not in desk.run_automations().applied
+        clock.set(first.warn_at)
+        assert desk.run_automations().applied == {"first_response_warning": 1}
+        assert desk.run_automations().total_applied == 0
+        got = Recorder()
+        desk.deliver_pending(DeliveryChannels(
+            mailer=got, addresses=lambda who: f"{who}@example.com"))
+        [mail] = [m for m in got.mails.values() if m.to == "mgr-ana@example.com"]
+        assert case.number in mail.subject
+
+
+class TestExplain:
+    """explain_automation says which rules fired and why the others did not."""
+
+    def test_reasons(self, desk: ServiceDesk) -> None:
+        desk.set_automation_rules([
+            {"id": "crit", "trigger": {"event": "case.created"},
+             "when": {"field": "priority", "equals": "urgent"},
+             "actions": [{"do": "note", "body": "hot"}]},
+            {"id": "ack", "trigger": {"event": "case.created"},
+             "actions": [{"do": "note", "body": "ack"}]},
+            {"id": "stale", "trigger": {"time": {"since": "category", "category": "waiting",
+                                                 "days": 2}},
+             "actions": [{"do": "note", "body": "nudge"}]},
+        ], actor=ADMIN)
+        cid = new_case(desk)
+        desk.run_automations()
+        verdicts = {v.rule_id: v for v in desk.explain_automation(cid, actor=ANA)}
+        assert verdicts["ack"].outcome == "fired"
+        assert verdicts["crit"].outcome == "not_matched"
+        assert "priority" in verdicts["crit"].reason
+        assert verdicts["stale"].outcome == "no_occurrence"
