@@ -281,3 +281,63 @@ class TestTheBriefsAutomations:
         assert len(receiver.requests) == 2
         assert len(receiver.by_key) == 1
         assert desk.deliver_pending(DeliveryChannels()).messages == 0
+
+
+_CHILD = """
+import os, signal, sys
+from datetime import UTC, datetime
+from caselib import Actor, ServiceDesk
+from caselib.adapters import HttpWebhookPoster
+from caselib.desk import DeliveryChannels
+from caselib.storage.sqlite import SqliteStore
+from caselib.testing import FrozenClock
+
+path, url, phase = sys.argv[1], sys.argv[2], sys.argv[3]
+desk = ServiceDesk(SqliteStore(path), tenant="acme",
+                   clock=FrozenClock(datetime(2026, 1, 5, 9, tzinfo=UTC)))
+desk.enable_automation_preset("critical_webhook", actor=Actor.system("a"), url=url)
+if phase == "commit":
+    for n in range(3):
+        desk.create_case(subject=f"Down {n}", actor=Actor.agent("ana"), priority="urgent")
+    desk.run_automations()
+    os.kill(os.getpid(), signal.SIGKILL)  # committed, nothing delivered
+
+class DiesAfterTwo:
+    def __init__(self):
+        self.inner, self.n = HttpWebhookPoster({"default": b"s3cret"}), 0
+    def post(self, url, secret, body, key):
+        ok = self.inner.post(url, secret, body, key)
+        self.n += 1
+        if self.n == 2:
+            os.kill(os.getpid(), signal.SIGKILL)  # sent, not marked delivered
+        return ok
+
+desk.deliver_pending(DeliveryChannels(webhooks=DiesAfterTwo()))
+"""
+
+
+def test_kill_9_between_commit_and_delivery(receiver: Receiver, tmp_path: Any) -> None:
+    """A process killed after committing, then one killed mid-delivery: nothing lost, and
+    the only duplicates carry the same idempotency key (the receiver keeps one of each)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from caselib.storage.sqlite import SqliteStore
+
+    path = str(tmp_path / "cases.db")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    for phase in ("commit", "deliver"):
+        done = subprocess.run([sys.executable, "-c", _CHILD, path, receiver.url, phase],
+                              env=env, capture_output=True, timeout=120, check=False)
+        assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    assert len(receiver.requests) == 2
+    desk = ServiceDesk(SqliteStore(path), tenant="acme")
+    sent = desk.deliver_pending(DeliveryChannels(
+        webhooks=HttpWebhookPoster({"default": SECRET})))
+    assert sent.webhooks == 3  # the two sent before the kill go again, same keys
+    assert len(receiver.requests) == 5
+    assert len(receiver.by_key) == 3
+    assert desk.deliver_pending(DeliveryChannels()).messages == 0
+    desk.store.close()
