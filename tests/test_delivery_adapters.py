@@ -341,3 +341,47 @@ def test_kill_9_between_commit_and_delivery(receiver: Receiver, tmp_path: Any) -
     assert len(receiver.by_key) == 3
     assert desk.deliver_pending(DeliveryChannels()).messages == 0
     desk.store.close()
+
+
+def test_smtp_starttls_and_login(tmp_path: Any) -> None:
+    """STARTTLS with a self-signed certificate the client trusts, then AUTH LOGIN/PLAIN: the
+    server requires both before it takes mail."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    seen: list[tuple[str, str]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        user, password = data.login.decode(), data.password.decode()
+        seen.append((mechanism, user))
+        return AuthResult(success=(user, password) == ("desk", "pw"))
+
+    inbox = Inbox()
+    port = _free_port()
+    controller = aiosmtpd.Controller(inbox, hostname="127.0.0.1", port=port,
+                                     tls_context=server_ctx, require_starttls=True,
+                                     auth_required=True, authenticator=authenticator)
+    controller.start()
+    try:
+        client_ctx = ssl.create_default_context(cafile=str(cert))
+        mailer = SmtpMailer("127.0.0.1", port, sender="support@example.com", starttls=True,
+                            username="desk", password="pw", context=client_ctx)
+        mailer.send(OutgoingMail("a@example.com", "[CASE-0001] s", "b", "k", "<k@x>", "c"))
+        assert [m["Subject"] for m in inbox.messages] == ["[CASE-0001] s"]
+        assert seen and seen[0][1] == "desk"
+        import smtplib
+
+        plain = SmtpMailer("127.0.0.1", port, sender="support@example.com")
+        with pytest.raises(smtplib.SMTPException):
+            plain.send(OutgoingMail("a@example.com", "s", "b", "k2", "<k2@x>", "c"))
+    finally:
+        controller.stop()
