@@ -360,3 +360,15 @@ class TestExplain:
         assert verdicts["crit"].outcome == "not_matched"
         assert "priority" in verdicts["crit"].reason
         assert verdicts["stale"].outcome == "no_occurrence"
+
+
+def test_turning_automations_on_does_not_replay_history(desk: ServiceDesk) -> None:
+    """Cases from before the first rules get no acknowledgment storm; later ones do."""
+    old = [new_case(desk) for _ in range(5)]
+    desk.enable_automation_preset("ack_email", actor=ADMIN)
+    fresh = new_case(desk)
+    report = desk.run_automations()
+    assert report.applied == {"ack_email": 1}
+    verdicts = {v.rule_id: v.outcome for v in desk.explain_automation(fresh, actor=ANA)}
+    assert verdicts["ack_email"] == "fired"
+    assert len(old) == 5

@@ -84,6 +84,12 @@ def set_automation_rules(ctx: DeskContext, rules: Sequence[AutomationRule | Mapp
         from caselib.errors import InvalidConfiguration
 
         raise InvalidConfiguration(f"two automation rules have the id {dupes[0]!r}")
+    if parsed:
+        # automations turned on for a tenant with history start with the next event: a
+        # tenant enabling the acknowledgment mail must not mail every case it ever had
+        with ctx.uow() as uow:
+            if automation_ledger(uow).start_cursor():
+                uow.commit()
     ctx.settings = attrs.evolve(ctx.settings, automations=parsed)
     return parsed
 

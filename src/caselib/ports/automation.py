@@ -73,6 +73,12 @@ class AutomationLedger(Protocol):
         treat an event seen twice as one (the ledger does)."""
         ...
 
+    def start_cursor(self) -> bool:
+        """Create this tenant's event cursor at the end of the stream if it has none yet
+        (``True``), so automations turned on for a tenant with history start with the next
+        event instead of replaying the past; a no-op (``False``) once the cursor exists."""
+        ...
+
     def advance(self, seq: int) -> None:
         """Move the held cursor to ``seq`` (the last event handled)."""
         ...

@@ -31,7 +31,7 @@ class AutomationData:
 
     ledger: dict[_Key, AppliedRule] = attrs.Factory(dict)
     schedule: dict[str, datetime] = attrs.Factory(dict)
-    cursor: int = 0
+    cursor: int | None = None
     holders: dict[object, Any] = attrs.Factory(dict)  # claim → the unit of work holding it
 
 
@@ -71,7 +71,7 @@ class MemoryAutomations:
                 else:
                     data.schedule[case_id] = at
             if self._cursor is not None:
-                data.cursor = max(data.cursor, self._cursor)
+                data.cursor = max(data.cursor or 0, self._cursor)
 
         self._uow._staged_ops.append(apply)
 
@@ -102,9 +102,19 @@ class MemoryAutomations:
             data = self._data()
             if not self._claim(data, "cursor"):
                 return None
-            after = data.cursor if self._cursor is None else self._cursor
+            after = (data.cursor or 0) if self._cursor is None else self._cursor
             messages = list(uow._data.outbox.values())[after:after + limit]
         return [StreamEvent(after + i + 1, m) for i, m in enumerate(messages)]
+
+    def start_cursor(self) -> bool:
+        uow = self._uow
+        uow._check_open()
+        with uow._store._lock:
+            if self._data().cursor is not None or self._cursor is not None:
+                return False
+            self._cursor = len(uow._data.outbox)
+        self._stage()
+        return True
 
     def advance(self, seq: int) -> None:
         self._uow._check_open()

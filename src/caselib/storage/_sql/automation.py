@@ -76,6 +76,14 @@ class SqlAutomations:
         return [StreamEvent(int(q), OutboxMessage(k, t, c, ty, loads(p), from_iso(at)))
                 for q, k, t, c, ty, p, at in found]
 
+    def start_cursor(self) -> bool:
+        s, ph = self._s, self._s.dialect.ph
+        s.check_open()
+        return s.run(
+            "INSERT INTO automation_cursor (tenant, seq) SELECT "
+            f"{ph}, COALESCE(MAX(seq), 0) FROM outbox WHERE tenant = {ph} "
+            "ON CONFLICT DO NOTHING", (s.tenant, s.tenant)) == 1
+
     def advance(self, seq: int) -> None:
         s, ph = self._s, self._s.dialect.ph
         s.check_open()

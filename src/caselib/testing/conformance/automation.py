@@ -121,6 +121,21 @@ class AutomationLedgerContract(StoreFixtures):
         with store.unit_of_work(self.other_tenant) as uow:
             assert automation_ledger(uow).claim_events(100) == []
 
+    def test_a_started_cursor_skips_history(self, store: Store) -> None:
+        """``start_cursor`` on a tenant with history starts after it; once only."""
+        _add(store, self.tenant, make_case(self.tenant, 1))
+        with store.unit_of_work(self.tenant) as uow:
+            assert automation_ledger(uow).start_cursor()
+            uow.commit()
+        _add(store, self.tenant, make_case(self.tenant, 2))
+        with store.unit_of_work(self.tenant) as uow:
+            ledger = automation_ledger(uow)
+            assert not ledger.start_cursor()
+            events = ledger.claim_events(10) or []
+            after = [e for e in events if e.message.case_id == "case-00002"]
+            assert [e.message.case_id for e in events if e.seq >= after[0].seq] == [
+                "case-00002"]
+
     def test_small_batches_walk_the_whole_stream(self, store: Store) -> None:
         """``limit`` counts events after the cursor: one at a time reaches every event."""
         for n in range(1, 5):
