@@ -372,3 +372,21 @@ def test_turning_automations_on_does_not_replay_history(desk: ServiceDesk) -> No
     verdicts = {v.rule_id: v.outcome for v in desk.explain_automation(fresh, actor=ANA)}
     assert verdicts["ack_email"] == "fired"
     assert len(old) == 5
+
+
+def test_assign_by_the_teams_strategy(clock: FrozenClock) -> None:
+    """An assign action without an agent runs the team's strategy (round robin here)."""
+    from caselib import MemoryStore
+
+    directory = StaticDirectory(
+        [Team("tier2", "Tier 2", "round_robin", members=("bo", "cy"))],
+        [Agent("bo", "Bo"), Agent("cy", "Cy")])
+    desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock, directory=directory)
+    desk.set_automation_rules([{
+        "id": "vip", "trigger": {"event": "case.created"},
+        "when": {"field": "priority", "equals": "urgent"},
+        "actions": [{"do": "assign", "team": "tier2"}]}], actor=ADMIN)
+    ids = [new_case(desk, "urgent") for _ in range(3)]
+    desk.run_automations()
+    owners = [desk.get_case(i, actor=ANA).assignee for i in ids]
+    assert owners == ["bo", "cy", "bo"]

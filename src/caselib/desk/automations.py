@@ -43,6 +43,7 @@ from caselib.automation import (
 )
 from caselib.cases import Actor, Case
 from caselib.desk import _inputs as check
+from caselib.desk import triage
 from caselib.desk._context import DeskContext
 from caselib.desk.triage import routing_facts
 from caselib.errors import CaselibError, CaseNotFound, ConcurrencyConflict, WrongType
@@ -148,7 +149,7 @@ class _Batch:
             got = self.cases[case_id] = (case, case.version)
         return got[0]
 
-    def apply(self, rule: AutomationRule, case: Case, occurrence: str) -> bool:
+    def apply(self, uow: Any, rule: AutomationRule, case: Case, occurrence: str) -> bool:
         """Record and apply ``rule`` unless the ledger already has this occurrence."""
         if not rule_matches(rule, self.facts(case), self.memo(case)):
             self.report.not_matched += 1
@@ -156,7 +157,7 @@ class _Batch:
         if not self.ledger.record(AppliedRule(rule.id, case.id, occurrence, self.now)):
             self.report.already_applied += 1
             return False
-        _apply(self.ctx, rule, case, occurrence, self.now, self.report)
+        _apply(self.ctx, uow, rule, case, occurrence, self.now, self.report)
         self.changed.add(case.id)
         self._facts.pop(case.id, None)
         self._memo.pop(case.id, None)
@@ -239,7 +240,7 @@ def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetim
             if case is None:
                 continue
             for rule in matched:
-                work.apply(rule, case, message.key)
+                work.apply(uow, rule, case, message.key)
         work.finish(uow, rules)
         ledger.advance(fresh[-1].seq)
         uow.commit()
@@ -268,7 +269,7 @@ def _due_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime,
                     continue
                 occ = time_occurrence(rule.trigger, case, work.memo(case))
                 if occ is not None and occ.due_at <= now:
-                    work.apply(rule, case, occ.key)
+                    work.apply(uow, rule, case, occ.key)
         work.finish(uow, rules)
         uow.commit()
         return len(due) >= batch
@@ -277,8 +278,8 @@ def _due_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime,
 # -- applying one rule ------------------------------------------------------------------------
 
 
-def _apply(ctx: DeskContext, rule: AutomationRule, case: Case, occurrence: str, now: datetime,
-           report: AutomationReport) -> None:
+def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurrence: str,
+           now: datetime, report: AutomationReport) -> None:
     """Carry out the case-changing actions, render the deliveries, record it all on the
     timeline and queue the deliveries as one ``automation.applied`` event."""
     from caselib.desk.delivery import render_deliveries
@@ -293,9 +294,7 @@ def _apply(ctx: DeskContext, rule: AutomationRule, case: Case, occurrence: str, 
             elif isinstance(action, SetField):
                 _set_field(ctx, case, action, actor, now)
             elif isinstance(action, Assign):
-                case.assign(assignee=action.agent or case.assignee,
-                            team=action.team or case.team, actor=actor, at=now, manual=False,
-                            reason=f"automation {rule.id}")
+                _assign(ctx, uow, case, action, actor, now, rule)
             elif isinstance(action, Transition):
                 ctx.workflow_of(case).apply(case, action.to, actor=actor, at=now,
                                             note=action.note)
@@ -311,6 +310,19 @@ def _apply(ctx: DeskContext, rule: AutomationRule, case: Case, occurrence: str, 
                          occurrence=occurrence, trigger=trigger, actions=done, failed=failed)
     case.emit(AutomationApplied(case.id, case.tenant, now, actor.id, rule.id, occurrence,
                                 deliveries))
+
+
+def _assign(ctx: DeskContext, uow: Any, case: Case, action: Assign, actor: Actor,
+            now: datetime, rule: AutomationRule) -> None:
+    """To the named agent, or by the team's assignment strategy (as routing assigns)."""
+    team = action.team or case.team
+    agent, reason = action.agent, f"automation {rule.id}"
+    if agent is None and team is not None:
+        outcome = triage._choose_in_team(ctx, uow, case, team, now)
+        if outcome is not None:
+            agent, reason = outcome.agent_id, outcome.reason
+    case.assign(assignee=agent or case.assignee, team=team, actor=actor, at=now,
+                manual=False, reason=reason)
 
 
 def _set_field(ctx: DeskContext, case: Case, action: SetField, actor: Actor,
