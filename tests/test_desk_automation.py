@@ -390,3 +390,58 @@ def test_assign_by_the_teams_strategy(clock: FrozenClock) -> None:
     desk.run_automations()
     owners = [desk.get_case(i, actor=ANA).assignee for i in ids]
     assert owners == ["bo", "cy", "bo"]
+
+
+_CHILD = """
+import sys
+from datetime import UTC, datetime
+from caselib import Actor, ServiceDesk
+
+kind, where, schema = sys.argv[1], sys.argv[2], sys.argv[3]
+if kind == "sqlite":
+    from caselib.storage.sqlite import SqliteStore
+    store = SqliteStore(where)
+else:
+    from caselib.storage.postgres import PostgresStore
+    store = PostgresStore(where, schema=schema)
+from caselib.testing import FrozenClock
+desk = ServiceDesk(store, tenant="acme",
+                   clock=FrozenClock(datetime(2026, 1, 5, 9, tzinfo=UTC)))
+for name in ("ack_email", "critical_webhook"):
+    desk.enable_automation_preset(name, actor=Actor.system("a"))
+print(sum(desk.run_automations(batch=4).total_applied for _ in range(3)))
+store.close()
+"""
+
+
+def test_two_os_processes_at_once(make_store: Callable[[], Store], clock: FrozenClock) -> None:
+    """Two OS processes run the automations over one SQLite file / PostgreSQL schema at the
+    same time: between them every rule applies exactly once per case."""
+    import os
+    import subprocess
+    import sys
+
+    store = make_store()
+    path, schema = getattr(store, "path", None), getattr(store, "schema", None)
+    if path is None and schema is None:
+        pytest.skip("the memory store is one process")
+    desk = make_desk(store, clock)
+    ids = [new_case(desk, "urgent" if n % 2 else "normal") for n in range(40)]
+    if path is not None:
+        args = ["sqlite", str(path), "-"]
+    else:
+        from pg import DSN
+
+        args = ["postgres", DSN, str(schema)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    children = [subprocess.Popen([sys.executable, "-c", _CHILD, *args], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for _ in range(2)]
+    outputs = [c.communicate(timeout=300) for c in children]
+    for child, (_out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err.decode()
+    applied = [int(out.decode().split()[-1]) for out, _ in outputs]
+    assert sum(applied) == 40 + 20
+    with store.unit_of_work("acme") as uow:
+        ledger = automation_ledger(uow)
+        assert sum(len(ledger.applied(i)) for i in ids) == 60
