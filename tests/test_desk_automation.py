@@ -445,3 +445,21 @@ def test_two_os_processes_at_once(make_store: Callable[[], Store], clock: Frozen
     with store.unit_of_work("acme") as uow:
         ledger = automation_ledger(uow)
         assert sum(len(ledger.applied(i)) for i in ids) == 60
+
+
+def test_an_escalation_notifies_through_a_rule(clock: FrozenClock) -> None:
+    """case.escalated is an automation event: a tenant's escalation notice goes out even
+    when the case was urgent already."""
+    from caselib import MemoryStore
+
+    desk = make_desk(MemoryStore(), clock)
+    desk.set_automation_rules([{
+        "id": "esc", "trigger": {"event": "case.escalated"},
+        "actions": [{"do": "notify", "who": ["owner", "manager"]}]}], actor=ADMIN)
+    cid = desk.create_case(subject="Down", actor=ANA, priority="urgent", assignee="ana",
+                           team="support").id
+    desk.escalate(cid, actor=ANA, reason="customer called twice")
+    assert desk.run_automations().applied == {"esc": 1}
+    got = Recorder()
+    desk.deliver_pending(got.channels())
+    assert sorted(n.recipient for n in got.notices.values()) == ["ana", "mgr-ana"]

@@ -652,11 +652,13 @@ class ServiceDesk:
         actor: Actor,
         reason: str | None = "escalated",
         expected_version: int | None = None,
+        to_team: str | None = None,
     ) -> Case:
-        """Raise priority to high (an urgent case stays urgent); due times re-derive."""
-        return escalation.escalate(
-            self._ctx, case_id, actor=actor, reason=reason, expected_version=expected_version
-        )
+        """Raise priority to high (an urgent case stays urgent), hand the case to
+        ``to_team`` if given; due times re-derive. Always recorded (a timeline entry with
+        the escalation level, a ``case.escalated`` event), even when nothing else moved."""
+        return escalation.escalate(self._ctx, case_id, actor=actor, reason=reason,
+                                   expected_version=expected_version, to_team=to_team)
 
     def explain_due(self, case_id: str, target: str = "resolution", *,
                     actor: Actor) -> DueExplanation:
