@@ -190,6 +190,8 @@ def run_automations(ctx: DeskContext, now: datetime | None, *, batch: int) -> Au
     now = ctx.now() if now is None else aware_utc(now, "now")
     report = AutomationReport(now)
     rules = tuple(r for r in ctx.settings.automations if r.enabled)
+    if not rules:  # nothing to apply: leave the cursor where it is (or unborn)
+        return report
     seen = 0  # the highest stream position handled by this run
     while True:
         outcome = _retry(lambda s=seen: _event_batch(ctx, rules, now, batch, s, report))
