@@ -157,10 +157,19 @@ class _Batch:
         if not self.ledger.record(AppliedRule(rule.id, case.id, occurrence, self.now)):
             self.report.already_applied += 1
             return False
+        state = (case.status, case.resolved_at, case.sla_targets)
         _apply(self.ctx, uow, rule, case, occurrence, self.now, self.report)
         self.changed.add(case.id)
-        self._facts.pop(case.id, None)
-        self._memo.pop(case.id, None)
+        # what the actions changed decides what is still known: condition verdicts hold
+        # while the facts are the same, time anchors while the status and SLA state are
+        old_facts = self._facts.pop(case.id, None)
+        memo = self._memo.pop(case.id, None)
+        if memo is not None and old_facts is not None and self.facts(case) == old_facts:
+            kept: dict[object, object] = {
+                k: v for k, v in memo.items() if isinstance(k, tuple) and k[0] == "when"}
+            if state == (case.status, case.resolved_at, case.sla_targets):
+                kept = memo
+            self._memo[case.id] = kept
         self.report.applied[rule.id] = self.report.applied.get(rule.id, 0) + 1
         return True
 
