@@ -99,7 +99,7 @@ class EventTrigger:
         return {"event": self.event}
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a memo key per rule and case in the sweep
 class TimeTrigger:
     """Fire ``after`` the case entered a state (``anchor``).
 
