@@ -193,11 +193,19 @@ class TestClocks:
         assert case.pauses and case.pauses[0].end == clock.now()
 
     def test_escalate(self, sla_desk: ServiceDesk, agent: Actor) -> None:
-        """Escalation raises to high; urgent stays urgent."""
+        """Escalation raises to high; urgent stays urgent, and the escalation is recorded
+        all the same (level, reason, rungs), with a case.escalated event."""
         low = sla_desk.create_case(subject="x", actor=agent, priority="low")
         assert sla_desk.escalate(low.id, actor=agent).priority is Priority.HIGH
         top = sla_desk.create_case(subject="y", actor=agent, priority="urgent")
-        assert sla_desk.escalate(top.id, actor=agent).version == top.version
+        again = sla_desk.escalate(top.id, actor=agent, reason="customer called twice")
+        assert again.priority is Priority.URGENT
+        [entry] = [e for e in again.timeline if e.kind == "escalated"]
+        assert (entry.body, entry.data["level"], entry.data["old"], entry.data["new"]) == (
+            "customer called twice", 1, "urgent", "urgent")
+        moved = sla_desk.escalate(top.id, actor=agent, to_team="tier2")
+        assert moved.team == "tier2"
+        assert [e.data["level"] for e in moved.timeline if e.kind == "escalated"] == [1, 2]
 
     def test_explain_due(self, sla_desk: ServiceDesk, agent: Actor) -> None:
         case = sla_desk.create_case(subject="x", actor=agent, priority="high")

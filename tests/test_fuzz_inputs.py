@@ -36,6 +36,7 @@ from caselib import (
     Store,
     TenantSettings,
 )
+from caselib.desk import DeliveryChannels
 from caselib.ports import query_each
 from caselib.routing import Agent, StaticDirectory, Team
 from caselib.storage.codec import case_to_document, entry_to_dict
@@ -181,6 +182,10 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "visit": lambda w, m: "visit-1",
     "name_or_view": lambda w, m: "inbox",
     "names": lambda w, m: ["Zoë Müller"],
+    "rules": lambda w, m: [{"id": "ack", "trigger": {"event": "case.created"},
+                            "when": {"field": "priority", "equals": "high"},
+                            "actions": [{"do": "note", "body": "seen"}]}],
+    "channels": lambda w, m: DeliveryChannels(),
     "lookback": lambda w, m: timedelta(days=7),
     "assignee": lambda w, m: "bob",
     "attempts": lambda w, m: 2,
@@ -212,7 +217,7 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "keep_team": lambda w, m: False,
     "limit": lambda w, m: 5,
     "links": lambda w, m: {"account": "acc-1", "contact": "c-1"},
-    "name": lambda w, m: "log.txt",
+    "name": lambda w, m: "ack_email" if m == "enable_automation_preset" else "log.txt",
     "note": lambda w, m: "Moving on",
     "notifier": lambda w, m: RecordingNotifier(),
     "number": lambda w, m: w.case_for(m).number,

@@ -249,6 +249,8 @@ class TestDocuments:
             "BoardColumn": "a part of a Board",
             "BranchDirectory": "a port", "BranchRouting": "settings: router configuration",
             "Redactor": "a tool (its output is text)", "ResolutionBoost": "settings: KbSettings",
+            "AutomationRule": "settings: AutomationRule.to_dict",
+            "DeliveryChannels": "the delivery ports a host plugs in",
         }
         written = {cls.__name__ for cls in serialize.KINDS}
         classes = {name for name in caselib.__all__

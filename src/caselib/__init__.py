@@ -16,6 +16,7 @@ problem-details ``to_dict()``.
 from __future__ import annotations
 
 from caselib._version import __version__
+from caselib.automation import AutomationRule
 from caselib.cases import (
     Actor,
     Attachment,
@@ -37,6 +38,7 @@ from caselib.desk import (
     BreachNotice,
     CustomerReply,
     CustomerView,
+    DeliveryChannels,
     ServiceDesk,
     SweepReport,
     TenantSettings,
@@ -115,6 +117,7 @@ __all__ = [
     "ArticleStatus",
     "AssignmentStrategy",
     "Attachment",
+    "AutomationRule",
     "Audience",
     "Board",
     "BoardColumn",
@@ -134,6 +137,7 @@ __all__ = [
     "Csat",
     "CustomerReply",
     "CustomerView",
+    "DeliveryChannels",
     "Directory",
     "DuplicateKey",
     "FallbackMap",

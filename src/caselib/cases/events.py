@@ -24,6 +24,7 @@ __all__ = [
     "CommentRedacted",
     "CsatRecorded",
     "DomainEvent",
+    "Escalated",
     "FieldsUpdated",
     "PriorityChanged",
     "Reopened",
@@ -193,3 +194,19 @@ class SlaBreached(DomainEvent):
     due_at: datetime
     breached_by_seconds: float
     notified: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Escalated(DomainEvent):
+    """The case was escalated (by hand): always recorded, whether or not the priority moved.
+
+    ``level`` counts the case's escalations so far (1 for the first); ``to_team`` is the
+    team it was handed to, if any.
+    """
+
+    type: ClassVar[str] = "case.escalated"
+    level: int
+    old_priority: str
+    new_priority: str
+    reason: str | None = None
+    to_team: str | None = None

@@ -8,6 +8,7 @@ repositories and publishes events.
 from __future__ import annotations
 
 from caselib.desk.breach import BreachNotice, SweepReport
+from caselib.desk.delivery import DeliveryChannels
 from caselib.desk.listing import Board, BoardColumn
 from caselib.desk.service import ServiceDesk
 from caselib.desk.settings import TenantSettings, default_router
@@ -19,6 +20,7 @@ __all__ = [
     "BreachNotice",
     "CustomerReply",
     "CustomerView",
+    "DeliveryChannels",
     "ServiceDesk",
     "SweepReport",
     "TenantSettings",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from caselib.access import Permission
-from caselib.cases import Actor, Case
+from caselib.cases import Actor, Case, Escalated
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
@@ -19,7 +19,13 @@ from caselib.sla import DueExplanation
 from caselib.sla import explain_due as explain_target
 from caselib.vocab import Priority
 
-__all__ = ["approaching", "escalate", "explain_due", "sweep_breaches"]
+__all__ = [
+    "approaching",
+    "escalate",
+    "escalation_level",
+    "explain_due",
+    "sweep_breaches",
+]
 
 
 def escalate(
@@ -29,16 +35,37 @@ def escalate(
     actor: Actor,
     reason: str | None,
     expected_version: int | None,
+    to_team: str | None = None,
 ) -> Case:
-    """Raise to high, never lower; a no-op (nothing saved) when already high or urgent."""
+    """Raise to high (never lower), hand to ``to_team`` if given, and always record it: a
+    timeline entry ``escalated`` with the level, the reason and the rungs, and a
+    ``case.escalated`` event (automations can notify on it), even when an urgent case
+    stays urgent."""
     check.command(case_id, actor, expected_version)
+    if to_team is not None:
+        check.case_id(to_team, "to_team")
 
     def command(case: Case, now: datetime) -> bool:
+        old = case.priority
         target = max(case.priority, Priority.HIGH)
-        return case.change_priority(target, actor=actor, at=now, reason=reason)
+        case.change_priority(target, actor=actor, at=now, reason=reason)
+        if to_team is not None and to_team != case.team:
+            case.assign(assignee=None, team=to_team, actor=actor, at=now,
+                        reason=reason or "escalated")
+        level = escalation_level(case) + 1
+        case.record_activity(actor, now, "escalated", reason or "", level=level,
+                             old=old.value, new=target.value, to_team=to_team)
+        case.emit(Escalated(case.id, case.tenant, now, actor.id, level, old.value,
+                            target.value, reason, to_team))
+        return True
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=Permission.ESCALATE)
+
+
+def escalation_level(case: Case) -> int:
+    """How many times the case was escalated (its ``escalated`` timeline entries)."""
+    return sum(1 for e in case.timeline if e.kind == "escalated")
 
 
 def explain_due(ctx: DeskContext, case_id: str, target: str, *,

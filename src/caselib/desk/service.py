@@ -25,12 +25,25 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
+from caselib.automation import AutomationReport, AutomationRule, DeliveryReport, RuleVerdict
 from caselib.cases import Actor, Case, CompiledWorkflow, Links
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
-from caselib.desk import casework, drafts, escalation, knowledge, listing, metrics, portal, triage
+from caselib.desk import (
+    automations,
+    casework,
+    delivery,
+    drafts,
+    escalation,
+    knowledge,
+    listing,
+    metrics,
+    portal,
+    triage,
+)
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
+from caselib.desk.delivery import DeliveryChannels
 from caselib.desk.listing import Board
 from caselib.desk.retry import retry_conflicts
 from caselib.desk.settings import TenantSettings
@@ -696,11 +709,13 @@ class ServiceDesk:
         actor: Actor,
         reason: str | None = "escalated",
         expected_version: int | None = None,
+        to_team: str | None = None,
     ) -> Case:
-        """Raise priority to high (an urgent case stays urgent); due times re-derive."""
-        return escalation.escalate(
-            self._ctx, case_id, actor=actor, reason=reason, expected_version=expected_version
-        )
+        """Raise priority to high (an urgent case stays urgent), hand the case to
+        ``to_team`` if given; due times re-derive. Always recorded (a timeline entry with
+        the escalation level, a ``case.escalated`` event), even when nothing else moved."""
+        return escalation.escalate(self._ctx, case_id, actor=actor, reason=reason,
+                                   expected_version=expected_version, to_team=to_team)
 
     def explain_due(self, case_id: str, target: str = "resolution", *,
                     actor: Actor) -> DueExplanation:
@@ -744,3 +759,36 @@ class ServiceDesk:
         at the same instant changes nothing.
         """
         return escalation.sweep_breaches(self._ctx, actor=actor, notifier=notifier, batch=batch)
+
+    # -- automations (caselib.desk.automations, caselib.desk.delivery) ----------------------
+
+    def automation_rules(self) -> tuple[AutomationRule, ...]:
+        """The tenant's automation rules, in order."""
+        return automations.automation_rules(self._ctx)
+
+    def set_automation_rules(self, rules: Sequence[AutomationRule | Mapping[str, Any]], *,
+                             actor: Actor) -> tuple[AutomationRule, ...]:
+        """Replace the rules (``service.admin``); all are validated before any is used."""
+        return automations.set_automation_rules(self._ctx, rules, actor=actor)
+
+    def enable_automation_preset(self, name: str, *, actor: Actor, **settings: Any
+                                 ) -> AutomationRule:
+        """Turn on one of :data:`caselib.automation.PRESETS` (``service.admin``)."""
+        return automations.enable_preset(self._ctx, name, actor=actor, **settings)
+
+    def run_automations(self, now: datetime | None = None, *, batch: int = 200
+                        ) -> AutomationReport:
+        """Apply event rules to the events written since the last run, then the time rules
+        due by ``now``, each (rule, case, occurrence) exactly once; safe to run from several
+        processes, and a second run at the same instant does nothing."""
+        return automations.run_automations(self._ctx, now, batch=batch)
+
+    def deliver_pending(self, channels: DeliveryChannels, *, limit: int = 100
+                        ) -> DeliveryReport:
+        """Send what committed automations queued (and relay other events to
+        ``channels.events``), at least once with stable idempotency keys."""
+        return delivery.deliver_pending(self._ctx, channels, limit=limit)
+
+    def explain_automation(self, case_id: str, *, actor: Actor) -> list[RuleVerdict]:
+        """Which rules fired on the case and when, and why the others did not."""
+        return automations.explain_automation(self._ctx, case_id, actor=actor)

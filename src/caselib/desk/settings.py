@@ -6,9 +6,12 @@ case reads them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from caselib.access import AccessPolicy
+from caselib.automation import AutomationRule
 from caselib.cases import CasePolicy, Workflow
 from caselib.kb import KbSettings
 from caselib.reports import View, ViewCatalog
@@ -24,6 +27,10 @@ def _views(value: object) -> ViewCatalog:
     if isinstance(value, View):
         value = [value]
     return ViewCatalog(value)  # (ViewCatalog checks the type)
+
+
+def _rules(items: Iterable[AutomationRule]) -> tuple[AutomationRule, ...]:
+    return tuple(items)
 
 
 def default_router() -> Router:
@@ -59,3 +66,6 @@ class TenantSettings:
 
     .. versionadded:: 0.2
     """
+    automations: tuple[AutomationRule, ...] = attrs.field(default=(), converter=_rules)
+    """The tenant's automation rules (:mod:`caselib.automation`), run by
+    :meth:`~caselib.ServiceDesk.run_automations`."""

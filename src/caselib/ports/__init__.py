@@ -21,13 +21,21 @@ Grouped by capability, one module each:
   and the helpers that build one from another;
 - :mod:`caselib.ports.kb` — the knowledge base's articles and log;
 - :mod:`caselib.ports.assignment` — the round-robin and last-assigned ledger;
+- :mod:`caselib.ports.automation` — the automation ledger, schedule and event cursor;
 - :mod:`caselib.ports.store` — the store, its unit of work, the outbox and the tenant check;
-- :mod:`caselib.ports.delivery` — the host's event sink and notifier.
+- :mod:`caselib.ports.delivery` — the host's event sink and notifier;
+- :mod:`caselib.ports.messaging` — mailer, webhook poster and task gateway (automations).
 """
 
 from __future__ import annotations
 
 from caselib.ports.assignment import AssignmentLedger
+from caselib.ports.automation import (
+    AppliedRule,
+    AutomationLedger,
+    StreamEvent,
+    automation_ledger,
+)
 from caselib.ports.cases import (
     CaseNumberAllocator,
     CaseRepository,
@@ -50,6 +58,13 @@ from caselib.ports.delivery import (
 from caselib.ports.kb import (
     ArticleRepository,
     KbLog,
+)
+from caselib.ports.messaging import (
+    HostTask,
+    Mailer,
+    OutgoingMail,
+    TaskGateway,
+    WebhookPoster,
 )
 from caselib.ports.queries import (
     MAX_QUERY_LIMIT,
@@ -76,8 +91,10 @@ from caselib.ports.store import (
 )
 
 __all__ = [
+    "AppliedRule",
     "ArticleRepository",
     "AssignmentLedger",
+    "AutomationLedger",
     "CaseNumberAllocator",
     "CasePage",
     "CaseQuery",
@@ -85,14 +102,17 @@ __all__ = [
     "CaseSummary",
     "Clock",
     "EventSink",
+    "HostTask",
     "KbLog",
     "LockingCaseRepository",
     "MAX_QUERY_LIMIT",
     "MAX_TEXT_LENGTH",
+    "Mailer",
     "Notification",
     "Notifier",
     "Outbox",
     "OutboxMessage",
+    "OutgoingMail",
     "Page",
     "QueryOrder",
     "SlaCasePage",
@@ -100,8 +120,12 @@ __all__ = [
     "SlaSignal",
     "SlaSweepRepository",
     "Store",
+    "StreamEvent",
     "SystemClock",
+    "TaskGateway",
     "UnitOfWork",
+    "WebhookPoster",
+    "automation_ledger",
     "cursor_sort_key",
     "decode_cursor",
     "encode_cursor",

@@ -192,6 +192,31 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # the inbox's unassigned side: a team's unassigned active cases, in created order
         QUEUE_INDEX,
     ),
+    # 7 (IF NOT EXISTS: tests that rewind schema_version re-run it): automations: the
+    # applied-once ledger, each case's next automation time (the sweep
+    # reads the due range of automation_due only) and the tenant's event cursor
+    (
+        """CREATE TABLE IF NOT EXISTS automation_ledger (
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            occurrence TEXT NOT NULL,
+            applied_at TEXT NOT NULL,
+            PRIMARY KEY (tenant, case_id, rule_id, occurrence)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS automation_schedule (
+            tenant TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            next_at TEXT NOT NULL,
+            PRIMARY KEY (tenant, case_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS automation_due "
+        "ON automation_schedule (tenant, next_at, case_id)",
+        """CREATE TABLE IF NOT EXISTS automation_cursor (
+            tenant TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

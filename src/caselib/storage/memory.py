@@ -65,6 +65,7 @@ from caselib.reports import (
     compute_scorecard,
     search_terms,
 )
+from caselib.storage._memory_automation import AutomationData, MemoryAutomations
 from caselib.storage.codec import outbox_messages
 
 _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
@@ -92,6 +93,7 @@ class _Tenant:
     cursors: dict[str, str] = attrs.Factory(dict)
     last_assigned: dict[str, datetime] = attrs.Factory(dict)
     locked: dict[str, int] = attrs.Factory(dict)  # case id -> id of the unit holding it
+    automation: AutomationData = attrs.Factory(AutomationData)
 
 
 class MemoryStore:
@@ -152,6 +154,7 @@ class MemoryUnitOfWork:
         self.articles: ArticleRepository = _Articles(self)
         self.kb_log: KbLog = _KbLog(self)
         self.assignments: AssignmentLedger = _Assignments(self)
+        self.automations = MemoryAutomations(self)
 
     def __enter__(self) -> Self:
         return self

@@ -231,6 +231,30 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
         # the inbox's unassigned side: a team's unassigned active cases, in created order
         QUEUE_INDEX,
     ),
+    # 7: automations: the applied-once ledger, next automation times, the event cursor
+    # (see the SQLite store)
+    (
+        f"""CREATE TABLE IF NOT EXISTS automation_ledger (
+            tenant {_T} NOT NULL,
+            case_id {_T} NOT NULL,
+            rule_id {_T} NOT NULL,
+            occurrence {_T} NOT NULL,
+            applied_at {_T} NOT NULL,
+            PRIMARY KEY (tenant, case_id, rule_id, occurrence)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS automation_schedule (
+            tenant {_T} NOT NULL,
+            case_id {_T} NOT NULL,
+            next_at {_T} NOT NULL,
+            PRIMARY KEY (tenant, case_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS automation_due "
+        "ON automation_schedule (tenant, next_at, case_id)",
+        f"""CREATE TABLE IF NOT EXISTS automation_cursor (
+            tenant {_T} PRIMARY KEY,
+            seq BIGINT NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

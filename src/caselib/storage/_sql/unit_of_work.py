@@ -14,6 +14,7 @@ from typing import Any, Self
 
 from caselib.errors import StorageError
 from caselib.storage._sql.assignment import SqlAssignments
+from caselib.storage._sql.automation import SqlAutomations
 from caselib.storage._sql.cases import SqlCases, SqlNumbers
 from caselib.storage._sql.kb import SqlArticles, SqlKbLog
 from caselib.storage._sql.outbox import SqlOutbox
@@ -55,3 +56,4 @@ class SqlUnitOfWorkBase(SqlSession):
         self.articles = SqlArticles(self)
         self.kb_log = SqlKbLog(self)
         self.assignments = SqlAssignments(self)
+        self.automations = SqlAutomations(self)

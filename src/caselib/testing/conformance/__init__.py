@@ -27,8 +27,10 @@ subclass just those: :class:`CaseRepositoryContract` and :class:`CaseQueryContra
 rollback and tenancy across ports),
 :class:`OutboxContract`, :class:`KbContract` (articles and the KB log),
 :class:`AssignmentLedgerContract`, :class:`SlaSweepContract`, :class:`StatefulContract`
-(:class:`StoreMachine` against the memory model) and :class:`MetricsContract` (cards,
-scorecard and list rows against the memory store on random histories).
+(:class:`StoreMachine` against the memory model), :class:`MetricsContract` (cards,
+scorecard and list rows against the memory store on random histories), and
+:class:`AutomationLedgerContract` (the optional :class:`~caselib.ports.AutomationLedger`; not
+in :class:`StoreContract`).
 
 Needs ``pytest`` and ``hypothesis`` (test dependencies, not runtime ones).
 
@@ -38,6 +40,7 @@ Needs ``pytest`` and ``hypothesis`` (test dependencies, not runtime ones).
 from __future__ import annotations
 
 from caselib.testing.conformance.assignment import AssignmentLedgerContract
+from caselib.testing.conformance.automation import AutomationLedgerContract
 from caselib.testing.conformance.cases import CaseNumberContract, CaseRepositoryContract
 from caselib.testing.conformance.helpers import assert_same_case, make_case, sla_state
 from caselib.testing.conformance.kb import KbContract
@@ -53,6 +56,7 @@ from caselib.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
     "AssignmentLedgerContract",
+    "AutomationLedgerContract",
     "CaseLockingContract",
     "CaseNumberContract",
     "CaseQueryContract",

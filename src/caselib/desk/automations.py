@@ -1,0 +1,400 @@
+"""Automation use cases: managing the tenant's rules, :func:`run_automations` (event rules
+from the outbox stream, then due time rules) and :func:`explain_automation`.
+
+Exactly once: each application is a ledger row ``(rule, case, occurrence)`` written in the
+same unit of work as the case's timeline entry and the ``automation.applied`` outbox event
+that carries the rendered deliveries; a second run finds the row and does nothing. No loops:
+what a rule's actions do is done as the actor ``automation:<rule id>``, and an event caused
+by that actor never triggers that rule (:func:`~caselib.automation.rules_for_event`).
+Delivery happens after the commit (:mod:`caselib.desk.delivery`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from caselib.access import Permission
+from caselib.automation import (
+    AUTOMATION_ACTOR_PREFIX,
+    AUTOMATION_EVENT,
+    AddNote,
+    Assign,
+    AutomationApplied,
+    AutomationReport,
+    AutomationRule,
+    CreateTask,
+    EventTrigger,
+    Notify,
+    RuleVerdict,
+    SendEmail,
+    SetField,
+    TimeTrigger,
+    Transition,
+    Webhook,
+    next_automation_at,
+    preset,
+    rule_matches,
+    rules_for_event,
+    time_occurrence,
+)
+from caselib.cases import Actor, Case
+from caselib.desk import _inputs as check
+from caselib.desk import triage
+from caselib.desk._context import DeskContext
+from caselib.desk.triage import routing_facts
+from caselib.errors import CaselibError, CaseNotFound, ConcurrencyConflict, WrongType
+from caselib.ports import AppliedRule, AutomationLedger, automation_ledger, get_for_update
+from caselib.timeutil import aware_utc, to_iso
+from caselib.vocab import ActorKind, Audience
+
+__all__ = [
+    "automation_rules",
+    "enable_preset",
+    "explain_automation",
+    "run_automations",
+    "set_automation_rules",
+]
+
+_ATTEMPTS: Final = 5
+
+
+# -- rule management ------------------------------------------------------------------------
+
+
+def automation_rules(ctx: DeskContext) -> tuple[AutomationRule, ...]:
+    return ctx.settings.automations
+
+
+def set_automation_rules(ctx: DeskContext, rules: Sequence[AutomationRule | Mapping[str, Any]],
+                         *, actor: Actor) -> tuple[AutomationRule, ...]:
+    """Validate every rule first (dicts through :meth:`AutomationRule.from_dict`), then
+    replace the tenant's rules; a bad rule changes nothing."""
+    check.actor(actor)
+    ctx.access.require(actor, Permission.ADMIN)
+    if isinstance(rules, str | bytes | Mapping) or not isinstance(rules, Sequence):
+        raise WrongType("rules", "a list of AutomationRule or rule dicts", rules)
+    parsed = tuple(r if isinstance(r, AutomationRule) else AutomationRule.from_dict(r)
+                   for r in rules)
+    ids = [r.id for r in parsed]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        from caselib.errors import InvalidConfiguration
+
+        raise InvalidConfiguration(f"two automation rules have the id {dupes[0]!r}")
+    if parsed:
+        # automations turned on for a tenant with history start with the next event: a
+        # tenant enabling the acknowledgment mail must not mail every case it ever had
+        with ctx.uow() as uow:
+            if automation_ledger(uow).start_cursor():
+                uow.commit()
+    ctx.settings = attrs.evolve(ctx.settings, automations=parsed)
+    return parsed
+
+
+def enable_preset(ctx: DeskContext, name: str, *, actor: Actor, **settings: Any
+                  ) -> AutomationRule:
+    """Add (or replace, by id) the preset rule ``name``."""
+    check.actor(actor)
+    if not isinstance(name, str):
+        raise WrongType("name", "a preset name (text)", name)
+    rule = preset(name, **settings)
+    rest = [r for r in ctx.settings.automations if r.id != rule.id]
+    set_automation_rules(ctx, [*rest, rule], actor=actor)
+    return rule
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def _actor(rule: AutomationRule) -> Actor:
+    return Actor(AUTOMATION_ACTOR_PREFIX + rule.id, ActorKind.SYSTEM, frozenset({"admin"}),
+                 rule.label)
+
+
+class _Batch:
+    """The cases one unit of work has loaded, saved once each at the end."""
+
+    def __init__(self, ctx: DeskContext, ledger: AutomationLedger, now: datetime,
+                 report: AutomationReport) -> None:
+        self.ctx = ctx
+        self.ledger = ledger
+        self.now = now
+        self.report = report
+        self.cases: dict[str, tuple[Case, int]] = {}
+        self.changed: set[str] = set()
+        # per case, valid until a rule changes it: its routing facts and time anchors
+        self._facts: dict[str, dict[str, object]] = {}
+        self._memo: dict[str, dict[object, object]] = {}
+
+    def facts(self, case: Case) -> dict[str, object]:
+        facts = self._facts.get(case.id)
+        if facts is None:
+            facts = self._facts[case.id] = routing_facts(case)
+        return facts
+
+    def memo(self, case: Case) -> dict[object, object]:
+        return self._memo.setdefault(case.id, {})
+
+    def load(self, uow: Any, case_id: str) -> Case | None:
+        got = self.cases.get(case_id)
+        if got is None:
+            try:
+                case, _ = get_for_update(uow.cases, case_id)
+            except CaseNotFound:
+                return None
+            got = self.cases[case_id] = (case, case.version)
+        return got[0]
+
+    def apply(self, uow: Any, rule: AutomationRule, case: Case, occurrence: str) -> bool:
+        """Record and apply ``rule`` unless the ledger already has this occurrence."""
+        if not rule_matches(rule, self.facts(case), self.memo(case)):
+            self.report.not_matched += 1
+            return False
+        if not self.ledger.record(AppliedRule(rule.id, case.id, occurrence, self.now)):
+            self.report.already_applied += 1
+            return False
+        state = (case.status, case.resolved_at, case.sla_targets)
+        _apply(self.ctx, uow, rule, case, occurrence, self.now, self.report)
+        self.changed.add(case.id)
+        # what the actions changed decides what is still known: condition verdicts hold
+        # while the facts are the same, time anchors while the status and SLA state are
+        old_facts = self._facts.pop(case.id, None)
+        memo = self._memo.pop(case.id, None)
+        if memo is not None and old_facts is not None and self.facts(case) == old_facts:
+            kept: dict[object, object] = {
+                k: v for k, v in memo.items() if isinstance(k, tuple) and k[0] == "when"}
+            if state == (case.status, case.resolved_at, case.sla_targets):
+                kept = memo
+            self._memo[case.id] = kept
+        self.report.applied[rule.id] = self.report.applied.get(rule.id, 0) + 1
+        return True
+
+    def finish(self, uow: Any, rules: Sequence[AutomationRule]) -> None:
+        """Reschedule every loaded case, save the changed ones."""
+        timed = [r for r in rules if isinstance(r.trigger, TimeTrigger) and r.enabled]
+        for case_id, (case, loaded) in self.cases.items():
+            if timed or case_id in self.changed:
+                applied = {(a.rule_id, a.occurrence) for a in self.ledger.applied(case_id)}
+                applied |= self._recorded(case)
+                self.ledger.schedule(case_id, next_automation_at(
+                    timed, case, self.facts(case), applied, self.now, self.memo(case)))
+            if case_id in self.changed:
+                self.ctx.after_change(case, self.now)
+                uow.cases.save(case, loaded)
+
+    @staticmethod
+    def _recorded(case: Case) -> set[tuple[str, str]]:
+        # this unit of work's own records are not committed yet: read them off the events
+        return {(e.rule_id, e.occurrence) for e in case.pending_events
+                if isinstance(e, AutomationApplied)}
+
+
+def run_automations(ctx: DeskContext, now: datetime | None, *, batch: int) -> AutomationReport:
+    """Event rules over the outbox stream, then time rules over the due cases."""
+    check.count(batch, "batch")
+    now = ctx.now() if now is None else aware_utc(now, "now")
+    report = AutomationReport(now)
+    rules = tuple(r for r in ctx.settings.automations if r.enabled)
+    if not rules:  # nothing to apply: leave the cursor where it is (or unborn)
+        return report
+    seen = 0  # the highest stream position handled by this run
+    while True:
+        outcome = _retry(lambda s=seen: _event_batch(ctx, rules, now, batch, s, report))
+        if outcome is None:
+            break
+        seen, more = outcome
+        if not more:
+            break
+    if any(isinstance(r.trigger, TimeTrigger) for r in rules):
+        while _retry(lambda: _due_batch(ctx, rules, now, batch, report)):
+            pass
+    return report
+
+
+def _retry(step: Any) -> Any:
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return step()
+        except ConcurrencyConflict:
+            if attempt == _ATTEMPTS:
+                raise
+    return None  # pragma: no cover
+
+
+def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime,
+                 batch: int, seen: int, report: AutomationReport) -> tuple[int, bool] | None:
+    with ctx.uow() as uow:
+        ledger = automation_ledger(uow)
+        events = ledger.claim_events(batch)
+        if events is None:
+            report.busy = True
+            return None
+        fresh = [e for e in events if e.seq > seen]
+        if not fresh:
+            return None
+        work = _Batch(ctx, ledger, now, report)
+        timed = any(isinstance(r.trigger, TimeTrigger) for r in rules)
+        for event in fresh:
+            message = event.message
+            report.events_read += 1
+            if message.type == AUTOMATION_EVENT:
+                continue
+            actor = str(message.payload.get("actor", ""))
+            matched = rules_for_event(rules, message.type, actor)
+            if not matched and not (timed and not actor.startswith(AUTOMATION_ACTOR_PREFIX)):
+                continue
+            case = work.load(uow, message.case_id)
+            if case is None:
+                continue
+            for rule in matched:
+                work.apply(uow, rule, case, message.key)
+        work.finish(uow, rules)
+        ledger.advance(fresh[-1].seq)
+        uow.commit()
+        return fresh[-1].seq, len(fresh) >= batch
+
+
+def _due_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime, batch: int,
+               report: AutomationReport) -> bool:
+    with ctx.uow() as uow:
+        ledger = automation_ledger(uow)
+        due = ledger.claim_due(now, batch)
+        if not due:
+            return False
+        report.due_cases += len(due)
+        work = _Batch(ctx, ledger, now, report)
+        for case_id in due:
+            case = work.load(uow, case_id)
+            if case is None:
+                ledger.schedule(case_id, None)
+                continue
+            for rule in rules:
+                if not isinstance(rule.trigger, TimeTrigger):
+                    continue
+                if not rule_matches(rule, work.facts(case), work.memo(case)):
+                    report.not_matched += 1
+                    continue
+                occ = time_occurrence(rule.trigger, case, work.memo(case))
+                if occ is not None and occ.due_at <= now:
+                    work.apply(uow, rule, case, occ.key)
+        work.finish(uow, rules)
+        uow.commit()
+        return len(due) >= batch
+
+
+# -- applying one rule ------------------------------------------------------------------------
+
+
+def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurrence: str,
+           now: datetime, report: AutomationReport) -> None:
+    """Carry out the case-changing actions, render the deliveries, record it all on the
+    timeline and queue the deliveries as one ``automation.applied`` event."""
+    from caselib.desk.delivery import render_deliveries
+
+    actor = _actor(rule)
+    done: list[str] = []
+    failed: list[dict[str, str]] = []
+    for action in rule.actions:
+        try:
+            if isinstance(action, AddNote):
+                case.add_comment(action.body, audience=Audience.INTERNAL, actor=actor, at=now)
+            elif isinstance(action, SetField):
+                _set_field(ctx, case, action, actor, now)
+            elif isinstance(action, Assign):
+                _assign(ctx, uow, case, action, actor, now, rule)
+            elif isinstance(action, Transition):
+                ctx.workflow_of(case).apply(case, action.to, actor=actor, at=now,
+                                            note=action.note)
+            done.append(action.kind)
+        except CaselibError as err:
+            report.failed_actions += 1
+            failed.append({"action": action.kind, "error": str(err)})
+    deliveries = render_deliveries(ctx, rule, case, occurrence, now)
+    done.extend(d["channel"] for d in deliveries)
+    trigger = (rule.trigger.event if isinstance(rule.trigger, EventTrigger)
+               else rule.trigger.to_dict())
+    case.record_activity(actor, now, "automation", rule.label, rule=rule.id,
+                         occurrence=occurrence, trigger=trigger, actions=done, failed=failed)
+    case.emit(AutomationApplied(case.id, case.tenant, now, actor.id, rule.id, occurrence,
+                                deliveries))
+
+
+def _assign(ctx: DeskContext, uow: Any, case: Case, action: Assign, actor: Actor,
+            now: datetime, rule: AutomationRule) -> None:
+    """To the named agent, or by the team's assignment strategy (as routing assigns)."""
+    team = action.team or case.team
+    agent, reason = action.agent, f"automation {rule.id}"
+    if agent is None and team is not None:
+        outcome = triage._choose_in_team(ctx, uow, case, team, now)
+        if outcome is not None:
+            agent, reason = outcome.agent_id, outcome.reason
+    case.assign(assignee=agent or case.assignee, team=team, actor=actor, at=now,
+                manual=False, reason=reason)
+
+
+def _set_field(ctx: DeskContext, case: Case, action: SetField, actor: Actor,
+               now: datetime) -> None:
+    if action.field == "priority":
+        assert isinstance(action.value, str)
+        case.change_priority(action.value, actor=actor, at=now, reason="automation")
+    elif action.field.startswith("custom."):
+        case.update_fields({"custom": {action.field[7:]: action.value}}, actor=actor, at=now,
+                           policy=ctx.settings.policy)
+    else:
+        value = list(action.value) if isinstance(action.value, tuple) else action.value
+        case.update_fields({action.field: value}, actor=actor, at=now,
+                           policy=ctx.settings.policy)
+
+
+# -- explaining -------------------------------------------------------------------------------
+
+
+def explain_automation(ctx: DeskContext, case_id: str, *, actor: Actor,
+                       now: datetime | None = None) -> list[RuleVerdict]:
+    """Per rule: fired (when, for which occurrence), or why not."""
+    check.case_id(case_id)
+    check.actor(actor)
+    case = ctx.read(case_id, actor)
+    now = ctx.now() if now is None else now
+    with ctx.uow() as uow:
+        applied = automation_ledger(uow).applied(case.id)
+    facts = routing_facts(case)
+    out: list[RuleVerdict] = []
+    for rule in ctx.settings.automations:
+        mine = [a for a in applied if a.rule_id == rule.id]
+        for a in mine:
+            out.append(RuleVerdict(rule.id, rule.label, "fired",
+                                   f"applied for {a.occurrence}", a.at))
+        if not rule.enabled:
+            out.append(RuleVerdict(rule.id, rule.label, "disabled", "the rule is turned off"))
+            continue
+        matches = rule.when.matches(facts)
+        cond = "" if matches else f"; its condition {rule.when.to_dict()} does not match now"
+        if isinstance(rule.trigger, EventTrigger):
+            if not mine:
+                out.append(RuleVerdict(
+                    rule.id, rule.label, "waiting_for_event" if matches else "not_matched",
+                    f"fires on {rule.trigger.event}; none applied it to this case{cond}"))
+            continue
+        occ = time_occurrence(rule.trigger, case)
+        if occ is None:
+            out.append(RuleVerdict(rule.id, rule.label, "no_occurrence",
+                                   f"the case is not in the state {rule.trigger.to_dict()}"))
+        elif any(a.occurrence == occ.key for a in mine):
+            continue
+        elif occ.due_at > now:
+            out.append(RuleVerdict(rule.id, rule.label, "not_due",
+                                   f"due at {to_iso(occ.due_at)}{cond}", occ.due_at))
+        else:
+            out.append(RuleVerdict(
+                rule.id, rule.label, "not_matched" if not matches else "not_due",
+                f"due since {to_iso(occ.due_at)}" + (cond or "; the next run applies it"),
+                occ.due_at))
+    return out
+
+
+_ = (CreateTask, Notify, SendEmail, Webhook)  # rendered by caselib.desk.delivery

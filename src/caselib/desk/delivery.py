@@ -1,0 +1,256 @@
+"""Automation delivery: rendering a rule's messages when it fires
+(:func:`render_deliveries`) and sending them after the commit (:func:`deliver_pending`,
+through the :class:`DeliveryChannels` a host configures).
+
+The two template contexts are built here from the case: :func:`customer_context` reads the
+public side only (public replies, never an internal note, owner or team), so a contact-facing
+template cannot show internal text whatever it names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from caselib.automation import (
+    AUTOMATION_EVENT,
+    AutomationRule,
+    CreateTask,
+    DeliveryReport,
+    Notify,
+    SendEmail,
+    Template,
+    Webhook,
+)
+from caselib.cases import Case
+from caselib.desk import _inputs as check
+from caselib.desk._context import DeskContext
+from caselib.errors import WrongType
+from caselib.ports import (
+    EventSink,
+    HostTask,
+    Mailer,
+    Notification,
+    Notifier,
+    OutgoingMail,
+    TaskGateway,
+    WebhookPoster,
+)
+from caselib.timeutil import from_iso, to_iso
+from caselib.vocab import ActorKind, Audience
+
+__all__ = [
+    "DeliveryChannels",
+    "customer_context",
+    "deliver_pending",
+    "internal_context",
+    "render_deliveries",
+]
+
+
+def _address(recipient: str) -> str | None:
+    return recipient if "@" in recipient else None
+
+
+@attrs.frozen
+class DeliveryChannels:
+    """Where :meth:`~caselib.ServiceDesk.deliver_pending` sends what automations queued.
+
+    A channel left ``None`` drops its deliveries (listed in the report's ``skipped``).
+    ``events`` receives every other outbox event (what :meth:`dispatch_events` relays):
+    ``deliver_pending`` is the one relay of the outbox. ``addresses`` maps a contact or
+    agent id to an e-mail address (default: the id itself when it contains ``@``).
+    """
+
+    webhooks: WebhookPoster | None = None
+    mailer: Mailer | None = None
+    notifier: Notifier | None = None
+    tasks: TaskGateway | None = None
+    events: EventSink | None = None
+    addresses: Callable[[str], str | None] = _address
+    mail_domain: str = "caselib.invalid"
+    """The right-hand side of generated ``Message-ID`` headers."""
+    digest_after: int = 5
+    """A recipient with more notices than this in one :meth:`deliver_pending` call gets one
+    digest instead (a burst of 500 breaches: one message per person, not 500)."""
+
+
+def customer_context(case: Case, rule: AutomationRule) -> dict[str, str]:
+    """What a customer-facing template may show: the public side of the case."""
+    last_reply = next((e.body for e in reversed(case.timeline)
+                       if e.audience is Audience.PUBLIC and e.kind == "reply"
+                       and e.actor_kind is not ActorKind.CUSTOMER and e.redaction is None), "")
+    return {
+        "case.number": case.number, "case.subject": case.subject, "case.status": case.status,
+        "case.priority": case.priority.value, "case.category": case.category or "",
+        "case.created_at": to_iso(case.created_at), "case.last_reply": last_reply,
+        "rule.name": rule.label,
+    }
+
+
+def internal_context(case: Case, rule: AutomationRule) -> dict[str, str]:
+    """What an internal template may show (the customer context and more)."""
+    last_note = next((e.body for e in reversed(case.timeline)
+                      if e.audience is Audience.INTERNAL and e.redaction is None), "")
+    due = case.next_due_at
+    return {
+        **customer_context(case, rule),
+        "case.id": case.id, "case.assignee": case.assignee or "", "case.team": case.team or "",
+        "case.contact": case.links.contact or "", "case.account": case.links.account or "",
+        "case.status_category": case.status_category.value,
+        "case.due_at": "" if due is None else to_iso(due), "case.last_note": last_note,
+    }
+
+
+def _render(template: Template, case: Case, rule: AutomationRule) -> tuple[str, str]:
+    context = (customer_context(case, rule) if template.audience == "customer"
+               else internal_context(case, rule))
+    subject, body = template.render(context)
+    if case.number not in subject:  # every automated mail names its case
+        subject = f"[{case.number}] {subject}"
+    return subject, body
+
+
+def _people(ctx: DeskContext, case: Case, who: str) -> list[str]:
+    """The owner (no owner: the team's lead), the owner's manager, or the team lead."""
+    directory = ctx.directory
+    team = directory.team(case.team) if directory is not None and case.team else None
+    lead = None if team is None else (team.manager_id or team.queue_contact)
+    if who == "owner":
+        found = case.assignee or lead
+    elif who == "manager":
+        found = (directory.manager_of(case.assignee) if directory is not None
+                 and case.assignee else None) or lead
+    else:
+        found = lead or (team.queue_contact if team is not None else None)
+    return [found] if found else []
+
+
+def render_deliveries(ctx: DeskContext, rule: AutomationRule, case: Case, occurrence: str,
+                      now: datetime) -> list[dict[str, Any]]:
+    """The rule's messages, rendered now, as plain data for the outbox."""
+    out: list[dict[str, Any]] = []
+    for action in rule.actions:
+        if isinstance(action, Webhook):
+            out.append({"channel": "webhook", "url": action.url, "secret": action.secret,
+                        "body": {"rule": rule.id, "occurrence": occurrence,
+                                 "at": to_iso(now), "tenant": case.tenant,
+                                 "case": {"id": case.id, "number": case.number,
+                                          "subject": case.subject,
+                                          "priority": case.priority.value,
+                                          "status": case.status, "team": case.team,
+                                          "assignee": case.assignee}}})
+        elif isinstance(action, SendEmail):
+            subject, body = _render(action.template, case, rule)
+            recipients = ([case.links.contact] if action.to == "contact" and case.links.contact
+                          else _people(ctx, case, action.to) if action.to != "contact" else [])
+            out.extend({"channel": "email", "to": r, "subject": subject, "body": body}
+                       for r in recipients)
+        elif isinstance(action, Notify):
+            subject, body = _render(action.template, case, rule)
+            seen: list[str] = []
+            for who in action.who:
+                for person in _people(ctx, case, who):
+                    if person not in seen:
+                        seen.append(person)
+                        out.append({"channel": "notify", "to": person, "kind": who,
+                                    "subject": subject, "body": body})
+        elif isinstance(action, CreateTask):
+            out.append({"channel": "task", "title": action.title, "number": case.number,
+                        "due_at": to_iso(now + action.due_in)})
+    return out
+
+
+def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
+                    ) -> DeliveryReport:
+    """Send the pending outbox messages; each is marked delivered once all of its
+    deliveries went out (a failure leaves it, and those after it, pending: at least once,
+    with the same idempotency keys on the next attempt)."""
+    if not isinstance(channels, DeliveryChannels):
+        raise WrongType("channels", "a DeliveryChannels", channels)
+    check.count(limit, "limit")
+    report = DeliveryReport()
+    with ctx.uow() as uow:
+        messages = uow.outbox.pending(limit)
+        done: list[str] = []
+        notices: dict[str, list[tuple[str, str, Mapping[str, Any]]]] = {}
+        waiting: set[str] = set()  # messages with a notice not sent yet
+        try:
+            for message in messages:
+                if message.type != AUTOMATION_EVENT:
+                    if channels.events is not None:
+                        channels.events.publish(message)
+                        report.events += 1
+                else:
+                    for n, item in enumerate(message.payload.get("deliveries", ())):
+                        key = f"{message.key}:{n}"
+                        if item.get("channel") == "notify" and channels.notifier is not None:
+                            notices.setdefault(item["to"], []).append(
+                                (key, message.case_id, item))
+                            waiting.add(message.key)
+                        else:
+                            _send(channels, message.case_id, key, item, report)
+                done.append(message.key)
+                report.messages += 1
+            _send_notices(channels, notices, report)
+            waiting.clear()
+        finally:
+            done = [k for k in done if k not in waiting]
+            if done:
+                uow.outbox.mark_delivered(done)
+                uow.commit()
+    return report
+
+
+def _send_notices(channels: DeliveryChannels,
+                  notices: Mapping[str, list[tuple[str, str, Mapping[str, Any]]]],
+                  report: DeliveryReport) -> None:
+    """One notification per notice, or one digest per recipient past ``digest_after``."""
+    notifier = channels.notifier
+    assert notifier is not None or not notices
+    for recipient, items in notices.items():
+        assert notifier is not None
+        if len(items) <= channels.digest_after:
+            for key, case_id, item in items:
+                notifier.notify(Notification(recipient, item["subject"], item["body"],
+                                             case_id, f"automation.{item['kind']}", key))
+                report.notices += 1
+            continue
+        keys = sorted(k for k, _, _ in items)
+        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
+        lines = [f"- {item['subject']}" for _, _, item in items]
+        notifier.notify(Notification(
+            recipient, f"{len(items)} case notices", "\n".join(lines), items[0][1],
+            "automation.digest", f"digest:{digest}"))
+        report.notices += 1
+        report.digests += 1
+
+
+def _send(channels: DeliveryChannels, case_id: str, key: str, item: Mapping[str, Any],
+          report: DeliveryReport) -> None:
+    channel = item.get("channel")
+    if channel == "webhook" and channels.webhooks is not None:
+        if channels.webhooks.post(item["url"], item["secret"], item["body"], key):
+            report.webhooks += 1
+        else:
+            report.dead_letters.append(key)
+    elif channel == "email" and channels.mailer is not None:
+        to = channels.addresses(item["to"])
+        if to is None:
+            report.skipped.append(key)
+            return
+        channels.mailer.send(OutgoingMail(
+            to, item["subject"], item["body"], key,
+            f"<{key.replace(':', '.')}@{channels.mail_domain}>", case_id,
+            {"Auto-Submitted": "auto-generated", "X-Caselib-Key": key}))
+        report.emails += 1
+    elif channel == "task" and channels.tasks is not None:
+        channels.tasks.create_task(HostTask(key, case_id, str(item.get("number", "")),
+                                            item["title"], from_iso(item["due_at"])))
+        report.tasks += 1
+    else:
+        report.skipped.append(key)
