@@ -1,5 +1,6 @@
 """Case queries and their pages: :class:`CaseQuery` (filters, total orders, keyset
-cursors), :class:`CaseSummary` and the page values the case repository returns.
+cursors) and the page values the case repository returns (of :class:`CaseSummary` rows,
+defined in :mod:`caselib.ports.summary`).
 
 Values, not protocols: every store (and the desk) builds and reads them, and
 :meth:`CaseQuery.matches` / :meth:`CaseQuery.sort_key` are the reference semantics that the
@@ -28,10 +29,11 @@ from caselib.checks import (
     unstorable,
 )
 from caselib.errors import InvalidInput, UnknownValue, WrongType
+from caselib.ports.summary import CaseSummary, SlaDue, SlaSignal
 from caselib.reports.search import SearchText
 from caselib.sla import SlaCase
 from caselib.timeutil import aware_utc, from_iso, to_iso
-from caselib.vocab import Priority, Source, StatusCategory
+from caselib.vocab import Priority, StatusCategory
 
 __all__ = [
     "CasePage",
@@ -54,98 +56,6 @@ QueryOrder = Literal["created", "-created", "updated", "-updated", "due", "-prio
 """Sort orders every store supports; each is made total by the case id as a tie-break."""
 _ORDERS: tuple[QueryOrder, ...] = ("created", "-created", "updated", "-updated", "due",
                                    "-priority")
-
-
-SlaSignal = Literal["green", "amber", "red"]
-"""A list row's SLA colour at read time: red (breached or past due), amber (in a warning
-window), green (clocks running, met or paused)."""
-
-
-@attrs.frozen
-class SlaDue:
-    """One SLA target as a list row shows it: its stored ``state`` and, while it runs, its
-    due and warning times (``state_at`` compares them with the reader's clock)."""
-
-    target: str
-    state: str
-    due_at: datetime | None = None
-    warn_at: datetime | None = None
-
-    def state_at(self, now: datetime) -> str:
-        """The state at ``now``: a running target past its due time reads ``breached`` and
-        one past its warning time ``warning``, before any sweep has stored that."""
-        if self.state in ("running", "warning") and self.due_at is not None:
-            if now >= self.due_at:
-                return "breached"
-            if self.state == "warning" or (self.warn_at is not None and now >= self.warn_at):
-                return "warning"
-        return self.state
-
-
-@attrs.frozen
-class CaseSummary:
-    """A case's list-view columns: what stores index and queries return (no timeline)."""
-
-    id: str
-    number: str
-    subject: str
-    status: str
-    status_category: StatusCategory
-    priority: Priority
-    assignee: str | None
-    team: str | None
-    contact: str | None
-    account: str | None
-    category: str | None
-    """The case's category (:attr:`Case.category`), for per-category lists and counts.
-
-    .. versionadded:: 0.2
-    """
-    tags: frozenset[str]
-    created_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None
-    next_due_at: datetime | None
-    breached: bool
-    version: int
-    source: Source = Source.OTHER
-    """The channel the case arrived through.
-
-    .. versionadded:: 0.2
-    """
-    first_response_at: datetime | None = None
-    """The first public agent reply. .. versionadded:: 0.2"""
-    csat: int | None = None
-    """The customer's 1–5 rating, if any. .. versionadded:: 0.2"""
-    sla: tuple[SlaDue, ...] = ()
-    """Each SLA target's state and due / warning times. .. versionadded:: 0.2"""
-
-    @classmethod
-    def of(cls, case: Case) -> CaseSummary:
-        """The summary of a loaded case: the one definition every store's rows follow."""
-        return cls(
-            case.id, case.number, case.subject, case.status, case.status_category,
-            case.priority, case.assignee, case.team, case.links.contact, case.links.account,
-            case.category, case.tags, case.created_at,
-            case.updated_at, case.resolved_at, case.next_due_at, case.breached, case.version,
-            case.source, case.first_response_at, None if case.csat is None else case.csat.score,
-            tuple(SlaDue(t.name, t.state, t.due_at, t.warn_at) for t in case.sla_targets),
-        )
-
-    def sla_at(self, now: datetime) -> tuple[SlaDue, ...]:
-        """The targets with their state at ``now`` (see :meth:`SlaDue.state_at`)."""
-        return tuple(attrs.evolve(t, state=t.state_at(now)) for t in self.sla)
-
-    def sla_signal(self, now: datetime) -> SlaSignal | None:
-        """Red, amber or green at ``now`` (the desk's clock), computed at read time: a case
-        80 minutes into a 1-hour target reads red before the breach sweep has run.
-        ``None`` without SLA targets."""
-        if not self.sla:
-            return None
-        states = {t.state_at(now) for t in self.sla}
-        if "breached" in states:
-            return "red"
-        return "amber" if "warning" in states else "green"
 
 
 def _opt_dt(value: object, field: str) -> datetime | None:
