@@ -9,12 +9,12 @@ assembly (which groups show, the daily backlog) is :mod:`caselib.reports.compute
   disjoint sets that add up: the cases changed since its start (``updated_at``, covering
   index ``cases_alive``) and the active ones unchanged since (``cases_alive_active``). A
   case counts for a figure other than ratings and first responses only if it is in one.
-* Medians and p90s are nearest-rank over whole seconds, rank ``(n * p + 99) / 100`` in
-  integer arithmetic: the total's by ``ORDER BY value LIMIT 1 OFFSET rank - 1`` after a
-  ``COUNT(*)``, per-group ones by ``ROW_NUMBER()`` and ``COUNT(*)`` over one window (and
-  the total's over a second one in the same query),
-  identical in both dialects (``percentile_disc`` compares float fractions and is
-  PostgreSQL-only).
+* Medians and p90s are nearest-rank over whole seconds (rank ``(n * p + 99) / 100`` in
+  integer arithmetic), taken in Python by the reference's own :func:`duration_stats` from
+  one unsorted read per instant column of the period's (group, durations) index entries:
+  at a million cases on SQLite, sorting in SQL (``ORDER BY … OFFSET`` per percentile, or
+  ``ROW_NUMBER()`` windows per group) cost several times that read, and
+  ``percentile_disc`` compares float fractions and is PostgreSQL-only.
 * Instants are fixed-width ISO text in UTC, so ranges and the age thresholds are text
   comparisons; the day bounds of the period's zone are computed in Python.
 """
@@ -42,6 +42,7 @@ from caselib.reports.compute import (
     RowCounts,
     build_scorecard,
     day_bounds,
+    duration_stats,
     series_points,
     today,
 )
@@ -166,64 +167,47 @@ def _counters(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
 
 
 def _durations(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
-               value: str, at: str, lo: datetime, hi: datetime | None,
-               group: str | None) -> dict[Any, DurationStats]:
-    """Count, sum, median and p90 of column ``value`` over the cases whose ``at`` falls in
-    ``[lo, hi)`` (``hi`` ``None``: any ``at``), per group."""
+               values: Sequence[str], at: str, lo: datetime, hi: datetime,
+               group: str | None) -> dict[Any, list[DurationStats | None]]:
+    """Count, sum, median and p90 of each column of ``values`` over the cases whose ``at``
+    falls in ``[lo, hi)``, per group (if ``group``) and the total's under :data:`_TOTAL`;
+    a column without values in a group is ``None`` there.
+
+    One unsorted read of the range's covering index ships the group and the values, and
+    the ranks are taken in Python (:func:`duration_stats`, the reference's own): an SQL
+    sort per percentile, or ``ROW_NUMBER()`` windows per group, cost several times the
+    read at a million cases on SQLite (a temporary B-tree per window and per column)."""
     p = _Params(dialect)
     where = _base(query, tenant, dialect, p)
-    span = f"c.{at} IS NOT NULL" if hi is None else _in(f"c.{at}", p(to_iso(lo)), p(to_iso(hi)))
-    if group is None:  # one sorted read per percentile beats the windows' materialization
-        rows = f"FROM cases c WHERE {where} AND {span} AND c.{value} IS NOT NULL"
-        count, total = fetch(f"SELECT COUNT(*), SUM(c.{value}) {rows}", p.values)[0]
-        if not count:
-            return {}
-        picks = []
-        for percent in (50, 90):
-            rank = (int(count) * percent + 99) // 100
-            picks.append(int(fetch(f"SELECT c.{value} {rows} ORDER BY c.{value} "
-                                   f"LIMIT 1 OFFSET {rank - 1}", p.values)[0][0]))
-        return {None: DurationStats(int(count), int(total), picks[0], picks[1])}
-    g = _GROUP[group]
-    # per group, one window (the count rides on the row number's window with a whole-
-    # partition frame); the total's ranks in the same read, under key _TOTAL
-    full = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
-    sql = (
-        "SELECT g, MAX(n), SUM(v), MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END), "
-        "MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END), MAX(tn), "
-        "MAX(CASE WHEN trn = (tn * 50 + 99) / 100 THEN v END), "
-        "MAX(CASE WHEN trn = (tn * 90 + 99) / 100 THEN v END) FROM ("
-        f"SELECT {g} AS g, c.{value} AS v, ROW_NUMBER() OVER w AS rn, "
-        f"COUNT(*) OVER (w {full}) AS n, ROW_NUMBER() OVER t AS trn, "
-        f"COUNT(*) OVER (t {full}) AS tn "
-        f"FROM cases c WHERE {where} AND {span} AND c.{value} IS NOT NULL "
-        f"WINDOW w AS (PARTITION BY {g} ORDER BY c.{value}), t AS (ORDER BY c.{value})"
-        ") z GROUP BY g")
-    out: dict[Any, DurationStats] = {}
-    all_count = all_sum = 0
-    ranked: list[int | None] = [None, None]
-    for key, count, total, median, p90, all_n, all_median, all_p90 in fetch(sql, p.values):
-        if count:
-            out[key] = DurationStats(int(count), int(total), int(median), int(p90))
-            all_count, all_sum = int(all_n), all_sum + int(total)
-            for i, pick in enumerate((all_median, all_p90)):  # in one group's row only
-                if pick is not None:
-                    ranked[i] = int(pick)
-    if all_count:
-        out[_TOTAL] = DurationStats(all_count, all_sum, ranked[0], ranked[1])
-    return out
+    span = _in(f"c.{at}", p(to_iso(lo)), p(to_iso(hi)))
+    g = _GROUP[group] if group else "NULL"
+    cols = ", ".join(f"c.{v}" for v in values)
+    per: dict[Any, list[list[int]]] = {}
+    every: list[list[int]] = [[] for _ in values]
+    for row in fetch(f"SELECT {g}, {cols} FROM cases c WHERE {where} AND {span}", p.values):
+        lists = every
+        if group:
+            lists = per.get(row[0]) or per.setdefault(row[0], [[] for _ in values])
+        for i, v in enumerate(row[1:]):
+            if v is not None:
+                lists[i].append(v)
+                if group:
+                    every[i].append(v)
+    per[_TOTAL] = every
+    return {key: [duration_stats(v) if v else None for v in lists]
+            for key, lists in per.items()}
 
 
 _TOTAL: Final = object()
-"""The key of the total's statistics in a grouped :func:`_durations` result."""
+"""The key of the total's statistics in a :func:`_durations` result."""
 
 
 _DURATION_SOURCES: Final = (
-    ("first_response_business", "frt_bus", "first_response_at"),
-    ("first_response_calendar", "frt_s", "first_response_at"),
-    ("resolution_business", "res_bus", "resolved_at"),
-    ("resolution_calendar", "res_s", "resolved_at"),
+    ("first_response_at", ("first_response_business", "frt_bus"),
+     ("first_response_calendar", "frt_s")),
+    ("resolved_at", ("resolution_business", "res_bus"), ("resolution_calendar", "res_s")),
 )
+"""Per instant column, the durations read with it: (statistic's name, column)."""
 
 
 def _csat(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect, period: Period,
@@ -314,16 +298,15 @@ def sql_scorecard(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDiale
             c = groups.setdefault(g, RowCounts())
             c.csat_responses, c.csat_total, c.csat_satisfied = n, score, satisfied
         total = _summed(groups.values())
-        for name, value, at in _DURATION_SOURCES:
-            for g, stats in _durations(*args, value, at, period.start, period.end,
-                                       group_by).items():
+    for at, *named in _DURATION_SOURCES:
+        got = _durations(*args, [v for _n, v in named], at, period.start, period.end,
+                         None if group_by == "none" else group_by)
+        for g, stats in got.items():
+            if any(stats):
                 c = total if g is _TOTAL else groups.setdefault(g, RowCounts())
-                c.durations[name] = stats
-    if group_by == "none":
-        for name, value, at in _DURATION_SOURCES:
-            got = _durations(*args, value, at, period.start, period.end, None).get(None)
-            if got is not None:
-                total.durations[name] = got
+                for (name, _v), one in zip(named, stats, strict=True):
+                    if one is not None:
+                        c.durations[name] = one
     days = day_bounds(period)
     ends = [hi for _d, _lo, hi in days]
     created = _bucketed(*args, _day_case("c.created_at", ends), "created_at", period.start,
