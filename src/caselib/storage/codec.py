@@ -112,6 +112,7 @@ def case_to_document(case: Case) -> dict[str, Any]:
         "sla_started_at": _dt(case.sla_started_at),
         "pauses": _pauses_to_list(case.pauses),
         "sla_targets": _targets_to_list(case.sla_targets),
+        **({} if case.escalation_level is None else {"escalation_level": case.escalation_level}),
         "version": case.version,
     }
 
@@ -258,6 +259,7 @@ def case_from_document(doc: Mapping[str, Any], entries: Iterable[TimelineEntry])
         sla_started_at=_pdt(doc.get("sla_started_at")),
         pauses=_pauses_from(doc),
         sla_targets=_targets_from(doc),
+        escalation_level=doc.get("escalation_level"),
         version=int(doc["version"]),
     )
     case.mark_saved(case.version)
