@@ -161,10 +161,7 @@ def run_demo(store: Store, where: str, out: TextIO | None = None,
     notifier = RecordingNotifier()
     report = desk.sweep_breaches(actor=Actor.system(), notifier=notifier)
     for breach in report.breaches:
-        p(f"        {breach.number} {breach.target} breached "
-          f"({breach.breached_by_seconds / 60:.0f} min late); "
-          f"priority {breach.old_priority.value} → {breach.new_priority.value}; "
-          f"notified: {', '.join(breach.notified) or 'nobody'}")
+        p(f"        {breach.number} {breach.describe()}")
     again = desk.sweep_breaches(actor=Actor.system(), notifier=notifier)
     p(f"        a second sweep records {len(again.breaches)} breaches (idempotent)")
 

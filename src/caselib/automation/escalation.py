@@ -124,12 +124,17 @@ class EscalationLadder:
     (a case whose ``escalation_level`` is ``None`` stands there)."""
 
     levels: tuple[EscalationLevel, ...] = attrs.field(converter=_levels)
+    on_breach: bool = True
+    """The breach sweep moves a case one level up per breached target (see
+    :meth:`after_breach`)."""
 
     def __attrs_post_init__(self) -> None:
         if len(self.levels) < 2:
             raise InvalidConfiguration(
                 "an escalation ladder needs at least two levels: where cases start and one to "
                 "escalate to (e.g. owner, manager)")
+        if not isinstance(self.on_breach, bool):
+            raise InvalidConfiguration(f"on_breach is true or false, got {self.on_breach!r}")
         names = [level.name for level in self.levels]
         for name in names:
             if names.count(name) > 1:
@@ -190,9 +195,25 @@ class EscalationLadder:
                     return level
         return above[0]
 
+    def after_breach(self, current: str | None) -> EscalationLevel | None:
+        """The level a breach moves a case at ``current`` to: the next one, unless
+        ``on_breach`` is off, the case is at the top, or the next level hands the case to
+        another team (a handover is a person's decision: :meth:`ServiceDesk.escalate
+        <caselib.desk.ServiceDesk.escalate>` makes it; the sweep never reassigns)."""
+        if not self.on_breach:
+            return None
+        here = self.levels.index(self.current(current))
+        if here + 1 >= len(self.levels):
+            return None
+        nxt = self.levels[here + 1]
+        return None if nxt.team is not None else nxt
+
     def to_dict(self) -> dict[str, object]:
-        """The JSON form."""
-        return {"levels": [level.to_dict() for level in self.levels]}
+        """The JSON form (``on_breach`` only when off)."""
+        out: dict[str, object] = {"levels": [level.to_dict() for level in self.levels]}
+        if not self.on_breach:
+            out["on_breach"] = False
+        return out
 
     @classmethod
     def from_dict(cls, raw: object) -> EscalationLadder:
@@ -200,6 +221,6 @@ class EscalationLadder:
         if not isinstance(raw, Mapping):
             raise InvalidConfiguration(f"an escalation ladder must be an object, got {raw!r}")
         for key in raw:
-            if key != "levels":
-                raise UnknownValue("escalation ladder key", key, ("levels",))
-        return cls(raw.get("levels", ()))
+            if key not in ("levels", "on_breach"):
+                raise UnknownValue("escalation ladder key", key, ("levels", "on_breach"))
+        return cls(raw.get("levels", ()), raw.get("on_breach", True))
