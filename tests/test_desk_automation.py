@@ -463,3 +463,123 @@ def test_an_escalation_notifies_through_a_rule(clock: FrozenClock) -> None:
     got = Recorder()
     desk.deliver_pending(got.channels())
     assert sorted(n.recipient for n in got.notices.values()) == ["ana", "mgr-ana"]
+
+
+# -- escalation levels ------------------------------------------------------------------------
+
+
+def ladder_desk(store: Store, clock: FrozenClock) -> ServiceDesk:
+    """owner → manager → tier2 (the tier2 team takes the case, its lead is told)."""
+    from caselib import TenantSettings
+    from caselib.automation import EscalationLadder
+
+    directory = StaticDirectory(
+        [Team("support", "Support", "none", members=("ana",), manager_id="boss"),
+         Team("tier2", "Tier 2", "none", members=("tom",), manager_id="tier2-lead")],
+        [Agent("ana", "Ana", manager_id="mgr-ana"), Agent("tom", "Tom")])
+    ladder = EscalationLadder.from_dict({"levels": [
+        {"name": "owner"},
+        {"name": "manager", "notify": ["owner", "manager"]},
+        {"name": "tier2", "team": "tier2", "priority": "urgent", "notify": ["team"]}]})
+    return ServiceDesk(store, tenant="acme", clock=clock, directory=directory,
+                       settings=TenantSettings(escalation=ladder))
+
+
+def test_escalation_climbs_the_tenants_ladder(make_store: Callable[[], Store],
+                                              clock: FrozenClock) -> None:
+    """Each escalate() moves one level up, shows it on the case (stored on every store),
+    records from/to level and reason on the timeline, and queues the level's own notice."""
+    store = make_store()
+    desk = ladder_desk(store, clock)
+    cid = desk.create_case(subject="Down", actor=ANA, priority="high", assignee="ana",
+                           team="support").id
+    assert desk.get_case(cid, actor=ANA).escalation_level is None
+    case = desk.escalate(cid, actor=ANA, reason="customer called twice")
+    assert (case.escalation_level, case.priority.value, case.team) == ("manager", "high",
+                                                                       "support")
+    got = Recorder()
+    desk.deliver_pending(got.channels())
+    assert sorted((n.recipient, n.kind) for n in got.notices.values()) == [
+        ("ana", "escalation"), ("mgr-ana", "escalation")]
+    assert all("escalated to manager" in n.subject for n in got.notices.values())
+
+    case = desk.escalate(cid, actor=ANA, reason="still down")
+    assert (case.escalation_level, case.priority.value, case.team, case.assignee) == (
+        "tier2", "urgent", "tier2", None)
+    again = desk.get_case(cid, actor=ANA)  # read back from the store
+    assert again.escalation_level == "tier2"
+    entries = [e for e in again.timeline if e.kind == "escalated"]
+    assert [(e.data["from_level"], e.data["to_level"], e.body) for e in entries] == [
+        (None, "manager", "customer called twice"), ("manager", "tier2", "still down")]
+    assert entries[1].data["notified"] == ["tier2-lead"]
+    got = Recorder()
+    desk.deliver_pending(got.channels())
+    assert [n.recipient for n in got.notices.values()] == ["tier2-lead"]
+
+    from caselib import Case
+    from caselib.serialize import from_dict, to_dict
+
+    doc = to_dict(again)
+    assert doc["escalation_level"] == "tier2"
+    assert from_dict(doc, Case).escalation_level == "tier2"
+
+
+def test_escalation_levels_refuse_what_cannot_be(clock: FrozenClock) -> None:
+    """An unknown level, a level not above the current one, the top, or to_level without a
+    ladder: typed errors that name what to do, and the case unchanged."""
+    from caselib import CommandRefused, InvalidInput, MemoryStore
+
+    desk = ladder_desk(MemoryStore(), clock)
+    cid = desk.create_case(subject="Down", actor=ANA, assignee="ana", team="support").id
+    with pytest.raises(UnknownValue, match="manager, tier2"):
+        desk.escalate(cid, actor=ANA, to_level="ceo")
+    with pytest.raises(InvalidInput, match="moves up only"):
+        desk.escalate(cid, actor=ANA, to_level="owner")
+    assert desk.escalate(cid, actor=ANA, to_level="tier2").escalation_level == "tier2"
+    with pytest.raises(CommandRefused, match="top escalation level 'tier2'"):
+        desk.escalate(cid, actor=ANA)
+    case = desk.get_case(cid, actor=ANA)
+    assert [e.kind for e in case.timeline].count("escalated") == 1
+
+    plain = ServiceDesk(MemoryStore(), tenant="acme", clock=clock)
+    other = plain.create_case(subject="x", actor=ANA).id
+    with pytest.raises(InvalidInput, match="defines no escalation levels"):
+        plain.escalate(other, actor=ANA, to_level="manager")
+    assert plain.escalate(other, actor=ANA).escalation_level == "1"  # numbered by default
+    assert plain.escalate(other, actor=ANA).escalation_level == "2"
+
+
+def test_to_team_picks_the_level_of_that_team(clock: FrozenClock) -> None:
+    from caselib import MemoryStore
+
+    desk = ladder_desk(MemoryStore(), clock)
+    cid = desk.create_case(subject="Down", actor=ANA, assignee="ana", team="support").id
+    case = desk.escalate(cid, actor=ANA, to_team="tier2")
+    assert (case.escalation_level, case.team) == ("tier2", "tier2")
+
+
+@pytest.mark.parametrize(("raw", "error"), [
+    ({"levels": [{"name": "owner"}]}, "at least two levels"),
+    ({"levels": [{"name": "a"}, {"name": "a"}]}, "two escalation levels are named 'a'"),
+    ({"levels": [{"name": "a"}, {"name": "b", "notify": ["ceo"]}]}, "ceo"),
+    ({"levels": [{"name": "a"}, {"name": "b", "colour": "red"}]}, "colour"),
+    ({"levels": [{"name": "a"}, {"name": "b", "priority": "sky-high"}]}, "sky-high"),
+    ({"levels": [{"name": "a"}, {"name": "b", "template": {
+        "subject": "{{ case.number }}", "body": "x"}}]}, "audience 'internal'"),
+    ({"levels": "owner"}, "list of escalation levels"),
+    ({"rungs": []}, "rungs"),
+])
+def test_a_bad_ladder_is_a_typed_error(raw: Any, error: str) -> None:
+    from caselib import InvalidInput
+    from caselib.automation import EscalationLadder
+
+    with pytest.raises(InvalidInput, match=error):  # InvalidConfiguration / UnknownValue
+        EscalationLadder.from_dict(raw)
+
+
+def test_a_ladder_round_trips_its_json_form() -> None:
+    from caselib.automation import EscalationLadder
+
+    raw = {"levels": [{"name": "owner"}, {"name": "tier2", "notify": ["team"],
+                                           "team": "tier2", "priority": "urgent"}]}
+    assert EscalationLadder.from_dict(raw).to_dict() == raw

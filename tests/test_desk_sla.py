@@ -253,13 +253,44 @@ class TestSweep:
         assert sent["ana"].subject == f"SLA breached: {case.number} resolution"
         assert sent["ana"].body == (
             f"{case.number} 'Printer jams' missed its resolution target "
-            f"(due {due:%Y-%m-%d %H:%M} UTC); priority is now urgent.")
+            f"(due {due:%Y-%m-%d %H:%M} UTC); priority high → urgent.")
         assert sent["mgr-ana"].key == f"{case.id}:resolution:{due.isoformat()}:mgr-ana"
         timeline = sla_desk.get_case(case.id, actor=READER).timeline
         entry = next(e for e in timeline if e.kind == "sla_breached")
         assert entry.body == (f"resolution target breached (due {due:%Y-%m-%d %H:%M} UTC); "
                               "priority high → urgent")
         assert entry.data["notified"] == ["ana", "mgr-ana"]
+
+    def test_the_sweep_says_what_it_did_to_an_urgent_case(
+            self, clock: FrozenClock, agent: Actor, make_store: Any) -> None:
+        """An urgent case cannot rise a rung: the report, the notice and the timeline say
+        the priority stays urgent (never "urgent → urgent"), and with the tenant's ladder
+        the breach moves it one level up, which they say too; the sweep stops below a
+        level that hands the case to another team."""
+        from caselib.automation import EscalationLadder
+
+        ladder = EscalationLadder([{"name": "owner"}, {"name": "manager"},
+                                   {"name": "tier2", "team": "tier2"}])
+        desk = ServiceDesk(make_store(), tenant="acme", clock=clock, directory=directory(),
+                           settings=TenantSettings(escalation=ladder))
+        case = desk.create_case(subject="Line down", actor=agent, priority="urgent",
+                                assignee="ana")
+        clock.advance(days=2)
+        notifier = RecordingNotifier()
+        report = desk.sweep_breaches(actor=ADMIN, notifier=notifier)
+        lines = [b.describe() for b in report.breaches]
+        assert lines and all("→" not in line for line in lines)
+        assert lines[0].startswith("breached first_response (")
+        assert "priority stays urgent; escalated to level manager; notified: ana, mgr-ana" \
+            in lines[0]
+        assert all("priority stays urgent" in n.body for n in notifier.sent)
+        stored = desk.get_case(case.id, actor=READER)
+        assert stored.escalation_level == "manager"  # tier2 is a handover: by hand only
+        breaches = [e for e in stored.timeline if e.kind == "sla_breached"]
+        assert breaches[0].body.endswith("; priority stays urgent; escalated to level manager")
+        assert (breaches[0].data["from_level"], breaches[0].data["to_level"]) == (
+            None, "manager")
+        assert "to_level" not in breaches[1].data
 
     def test_a_breach_is_one_entry_with_its_rung(self, sla_desk: ServiceDesk, agent: Actor,
                                                  clock: FrozenClock) -> None:
@@ -301,7 +332,7 @@ class TestSweep:
         timeline = sla_desk.get_case(case.id, actor=READER).timeline
         entries = [e for e in timeline if e.kind == "sla_breached"]
         assert entries and all("new_priority" not in e.data for e in entries)
-        assert all("priority" not in e.body for e in entries)
+        assert all(e.body.endswith("; priority stays urgent") for e in entries)
 
     @given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
     def test_minutes_match_strftime(self, at: datetime) -> None:

@@ -16,7 +16,7 @@ problem-details ``to_dict()``.
 from __future__ import annotations
 
 from caselib._version import __version__
-from caselib.automation import AutomationRule
+from caselib.automation import AutomationRule, EscalationLadder, EscalationLevel
 from caselib.cases import (
     Actor,
     Attachment,
@@ -140,6 +140,8 @@ __all__ = [
     "DeliveryChannels",
     "Directory",
     "DuplicateKey",
+    "EscalationLadder",
+    "EscalationLevel",
     "FallbackMap",
     "GateRequired",
     "Holiday",

@@ -7,7 +7,7 @@ each application once in the ledger and queues the actions through the outbox.
 
 Modules, lowest first: ``templates`` (safe message templates), ``rules`` (triggers, actions,
 rules and their JSON form), ``timing`` (occurrences, business days, next automation time),
-``presets`` (the brief's four automations).
+``presets`` (the brief's four automations), ``escalation`` (the tenant's escalation levels).
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from caselib.automation.applied import (
     AutomationApplied,
     AutomationReport,
     DeliveryReport,
+)
+from caselib.automation.escalation import (
+    DEFAULT_LEVEL_TEMPLATE,
+    EscalationLadder,
+    EscalationLevel,
 )
 from caselib.automation.presets import PRESETS, preset
 from caselib.automation.rules import (
@@ -56,6 +61,7 @@ __all__ = [
     "AUTOMATION_EVENT",
     "AUTOMATION_ACTOR_PREFIX",
     "CUSTOMER_PLACEHOLDERS",
+    "DEFAULT_LEVEL_TEMPLATE",
     "EVENT_TYPES",
     "INTERNAL_PLACEHOLDERS",
     "NOTIFY_TARGETS",
@@ -70,6 +76,8 @@ __all__ = [
     "AutomationRule",
     "CreateTask",
     "DeliveryReport",
+    "EscalationLadder",
+    "EscalationLevel",
     "EventTrigger",
     "Notify",
     "Occurrence",

@@ -119,6 +119,10 @@ class Case:
     sla_started_at: datetime | None = None
     pauses: list[Pause] = attrs.field(factory=list)
     sla_targets: list[SlaTarget] = attrs.field(factory=list)
+    escalation_level: str | None = None
+    """The escalation level the case stands at (a name of the tenant's
+    :class:`~caselib.automation.EscalationLadder`, or ``"1"``, ``"2"`` … without one);
+    ``None``: never escalated."""
     version: int = 0
     _events: list[DomainEvent] = attrs.field(factory=list, alias="_events", repr=False)
     _saved_entries: int = attrs.field(default=0, alias="_saved_entries", repr=False)
@@ -322,6 +326,18 @@ class Case:
     ) -> TimelineEntry:
         """Append a *system* entry (routing decisions, SLA breaches …) without other changes."""
         return self._append(actor, aware_utc(at, "at"), Audience.SYSTEM, kind, body, data)
+
+    def record_escalation(
+        self, to_level: str, reason: str | None, *, actor: Actor, at: datetime, **data: Any
+    ) -> TimelineEntry:
+        """Move the case to escalation level ``to_level`` and record it: a system entry
+        ``escalated`` whose data holds ``from_level`` / ``to_level`` and ``data``."""
+        at = aware_utc(at, "at")
+        level = _text(to_level, "escalation level", SHORT_TEXT_MAX_LENGTH)
+        why = "" if reason is None else _text(reason, "reason", SHORT_TEXT_MAX_LENGTH)
+        old, self.escalation_level = self.escalation_level, level
+        return self._append(actor, at, Audience.SYSTEM, "escalated", why,
+                            {**data, "from_level": old, "to_level": level})
 
     def add_comment(
         self, body: str, *, audience: Audience | str, actor: Actor, at: datetime

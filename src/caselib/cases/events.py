@@ -9,6 +9,7 @@ same on every delivery, so a host drops duplicates with a unique index.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -185,6 +186,10 @@ def _convert(value: Any) -> Any:
     return value
 
 
+def _deliveries(items: Any) -> tuple[Mapping[str, Any], ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class SlaBreached(DomainEvent):
     """An SLA target passed its due time unmet (recorded once, by the breach sweep)."""
@@ -200,8 +205,11 @@ class SlaBreached(DomainEvent):
 class Escalated(DomainEvent):
     """The case was escalated (by hand): always recorded, whether or not the priority moved.
 
-    ``level`` counts the case's escalations so far (1 for the first); ``to_team`` is the
-    team it was handed to, if any.
+    ``level`` counts the case's escalations so far (1 for the first); ``from_level`` and
+    ``to_level`` name the escalation levels it left and reached (see
+    :class:`~caselib.automation.EscalationLadder`); ``to_team`` is the team it was handed to,
+    if any; ``deliveries`` are the level's rendered notices, sent after the commit by
+    ``ServiceDesk.deliver_pending``.
     """
 
     type: ClassVar[str] = "case.escalated"
@@ -210,3 +218,7 @@ class Escalated(DomainEvent):
     new_priority: str
     reason: str | None = None
     to_team: str | None = None
+    from_level: str | None = None
+    to_level: str | None = None
+    deliveries: tuple[Mapping[str, Any], ...] = attrs.field(
+        default=(), converter=_deliveries, hash=False)

@@ -34,6 +34,26 @@ class BreachNotice:
     old_priority: Priority
     new_priority: Priority
     notified: tuple[str, ...]
+    from_level: str | None = None
+    to_level: str | None = None
+    """The escalation levels the breach moved the case between (``None``: it did not move;
+    see :meth:`~caselib.automation.EscalationLadder.after_breach`)."""
+
+    @property
+    def effect(self) -> str:
+        """What the breach changed, in words: ``"priority high → urgent"`` or ``"priority
+        stays urgent"``, then the escalation level it reached, if any."""
+        old, new = self.old_priority.value, self.new_priority.value
+        text = f"priority {old} → {new}" if old != new else f"priority stays {new}"
+        if self.to_level is not None:
+            text = f"{text}; escalated to level {self.to_level}"
+        return text
+
+    def describe(self) -> str:
+        """One line for a report: ``"breached first_response (12 min late); priority stays
+        urgent; escalated to level manager; notified: ana, mgr-ana"``."""
+        return (f"breached {self.target} ({self.breached_by_seconds / 60:.0f} min late); "
+                f"{self.effect}; notified: {', '.join(self.notified) or 'nobody'}")
 
 
 @attrs.frozen
@@ -76,6 +96,7 @@ def record_breaches(
     when there is a notifier to send them).
     """
     policy = policies.policy_for(case)
+    ladder = ctx.settings.escalation
     before = [(t.name, t.due_at, t.state) for t in case.sla_targets]
     result = evaluate(case, policy, now)
     found: _Found = []
@@ -84,7 +105,7 @@ def record_breaches(
             break
         marked = mark_breached(result, result.newly_breached, now)
         case.sla_targets = list(marked)
-        old = case.priority
+        old, old_level = case.priority, case.escalation_level
         recipients = breach_recipients(ctx, case)
         round_breaches = []
         for name in result.newly_breached:  # one rung per breached target, capped
@@ -95,6 +116,14 @@ def record_breaches(
             text = f"{_label(name)} target breached (due {_minutes(target.due_at)} UTC)"
             if rung is not was:
                 text = f"{text}; priority {was.value} → {rung.value}"
+            else:
+                text = f"{text}; priority stays {was.value}"
+            levels: dict[str, str | None] = {}
+            step = None if ladder is None else ladder.after_breach(case.escalation_level)
+            if step is not None:
+                levels = {"from_level": case.escalation_level, "to_level": step.name}
+                case.escalation_level = step.name
+                text = f"{text}; escalated to level {step.name}"
             # one entry for the breach and the rung it raised (see Case.record_breach)
             case.record_breach(
                 name,
@@ -104,6 +133,7 @@ def record_breaches(
                 priority=rung,
                 breached_by_seconds=late,
                 notified=list(recipients),
+                **levels,
             )
             case.emit(
                 SlaBreached(
@@ -111,9 +141,12 @@ def record_breaches(
                 )
             )
             round_breaches.append((name, target.due_at, late))
+        moved = case.escalation_level != old_level
         found.extend(
             (
-                BreachNotice(case.id, case.number, name, due, late, old, case.priority, recipients),
+                BreachNotice(case.id, case.number, name, due, late, old, case.priority, recipients,
+                             old_level if moved else None,
+                             case.escalation_level if moved else None),
                 case.subject,
             )
             for name, due, late in round_breaches
@@ -166,7 +199,7 @@ def _breach_notifications(notice: BreachNotice, subject: str) -> list[Notificati
             who,
             f"SLA breached: {number} {label}",
             f"{number} '{subject}' missed its {label} target (due {_minutes(due)} UTC); "
-            f"priority is now {notice.new_priority.value}.",
+            f"{notice.effect}.",
             notice.case_id,
             "sla_breached",
             f"{notice.case_id}:{notice.target}:{due.isoformat()}:{who}",

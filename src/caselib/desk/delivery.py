@@ -10,7 +10,7 @@ template cannot show internal text whatever it names.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,8 +79,9 @@ class DeliveryChannels:
     digest instead (a burst of 500 breaches: one message per person, not 500)."""
 
 
-def customer_context(case: Case, rule: AutomationRule) -> dict[str, str]:
-    """What a customer-facing template may show: the public side of the case."""
+def customer_context(case: Case, rule: AutomationRule | str) -> dict[str, str]:
+    """What a customer-facing template may show: the public side of the case (``rule``:
+    the rule, or the name ``{{ rule.name }}`` shows, e.g. an escalation level's)."""
     last_reply = next((e.body for e in reversed(case.timeline)
                        if e.audience is Audience.PUBLIC and e.kind == "reply"
                        and e.actor_kind is not ActorKind.CUSTOMER and e.redaction is None), "")
@@ -88,11 +89,11 @@ def customer_context(case: Case, rule: AutomationRule) -> dict[str, str]:
         "case.number": case.number, "case.subject": case.subject, "case.status": case.status,
         "case.priority": case.priority.value, "case.category": case.category or "",
         "case.created_at": to_iso(case.created_at), "case.last_reply": last_reply,
-        "rule.name": rule.label,
+        "rule.name": rule if isinstance(rule, str) else rule.label,
     }
 
 
-def internal_context(case: Case, rule: AutomationRule) -> dict[str, str]:
+def internal_context(case: Case, rule: AutomationRule | str) -> dict[str, str]:
     """What an internal template may show (the customer context and more)."""
     last_note = next((e.body for e in reversed(case.timeline)
                       if e.audience is Audience.INTERNAL and e.redaction is None), "")
@@ -106,7 +107,7 @@ def internal_context(case: Case, rule: AutomationRule) -> dict[str, str]:
     }
 
 
-def _render(template: Template, case: Case, rule: AutomationRule) -> tuple[str, str]:
+def _render(template: Template, case: Case, rule: AutomationRule | str) -> tuple[str, str]:
     context = (customer_context(case, rule) if template.audience == "customer"
                else internal_context(case, rule))
     subject, body = template.render(context)
@@ -128,6 +129,22 @@ def _people(ctx: DeskContext, case: Case, who: str) -> list[str]:
     else:
         found = lead or (team.queue_contact if team is not None else None)
     return [found] if found else []
+
+
+def render_notices(ctx: DeskContext, case: Case, who: Sequence[str], template: Template,
+                   label: str, kind: str) -> list[dict[str, Any]]:
+    """Notices to the people ``who`` names (owner, manager, team lead), each once, rendered
+    with ``template`` (``{{ rule.name }}`` is ``label``), as plain data for the outbox."""
+    subject, body = _render(template, case, label)
+    seen: list[str] = []
+    out: list[dict[str, Any]] = []
+    for role in who:
+        for person in _people(ctx, case, role):
+            if person not in seen:
+                seen.append(person)
+                out.append({"channel": "notify", "to": person, "kind": kind,
+                            "subject": subject, "body": body})
+    return out
 
 
 def render_deliveries(ctx: DeskContext, rule: AutomationRule, case: Case, occurrence: str,
@@ -165,6 +182,10 @@ def render_deliveries(ctx: DeskContext, rule: AutomationRule, case: Case, occurr
     return out
 
 
+_DELIVERING = frozenset({AUTOMATION_EVENT, "case.escalated"})
+"""Outbox events that carry rendered deliveries (an escalation carries its level's notice)."""
+
+
 def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
                     ) -> DeliveryReport:
     """Send the pending outbox messages; each is marked delivered once all of its
@@ -181,12 +202,11 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
         waiting: set[str] = set()  # messages with a notice not sent yet
         try:
             for message in messages:
-                if message.type != AUTOMATION_EVENT:
-                    if channels.events is not None:
-                        channels.events.publish(message)
-                        report.events += 1
-                else:
-                    for n, item in enumerate(message.payload.get("deliveries", ())):
+                if message.type != AUTOMATION_EVENT and channels.events is not None:
+                    channels.events.publish(message)
+                    report.events += 1
+                if message.type in _DELIVERING:
+                    for n, item in enumerate(message.payload.get("deliveries") or ()):
                         key = f"{message.key}:{n}"
                         if item.get("channel") == "notify" and channels.notifier is not None:
                             notices.setdefault(item["to"], []).append(
@@ -216,8 +236,10 @@ def _send_notices(channels: DeliveryChannels,
         assert notifier is not None
         if len(items) <= channels.digest_after:
             for key, case_id, item in items:
-                notifier.notify(Notification(recipient, item["subject"], item["body"],
-                                             case_id, f"automation.{item['kind']}", key))
+                kind = item["kind"]
+                notifier.notify(Notification(
+                    recipient, item["subject"], item["body"], case_id,
+                    kind if kind == "escalation" else f"automation.{kind}", key))
                 report.notices += 1
             continue
         keys = sorted(k for k, _, _ in items)

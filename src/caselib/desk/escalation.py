@@ -12,8 +12,9 @@ from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
 from caselib.desk.casework import get_case
+from caselib.desk.delivery import render_notices
 from caselib.desk.sweep import _ACTIVE, run_sweep
-from caselib.errors import InvalidConfiguration
+from caselib.errors import InvalidConfiguration, InvalidInput
 from caselib.ports import CaseQuery, CaseSummary, Notifier
 from caselib.sla import DueExplanation
 from caselib.sla import explain_due as explain_target
@@ -36,27 +37,53 @@ def escalate(
     reason: str | None,
     expected_version: int | None,
     to_team: str | None = None,
+    to_level: str | None = None,
 ) -> Case:
-    """Raise to high (never lower), hand to ``to_team`` if given, and always record it: a
-    timeline entry ``escalated`` with the level, the reason and the rungs, and a
-    ``case.escalated`` event (automations can notify on it), even when an urgent case
-    stays urgent."""
+    """Move the case one escalation level up (or to ``to_level``, or to the level of
+    ``to_team``), and always record it: a timeline entry ``escalated`` with the levels it
+    left and reached, the reason, the priority rungs and who was told, and a
+    ``case.escalated`` event carrying the level's notices, even when an urgent case stays
+    urgent.
+
+    With the tenant's :class:`~caselib.automation.EscalationLadder` the level decides the
+    priority floor (default high), the team taking the case (``to_team`` overrides) and who
+    is told. Without one: priority to at least high, ``to_team`` if given, levels numbered.
+    """
     check.command(case_id, actor, expected_version)
     if to_team is not None:
         check.case_id(to_team, "to_team")
+    ladder = ctx.settings.escalation
+    if to_level is not None:
+        check.case_id(to_level, "to_level")
+        if ladder is None:
+            raise InvalidInput(
+                "this tenant defines no escalation levels, so to_level cannot name one; give "
+                "TenantSettings(escalation=EscalationLadder([...])) or leave to_level out",
+                field="to_level")
+        ladder.level(to_level)  # an unknown level is refused before anything is read
 
     def command(case: Case, now: datetime) -> bool:
         old = case.priority
-        target = max(case.priority, Priority.HIGH)
+        count = escalation_level(case) + 1
+        if ladder is None:
+            name, floor, team, level = str(count), Priority.HIGH, to_team, None
+        else:
+            level = ladder.step(case.escalation_level, to_level=to_level, to_team=to_team)
+            name, floor = level.name, level.priority or Priority.HIGH
+            team = to_team or level.team
+        target = max(case.priority, floor)
         case.change_priority(target, actor=actor, at=now, reason=reason)
-        if to_team is not None and to_team != case.team:
-            case.assign(assignee=None, team=to_team, actor=actor, at=now,
-                        reason=reason or "escalated")
-        level = escalation_level(case) + 1
-        case.record_activity(actor, now, "escalated", reason or "", level=level,
-                             old=old.value, new=target.value, to_team=to_team)
-        case.emit(Escalated(case.id, case.tenant, now, actor.id, level, old.value,
-                            target.value, reason, to_team))
+        if team is not None and team != case.team:
+            case.assign(assignee=None, team=team, actor=actor, at=now,
+                        reason=reason or f"escalated to {name}")
+        from_level = case.escalation_level
+        notices = ([] if level is None else
+                   render_notices(ctx, case, level.notify, level.notice, name, "escalation"))
+        told = [n["to"] for n in notices]
+        case.record_escalation(name, reason, actor=actor, at=now, level=count,
+                               old=old.value, new=target.value, to_team=team, notified=told)
+        case.emit(Escalated(case.id, case.tenant, now, actor.id, count, old.value,
+                            target.value, reason, team, from_level, name, notices))
         return True
 
     return ctx.change(case_id, command, expected_version, actor=actor,

@@ -710,12 +710,18 @@ class ServiceDesk:
         reason: str | None = "escalated",
         expected_version: int | None = None,
         to_team: str | None = None,
+        to_level: str | None = None,
     ) -> Case:
-        """Raise priority to high (an urgent case stays urgent), hand the case to
-        ``to_team`` if given; due times re-derive. Always recorded (a timeline entry with
-        the escalation level, a ``case.escalated`` event), even when nothing else moved."""
+        """Move the case one escalation level up (or to ``to_level`` / the level of
+        ``to_team``): the priority rises to the level's floor (high by default; an urgent
+        case stays urgent), the level's team (or ``to_team``) takes it, the level's people
+        are told after the commit (:meth:`deliver_pending`). Always recorded: a timeline
+        entry with the levels left and reached, a ``case.escalated`` event; the case shows
+        its level in ``escalation_level``. Without the tenant's ladder
+        (``TenantSettings.escalation``) levels are numbered and nobody is told."""
         return escalation.escalate(self._ctx, case_id, actor=actor, reason=reason,
-                                   expected_version=expected_version, to_team=to_team)
+                                   expected_version=expected_version, to_team=to_team,
+                                   to_level=to_level)
 
     def explain_due(self, case_id: str, target: str = "resolution", *,
                     actor: Actor) -> DueExplanation:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import attrs
 
 from caselib.access import AccessPolicy
-from caselib.automation import AutomationRule
+from caselib.automation import AutomationRule, EscalationLadder
 from caselib.cases import CasePolicy, Workflow
 from caselib.kb import KbSettings
 from caselib.reports import View, ViewCatalog
@@ -69,3 +69,12 @@ class TenantSettings:
     automations: tuple[AutomationRule, ...] = attrs.field(default=(), converter=_rules)
     """The tenant's automation rules (:mod:`caselib.automation`), run by
     :meth:`~caselib.ServiceDesk.run_automations`."""
+    escalation: EscalationLadder | None = None
+    """The tenant's escalation levels (owner → manager → tier 2 …), each with its notice;
+    ``None``: escalation raises the priority to high and numbers the levels ``"1"``, ``"2"``."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.escalation is not None and not isinstance(self.escalation, EscalationLadder):
+            from caselib.errors import WrongType
+
+            raise WrongType("escalation", "an EscalationLadder or None", self.escalation)

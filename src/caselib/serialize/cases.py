@@ -198,6 +198,7 @@ def case_to(case: Case) -> dict[str, Any]:
         "sla_targets": [sla_target_to(t) for t in case.sla_targets],
         "next_due_at": _T(case.next_due_at),
         "breached": case.breached,
+        "escalation_level": case.escalation_level,
         "version": case.version,
     }
 
@@ -287,6 +288,7 @@ def case_from(d: Doc) -> Case:
         sla_started_at=d.opt_instant("sla_started_at"),
         pauses=[_pause_from(p) for p in d.docs("pauses", default=[])],
         sla_targets=[sla_target_from(t) for t in d.docs("sla_targets", default=[])],
+        escalation_level=d.opt_text("escalation_level"),
         version=d.integer("version", minimum=0),
     )
     d.raw("next_due_at", None)  # derived from sla_targets; written for readers, not read

@@ -135,6 +135,9 @@ class SlaCase:
     links: Links
     timeline: list[TimelineEntry]
     entry_count: int
+    escalation_level: str | None = None
+    """As :attr:`Case.escalation_level <caselib.cases.Case.escalation_level>` (a breach may
+    move it one level up the tenant's ladder)."""
     new_entries: list[TimelineEntry] = attrs.field(factory=list)
     events: list[DomainEvent] = attrs.field(factory=list)
     memo: dict[str, Any] = attrs.field(factory=dict, repr=False)
@@ -150,7 +153,8 @@ class SlaCase:
             case.sla_policy, case.sla_started_at, list(case.pauses), list(case.sla_targets),
             case.category, case.subcategory, case.case_type, case.source, case.tags,
             case.custom, case.links,
-            [e for e in case.timeline if e.kind in SLA_ENTRY_KINDS], len(case.timeline))
+            [e for e in case.timeline if e.kind in SLA_ENTRY_KINDS], len(case.timeline),
+            case.escalation_level)
 
     def apply_to(self, case: Case) -> None:
         """Make the same changes to ``case``, the full case this was taken from."""
@@ -161,6 +165,7 @@ class SlaCase:
         case.sla_targets = list(self.sla_targets)
         case.pauses = list(self.pauses)
         case.updated_at = self.updated_at
+        case.escalation_level = self.escalation_level
         case.timeline.extend(self.new_entries)
         for event in self.events:
             case.emit(event)

@@ -112,6 +112,7 @@ def case_to_document(case: Case) -> dict[str, Any]:
         "sla_started_at": _dt(case.sla_started_at),
         "pauses": _pauses_to_list(case.pauses),
         "sla_targets": _targets_to_list(case.sla_targets),
+        **({} if case.escalation_level is None else {"escalation_level": case.escalation_level}),
         "version": case.version,
     }
 
@@ -144,6 +145,7 @@ def sla_patch(case: SlaCase, version: int) -> dict[str, Any]:
         "updated_at": to_iso(case.updated_at),
         "pauses": _pauses_to_list(case.pauses),
         "sla_targets": _targets_to_list(case.sla_targets),
+        **({} if case.escalation_level is None else {"escalation_level": case.escalation_level}),
         "version": version,
     }
 
@@ -258,6 +260,7 @@ def case_from_document(doc: Mapping[str, Any], entries: Iterable[TimelineEntry])
         sla_started_at=_pdt(doc.get("sla_started_at")),
         pauses=_pauses_from(doc),
         sla_targets=_targets_from(doc),
+        escalation_level=doc.get("escalation_level"),
         version=int(doc["version"]),
     )
     case.mark_saved(case.version)
@@ -315,7 +318,8 @@ def sla_case_from_document(doc: Mapping[str, Any], entries: Iterable[Mapping[str
         _pdt(doc.get("sla_started_at")), _pauses_from(doc), _targets_from(doc),
         doc.get("category"), doc.get("subcategory"), doc.get("case_type"),
         _source(doc.get("source", "other")), frozenset(doc.get("tags", ())),
-        dict(doc.get("custom", {})), _links_from(doc), kept, count)
+        dict(doc.get("custom", {})), _links_from(doc), kept, count,
+        doc.get("escalation_level"))
 
 
 def outbox_messages(case: Case, version: int) -> list[OutboxMessage]:

@@ -3,7 +3,10 @@
 
 The demo is a scripted support morning on the embedded SQLite store (a fresh file in a
 temporary folder unless ``--db`` names one; ``--store memory`` skips the disk). Time is a
-:class:`~caselib.testing.FrozenClock`, so the output is the same on every run.
+:class:`~caselib.testing.FrozenClock`, so the output is the same on every run (but for the
+local servers' ports). Its automations deliver for real: the acknowledgment e-mail, the
+critical-case webhook and the breach digests land on an SMTP server and a webhook receiver
+the demo starts on 127.0.0.1 (:mod:`caselib.cli.servers`), and it prints what landed.
 
 The report reads as a system actor (``caselib-report``): whoever can open the database file
 can read every case in it anyway, so an access-policy check on a made-up agent would protect
@@ -14,6 +17,7 @@ to agents call :meth:`ServiceDesk.scorecard` with the agent as ``actor`` instead
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sqlite3
 import sys
 import tempfile
@@ -24,8 +28,10 @@ from typing import TextIO, get_args
 from zoneinfo import ZoneInfo
 
 from caselib import __version__
+from caselib.adapters import HttpWebhookPoster, SmtpMailer
 from caselib.cases import Actor, Case
-from caselib.desk import ServiceDesk
+from caselib.cli.servers import Inbox, MailNotifier, WebhookReceiver, local_servers
+from caselib.desk import DeliveryChannels, ServiceDesk
 from caselib.desk.metrics import MAX_PERIOD
 from caselib.errors import CaselibError
 from caselib.kb import Article
@@ -39,6 +45,7 @@ from caselib.reports import (
     scorecard_json,
     scorecard_table,
 )
+from caselib.routing import Agent, StaticDirectory, Team
 from caselib.storage.memory import MemoryStore
 from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
 
@@ -83,17 +90,122 @@ class _Printer:
              f"{who:<10} {queue:<12} {case.subject}")
 
 
+def demo_directory() -> StaticDirectory:
+    """The demo's people: agents with e-mail addresses and managers, and each team's lead
+    (its ``manager_id``), so breach notices reach the owner and the owner's manager, or the
+    team's lead when nobody owns the case."""
+    def person(pid: str, name: str, manager: str | None = None) -> Agent:
+        return Agent(pid, name, email=f"{pid}@acme.example", manager_id=manager)
+
+    return StaticDirectory(
+        [Team("engineering", "Engineering", members=("ana", "bo"), manager_id="erin"),
+         Team("finance", "Finance", members=("bo",), manager_id="fay"),
+         Team("purchasing", "Purchasing", members=("pat",), manager_id="pat"),
+         Team("support", "Support", members=("ana", "bo"), manager_id="mia")],
+        [person("ana", "Ana", "mia"), person("bo", "Bo", "mia"), person("mia", "Mia"),
+         person("erin", "Erin"), person("fay", "Fay"), person("pat", "Pat")])
+
+
+WEBHOOK_SECRET = b"caselib-demo-secret"
+"""The demo's webhook signing key (the poster signs with it, the receiver verifies)."""
+
+
+class _Delivery:
+    """The demo's delivery: channels to the local servers, and what landed on them."""
+
+    def __init__(self, desk: ServiceDesk, directory: StaticDirectory,
+                 servers: tuple[Inbox, WebhookReceiver] | None) -> None:
+        self.desk = desk
+        self.events = RecordingSink()
+        self.servers = servers
+        self.relayed = 0
+
+        def address(who: str) -> str | None:
+            if "@" in who:
+                return who
+            agent = directory.agent(who)
+            return None if agent is None else agent.email
+
+        self.mailer: SmtpMailer | None = None
+        if servers is None:
+            self.channels = DeliveryChannels(events=self.events)
+            return
+        self.mailer = SmtpMailer("127.0.0.1", servers[0].port, sender="desk@acme.example",
+                                 timeout=5.0, keep_open=True)
+        self.poster = HttpWebhookPoster({"demo": WEBHOOK_SECRET}, attempts=2, base_delay=0.05)
+        self.channels = DeliveryChannels(
+            webhooks=self.poster, mailer=self.mailer,
+            notifier=MailNotifier(self.mailer, address, "acme.example"), events=self.events,
+            addresses=address, mail_domain="acme.example", digest_after=1)
+
+    def run(self, p: _Printer) -> None:
+        """Apply the automations, deliver, and print what landed on the servers."""
+        self.desk.run_automations()
+        self.relayed += self.desk.deliver_pending(self.channels).events
+        if self.servers is None:
+            p("        delivery skipped: the local test servers could not start")
+            return
+        inbox, hooks = self.servers
+        for mail in inbox.take():
+            p(f"        mail    → {mail['To']:<20} {mail['Subject']}")
+            lines = [line for line in mail.get_content().splitlines() if line.startswith("- ")]
+            for line in lines:
+                p(f"                  {line}")
+        for hit in hooks.take():
+            case = hit.body["case"]
+            p(f"        webhook → {hit.body['rule']}: {case['number']} ({case['priority']}) "
+              f"{case['subject']!r}; signature ok")
+
+    def close(self) -> None:
+        if self.mailer is not None:
+            self.mailer.close()
+        if self.servers is not None:
+            self.poster.close()
+
+
 def run_demo(store: Store, where: str, out: TextIO | None = None,
-             db: Path | None = None) -> int:
+             db: Path | None = None, *, prefer_aiosmtpd: bool = True) -> int:
     """Script a short support morning, then print its summary cards and scorecard and write
-    the HTML report beside the database file ``db`` (not without one); returns an exit code."""
+    the HTML report beside the database file ``db`` (not without one); returns an exit code.
+
+    The morning's e-mails and webhooks go to local servers it starts on 127.0.0.1 (an
+    aiosmtpd server when importable and ``prefer_aiosmtpd``, else a standard-library SMTP
+    sink); if they cannot start, it says delivery was skipped and goes on."""
     p = _Printer(sys.stdout if out is None else out)  # read at call time (captured output)
+    with contextlib.ExitStack() as stack:
+        try:
+            servers = stack.enter_context(local_servers(WEBHOOK_SECRET,
+                                                        prefer_aiosmtpd=prefer_aiosmtpd))
+        except OSError:
+            servers = None
+        return _morning(p, store, where, db, servers)
+    return 1  # pragma: no cover - the block returns
+
+
+def _morning(p: _Printer, store: Store, where: str, db: Path | None,
+             servers: tuple[Inbox, WebhookReceiver] | None) -> int:
     clock = FrozenClock(datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
-    desk = ServiceDesk(store, tenant="acme", clock=clock)
+    directory = demo_directory()
+    desk = ServiceDesk(store, tenant="acme", clock=clock, directory=directory)
     ana, bo = Actor.agent("ana", name="Ana"), Actor.agent("bo", name="Bo")
     customer = Actor.customer("jane@example.com", "Jane", account="acc-7")
     lee = Actor.agent("lee", "admin", name="Lee")  # edits the knowledge base
+    admin = Actor.system("admin")
+    desk.enable_automation_preset("ack_email", actor=admin)
+    desk.enable_automation_preset("breach_notice", actor=admin)
+    delivery = _Delivery(desk, directory, servers)
+    if servers is not None:
+        desk.enable_automation_preset("critical_webhook", actor=admin, url=servers[1].url,
+                                      secret="demo")
+    try:
+        return _script(p, desk, clock, where, db, delivery, (ana, bo, customer, lee))
+    finally:
+        delivery.close()
 
+
+def _script(p: _Printer, desk: ServiceDesk, clock: FrozenClock, where: str, db: Path | None,
+            delivery: _Delivery, actors: tuple[Actor, Actor, Actor, Actor]) -> int:
+    ana, bo, customer, lee = actors
     p(f"caselib {__version__} demo on the {where}")
     p("=" * 72)
     p("08:30  Three cases arrive; the router picks each one's queue")
@@ -108,6 +220,11 @@ def run_demo(store: Store, where: str, out: TextIO | None = None,
     due = {t.name: t.due_at for t in part.sla_targets}
     p(f"        {part.number} is urgent: first response due {due['first_response']:%H:%M}, "
       f"resolution due {due['resolution']:%H:%M} (UTC)")
+    if delivery.servers is not None:
+        inbox, hooks = delivery.servers
+        p(f"        automations deliver to local test servers: SMTP 127.0.0.1:{inbox.port} "
+          f"({inbox.kind}), webhooks {hooks.url}")
+    delivery.run(p)
 
     p()
     p("08:35  Knowledge-base suggestions for the VPN case")
@@ -131,9 +248,10 @@ def run_demo(store: Store, where: str, out: TextIO | None = None,
     p.case(vpn)
 
     p()
-    p("09:10  Someone tries to close the invoice case straight away")
+    p("09:10  Bo takes the invoice case; someone tries to close it straight away")
     clock.advance(minutes=10)
     _refused(p, lambda: desk.transition(invoice.id, "closed", actor=bo, note="dup"))
+    desk.assign(invoice.id, assignee="bo", team="finance", actor=bo)
     desk.transition(invoice.id, "open", actor=bo)
     _refused(p, lambda: desk.resolve(invoice.id, "", actor=bo))
 
@@ -156,17 +274,17 @@ def run_demo(store: Store, where: str, out: TextIO | None = None,
     p(f"        resolutions kept: {[r.summary for r in vpn.resolutions]}")
 
     p()
-    p("Tue 13:30  Cases nobody took breach their SLA: the sweep escalates and notifies")
+    p("Tue 13:30  Two cases breach their SLA: the sweep escalates and tells the owner and "
+      "their manager (no owner: the team's lead)")
     clock.set(datetime(2026, 3, 3, 13, 30, tzinfo=UTC))
     notifier = RecordingNotifier()
     report = desk.sweep_breaches(actor=Actor.system(), notifier=notifier)
     for breach in report.breaches:
-        p(f"        {breach.number} {breach.target} breached "
-          f"({breach.breached_by_seconds / 60:.0f} min late); "
-          f"priority {breach.old_priority.value} → {breach.new_priority.value}; "
-          f"notified: {', '.join(breach.notified) or 'nobody'}")
+        p(f"        {breach.number} {breach.describe()}")
     again = desk.sweep_breaches(actor=Actor.system(), notifier=notifier)
     p(f"        a second sweep records {len(again.breaches)} breaches (idempotent)")
+    p("        the breach rule tells each person once: a digest of their notices")
+    delivery.run(p)
 
     p()
     p(f"Timeline of {vpn.number} (what agents see)")
@@ -183,11 +301,10 @@ def run_demo(store: Store, where: str, out: TextIO | None = None,
     p("Board (cases per status)")
     for status, count in sorted(desk.count_by_status(actor=ana).items()):
         p(f"  {status:<18} {count}")
-    sink = RecordingSink()
-    sent = desk.dispatch_events(sink)
+    delivery.relayed += desk.deliver_pending(delivery.channels).events
     p()
-    p(f"Outbox: relayed {sent} domain events to the host's event sink, e.g.")
-    for message in sink.messages[:3]:
+    p(f"Outbox: relayed {delivery.relayed} domain events to the host's event sink, e.g.")
+    for message in delivery.events.messages[:3]:
         p(f"  {message.key:<40} {message.type}")
     _demo_report(p, desk, ana, lee, db)
     return 0
