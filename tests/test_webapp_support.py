@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from caselib import Actor, InvalidInput, MemoryStore, ServiceDesk, TenantSettings
-from caselib.access import AccessPolicy, case_actions
+from caselib.access import AccessPolicy, can_open_cases, case_actions
 from caselib.testing import FrozenClock
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -53,3 +53,5 @@ def test_case_actions_follow_the_policy(desk: ServiceDesk) -> None:
     assert own.read and own.reply and own.rate and not own.comment and not own.resolve
     stranger = case_actions(policy, Actor.customer("joe"), case)
     assert not stranger.read and not stranger.any_write
+    assert not can_open_cases(policy, Actor.agent("eve", "executive"))
+    assert can_open_cases(policy, jane) and can_open_cases(policy, Actor.agent("bo", "support"))

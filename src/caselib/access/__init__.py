@@ -6,7 +6,7 @@
 from the same roles. See ``docs/access.md``.
 """
 
-from caselib.access.actions import CaseActions, case_actions
+from caselib.access.actions import CaseActions, can_open_cases, case_actions
 from caselib.access.permissions import Permission, Scope
 from caselib.access.policy import AccessPolicy, Reachable
 from caselib.access.roles import PRESET_ROLES, Role
@@ -21,5 +21,6 @@ __all__ = [
     "Role",
     "Scope",
     "Visibility",
+    "can_open_cases",
     "case_actions",
 ]

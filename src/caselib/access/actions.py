@@ -15,7 +15,7 @@ from caselib.access.permissions import Permission
 from caselib.access.policy import AccessPolicy, Reachable
 from caselib.cases import Actor
 
-__all__ = ["CaseActions", "case_actions"]
+__all__ = ["CaseActions", "can_open_cases", "case_actions"]
 
 
 @attrs.frozen
@@ -73,3 +73,10 @@ def case_actions(policy: AccessPolicy, actor: Actor, case: Reachable) -> CaseAct
     return CaseActions(read=can(Permission.READ), comment=write, reply=write, work=write,
                        escalate=can(Permission.ESCALATE), resolve=can(Permission.RESOLVE),
                        reopen=write, rate=False)
+
+
+def can_open_cases(policy: AccessPolicy, actor: Actor) -> bool:
+    """Whether ``actor`` may open cases (a "New case" form): ``portal.open`` for customers,
+    ``service.write`` for everyone else, as :meth:`~caselib.ServiceDesk.create_case` checks."""
+    wanted = Permission.PORTAL_OPEN if actor.is_customer else Permission.WRITE
+    return policy.holds(actor, wanted)
