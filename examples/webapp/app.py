@@ -164,6 +164,8 @@ async def create(request: Request) -> Response:
         subject=str(form.get("subject", "")), description=str(form.get("description", "")),
         category=_opt(form, "category"), priority=_opt(form, "priority"),
         reason_code=_opt(form, "reason_code"), source=_opt(form, "source") or "other",
+        links=None if actor.is_customer else {"contact": _opt(form, "contact"),
+                                              "account": _opt(form, "account")},
         actor=actor)
     return _back(f"/portal/{case.id}" if actor.is_customer else f"/cases/{case.id}")
 
