@@ -7,10 +7,9 @@ or a system entry.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
-
-import warnings
 
 import pytest
 
@@ -19,7 +18,7 @@ with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still w
     from starlette.testclient import TestClient
 
 from caselib import Actor, ServiceDesk
-from tests.webapp_world import INTERNAL, PUBLIC, make_app, make_desk
+from webapp_world import INTERNAL, PUBLIC, make_app, make_desk
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from caselib import Actor, ServiceDesk
-from tests.webapp_world import make_app, make_desk
+from webapp_world import make_app, make_desk
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

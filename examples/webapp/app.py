@@ -154,7 +154,8 @@ async def cases(request: Request) -> Response:
     counts = desk.count_by_status(actor=actor)
     return _page(request, "cases.html", page=page, cards=cards, cards_line=cards_text(cards),
                  counts=counts, tab=tab, tabs=list(TABS), args=args,
-                 statuses=desk.workflow.statuses, can_create=can_open_cases(_policy(request), actor))
+                 statuses=desk.workflow.statuses,
+                 can_create=can_open_cases(_policy(request), actor))
 
 
 async def create(request: Request) -> Response:
