@@ -55,3 +55,15 @@ def test_case_actions_follow_the_policy(desk: ServiceDesk) -> None:
     assert not stranger.read and not stranger.any_write
     assert not can_open_cases(policy, Actor.agent("eve", "executive"))
     assert can_open_cases(policy, jane) and can_open_cases(policy, Actor.agent("bo", "support"))
+
+
+def test_demo_web_without_the_extra_says_so_and_exits_2(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from caselib import _webdemo
+    from caselib.cli import main
+
+    monkeypatch.setattr(_webdemo, "WEB_MODULES", ("starlette", "no_such_web_module_xyz"))
+    assert main(["demo", "--web", "--store", "memory"]) == 2
+    err = capsys.readouterr().err
+    assert "web extra" in err and "no_such_web_module_xyz" in err
+    assert "pip install 'caselib-engine[web]'" in err

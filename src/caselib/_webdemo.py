@@ -12,7 +12,9 @@ import importlib
 import importlib.util
 import io
 import sys
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,23 @@ from caselib.access import AccessPolicy
 from caselib.desk import ServiceDesk, TenantSettings
 from caselib.ports import Store
 
-__all__ = ["WEB_MODULES", "app_path", "load_app_module", "serve_demo"]
+__all__ = ["DEMO_END", "WEB_MODULES", "DemoClock", "app_path", "load_app_module", "serve_demo"]
+
+DEMO_END = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+"""Where the served demo's time starts: just after the scripted morning's last step, so its
+SLA badges, inbox and 30-day report read the seeded cases as they were then."""
+
+
+class DemoClock:
+    """The demo's "now": :data:`DEMO_END` plus the real time since the server started, so
+    cases created in the browser get fresh, moving times after the seeded ones."""
+
+    def __init__(self, start: datetime = DEMO_END) -> None:
+        self._start, self._began = start, time.monotonic()
+
+    def now(self) -> datetime:
+        """The demo's current time (aware UTC)."""
+        return self._start + timedelta(seconds=time.monotonic() - self._began)
 
 WEB_MODULES = ("starlette", "jinja2", "uvicorn", "multipart")
 """What the ``web`` extra installs (import names)."""
@@ -61,7 +79,7 @@ def serve_demo(store: Store, where: str, db: Path | None, port: int,
               file=sys.stderr)
         return 2
     seed(store, where, out=io.StringIO(), db=db)
-    desk = ServiceDesk(store, tenant="acme",
+    desk = ServiceDesk(store, tenant="acme", clock=DemoClock(),
                        settings=TenantSettings(access=AccessPolicy.default()))
     app = load_app_module().create_app(desk)
     print(f"caselib demo: {where}, tenant 'acme'; serving on http://127.0.0.1:{port}/login "
