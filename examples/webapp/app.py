@@ -151,7 +151,8 @@ async def cases(request: Request) -> Response:
     query = CaseQuery(**filters)
     page = desk.find_cases(query, actor=actor)
     cards = desk.cards(query, actor=actor)
-    counts = desk.count_by_status(actor=actor)
+    # the active statuses' counts (an index range); all-time closed counts are the report's
+    counts = desk.count_by_status(CaseQuery(status_categories=TABS["open"]), actor=actor)
     return _page(request, "cases.html", page=page, cards=cards, cards_line=cards_text(cards),
                  counts=counts, tab=tab, tabs=list(TABS), args=args,
                  statuses=desk.workflow.statuses,
