@@ -176,7 +176,7 @@ def _seq(world: World, method: str) -> int:
 _CASE_ARG: Callable[[World, str], Any] = lambda w, m: w.case_for(m)  # noqa: E731
 
 VALID: Mapping[str, Callable[[World, str], Any]] = {
-    "actor": lambda w, m: CUSTOMER if m == "rate" else AGENT,
+    "actor": lambda w, m: CUSTOMER if m in ("rate", "customer_cases") else AGENT,
     "article": lambda w, m: w.article(),
     "article_id": lambda w, m: w.article_id(m),
     "visit": lambda w, m: "visit-1",

@@ -35,7 +35,9 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "serialize": GROUND | DOMAIN | {"ports", "desk", "serialize"},
     "testing": GROUND | DOMAIN | {"ports", "desk", "storage", "serialize", "testing"},
     "cli": GROUND | DOMAIN | {"ports", "desk", "storage", "adapters", "serialize", "testing",
-                              "cli"},
+                              "cli", "_webdemo"},
+    # `caselib demo --web`: seeds through the cli's demo, serves examples/webapp over a desk
+    "_webdemo": GROUND | DOMAIN | {"ports", "desk", "_webdemo"},
 }
 """Which caselib packages each package may import (``caselib`` itself, the public API that
 re-exports everything, may be imported by ``cli`` and ``testing`` only)."""

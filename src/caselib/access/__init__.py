@@ -6,6 +6,7 @@
 from the same roles. See ``docs/access.md``.
 """
 
+from caselib.access.actions import CaseActions, can_open_cases, case_actions
 from caselib.access.permissions import Permission, Scope
 from caselib.access.policy import AccessPolicy, Reachable
 from caselib.access.roles import PRESET_ROLES, Role
@@ -14,9 +15,12 @@ from caselib.access.visibility import Visibility
 __all__ = [
     "PRESET_ROLES",
     "AccessPolicy",
+    "CaseActions",
     "Permission",
     "Reachable",
     "Role",
     "Scope",
     "Visibility",
+    "can_open_cases",
+    "case_actions",
 ]

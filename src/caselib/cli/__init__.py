@@ -526,6 +526,9 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
     demo.add_argument("--store", choices=["sqlite", "memory"], default="sqlite",
                       help="storage adapter (default: the embedded SQLite store)")
     demo.add_argument("--db", help="SQLite file to use (default: a fresh temporary file)")
+    demo.add_argument("--web", action="store_true",
+                      help="seed the demo, then serve the reference web app (web extra)")
+    demo.add_argument("--port", type=int, default=8000, help="--web's port on 127.0.0.1")
     report = _add_report_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "report":
@@ -533,6 +536,10 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
     if args.command == "demo":
         store, where, db = _open_store(args.store, args.db)
         try:
+            if args.web:
+                from caselib._webdemo import serve_demo
+
+                return serve_demo(store, where, db, args.port, run_demo)
             return run_demo(store, where, db=db)
         finally:
             store.close()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from caselib.access import Permission
 from caselib.cases import Actor
-from caselib.checks import require_str
+from caselib.checks import require_int, require_str
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.knowledge import boosts, kb_index
@@ -26,14 +26,37 @@ from caselib.kb import (
     SuggestionShown,
     text_query,
 )
-from caselib.ports import CaseQuery
+from caselib.ports import MAX_QUERY_LIMIT, CaseQuery, Page
 
 __all__ = [
+    "customer_cases",
     "open_portal_article",
     "record_self_service",
     "suggest_for_text",
     "visit_key",
 ]
+
+
+def customer_cases(ctx: DeskContext, *, actor: Actor, after: str | None = None,
+                   limit: int = 50) -> Page:
+    """A customer's own cases (contact or account), newest first: the portal's list.
+
+    Scoped with the ``portal.read`` visibility of the tenant's policy, so it lists exactly
+    the cases :meth:`~caselib.ServiceDesk.customer_view` opens for the same customer.
+    Agents list with ``find_cases``; an agent here is refused with :class:`InvalidInput`.
+    """
+    check.actor(actor)
+    if not actor.is_customer:
+        raise InvalidInput("customer_cases lists a customer's own cases; agents use "
+                           "find_cases or a view", field="actor")
+    access = ctx.access
+    access.require(actor, Permission.PORTAL_READ)
+    seen = access.visible(actor, Permission.PORTAL_READ)
+    query = CaseQuery(after=after, limit=require_int(limit, "limit", 1, MAX_QUERY_LIMIT),
+                      order="-created", visible=seen)
+    with ctx.uow() as uow:
+        return uow.cases.query(query)
+
 
 _MAX_VISIT = 150
 _PAGE = 500

@@ -660,6 +660,16 @@ class ServiceDesk:
             limit=limit, category_mode=category_mode, record=record,
         )
 
+    def customer_cases(self, *, actor: Actor, after: str | None = None,
+                       limit: int = 50) -> Page:
+        """A customer's own cases, newest first (the portal's list): exactly those
+        :meth:`customer_view` opens for it. Show each row's number, subject, status and
+        dates; open one with :meth:`customer_view` (public replies only).
+
+        .. versionadded:: 0.2
+        """
+        return portal.customer_cases(self._ctx, actor=actor, after=after, limit=limit)
+
     def open_portal_article(self, visit: str, article_id: str, *, actor: Actor) -> Deflection:
         """Record that a portal visitor opened a suggested article."""
         return portal.open_portal_article(self._ctx, visit, article_id, actor=actor)

@@ -1,0 +1,123 @@
+"""The reference web app (examples/webapp) without a browser: Starlette's TestClient.
+
+Every page renders for the users it is for, caselib errors become their HTTP status, an
+executive's forced writes are refused with 403, and no portal page carries an internal note
+or a system entry.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still works
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from caselib import Actor, ServiceDesk
+from webapp_world import INTERNAL, PUBLIC, make_app, make_desk
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[ServiceDesk]:
+    desk = make_desk(tmp_path / "web.sqlite3")
+    yield desk
+    desk.store.close()
+
+
+def client(desk: ServiceDesk, user: str | None) -> TestClient:
+    c = TestClient(make_app(desk), follow_redirects=False)
+    if user is not None:
+        c.cookies.set("user", user)
+    return c
+
+
+def case_id(desk: ServiceDesk) -> str:
+    return desk.find_cases(actor=Actor.system()).items[0].id
+
+
+def test_login_stub_maps_users_and_redirects(desk: ServiceDesk) -> None:
+    anon = client(desk, None)
+    assert anon.get("/cases").headers["location"] == "/login"
+    assert "Eve (executive)" in anon.get("/login").text
+    r = anon.post("/login", data={"user": "ana"})
+    assert r.status_code == 303 and r.headers["location"] == "/cases"
+    assert anon.post("/login", data={"user": "jane"}).headers["location"] == "/portal"
+    assert client(desk, None).post("/cases/x/comment", data={"body": "hi"}).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/cases", "/cases?tab=all&priority=normal&q=vpn",
+                                  "/cases/board", "/inbox/cases", "/reports"])
+def test_agent_pages_render(desk: ServiceDesk, path: str) -> None:
+    r = client(desk, "ana").get(path)
+    assert r.status_code == 200, r.text
+    assert "VPN drops every hour" in r.text or "<svg" in r.text
+
+
+def test_detail_shows_timeline_sla_and_suggestions(desk: ServiceDesk) -> None:
+    cid = case_id(desk)
+    page = client(desk, "ana").get(f"/cases/{cid}").text
+    assert INTERNAL in page and PUBLIC in page
+    assert 'data-sla="first_response"' in page and "title=" in page
+    assert f"/cases/{cid}/articles/kb-vpn" in page
+    assert 'id="comment"' in page and 'id="escalate"' in page and 'id="assign"' in page
+    opened = client(desk, "ana").get(f"/cases/{cid}/articles/kb-vpn")
+    assert opened.status_code == 200 and "deflection" in opened.text
+    as_json = client(desk, "ana").get(f"/cases/{cid}", headers={"accept": "application/json"})
+    assert as_json.json()["subject"] == "VPN drops every hour"
+
+
+def test_errors_become_their_http_status(desk: ServiceDesk) -> None:
+    cid = case_id(desk)
+    ana = client(desk, "ana")
+    assert ana.get("/cases/nope").status_code == 404
+    for to in ("open", "in_progress", "pending_customer"):
+        assert ana.post(f"/cases/{cid}/transition", data={"to": to}).status_code == 303
+    refused = ana.post(f"/cases/{cid}/resolve", data={"summary": ""},
+                       headers={"accept": "application/json"})
+    assert refused.status_code == 422, refused.json()
+    assert ana.post(f"/cases/{cid}/transition", data={"to": "new"}).status_code == 409
+    stale = ana.post(f"/cases/{cid}/comment", data={"body": "x", "version": "1"},
+                     headers={"accept": "application/json"})
+    assert stale.status_code == 409 and stale.json()["code"] == "concurrency_conflict"
+    assert ana.post(f"/cases/{cid}/resolve", data={"summary": "Upgraded"}).status_code == 303
+    assert desk.get_case(cid, actor=Actor.system()).status == "resolved"
+
+
+def test_executive_sees_no_buttons_and_every_write_is_refused(desk: ServiceDesk) -> None:
+    cid = case_id(desk)
+    eve = client(desk, "eve")
+    page = eve.get(f"/cases/{cid}").text
+    assert 'id="actions"' not in page and "<button" not in page.split("</header>")[1]
+    assert 'class="move"' not in eve.get("/cases/board").text
+    assert 'id="new-case"' not in eve.get("/cases").text
+    writes = {"comment": {"body": "x"}, "transition": {"to": "open"},
+              "resolve": {"summary": "x"}, "reopen": {}, "close": {"note": "x"},
+              "escalate": {}, "assign": {"assignee": "eve"}}
+    for name, form in writes.items():
+        assert eve.post(f"/cases/{cid}/{name}", data=form).status_code == 403, name
+    assert eve.post("/cases", data={"subject": "x"}).status_code == 403
+    assert desk.get_case(cid, actor=Actor.system()).version == 3
+
+
+def test_portal_pages_show_public_replies_only(desk: ServiceDesk) -> None:
+    cid = case_id(desk)
+    jane = client(desk, "jane")
+    case = desk.get_case(cid, actor=Actor.system())
+    hidden = [e.describe() for e in case.timeline if e.audience.value != "public"]
+    assert hidden
+    pages = [jane.get("/portal"), jane.get(f"/portal/{cid}")]
+    assert PUBLIC in pages[1].text
+    for page in pages:
+        assert page.status_code == 200
+        body = page.text.split("<main>")[1]
+        assert INTERNAL not in body and "internal" not in body.lower()
+        for entry in hidden:  # no internal note, no system entry
+            assert entry not in body
+    assert jane.get(f"/cases/{cid}").status_code == 403
+    assert jane.post(f"/portal/{cid}/reply", data={"body": "Log attached"}).status_code == 303
+    assert client(desk, "bo").get(f"/portal/{cid}").status_code == 200  # agents may read it
+    assert jane.get("/portal/nope").status_code == 404
