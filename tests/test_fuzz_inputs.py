@@ -126,6 +126,13 @@ class World:
         self._cases[method] = case.id
         return case
 
+    def second_case(self, method: str) -> Case:
+        """Another case of the method's tenant (the far end of a link)."""
+        key = f"{method}#2"
+        if key not in self._cases:
+            self._cases[key] = self._make(method).id
+        return self.desk(method).get_case(self._cases[key], actor=AGENT)
+
     def _make(self, method: str) -> Case:
         desk = self.desk(method)
         self.made += 1
@@ -173,6 +180,9 @@ def _seq(world: World, method: str) -> int:
     return next(e.seq for e in case.timeline if e.is_comment and e.redaction is None)
 
 
+_LINKING = ("link_cases", "unlink_cases")
+"""Methods whose ``source`` and ``target`` are the two ends of a case link."""
+
 _CASE_ARG: Callable[[World, str], Any] = lambda w, m: w.case_for(m)  # noqa: E731
 
 VALID: Mapping[str, Callable[[World, str], Any]] = {
@@ -215,6 +225,7 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "force_reroute": lambda w, m: True,
     "group_by": lambda w, m: "team",
     "keep_team": lambda w, m: False,
+    "kind": lambda w, m: "related",
     "limit": lambda w, m: 5,
     "links": lambda w, m: {"account": "acc-1", "contact": "c-1"},
     "name": lambda w, m: "ack_email" if m == "enable_automation_preset" else "log.txt",
@@ -236,14 +247,14 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "since": lambda w, m: T0 - timedelta(days=1),
     "sink": lambda w, m: RecordingSink(),
     "size": lambda w, m: 12,
-    "source": lambda w, m: "email",
+    "source": lambda w, m: w.case_for(m).id if m in _LINKING else "email",
     "start": lambda w, m: T0 - timedelta(days=1),
     "storage_key": lambda w, m: f"blobs/{next(KEYS)}/log.txt",
     "subcategory": lambda w, m: "Outage",
     "subject": lambda w, m: "VPN disconnects",
     "summary": lambda w, m: "Upgraded the client",
     "tags": lambda w, m: ["vpn", "network"],
-    "target": lambda w, m: "resolution",
+    "target": lambda w, m: w.second_case(m).id if m in _LINKING else "resolution",
     "team": lambda w, m: "support",
     "text": lambda w, m: "vpn drop*",
     "tenant": lambda w, m: "other",

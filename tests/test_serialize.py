@@ -232,6 +232,7 @@ class TestDocuments:
             "Holiday": "settings: Holiday.to_dict (inside due_explanation documents)",
             "KbIndex": "a service (its stats() is kb_stats)",
             "KbSettings": "settings", "Links": "a part of a case document",
+            "CaseLink": "no document yet (0.3: a link row, listed by case_links)",
             "Attachment": "a part of a case document", "Csat": "a part of a case document",
             "Resolution": "a part of a case document", "MemoryStore": "a store",
             "CustomerReply": "a part of a customer_case document",

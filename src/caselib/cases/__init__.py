@@ -34,6 +34,7 @@ from caselib.cases.lifecycle import (
     Transition,
     Workflow,
 )
+from caselib.cases.links import CaseLink, LinkKind
 from caselib.cases.sla_state import (
     BREACH_REASON,
     Pause,
@@ -66,6 +67,7 @@ __all__ = [
     "BREACH_REASON",
     "Case",
     "CaseCreated",
+    "CaseLink",
     "CasePolicy",
     "Closed",
     "CommentAdded",
@@ -79,6 +81,7 @@ __all__ = [
     "Escalated",
     "FieldsUpdated",
     "GATES",
+    "LinkKind",
     "Links",
     "NumberFormat",
     "Pause",

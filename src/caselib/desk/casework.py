@@ -19,6 +19,7 @@ from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.numbers import find_by_number
+from caselib.desk.relations import require_children_done
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
 from caselib.errors import (
@@ -290,6 +291,9 @@ def transition(
         ctx.workflow_of(case).apply(
             case, to, actor=actor, at=now, note=note, resolution_code=resolution_code
         )
+        # after the workflow's own checks (a refused transition says so first); a refusal
+        # here still writes nothing, as the command's changes are never saved
+        require_children_done(ctx, case, case.status)
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=lambda case: _transition_permission(ctx.workflow_of(case), to))
@@ -317,6 +321,7 @@ def _to_category(
             case, target, actor=actor, at=now, note=note, resolution_code=resolution_code,
             csat=csat, note_parameter=note_parameter,
         )
+        require_children_done(ctx, case, target)
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=Permission.RESOLVE)

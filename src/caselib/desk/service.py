@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from caselib.automation import AutomationReport, AutomationRule, DeliveryReport, RuleVerdict
-from caselib.cases import Actor, Case, CompiledWorkflow, Links
+from caselib.cases import Actor, Case, CaseLink, CompiledWorkflow, LinkKind, Links
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk import (
@@ -39,6 +39,7 @@ from caselib.desk import (
     listing,
     metrics,
     portal,
+    relations,
     triage,
 )
 from caselib.desk._context import DeskContext
@@ -187,6 +188,34 @@ class ServiceDesk:
         """Summaries of the cases matching a :class:`~caselib.ports.CaseQuery` (or its fields
         as kwargs) among those ``actor`` may read: exactly the cases :meth:`get_case` allows."""
         return casework.find_cases(self._ctx, query, actor=actor, **filters)
+
+    def link_cases(self, source: str, kind: LinkKind | str, target: str, *,
+                   actor: Actor) -> CaseLink:
+        """Link two cases of the tenant: ``source`` *kind* ``target`` (``parent_of``,
+        ``related``, ``duplicate_of``, ``follow_up_of``, ``split_from``, ``merged_into``),
+        listed on both with a system entry on each (``service.write`` on both). Linking
+        twice returns the first link. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return relations.link_cases(self._ctx, source, kind, target, actor=actor)
+
+    def unlink_cases(self, source: str, kind: LinkKind | str, target: str, *,
+                     actor: Actor) -> bool:
+        """Remove a link (``False`` if there was none).
+
+        .. versionadded:: 0.3
+        """
+        return relations.unlink_cases(self._ctx, source, kind, target, actor=actor)
+
+    def case_links(self, case_id: str, *, actor: Actor) -> list[CaseLink]:
+        """The case's links in both directions (:meth:`CaseLink.role_for
+        <caselib.cases.CaseLink.role_for>` names each as this case reads it), those whose
+        other case ``actor`` may read as well.
+
+        .. versionadded:: 0.3
+        """
+        return relations.links_of(self._ctx, case_id, actor=actor)
 
     def count_cases(self, query: CaseQuery | None = None, *, actor: Actor,
                     **filters: Any) -> int:

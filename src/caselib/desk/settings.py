@@ -69,3 +69,11 @@ class TenantSettings:
     automations: tuple[AutomationRule, ...] = attrs.field(default=(), converter=_rules)
     """The tenant's automation rules (:mod:`caselib.automation`), run by
     :meth:`~caselib.ServiceDesk.run_automations`."""
+    children_block_parent: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool))
+    """A case cannot be resolved or closed while one of its child cases (``parent_of``
+    links, :meth:`~caselib.ServiceDesk.link_cases`) is still active: the resolve is refused
+    with :class:`~caselib.errors.GateRequired` (gate ``"children"``) naming the open children.
+
+    .. versionadded:: 0.3
+    """

@@ -1,0 +1,173 @@
+"""Relation use cases: typed links between cases (:func:`link_cases`, :func:`unlink_cases`,
+:func:`links_of`), the parent gate (:func:`require_children_done`) and the source → survivor
+lookup mail ingest calls (:func:`survivor_of`).
+
+A link touches two cases, so these commands do not go through :meth:`DeskContext.change`
+(one case): they lock both cases in id order (two linkers of the same pair take turns
+instead of deadlocking), write the link row and one system entry on each case, and save both
+in one unit of work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from caselib.access import Permission
+from caselib.cases import Actor, Case, CaseLink, LinkKind
+from caselib.desk import _inputs as check
+from caselib.desk._context import DeskContext
+from caselib.errors import CaseNotFound, GateRequired, InvalidInput
+from caselib.ports import CaseLinkRepository, CaseQuery, UnitOfWork, case_links, get_for_update
+from caselib.vocab import StatusCategory
+
+__all__ = [
+    "MAX_MERGE_HOPS",
+    "link_cases",
+    "links_of",
+    "require_children_done",
+    "survivor_of",
+    "unlink_cases",
+]
+
+MAX_MERGE_HOPS = 32
+"""How many ``merged_into`` links :func:`survivor_of` follows before it gives up (a chain
+that long is a loop someone wrote by hand, not a desk's history)."""
+
+_ACTIVE = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING})
+
+
+def _lock_pair(ctx: DeskContext, uow: UnitOfWork, a: str, b: str, actor: Actor
+               ) -> tuple[Case, Case]:
+    """Load (and lock, where the store can) both cases in id order; both must be writable."""
+    access = ctx.access
+    loaded = {case_id: get_for_update(uow.cases, case_id)[0] for case_id in sorted({a, b})}
+    for case in loaded.values():
+        access.check(actor, Permission.WRITE, case)
+    return loaded[a], loaded[b]
+
+
+def _ancestors(links: CaseLinkRepository, case_id: str) -> set[str]:
+    """Every case above ``case_id`` through ``parent_of`` links (a cycle check's walk)."""
+    seen: set[str] = set()
+    frontier = [case_id]
+    while frontier:
+        current = frontier.pop()
+        for link in links.of_case(current):
+            if (link.kind is LinkKind.PARENT_OF and link.target == current
+                    and link.source not in seen):
+                seen.add(link.source)
+                frontier.append(link.source)
+    return seen
+
+
+def _note(case: Case, other: Case, link: CaseLink, actor: Actor, now: datetime,
+          kind: str) -> None:
+    case.record_activity(actor, now, kind, "", role=link.role_for(case.id), case=other.id,
+                         number=other.number)
+
+
+def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
+               actor: Actor) -> CaseLink:
+    check.actor(actor)
+    check.case_id(source, "source")
+    check.case_id(target, "target")
+    ctx.access.require(actor, Permission.WRITE)
+    now = ctx.now()
+    link = CaseLink.make(source, kind, target, at=now, by=actor.id)
+    with ctx.uow() as uow:
+        links = case_links(uow)
+        a, b = _lock_pair(ctx, uow, link.source, link.target, actor)
+        existing = [k for k in links.of_case(a.id) if k.key == link.key]
+        if existing:
+            return existing[0]  # linking twice is linking once
+        if link.kind is LinkKind.PARENT_OF and link.target in _ancestors(links, link.source):
+            raise InvalidInput(f"case {b.number} is above {a.number} already; a case cannot "
+                               "be its own ancestor", field="target")
+        versions = (a.version, b.version)
+        links.add(link)
+        _note(a, b, link, actor, now, "linked")
+        _note(b, a, link, actor, now, "linked")
+        for case, version in zip((a, b), versions, strict=True):
+            ctx.after_change(case, now)
+            uow.cases.save(case, version)
+        uow.commit()
+    return link
+
+
+def unlink_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
+                 actor: Actor) -> bool:
+    check.actor(actor)
+    check.case_id(source, "source")
+    check.case_id(target, "target")
+    ctx.access.require(actor, Permission.WRITE)
+    now = ctx.now()
+    wanted = CaseLink.make(source, kind, target, at=now, by=actor.id)
+    with ctx.uow() as uow:
+        links = case_links(uow)
+        a, b = _lock_pair(ctx, uow, wanted.source, wanted.target, actor)
+        versions = (a.version, b.version)
+        if not links.remove(wanted.source, wanted.kind, wanted.target):
+            return False
+        _note(a, b, wanted, actor, now, "unlinked")
+        _note(b, a, wanted, actor, now, "unlinked")
+        for case, version in zip((a, b), versions, strict=True):
+            ctx.after_change(case, now)
+            uow.cases.save(case, version)
+        uow.commit()
+    return True
+
+
+def links_of(ctx: DeskContext, case_id: str, *, actor: Actor) -> list[CaseLink]:
+    """The case's links (both directions) whose other end ``actor`` may read as well."""
+    check.actor(actor)
+    check.case_id(case_id)
+    access = ctx.access
+    wanted = access.read_permission(actor)
+    access.require(actor, wanted)
+    with ctx.uow() as uow:
+        case = uow.cases.get(case_id)
+        access.check(actor, wanted, case)
+        found = case_links(uow).of_case(case_id)
+        others = {c.id: c for c in uow.cases.get_many([k.other(case_id) for k in found])}
+    return [k for k in found if (o := others.get(k.other(case_id))) is not None
+            and access.can(actor, wanted, o)]
+
+
+def require_children_done(ctx: DeskContext, case: Case, target: str) -> None:
+    """The parent gate: with :attr:`TenantSettings.children_block_parent`, a case cannot move
+    to a resolved or closed status while one of its children is active.
+
+    Runs inside the command's unit of work (``ctx.local.uow``); a store without links has no
+    children to wait for.
+    """
+    if not ctx.settings.children_block_parent:
+        return
+    category = ctx.workflow_of(case).categories[target]
+    if category.is_active:
+        return
+    uow = getattr(ctx.local, "uow", None)
+    if uow is None or getattr(uow, "links", None) is None:
+        return
+    page = uow.cases.query(CaseQuery(child_of=case.id, status_categories=_ACTIVE, limit=20))
+    if page.items:
+        numbers = ", ".join(s.number for s in page.items)
+        more = " and more" if page.next_cursor else ""
+        raise GateRequired(target, "children", f"every child case done (open: {numbers}{more})",
+                           how="resolve or close the child cases first, or unlink them")
+
+
+def survivor_of(uow: UnitOfWork, case_id: str) -> str:
+    """Where mail and replies addressed to ``case_id`` belong: the case itself, or the case
+    it was merged into (following a chain of merges). Mail ingest calls this with the case
+    its thread resolution found; :class:`CaseNotFound` only when a hop is gone."""
+    links = getattr(uow, "links", None)
+    current = case_id
+    for _ in range(MAX_MERGE_HOPS):
+        if links is None:
+            return current
+        onward = [k.target for k in links.of_case(current)
+                  if k.kind is LinkKind.MERGED_INTO and k.source == current]
+        if not onward:
+            return current
+        current = onward[0]
+    raise CaseNotFound(case_id, uow.tenant)
