@@ -30,6 +30,8 @@ from caselib import (
     Case,
     CaselibError,
     CaseQuery,
+    CaseTemplate,
+    ChecklistItem,
     MemoryStore,
     ServiceDesk,
     StorageError,
@@ -103,7 +105,8 @@ class World:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.clock = FrozenClock(T0)
-        self.base = ServiceDesk(store, tenant="acme", clock=self.clock, directory=directory())
+        self.base = ServiceDesk(store, tenant="acme", clock=self.clock, directory=directory(),
+                                settings=TenantSettings(templates=[TEMPLATE]))
         self._desks: dict[str, ServiceDesk] = {}
         self._cases: dict[str, str] = {}
         self.made = 0
@@ -136,9 +139,10 @@ class World:
     def _make(self, method: str) -> Case:
         desk = self.desk(method)
         self.made += 1
-        case = desk.create_case(subject=f"VPN disconnects #{self.made}", actor=AGENT,
-                                description="Every hour", tags=["vpn"],
-                                custom={"tier": "gold"}, links={"contact": CUSTOMER.id})
+        case = desk.create_from_template(
+            "outage", subject=f"VPN disconnects #{self.made}", actor=AGENT,
+            description="Every hour", tags=["vpn"], custom={"tier": "gold"},
+            links={"contact": CUSTOMER.id})
         if method == "redact_comment":
             return desk.add_comment(case.id, "A wrong note", actor=AGENT)
         if method in NEEDS:
@@ -179,6 +183,11 @@ def _seq(world: World, method: str) -> int:
     case = world.case_for(method)
     return next(e.seq for e in case.timeline if e.is_comment and e.redaction is None)
 
+
+TEMPLATE = CaseTemplate("outage", [ChecklistItem("status-page", "Post on the status page",
+                                                 required=False)],
+                        fields={"category": "Technical"})
+"""Every world case is opened from it (its one item is optional, so resolves go through)."""
 
 _LINKING = ("link_cases", "unlink_cases")
 """Methods whose ``source`` and ``target`` are the two ends of a case link."""
@@ -225,6 +234,9 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "force_reroute": lambda w, m: True,
     "group_by": lambda w, m: "team",
     "keep_team": lambda w, m: False,
+    "item": lambda w, m: "status-page",
+    "done": lambda w, m: True,
+    "template": lambda w, m: "outage",
     "kind": lambda w, m: "related",
     "limit": lambda w, m: 5,
     "links": lambda w, m: {"account": "acc-1", "contact": "c-1"},

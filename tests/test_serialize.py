@@ -233,6 +233,8 @@ class TestDocuments:
             "KbIndex": "a service (its stats() is kb_stats)",
             "KbSettings": "settings", "Links": "a part of a case document",
             "CaseLink": "no document yet (0.3: a link row, listed by case_links)",
+            "CaseTemplate": "settings", "ChecklistItem": "settings (ChecklistItem.to_dict)",
+            "Checklist": "no document yet (0.3: folded from the case's timeline)",
             "Attachment": "a part of a case document", "Csat": "a part of a case document",
             "Resolution": "a part of a case document", "MemoryStore": "a store",
             "CustomerReply": "a part of a customer_case document",

@@ -18,7 +18,8 @@ naming the fields involved::
     ├── CommandRefused                       409 command_refused: the case's state refuses it
     │   ├── TransitionNotAllowed             409 transition_not_allowed: current status, targets
     │   ├── GateRequired                     409 gate_required: a transition's gate is not met
-    │   │   └── NoteRequired                 422 note_required: the command's note is missing
+    │   │   ├── NoteRequired                 422 note_required: the command's note is missing
+    │   │   └── ChecklistIncomplete          409 checklist_incomplete: required items open
     │   └── PermissionDenied                 403 permission_denied: the permission, its roles
     └── StorageError                         500 storage_error
         ├── NotFound (also LookupError)      404 not_found
@@ -55,6 +56,7 @@ __all__ = [
     "ArticleNotFound",
     "CaseNotFound",
     "CaselibError",
+    "ChecklistIncomplete",
     "CommandRefused",
     "ConcurrencyConflict",
     "DuplicateKey",
@@ -329,6 +331,24 @@ class NoteRequired(GateRequired):
     def __init__(self, target: str, what: str = "a note", *, parameter: str = "note") -> None:
         self.parameter = parameter
         super().__init__(target, "note", what, how=f"pass {parameter}=...")
+
+
+class ChecklistIncomplete(GateRequired):
+    """The case's checklist (from its template) has required items still open; ``items``
+    names them, in checklist order, so the message says exactly what is left to do.
+
+    .. versionadded:: 0.3
+    """
+
+    code = "checklist_incomplete"
+    title = "Checklist incomplete"
+    problem_fields: ClassVar[tuple[str, ...]] = ("gate", "requested", "items")
+
+    def __init__(self, target: str, items: Iterable[str]) -> None:
+        self.items = tuple(items)
+        listed = ", ".join(repr(i) for i in self.items)
+        super().__init__(target, "checklist", f"every required checklist item done (open: "
+                         f"{listed})", how="check them (ServiceDesk.check_item) first")
 
 
 class PermissionDenied(CommandRefused):

@@ -10,6 +10,7 @@ transitions with python-statemachine. Events are what the store writes to its ou
 from __future__ import annotations
 
 from caselib.cases.case import Case
+from caselib.cases.checklist import CaseTemplate, Checklist, ChecklistItem
 from caselib.cases.events import (
     Assigned,
     CaseCreated,
@@ -69,6 +70,9 @@ __all__ = [
     "CaseCreated",
     "CaseLink",
     "CasePolicy",
+    "CaseTemplate",
+    "Checklist",
+    "ChecklistItem",
     "Closed",
     "CommentAdded",
     "CommentRedacted",

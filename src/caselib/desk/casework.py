@@ -7,7 +7,7 @@ first (:mod:`caselib.desk.triage`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ import attrs
 
 from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, CompiledWorkflow, Links
+from caselib.cases.checklist import require_checklist_done
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
@@ -170,21 +171,23 @@ def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerVi
 # -- commands ---------------------------------------------------------------------------------
 
 
-def create_case(ctx: DeskContext, **fields: Any) -> Case:
+def create_case(ctx: DeskContext, *, prepare: Callable[[Case, datetime], None] | None = None,
+                **fields: Any) -> Case:
     """Open and route a case; retried when another process took the same round-robin turn
     (the losing attempt wrote nothing). ``fields`` are :meth:`ServiceDesk.create_case`'s
     keyword arguments, every one of them (the facade holds the signature and the defaults)."""
     check.actor(fields["actor"])
     for attempt in range(_CREATE_ATTEMPTS):
         try:
-            return _create(ctx, **fields)
+            return _create(ctx, prepare, **dict(fields))
         except ConcurrencyConflict:
             if attempt == _CREATE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _create(ctx: DeskContext, **fields: Any) -> Case:
+def _create(ctx: DeskContext, prepare: Callable[[Case, datetime], None] | None,
+            **fields: Any) -> Case:
     actor: Actor = fields.pop("actor")
     assignee = fields.pop("assignee")
     team = fields.pop("team")
@@ -213,6 +216,8 @@ def _create(ctx: DeskContext, **fields: Any) -> Case:
             policy=policy,
             **fields,
         )
+        if prepare is not None:  # a template's checklist, in the same unit of work
+            prepare(case, now)
         if assignee is not None or team is not None:
             case.assign(assignee=assignee, team=team, actor=actor, at=now)
         else:
@@ -294,6 +299,7 @@ def transition(
         # after the workflow's own checks (a refused transition says so first); a refusal
         # here still writes nothing, as the command's changes are never saved
         require_children_done(ctx, case, case.status)
+        require_checklist_done(case, case.status, case.status_category)
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=lambda case: _transition_permission(ctx.workflow_of(case), to))
@@ -322,6 +328,7 @@ def _to_category(
             csat=csat, note_parameter=note_parameter,
         )
         require_children_done(ctx, case, target)
+        require_checklist_done(case, target, case.status_category)
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=Permission.RESOLVE)

@@ -26,7 +26,15 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from caselib.automation import AutomationReport, AutomationRule, DeliveryReport, RuleVerdict
-from caselib.cases import Actor, Case, CaseLink, CompiledWorkflow, LinkKind, Links
+from caselib.cases import (
+    Actor,
+    Case,
+    CaseLink,
+    Checklist,
+    CompiledWorkflow,
+    LinkKind,
+    Links,
+)
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk import (
@@ -40,6 +48,7 @@ from caselib.desk import (
     metrics,
     portal,
     relations,
+    templates,
     triage,
 )
 from caselib.desk._context import DeskContext
@@ -188,6 +197,35 @@ class ServiceDesk:
         """Summaries of the cases matching a :class:`~caselib.ports.CaseQuery` (or its fields
         as kwargs) among those ``actor`` may read: exactly the cases :meth:`get_case` allows."""
         return casework.find_cases(self._ctx, query, actor=actor, **filters)
+
+    def create_from_template(self, template: str, *, subject: str, actor: Actor,
+                             **fields: Any) -> Case:
+        """Open a case from one of the tenant's :attr:`TenantSettings.templates
+        <caselib.desk.TenantSettings.templates>`: its fields pre-filled (``fields``, any
+        :meth:`create_case` argument, override them; ``custom`` is merged) and its checklist
+        copied on, in one unit of work. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return templates.create_from_template(self._ctx, template, subject=subject,
+                                              actor=actor, fields=fields)
+
+    def check_item(self, case_id: str, item: str, *, actor: Actor, done: bool = True,
+                   expected_version: int | None = None) -> Case:
+        """Check (or, ``done=False``, uncheck) a checklist item: a system entry with who and
+        when; doing it twice changes nothing.
+
+        .. versionadded:: 0.3
+        """
+        return templates.check_item(self._ctx, case_id, item, done=done, actor=actor,
+                                    expected_version=expected_version)
+
+    def checklist(self, case_id: str, *, actor: Actor) -> Checklist:
+        """The case's checklist: its items and which are done, by whom and when.
+
+        .. versionadded:: 0.3
+        """
+        return templates.checklist(self._ctx, case_id, actor=actor)
 
     def link_cases(self, source: str, kind: LinkKind | str, target: str, *,
                    actor: Actor) -> CaseLink:
