@@ -189,6 +189,13 @@ TEMPLATE = CaseTemplate("outage", [ChecklistItem("status-page", "Post on the sta
                         fields={"category": "Technical"})
 """Every world case is opened from it (its one item is optional, so resolves go through)."""
 
+class _Crm:
+    """A host gateway that names each record after its key."""
+
+    def create(self, snapshot: Any) -> str:
+        return f"opp:{snapshot.key}"
+
+
 _LINKING = ("link_cases", "unlink_cases")
 """Methods whose ``source`` and ``target`` are the two ends of a case link."""
 
@@ -232,6 +239,7 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
                             "tags": ["vpn"]},
     "force": lambda w, m: True,
     "force_reroute": lambda w, m: True,
+    "gateway": lambda w, m: _Crm(),
     "group_by": lambda w, m: "team",
     "keep_team": lambda w, m: False,
     "item": lambda w, m: "status-page",

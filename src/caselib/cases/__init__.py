@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from caselib.cases.case import Case
 from caselib.cases.checklist import CaseTemplate, Checklist, ChecklistItem
+from caselib.cases.conversion import CaseSnapshot, Conversion
 from caselib.cases.events import (
     Assigned,
     CaseCreated,
@@ -70,12 +71,14 @@ __all__ = [
     "CaseCreated",
     "CaseLink",
     "CasePolicy",
+    "CaseSnapshot",
     "CaseTemplate",
     "Checklist",
     "ChecklistItem",
     "Closed",
     "CommentAdded",
     "CommentRedacted",
+    "Conversion",
     "CompiledWorkflow",
     "Csat",
     "CsatRecorded",

@@ -35,11 +35,13 @@ from caselib.cases import (
     LinkKind,
     Links,
 )
+from caselib.cases.conversion import Conversion
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk import (
     automations,
     casework,
+    conversion,
     delivery,
     drafts,
     escalation,
@@ -67,7 +69,16 @@ from caselib.kb import (
     Period,
     Suggestion,
 )
-from caselib.ports import CaseQuery, CaseSummary, Clock, EventSink, Notifier, Page, Store
+from caselib.ports import (
+    CaseQuery,
+    CaseSummary,
+    Clock,
+    EventSink,
+    Notifier,
+    OpportunityGateway,
+    Page,
+    Store,
+)
 from caselib.reports import GroupBy, Scorecard, SummaryCards, View
 from caselib.routing import Directory, RouteDecision
 from caselib.sla import DueExplanation
@@ -226,6 +237,26 @@ class ServiceDesk:
         .. versionadded:: 0.3
         """
         return templates.checklist(self._ctx, case_id, actor=actor)
+
+    def convert(self, case_id: str, target: str = "opportunity", *, actor: Actor,
+                gateway: OpportunityGateway) -> Conversion:
+        """Convert the case into a host record (``"opportunity"``, ``"supplier_return"`` …)
+        through ``gateway``: the request is saved first (timeline entry, outbox event), then
+        the host is asked, with a fixed idempotency key. Converting again returns the first
+        conversion; if the host fails, the conversion stays pending (``record_id`` None) and
+        :meth:`deliver_pending` with ``DeliveryChannels(conversions=…)`` or the next
+        ``convert`` retries it. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return conversion.convert(self._ctx, case_id, target, actor=actor, gateway=gateway)
+
+    def conversions(self, case_id: str, *, actor: Actor) -> list[Conversion]:
+        """The case's conversions (requested and done), from its timeline.
+
+        .. versionadded:: 0.3
+        """
+        return conversion.conversions(self._ctx, case_id, actor=actor)
 
     def link_cases(self, source: str, kind: LinkKind | str, target: str, *,
                    actor: Actor) -> CaseLink:

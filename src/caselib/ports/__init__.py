@@ -64,6 +64,7 @@ from caselib.ports.links import CaseLinkRepository, case_links
 from caselib.ports.messaging import (
     HostTask,
     Mailer,
+    OpportunityGateway,
     OutgoingMail,
     TaskGateway,
     WebhookPoster,
@@ -113,6 +114,7 @@ __all__ = [
     "Mailer",
     "Notification",
     "Notifier",
+    "OpportunityGateway",
     "Outbox",
     "OutboxMessage",
     "OutgoingMail",
