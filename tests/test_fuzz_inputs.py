@@ -143,8 +143,11 @@ class World:
             "outage", subject=f"VPN disconnects #{self.made}", actor=AGENT,
             description="Every hour", tags=["vpn"], custom={"tier": "gold"},
             links={"contact": CUSTOMER.id})
-        if method == "redact_comment":
+        if method in ("redact_comment", "split"):
             return desk.add_comment(case.id, "A wrong note", actor=AGENT)
+        if method == "unmerge":
+            survivor = desk.create_case(subject="The survivor", actor=AGENT)
+            return desk.merge(case.id, survivor.id, actor=AGENT)
         if method in NEEDS:
             for to in ("open", "in_progress", "pending_customer", "resolved"):
                 if case.status == NEEDS[method]:
@@ -174,7 +177,9 @@ NEEDS = {"transition": "new", "resolve": "pending_customer", "rate": "resolved",
 
 
 def _fits(method: str, case: Case) -> bool:
-    if method == "redact_comment":
+    if method == "unmerge":
+        return case.status == "merged"
+    if method in ("redact_comment", "split"):
         return any(e.is_comment and e.redaction is None for e in case.timeline)
     return case.status == NEEDS.get(method, case.status)
 
@@ -196,7 +201,7 @@ class _Crm:
         return f"opp:{snapshot.key}"
 
 
-_LINKING = ("link_cases", "unlink_cases")
+_LINKING = ("link_cases", "unlink_cases", "merge", "unmerge", "split")
 """Methods whose ``source`` and ``target`` are the two ends of a case link."""
 
 _CASE_ARG: Callable[[World, str], Any] = lambda w, m: w.case_for(m)  # noqa: E731
@@ -240,6 +245,8 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "force": lambda w, m: True,
     "force_reroute": lambda w, m: True,
     "gateway": lambda w, m: _Crm(),
+    "survivor": lambda w, m: w.second_case(m).id,
+    "seqs": lambda w, m: [_seq(w, m)],
     "group_by": lambda w, m: "team",
     "keep_team": lambda w, m: False,
     "item": lambda w, m: "status-page",

@@ -51,6 +51,7 @@ from caselib.desk import (
 from caselib.errors import (
     ArticleNotFound,
     CaselibError,
+    CaseMerged,
     CaseNotFound,
     ChecklistIncomplete,
     CommandRefused,
@@ -133,6 +134,7 @@ __all__ = [
     "BusinessCalendar",
     "Case",
     "CaseLink",
+    "CaseMerged",
     "CaseNotFound",
     "CasePolicy",
     "CaseQuery",

@@ -20,6 +20,7 @@ naming the fields involved::
     │   ├── GateRequired                     409 gate_required: a transition's gate is not met
     │   │   ├── NoteRequired                 422 note_required: the command's note is missing
     │   │   └── ChecklistIncomplete          409 checklist_incomplete: required items open
+    │   ├── CaseMerged                       409 case_merged: act on the survivor instead
     │   └── PermissionDenied                 403 permission_denied: the permission, its roles
     └── StorageError                         500 storage_error
         ├── NotFound (also LookupError)      404 not_found
@@ -54,6 +55,7 @@ from typing import Any, ClassVar, Final
 
 __all__ = [
     "ArticleNotFound",
+    "CaseMerged",
     "CaseNotFound",
     "CaselibError",
     "ChecklistIncomplete",
@@ -331,6 +333,23 @@ class NoteRequired(GateRequired):
     def __init__(self, target: str, what: str = "a note", *, parameter: str = "note") -> None:
         self.parameter = parameter
         super().__init__(target, "note", what, how=f"pass {parameter}=...")
+
+
+class CaseMerged(CommandRefused):
+    """The case was merged into another (``survivor``, its number); act on the survivor, or
+    unmerge first.
+
+    .. versionadded:: 0.3
+    """
+
+    code = "case_merged"
+    title = "Case merged"
+    problem_fields: ClassVar[tuple[str, ...]] = ("survivor",)
+
+    def __init__(self, number: str, survivor: str | None) -> None:
+        self.survivor = survivor
+        super().__init__(f"case {number} was merged into {survivor or 'another case'}; act on "
+                         "that case, or unmerge it first (ServiceDesk.unmerge)")
 
 
 class ChecklistIncomplete(GateRequired):

@@ -37,6 +37,7 @@ from caselib.cases.lifecycle import (
     Workflow,
 )
 from caselib.cases.links import CaseLink, LinkKind
+from caselib.cases.merge import MERGED_STATUS, MergedEntry
 from caselib.cases.sla_state import (
     BREACH_REASON,
     Pause,
@@ -89,6 +90,8 @@ __all__ = [
     "FieldsUpdated",
     "GATES",
     "LinkKind",
+    "MERGED_STATUS",
+    "MergedEntry",
     "Links",
     "NumberFormat",
     "Pause",

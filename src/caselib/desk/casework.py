@@ -112,6 +112,8 @@ def allowed_transitions(ctx: DeskContext, case: Case, *, actor: Actor | None) ->
     check.case(case)
     if actor is not None:
         check.actor(actor)
+    if case.status_category is StatusCategory.MERGED:
+        return ()  # only unmerge leaves the merged status
     wf = ctx.workflow_of(case)
     targets = wf.allowed_transitions(case.status)
     if actor is None:

@@ -14,7 +14,15 @@ from datetime import datetime
 
 from caselib.access import Permission
 from caselib.cases import Actor, Case, CaseLink, LinkKind
+from caselib.cases.merge import (
+    MergedEntry,
+    merge_source,
+    split_entries,
+    unmerge_source,
+)
+from caselib.cases.merge import merged_timeline as _merged_timeline
 from caselib.desk import _inputs as check
+from caselib.desk import casework
 from caselib.desk._context import DeskContext
 from caselib.errors import CaseNotFound, GateRequired, InvalidInput
 from caselib.ports import CaseLinkRepository, CaseQuery, UnitOfWork, case_links, get_for_update
@@ -24,6 +32,10 @@ __all__ = [
     "MAX_MERGE_HOPS",
     "link_cases",
     "links_of",
+    "merge",
+    "merged_timeline",
+    "split",
+    "unmerge",
     "require_children_done",
     "survivor_of",
     "unlink_cases",
@@ -171,3 +183,94 @@ def survivor_of(uow: UnitOfWork, case_id: str) -> str:
             return current
         current = onward[0]
     raise CaseNotFound(case_id, uow.tenant)
+
+
+def merge(ctx: DeskContext, source: str, survivor: str, *, actor: Actor) -> Case:
+    """Merge ``source`` into ``survivor``: the source closes into ``merged`` with its journal
+    and a ``merged_into`` link; the survivor is locked (so it cannot be merged away at the
+    same moment) but not written. Returns the source as saved."""
+    check.actor(actor)
+    check.case_id(source, "source")
+    check.case_id(survivor, "survivor")
+    ctx.access.require(actor, Permission.WRITE)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        links = case_links(uow)
+        a, b = _lock_pair(ctx, uow, source, survivor, actor)
+        if a.id == b.id:
+            raise InvalidInput("a case cannot be merged into itself", field="survivor")
+        version = a.version
+        merge_source(a, b, actor=actor, at=now)
+        links.add(CaseLink.make(a.id, LinkKind.MERGED_INTO, b.id, at=now, by=actor.id))
+        ctx.after_change(a, now)
+        uow.cases.save(a, version)
+        uow.commit()
+    return a
+
+
+def unmerge(ctx: DeskContext, source: str, *, actor: Actor) -> Case:
+    """Undo :func:`merge` from the source's journal: its status and category come back, the
+    link goes; the survivor was never written. Returns the source as saved."""
+    check.actor(actor)
+    check.case_id(source, "source")
+    ctx.access.require(actor, Permission.WRITE)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        case, _ = get_for_update(uow.cases, source)
+        ctx.access.check(actor, Permission.WRITE, case)
+        version = case.version
+        survivor = unmerge_source(case, actor=actor, at=now)
+        case_links(uow).remove(case.id, LinkKind.MERGED_INTO, survivor)
+        ctx.after_change(case, now)
+        uow.cases.save(case, version)
+        uow.commit()
+    return case
+
+
+def merged_timeline(ctx: DeskContext, case_id: str, *, actor: Actor) -> list[MergedEntry]:
+    """The case's timeline with the entries of every case merged into it (through chains of
+    merges), each marked with its origin; a customer reads the public entries only."""
+    check.actor(actor)
+    check.case_id(case_id)
+    access = ctx.access
+    wanted = access.read_permission(actor)
+    access.require(actor, wanted)
+    with ctx.uow() as uow:
+        survivor = uow.cases.get(case_id)
+        access.check(actor, wanted, survivor)
+        links = getattr(uow, "links", None)
+        merged: dict[str, Case] = {}
+        frontier = [case_id]
+        while frontier and links is not None and len(merged) < 10_000:
+            found = [k.source for k in links.of_cases(frontier)
+                     if k.kind is LinkKind.MERGED_INTO and k.target in frontier
+                     and k.source not in merged]
+            loaded = uow.cases.get_many(found)
+            merged.update((c.id, c) for c in loaded)
+            frontier = [c.id for c in loaded]
+    return _merged_timeline(survivor, merged.values(), public_only=actor.is_customer)
+
+
+def split(ctx: DeskContext, source: str, seqs: list[int], *, subject: str,
+          actor: Actor) -> Case:
+    """A new case made of the chosen comments of ``source`` (copied with their audience,
+    author and time, marked with their origin), keeping its contact, account, category and
+    priority, linked ``split_from`` the source."""
+    check.actor(actor)
+    check.case_id(source, "source")
+    if not isinstance(seqs, (list, tuple)) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in seqs):
+        raise InvalidInput("seqs must be a list of timeline entry numbers", field="seqs")
+    original = ctx.read(source, actor, Permission.WRITE)
+
+    def prepare(case: Case, now: datetime) -> None:
+        split_entries(original, case, list(seqs), actor=actor, at=now)
+
+    made = casework.create_case(
+        ctx, prepare=prepare, subject=subject, actor=actor, description="",
+        priority=original.priority, severity=None, case_type=original.case_type,
+        category=original.category, subcategory=original.subcategory, reason_code=None,
+        source=original.source, links=original.links, tags=tuple(original.tags), custom=None,
+        assignee=None, team=None)
+    link_cases(ctx, made.id, LinkKind.SPLIT_FROM, original.id, actor=actor)
+    return ctx.read(made.id, actor)

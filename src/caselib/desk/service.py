@@ -36,6 +36,7 @@ from caselib.cases import (
     Links,
 )
 from caselib.cases.conversion import Conversion
+from caselib.cases.merge import MergedEntry
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk import (
@@ -257,6 +258,41 @@ class ServiceDesk:
         .. versionadded:: 0.3
         """
         return conversion.conversions(self._ctx, case_id, actor=actor)
+
+    def merge(self, source: str, survivor: str, *, actor: Actor) -> Case:
+        """Merge ``source`` into ``survivor`` (``service.write`` on both): the source closes
+        into the status ``merged`` (left out of SLA and every metric), linked
+        ``merged_into`` the survivor; its entries show in :meth:`merged_timeline` of the
+        survivor, and replies to it land there (:func:`caselib.desk.relations.survivor_of`).
+        Returns the source. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return relations.merge(self._ctx, source, survivor, actor=actor)
+
+    def unmerge(self, source: str, *, actor: Actor) -> Case:
+        """Undo a merge from the source's merge journal: its status comes back (no reopen
+        counted), the link goes, the survivor is as it was.
+
+        .. versionadded:: 0.3
+        """
+        return relations.unmerge(self._ctx, source, actor=actor)
+
+    def split(self, source: str, seqs: list[int], *, subject: str, actor: Actor) -> Case:
+        """A new case made of the chosen comments (timeline ``seq`` numbers) of ``source``,
+        keeping its contact, account, category and priority, linked ``split_from`` it.
+
+        .. versionadded:: 0.3
+        """
+        return relations.split(self._ctx, source, seqs, subject=subject, actor=actor)
+
+    def merged_timeline(self, case_id: str, *, actor: Actor) -> list[MergedEntry]:
+        """The case's timeline with the entries of the cases merged into it, each marked
+        with its origin (a customer reads public entries only).
+
+        .. versionadded:: 0.3
+        """
+        return relations.merged_timeline(self._ctx, case_id, actor=actor)
 
     def link_cases(self, source: str, kind: LinkKind | str, target: str, *,
                    actor: Actor) -> CaseLink:
