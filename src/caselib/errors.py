@@ -21,6 +21,7 @@ naming the fields involved::
     │   │   ├── NoteRequired                 422 note_required: the command's note is missing
     │   │   └── ChecklistIncomplete          409 checklist_incomplete: required items open
     │   ├── CaseMerged                       409 case_merged: act on the survivor instead
+    │   ├── ReopenWindowClosed               409 reopen_window_closed: reply for a follow-up
     │   └── PermissionDenied                 403 permission_denied: the permission, its roles
     └── StorageError                         500 storage_error
         ├── NotFound (also LookupError)      404 not_found
@@ -70,6 +71,7 @@ __all__ = [
     "NotFound",
     "NoteRequired",
     "PermissionDenied",
+    "ReopenWindowClosed",
     "SchemaMismatch",
     "StorageError",
     "TextTooLong",
@@ -333,6 +335,21 @@ class NoteRequired(GateRequired):
     def __init__(self, target: str, what: str = "a note", *, parameter: str = "note") -> None:
         self.parameter = parameter
         super().__init__(target, "note", what, how=f"pass {parameter}=...")
+
+
+class ReopenWindowClosed(CommandRefused):
+    """A customer may no longer reopen this case (closed, or resolved longer ago than the
+    tenant's grace window); a reply through ``customer_reply`` opens a follow-up case.
+
+    .. versionadded:: 0.3
+    """
+
+    code = "reopen_window_closed"
+    title = "Reopen window closed"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"case {number} can no longer be reopened by its customer; reply "
+                         "with ServiceDesk.customer_reply and a linked follow-up case opens")
 
 
 class CaseMerged(CommandRefused):

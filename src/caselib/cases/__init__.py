@@ -38,6 +38,7 @@ from caselib.cases.lifecycle import (
 )
 from caselib.cases.links import CaseLink, LinkKind
 from caselib.cases.merge import MERGED_STATUS, MergedEntry
+from caselib.cases.reopen import ReopenPolicy
 from caselib.cases.sla_state import (
     BREACH_REASON,
     Pause,
@@ -97,6 +98,7 @@ __all__ = [
     "Pause",
     "PriorityChanged",
     "Redaction",
+    "ReopenPolicy",
     "Reopened",
     "Resolution",
     "Resolved",

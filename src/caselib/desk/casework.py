@@ -27,6 +27,7 @@ from caselib.errors import (
     CaselibError,
     ConcurrencyConflict,
     PermissionDenied,
+    ReopenWindowClosed,
     TransitionNotAllowed,
 )
 from caselib.ports import CaseQuery, EventSink, Page
@@ -395,6 +396,8 @@ def reopen(
         wf = ctx.workflow_of(case)
         if case.is_active:
             raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))
+        if actor.is_customer and not ctx.settings.reopen.customer_may_reopen(case, now):
+            raise ReopenWindowClosed(case.number)
         target = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
         if target is None:
             raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))

@@ -26,15 +26,17 @@ from caselib.desk import casework
 from caselib.desk._context import DeskContext
 from caselib.errors import CaseNotFound, GateRequired, InvalidInput
 from caselib.ports import CaseLinkRepository, CaseQuery, UnitOfWork, case_links, get_for_update
-from caselib.vocab import StatusCategory
+from caselib.vocab import ActorKind, Audience, StatusCategory
 
 __all__ = [
     "MAX_MERGE_HOPS",
+    "customer_reply",
     "link_cases",
     "links_of",
     "merge",
     "merged_timeline",
     "split",
+    "survivor_of_case",
     "unmerge",
     "require_children_done",
     "survivor_of",
@@ -44,6 +46,10 @@ __all__ = [
 MAX_MERGE_HOPS = 32
 """How many ``merged_into`` links :func:`survivor_of` follows before it gives up (a chain
 that long is a loop someone wrote by hand, not a desk's history)."""
+
+_SYSTEM = Actor("caselib-reopen-policy", ActorKind.SYSTEM, frozenset({"admin"}), "caselib")
+"""Who closes a case past its grace window and links the follow-up (the policy, not a
+person)."""
 
 _ACTIVE = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING})
 
@@ -274,3 +280,40 @@ def split(ctx: DeskContext, source: str, seqs: list[int], *, subject: str,
         assignee=None, team=None)
     link_cases(ctx, made.id, LinkKind.SPLIT_FROM, original.id, actor=actor)
     return ctx.read(made.id, actor)
+
+
+def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -> Case:
+    """A customer's reply under the tenant's :class:`~caselib.cases.ReopenPolicy`: on an
+    active case, a public reply; on a resolved case inside the grace window, a reopen and the
+    reply; otherwise the old case is closed (if only resolved) and the reply opens a
+    follow-up case carrying its context (contact, account, category, priority, tags), linked
+    ``follow_up_of`` it. Returns the case the reply landed on."""
+    check.actor(actor)
+    check.case_id(case_id)
+    replies_to = survivor_of_case(ctx, case_id)
+    case = ctx.read(replies_to, actor)
+    now = ctx.now()
+    if case.is_active:
+        return casework.add_comment(ctx, case.id, body, actor=actor, audience=Audience.PUBLIC,
+                                    expected_version=None)
+    if ctx.settings.reopen.customer_may_reopen(case, now):
+        casework.reopen(ctx, case.id, actor=actor, reason=None, expected_version=None)
+        return casework.add_comment(ctx, case.id, body, actor=actor, audience=Audience.PUBLIC,
+                                    expected_version=None)
+    if case.status_category is StatusCategory.RESOLVED:
+        casework.close(ctx, case.id, "Closed: the reopen window has passed", actor=_SYSTEM,
+                       csat=None, expected_version=None)
+    follow = casework.create_case(
+        ctx, subject=f"Follow-up: {case.subject}"[:200], actor=actor, description=body,
+        priority=case.priority, severity=None, case_type=case.case_type,
+        category=case.category, subcategory=case.subcategory, reason_code=None,
+        source=case.source, links=case.links if not actor.is_customer else None,
+        tags=tuple(case.tags), custom=None, assignee=None, team=None)
+    link_cases(ctx, follow.id, LinkKind.FOLLOW_UP_OF, case.id, actor=_SYSTEM)
+    return ctx.read(follow.id, actor)
+
+
+def survivor_of_case(ctx: DeskContext, case_id: str) -> str:
+    """:func:`survivor_of` in a unit of work of its own."""
+    with ctx.uow() as uow:
+        return survivor_of(uow, case_id)

@@ -259,6 +259,17 @@ class ServiceDesk:
         """
         return conversion.conversions(self._ctx, case_id, actor=actor)
 
+    def customer_reply(self, case_id: str, body: str, *, actor: Actor) -> Case:
+        """A customer's reply, under the tenant's reopen policy
+        (:attr:`TenantSettings.reopen <caselib.desk.TenantSettings.reopen>`): lands on the
+        survivor of a merged case; reopens a resolved case inside the grace window; past it,
+        closes the case and opens a linked follow-up carrying its context. Returns the case
+        the reply landed on. Mail ingest calls this for a customer's mail.
+
+        .. versionadded:: 0.3
+        """
+        return relations.customer_reply(self._ctx, case_id, body, actor=actor)
+
     def merge(self, source: str, survivor: str, *, actor: Actor) -> Case:
         """Merge ``source`` into ``survivor`` (``service.write`` on both): the source closes
         into the status ``merged`` (left out of SLA and every metric), linked

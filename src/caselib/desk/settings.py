@@ -12,7 +12,7 @@ import attrs
 
 from caselib.access import AccessPolicy
 from caselib.automation import AutomationRule
-from caselib.cases import CasePolicy, CaseTemplate, Workflow
+from caselib.cases import CasePolicy, CaseTemplate, ReopenPolicy, Workflow
 from caselib.errors import InvalidConfiguration
 from caselib.kb import KbSettings
 from caselib.reports import View, ViewCatalog
@@ -89,6 +89,12 @@ class TenantSettings:
     templates: tuple[CaseTemplate, ...] = attrs.field(default=(), converter=_templates)
     """The tenant's case templates (:class:`~caselib.cases.CaseTemplate`), opened with
     :meth:`~caselib.ServiceDesk.create_from_template`.
+
+    .. versionadded:: 0.3
+    """
+    reopen: ReopenPolicy = attrs.field(factory=ReopenPolicy)
+    """Who may reopen and for how long (:class:`~caselib.cases.ReopenPolicy`): agents
+    always; customers inside its grace window, after which a reply opens a follow-up.
 
     .. versionadded:: 0.3
     """
