@@ -84,6 +84,10 @@ class TestMerge:
         assert desk.allowed_transitions(merged, actor=ANA) == ()
         with desk.store.unit_of_work("acme") as uow:
             assert survivor_of(uow, src.id) == survivor.id
+        # a reply addressed to the merged source lands on the survivor
+        landed = desk.customer_reply(src.id, "Still jammed", actor=CUSTOMER)
+        assert landed.id == survivor.id and landed.timeline[-1].body == "Still jammed"
+        before_surv = desk.get_case(survivor.id, actor=ANA)
         assert desk.cards(actor=ANA).total == cards_before - 1
         card = desk.scorecard(start=T0, end=T0 + timedelta(days=1), actor=ANA)
         assert card.total.created == 1
