@@ -3,8 +3,10 @@ metrics and SLA leaving merged cases out, and a stateful property test over rand
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from caselib import (
 from caselib.desk.relations import survivor_of
 from caselib.ports import Store
 from caselib.storage.codec import case_to_document
+from caselib.storage.sqlite import SqliteStore
 from caselib.testing import FrozenClock
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -127,10 +130,14 @@ class TestMerge:
 class MergeMachine(RuleBasedStateMachine):
     """Random create / link / merge / unmerge / split / comment / resolve / reopen."""
 
+    def make_store(self) -> Store:
+        return MemoryStore()
+
     def __init__(self) -> None:
         super().__init__()
         self.clock = FrozenClock(T0)
-        self.desk = _desk(MemoryStore(), self.clock)
+        self.store = self.make_store()
+        self.desk = _desk(self.store, self.clock)
         self.ids: list[str] = []
         self.seen: dict[str, list[tuple[int, str]]] = {}  # case → its entries so far
 
@@ -246,5 +253,24 @@ class MergeMachine(RuleBasedStateMachine):
         assert card.total.created == len(alive)
 
 
+    def teardown(self) -> None:
+        self.store.close()
+
+
+class SqliteMergeMachine(MergeMachine):
+    """The same histories on SQLite (its SQL metrics and link table)."""
+
+    def make_store(self) -> Store:
+        self._dir = tempfile.TemporaryDirectory()
+        return SqliteStore(Path(self._dir.name) / "cases.db")
+
+    def teardown(self) -> None:
+        super().teardown()
+        self._dir.cleanup()
+
+
 TestMergeMachine = MergeMachine.TestCase
 TestMergeMachine.settings = settings(max_examples=25, stateful_step_count=15, deadline=None)
+TestSqliteMergeMachine = SqliteMergeMachine.TestCase
+TestSqliteMergeMachine.settings = settings(max_examples=10, stateful_step_count=12,
+                                           deadline=None)

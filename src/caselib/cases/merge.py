@@ -23,6 +23,7 @@ from typing import Any, Final
 import attrs
 
 from caselib.cases.case import Case
+from caselib.cases.events import StatusChanged
 from caselib.cases.values import Actor, TimelineEntry
 from caselib.errors import CaseMerged, InvalidInput
 from caselib.timeutil import to_iso
@@ -76,6 +77,9 @@ def _status_entry(case: Case, actor: Actor, at: datetime, new_status: str,
     case.record_activity(actor, at, "status_changed", "", old=old, new=status,
                          old_category=old_cat.value, new_category=category.value)
     case.record_activity(actor, at, kind, "", **data)
+    # hosts that follow status changes see the merge and the unmerge like any other move
+    case.emit(StatusChanged(case.id, case.tenant, at, actor.id, old, status, old_cat.value,
+                            category.value, None))
 
 
 def merge_source(source: Case, survivor: Case, *, actor: Actor, at: datetime) -> None:
