@@ -30,6 +30,8 @@ from caselib import (
     Case,
     CaselibError,
     CaseQuery,
+    CaseTemplate,
+    ChecklistItem,
     MemoryStore,
     ServiceDesk,
     StorageError,
@@ -103,7 +105,8 @@ class World:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.clock = FrozenClock(T0)
-        self.base = ServiceDesk(store, tenant="acme", clock=self.clock, directory=directory())
+        self.base = ServiceDesk(store, tenant="acme", clock=self.clock, directory=directory(),
+                                settings=TenantSettings(templates=[TEMPLATE]))
         self._desks: dict[str, ServiceDesk] = {}
         self._cases: dict[str, str] = {}
         self.made = 0
@@ -126,14 +129,25 @@ class World:
         self._cases[method] = case.id
         return case
 
+    def second_case(self, method: str) -> Case:
+        """Another case of the method's tenant (the far end of a link)."""
+        key = f"{method}#2"
+        if key not in self._cases:
+            self._cases[key] = self._make(method).id
+        return self.desk(method).get_case(self._cases[key], actor=AGENT)
+
     def _make(self, method: str) -> Case:
         desk = self.desk(method)
         self.made += 1
-        case = desk.create_case(subject=f"VPN disconnects #{self.made}", actor=AGENT,
-                                description="Every hour", tags=["vpn"],
-                                custom={"tier": "gold"}, links={"contact": CUSTOMER.id})
-        if method == "redact_comment":
+        case = desk.create_from_template(
+            "outage", subject=f"VPN disconnects #{self.made}", actor=AGENT,
+            description="Every hour", tags=["vpn"], custom={"tier": "gold"},
+            links={"contact": CUSTOMER.id})
+        if method in ("redact_comment", "split"):
             return desk.add_comment(case.id, "A wrong note", actor=AGENT)
+        if method == "unmerge":
+            survivor = desk.create_case(subject="The survivor", actor=AGENT)
+            return desk.merge(case.id, survivor.id, actor=AGENT)
         if method in NEEDS:
             for to in ("open", "in_progress", "pending_customer", "resolved"):
                 if case.status == NEEDS[method]:
@@ -163,7 +177,9 @@ NEEDS = {"transition": "new", "resolve": "pending_customer", "rate": "resolved",
 
 
 def _fits(method: str, case: Case) -> bool:
-    if method == "redact_comment":
+    if method == "unmerge":
+        return case.status == "merged"
+    if method in ("redact_comment", "split"):
         return any(e.is_comment and e.redaction is None for e in case.timeline)
     return case.status == NEEDS.get(method, case.status)
 
@@ -172,6 +188,21 @@ def _seq(world: World, method: str) -> int:
     case = world.case_for(method)
     return next(e.seq for e in case.timeline if e.is_comment and e.redaction is None)
 
+
+TEMPLATE = CaseTemplate("outage", [ChecklistItem("status-page", "Post on the status page",
+                                                 required=False)],
+                        fields={"category": "Technical"})
+"""Every world case is opened from it (its one item is optional, so resolves go through)."""
+
+class _Crm:
+    """A host gateway that names each record after its key."""
+
+    def create(self, snapshot: Any) -> str:
+        return f"opp:{snapshot.key}"
+
+
+_LINKING = ("link_cases", "unlink_cases", "merge", "unmerge", "split")
+"""Methods whose ``source`` and ``target`` are the two ends of a case link."""
 
 _CASE_ARG: Callable[[World, str], Any] = lambda w, m: w.case_for(m)  # noqa: E731
 
@@ -213,8 +244,15 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
                             "tags": ["vpn"]},
     "force": lambda w, m: True,
     "force_reroute": lambda w, m: True,
+    "gateway": lambda w, m: _Crm(),
+    "survivor": lambda w, m: w.second_case(m).id,
+    "seqs": lambda w, m: [_seq(w, m)],
     "group_by": lambda w, m: "team",
     "keep_team": lambda w, m: False,
+    "item": lambda w, m: "status-page",
+    "done": lambda w, m: True,
+    "template": lambda w, m: "outage",
+    "kind": lambda w, m: "related",
     "limit": lambda w, m: 5,
     "links": lambda w, m: {"account": "acc-1", "contact": "c-1"},
     "name": lambda w, m: "ack_email" if m == "enable_automation_preset" else "log.txt",
@@ -236,14 +274,14 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "since": lambda w, m: T0 - timedelta(days=1),
     "sink": lambda w, m: RecordingSink(),
     "size": lambda w, m: 12,
-    "source": lambda w, m: "email",
+    "source": lambda w, m: w.case_for(m).id if m in _LINKING else "email",
     "start": lambda w, m: T0 - timedelta(days=1),
     "storage_key": lambda w, m: f"blobs/{next(KEYS)}/log.txt",
     "subcategory": lambda w, m: "Outage",
     "subject": lambda w, m: "VPN disconnects",
     "summary": lambda w, m: "Upgraded the client",
     "tags": lambda w, m: ["vpn", "network"],
-    "target": lambda w, m: "resolution",
+    "target": lambda w, m: w.second_case(m).id if m in _LINKING else "resolution",
     "team": lambda w, m: "support",
     "text": lambda w, m: "vpn drop*",
     "tenant": lambda w, m: "other",

@@ -18,7 +18,10 @@ naming the fields involved::
     ├── CommandRefused                       409 command_refused: the case's state refuses it
     │   ├── TransitionNotAllowed             409 transition_not_allowed: current status, targets
     │   ├── GateRequired                     409 gate_required: a transition's gate is not met
-    │   │   └── NoteRequired                 422 note_required: the command's note is missing
+    │   │   ├── NoteRequired                 422 note_required: the command's note is missing
+    │   │   └── ChecklistIncomplete          409 checklist_incomplete: required items open
+    │   ├── CaseMerged                       409 case_merged: act on the survivor instead
+    │   ├── ReopenWindowClosed               409 reopen_window_closed: reply for a follow-up
     │   └── PermissionDenied                 403 permission_denied: the permission, its roles
     └── StorageError                         500 storage_error
         ├── NotFound (also LookupError)      404 not_found
@@ -53,8 +56,10 @@ from typing import Any, ClassVar, Final
 
 __all__ = [
     "ArticleNotFound",
+    "CaseMerged",
     "CaseNotFound",
     "CaselibError",
+    "ChecklistIncomplete",
     "CommandRefused",
     "ConcurrencyConflict",
     "DuplicateKey",
@@ -66,6 +71,7 @@ __all__ = [
     "NotFound",
     "NoteRequired",
     "PermissionDenied",
+    "ReopenWindowClosed",
     "SchemaMismatch",
     "StorageError",
     "TextTooLong",
@@ -329,6 +335,56 @@ class NoteRequired(GateRequired):
     def __init__(self, target: str, what: str = "a note", *, parameter: str = "note") -> None:
         self.parameter = parameter
         super().__init__(target, "note", what, how=f"pass {parameter}=...")
+
+
+class ReopenWindowClosed(CommandRefused):
+    """A customer may no longer reopen this case (closed, or resolved longer ago than the
+    tenant's grace window); a reply through ``customer_reply`` opens a follow-up case.
+
+    .. versionadded:: 0.3
+    """
+
+    code = "reopen_window_closed"
+    title = "Reopen window closed"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"case {number} can no longer be reopened by its customer; reply "
+                         "with ServiceDesk.customer_reply and a linked follow-up case opens")
+
+
+class CaseMerged(CommandRefused):
+    """The case was merged into another (``survivor``, its number); act on the survivor, or
+    unmerge first.
+
+    .. versionadded:: 0.3
+    """
+
+    code = "case_merged"
+    title = "Case merged"
+    problem_fields: ClassVar[tuple[str, ...]] = ("survivor",)
+
+    def __init__(self, number: str, survivor: str | None) -> None:
+        self.survivor = survivor
+        super().__init__(f"case {number} was merged into {survivor or 'another case'}; act on "
+                         "that case, or unmerge it first (ServiceDesk.unmerge)")
+
+
+class ChecklistIncomplete(GateRequired):
+    """The case's checklist (from its template) has required items still open; ``items``
+    names them, in checklist order, so the message says exactly what is left to do.
+
+    .. versionadded:: 0.3
+    """
+
+    code = "checklist_incomplete"
+    title = "Checklist incomplete"
+    problem_fields: ClassVar[tuple[str, ...]] = ("gate", "requested", "items")
+
+    def __init__(self, target: str, items: Iterable[str]) -> None:
+        self.items = tuple(items)
+        listed = ", ".join(repr(i) for i in self.items)
+        super().__init__(target, "checklist", f"every required checklist item done (open: "
+                         f"{listed})", how="check them (ServiceDesk.check_item) first")
 
 
 class PermissionDenied(CommandRefused):

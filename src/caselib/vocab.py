@@ -160,6 +160,12 @@ class StatusCategory(_ParseableEnum):
     """The ball is in the customer's court: SLA clocks pause."""
     RESOLVED = "resolved"
     CLOSED = "closed"
+    MERGED = "merged"
+    """Merged into another case (:mod:`caselib.cases.merge`): outside every workflow, left
+    out of SLA clocks and of every metric.
+
+    .. versionadded:: 0.3
+    """
 
     @property
     def is_active(self) -> bool:

@@ -70,6 +70,11 @@ class DeliveryReport:
     """Notices that were digests (one per recipient past the threshold)."""
     tasks: int = 0
     events: int = 0
+    conversions: int = 0
+    """Conversions (opportunities, supplier returns) the host's gateways created.
+
+    .. versionadded:: 0.3
+    """
     dead_letters: list[str] = attrs.Factory(list)
     """Idempotency keys of the webhooks the poster gave up on."""
     skipped: list[str] = attrs.Factory(list)

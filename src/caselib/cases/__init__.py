@@ -10,6 +10,8 @@ transitions with python-statemachine. Events are what the store writes to its ou
 from __future__ import annotations
 
 from caselib.cases.case import Case
+from caselib.cases.checklist import CaseTemplate, Checklist, ChecklistItem
+from caselib.cases.conversion import CaseSnapshot, Conversion
 from caselib.cases.events import (
     Assigned,
     CaseCreated,
@@ -34,6 +36,9 @@ from caselib.cases.lifecycle import (
     Transition,
     Workflow,
 )
+from caselib.cases.links import CaseLink, LinkKind
+from caselib.cases.merge import MERGED_STATUS, MergedEntry
+from caselib.cases.reopen import ReopenPolicy
 from caselib.cases.sla_state import (
     BREACH_REASON,
     Pause,
@@ -66,10 +71,16 @@ __all__ = [
     "BREACH_REASON",
     "Case",
     "CaseCreated",
+    "CaseLink",
     "CasePolicy",
+    "CaseSnapshot",
+    "CaseTemplate",
+    "Checklist",
+    "ChecklistItem",
     "Closed",
     "CommentAdded",
     "CommentRedacted",
+    "Conversion",
     "CompiledWorkflow",
     "Csat",
     "CsatRecorded",
@@ -79,11 +90,15 @@ __all__ = [
     "Escalated",
     "FieldsUpdated",
     "GATES",
+    "LinkKind",
+    "MERGED_STATUS",
+    "MergedEntry",
     "Links",
     "NumberFormat",
     "Pause",
     "PriorityChanged",
     "Redaction",
+    "ReopenPolicy",
     "Reopened",
     "Resolution",
     "Resolved",

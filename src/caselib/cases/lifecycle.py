@@ -149,6 +149,20 @@ class Workflow:
         )
 
     @classmethod
+    def direct(cls) -> Workflow:
+        """:meth:`default`'s chain plus ``in_progress → resolved``: a fix that needs no answer
+        from the customer is resolved without a detour through ``pending_customer``.
+
+        The preset a new tenant should start from when its agents often fix and close in one
+        sitting (most desks); :meth:`default` enforces "heard back before resolved".
+
+        .. versionadded:: 0.3
+        """
+        base = cls.default()
+        return cls("direct", base.statuses,
+                   [*base.transitions, Transition("in_progress", "resolved")])
+
+    @classmethod
     def simple(cls) -> Workflow:
         """New / Open / Pending / Resolved / Closed, with Pending ↔ Open."""
         return cls(

@@ -18,6 +18,7 @@ import attrs
 
 from caselib.access import AccessPolicy, Permission
 from caselib.cases import Actor, Case, CompiledWorkflow
+from caselib.cases.merge import refuse_if_merged
 from caselib.desk.retry import backoff_delay
 from caselib.desk.settings import TenantSettings
 from caselib.errors import (
@@ -186,6 +187,7 @@ class DeskContext:
                 case, locked = get_for_update(uow.cases, case_id)
                 access.check(actor, permission if isinstance(permission, Permission)
                              else permission(case), case)
+                refuse_if_merged(case)  # commands go to the survivor
                 if expected_version is not None and case.version != expected_version:
                     raise ConcurrencyConflict(case_id, expected_version, case.version)
                 loaded = case.version

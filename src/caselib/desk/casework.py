@@ -7,7 +7,7 @@ first (:mod:`caselib.desk.triage`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,16 +15,19 @@ import attrs
 
 from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, CompiledWorkflow, Links
+from caselib.cases.checklist import require_checklist_done
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.numbers import find_by_number
+from caselib.desk.relations import require_children_done
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
 from caselib.errors import (
     CaselibError,
     ConcurrencyConflict,
     PermissionDenied,
+    ReopenWindowClosed,
     TransitionNotAllowed,
 )
 from caselib.ports import CaseQuery, EventSink, Page
@@ -110,6 +113,8 @@ def allowed_transitions(ctx: DeskContext, case: Case, *, actor: Actor | None) ->
     check.case(case)
     if actor is not None:
         check.actor(actor)
+    if case.status_category is StatusCategory.MERGED:
+        return ()  # only unmerge leaves the merged status
     wf = ctx.workflow_of(case)
     targets = wf.allowed_transitions(case.status)
     if actor is None:
@@ -169,21 +174,23 @@ def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerVi
 # -- commands ---------------------------------------------------------------------------------
 
 
-def create_case(ctx: DeskContext, **fields: Any) -> Case:
+def create_case(ctx: DeskContext, *, prepare: Callable[[Case, datetime], None] | None = None,
+                **fields: Any) -> Case:
     """Open and route a case; retried when another process took the same round-robin turn
     (the losing attempt wrote nothing). ``fields`` are :meth:`ServiceDesk.create_case`'s
     keyword arguments, every one of them (the facade holds the signature and the defaults)."""
     check.actor(fields["actor"])
     for attempt in range(_CREATE_ATTEMPTS):
         try:
-            return _create(ctx, **fields)
+            return _create(ctx, prepare, **dict(fields))
         except ConcurrencyConflict:
             if attempt == _CREATE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _create(ctx: DeskContext, **fields: Any) -> Case:
+def _create(ctx: DeskContext, prepare: Callable[[Case, datetime], None] | None,
+            **fields: Any) -> Case:
     actor: Actor = fields.pop("actor")
     assignee = fields.pop("assignee")
     team = fields.pop("team")
@@ -212,6 +219,8 @@ def _create(ctx: DeskContext, **fields: Any) -> Case:
             policy=policy,
             **fields,
         )
+        if prepare is not None:  # a template's checklist, in the same unit of work
+            prepare(case, now)
         if assignee is not None or team is not None:
             case.assign(assignee=assignee, team=team, actor=actor, at=now)
         else:
@@ -290,6 +299,10 @@ def transition(
         ctx.workflow_of(case).apply(
             case, to, actor=actor, at=now, note=note, resolution_code=resolution_code
         )
+        # after the workflow's own checks (a refused transition says so first); a refusal
+        # here still writes nothing, as the command's changes are never saved
+        require_children_done(ctx, case, case.status)
+        require_checklist_done(case, case.status, case.status_category)
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=lambda case: _transition_permission(ctx.workflow_of(case), to))
@@ -317,6 +330,8 @@ def _to_category(
             case, target, actor=actor, at=now, note=note, resolution_code=resolution_code,
             csat=csat, note_parameter=note_parameter,
         )
+        require_children_done(ctx, case, target)
+        require_checklist_done(case, target, case.status_category)
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=Permission.RESOLVE)
@@ -381,6 +396,8 @@ def reopen(
         wf = ctx.workflow_of(case)
         if case.is_active:
             raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))
+        if actor.is_customer and not ctx.settings.reopen.customer_may_reopen(case, now):
+            raise ReopenWindowClosed(case.number)
         target = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
         if target is None:
             raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))

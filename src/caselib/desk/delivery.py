@@ -9,6 +9,7 @@ template cannot show internal text whatever it names.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -26,16 +27,19 @@ from caselib.automation import (
     Template,
     Webhook,
 )
-from caselib.cases import Case
+from caselib.cases import Actor, Case
+from caselib.cases.conversion import CaseSnapshot, ConversionRequested
 from caselib.desk import _inputs as check
+from caselib.desk import conversion
 from caselib.desk._context import DeskContext
-from caselib.errors import WrongType
+from caselib.errors import CaseNotFound, WrongType
 from caselib.ports import (
     EventSink,
     HostTask,
     Mailer,
     Notification,
     Notifier,
+    OpportunityGateway,
     OutgoingMail,
     TaskGateway,
     WebhookPoster,
@@ -50,6 +54,10 @@ __all__ = [
     "internal_context",
     "render_deliveries",
 ]
+
+
+_RELAY = Actor("caselib-relay", ActorKind.SYSTEM, frozenset({"admin"}), "caselib")
+"""Who records a host's answer that the relay received."""
 
 
 def _address(recipient: str) -> str | None:
@@ -71,6 +79,13 @@ class DeliveryChannels:
     notifier: Notifier | None = None
     tasks: TaskGateway | None = None
     events: EventSink | None = None
+    conversions: Mapping[str, OpportunityGateway] = attrs.field(factory=dict)
+    """Conversion target (``"opportunity"``, ``"supplier_return"`` …) → the host's gateway:
+    a pending conversion request is retried through it (same key), and the host's answer
+    recorded on the case. A target without a gateway is relayed to ``events`` instead.
+
+    .. versionadded:: 0.3
+    """
     addresses: Callable[[str], str | None] = _address
     mail_domain: str = "caselib.invalid"
     """The right-hand side of generated ``Message-ID`` headers."""
@@ -200,12 +215,21 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
         done: list[str] = []
         notices: dict[str, list[tuple[str, str, Mapping[str, Any]]]] = {}
         waiting: set[str] = set()  # messages with a notice not sent yet
+        answers: list[tuple[str, str, str]] = []  # (case, target, host record id)
         try:
             for message in messages:
-                if message.type != AUTOMATION_EVENT and channels.events is not None:
+                gateway = (channels.conversions.get(message.payload.get("target", ""))
+                           if message.type == ConversionRequested.type else None)
+                if gateway is not None:
+                    snapshot = CaseSnapshot(**{**message.payload["snapshot"], "requested_at":
+                                               from_iso(message.payload["snapshot"]
+                                                        ["requested_at"])})
+                    answers.append((message.case_id, snapshot.target, gateway.create(snapshot)))
+                    report.conversions += 1
+                elif message.type != AUTOMATION_EVENT and channels.events is not None:
                     channels.events.publish(message)
                     report.events += 1
-                if message.type in _DELIVERING:
+                if gateway is None and message.type in _DELIVERING:
                     for n, item in enumerate(message.payload.get("deliveries") or ()):
                         key = f"{message.key}:{n}"
                         if item.get("channel") == "notify" and channels.notifier is not None:
@@ -223,6 +247,11 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
             if done:
                 uow.outbox.mark_delivered(done)
                 uow.commit()
+    # the hosts' answers, each in its own unit of work once the relay's is over (lost only
+    # if this process dies here: the next convert asks the host again, with the same key)
+    for case_id, target, record_id in answers:
+        with contextlib.suppress(CaseNotFound):
+            conversion.complete(ctx, case_id, target, record_id, actor=_RELAY)
     return report
 
 

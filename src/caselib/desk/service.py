@@ -26,12 +26,23 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from caselib.automation import AutomationReport, AutomationRule, DeliveryReport, RuleVerdict
-from caselib.cases import Actor, Case, CompiledWorkflow, Links
+from caselib.cases import (
+    Actor,
+    Case,
+    CaseLink,
+    Checklist,
+    CompiledWorkflow,
+    LinkKind,
+    Links,
+)
+from caselib.cases.conversion import Conversion
+from caselib.cases.merge import MergedEntry
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk import (
     automations,
     casework,
+    conversion,
     delivery,
     drafts,
     escalation,
@@ -39,6 +50,8 @@ from caselib.desk import (
     listing,
     metrics,
     portal,
+    relations,
+    templates,
     triage,
 )
 from caselib.desk._context import DeskContext
@@ -57,7 +70,16 @@ from caselib.kb import (
     Period,
     Suggestion,
 )
-from caselib.ports import CaseQuery, CaseSummary, Clock, EventSink, Notifier, Page, Store
+from caselib.ports import (
+    CaseQuery,
+    CaseSummary,
+    Clock,
+    EventSink,
+    Notifier,
+    OpportunityGateway,
+    Page,
+    Store,
+)
 from caselib.reports import GroupBy, Scorecard, SummaryCards, View
 from caselib.routing import Directory, RouteDecision
 from caselib.sla import DueExplanation
@@ -187,6 +209,129 @@ class ServiceDesk:
         """Summaries of the cases matching a :class:`~caselib.ports.CaseQuery` (or its fields
         as kwargs) among those ``actor`` may read: exactly the cases :meth:`get_case` allows."""
         return casework.find_cases(self._ctx, query, actor=actor, **filters)
+
+    def create_from_template(self, template: str, *, subject: str, actor: Actor,
+                             **fields: Any) -> Case:
+        """Open a case from one of the tenant's :attr:`TenantSettings.templates
+        <caselib.desk.TenantSettings.templates>`: its fields pre-filled (``fields``, any
+        :meth:`create_case` argument, override them; ``custom`` is merged) and its checklist
+        copied on, in one unit of work. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return templates.create_from_template(self._ctx, template, subject=subject,
+                                              actor=actor, fields=fields)
+
+    def check_item(self, case_id: str, item: str, *, actor: Actor, done: bool = True,
+                   expected_version: int | None = None) -> Case:
+        """Check (or, ``done=False``, uncheck) a checklist item: a system entry with who and
+        when; doing it twice changes nothing.
+
+        .. versionadded:: 0.3
+        """
+        return templates.check_item(self._ctx, case_id, item, done=done, actor=actor,
+                                    expected_version=expected_version)
+
+    def checklist(self, case_id: str, *, actor: Actor) -> Checklist:
+        """The case's checklist: its items and which are done, by whom and when.
+
+        .. versionadded:: 0.3
+        """
+        return templates.checklist(self._ctx, case_id, actor=actor)
+
+    def convert(self, case_id: str, target: str = "opportunity", *, actor: Actor,
+                gateway: OpportunityGateway) -> Conversion:
+        """Convert the case into a host record (``"opportunity"``, ``"supplier_return"`` …)
+        through ``gateway``: the request is saved first (timeline entry, outbox event), then
+        the host is asked, with a fixed idempotency key. Converting again returns the first
+        conversion; if the host fails, the conversion stays pending (``record_id`` None) and
+        :meth:`deliver_pending` with ``DeliveryChannels(conversions=…)`` or the next
+        ``convert`` retries it. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return conversion.convert(self._ctx, case_id, target, actor=actor, gateway=gateway)
+
+    def conversions(self, case_id: str, *, actor: Actor) -> list[Conversion]:
+        """The case's conversions (requested and done), from its timeline.
+
+        .. versionadded:: 0.3
+        """
+        return conversion.conversions(self._ctx, case_id, actor=actor)
+
+    def customer_reply(self, case_id: str, body: str, *, actor: Actor) -> Case:
+        """A customer's reply, under the tenant's reopen policy
+        (:attr:`TenantSettings.reopen <caselib.desk.TenantSettings.reopen>`): lands on the
+        survivor of a merged case; reopens a resolved case inside the grace window; past it,
+        closes the case and opens a linked follow-up carrying its context. Returns the case
+        the reply landed on. Mail ingest calls this for a customer's mail.
+
+        .. versionadded:: 0.3
+        """
+        return relations.customer_reply(self._ctx, case_id, body, actor=actor)
+
+    def merge(self, source: str, survivor: str, *, actor: Actor) -> Case:
+        """Merge ``source`` into ``survivor`` (``service.write`` on both): the source closes
+        into the status ``merged`` (left out of SLA and every metric), linked
+        ``merged_into`` the survivor; its entries show in :meth:`merged_timeline` of the
+        survivor, and replies to it land there (:func:`caselib.desk.relations.survivor_of`).
+        Returns the source. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return relations.merge(self._ctx, source, survivor, actor=actor)
+
+    def unmerge(self, source: str, *, actor: Actor) -> Case:
+        """Undo a merge from the source's merge journal: its status comes back (no reopen
+        counted), the link goes, the survivor is as it was.
+
+        .. versionadded:: 0.3
+        """
+        return relations.unmerge(self._ctx, source, actor=actor)
+
+    def split(self, source: str, seqs: list[int], *, subject: str, actor: Actor) -> Case:
+        """A new case made of the chosen comments (timeline ``seq`` numbers) of ``source``,
+        keeping its contact, account, category and priority, linked ``split_from`` it.
+
+        .. versionadded:: 0.3
+        """
+        return relations.split(self._ctx, source, seqs, subject=subject, actor=actor)
+
+    def merged_timeline(self, case_id: str, *, actor: Actor) -> list[MergedEntry]:
+        """The case's timeline with the entries of the cases merged into it, each marked
+        with its origin (a customer reads public entries only).
+
+        .. versionadded:: 0.3
+        """
+        return relations.merged_timeline(self._ctx, case_id, actor=actor)
+
+    def link_cases(self, source: str, kind: LinkKind | str, target: str, *,
+                   actor: Actor) -> CaseLink:
+        """Link two cases of the tenant: ``source`` *kind* ``target`` (``parent_of``,
+        ``related``, ``duplicate_of``, ``follow_up_of``, ``split_from``, ``merged_into``),
+        listed on both with a system entry on each (``service.write`` on both). Linking
+        twice returns the first link. See ``docs/relations.md``.
+
+        .. versionadded:: 0.3
+        """
+        return relations.link_cases(self._ctx, source, kind, target, actor=actor)
+
+    def unlink_cases(self, source: str, kind: LinkKind | str, target: str, *,
+                     actor: Actor) -> bool:
+        """Remove a link (``False`` if there was none).
+
+        .. versionadded:: 0.3
+        """
+        return relations.unlink_cases(self._ctx, source, kind, target, actor=actor)
+
+    def case_links(self, case_id: str, *, actor: Actor) -> list[CaseLink]:
+        """The case's links in both directions (:meth:`CaseLink.role_for
+        <caselib.cases.CaseLink.role_for>` names each as this case reads it), those whose
+        other case ``actor`` may read as well.
+
+        .. versionadded:: 0.3
+        """
+        return relations.links_of(self._ctx, case_id, actor=actor)
 
     def count_cases(self, query: CaseQuery | None = None, *, actor: Actor,
                     **filters: Any) -> int:

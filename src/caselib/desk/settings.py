@@ -12,7 +12,8 @@ import attrs
 
 from caselib.access import AccessPolicy
 from caselib.automation import AutomationRule, EscalationLadder
-from caselib.cases import CasePolicy, Workflow
+from caselib.cases import CasePolicy, CaseTemplate, ReopenPolicy, Workflow
+from caselib.errors import InvalidConfiguration
 from caselib.kb import KbSettings
 from caselib.reports import View, ViewCatalog
 from caselib.routing import FallbackMap, Router
@@ -31,6 +32,14 @@ def _views(value: object) -> ViewCatalog:
 
 def _rules(items: Iterable[AutomationRule]) -> tuple[AutomationRule, ...]:
     return tuple(items)
+
+
+def _templates(items: Iterable[CaseTemplate]) -> tuple[CaseTemplate, ...]:
+    found = tuple(items)
+    names = [t.name for t in found]
+    if len(set(names)) != len(names):
+        raise InvalidConfiguration(f"two case templates share a name: {sorted(names)}")
+    return found
 
 
 def default_router() -> Router:
@@ -72,6 +81,27 @@ class TenantSettings:
     escalation: EscalationLadder | None = None
     """The tenant's escalation levels (owner → manager → tier 2 …), each with its notice;
     ``None``: escalation raises the priority to high and numbers the levels ``"1"``, ``"2"``."""
+
+    children_block_parent: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool))
+    """A case cannot be resolved or closed while one of its child cases (``parent_of``
+    links, :meth:`~caselib.ServiceDesk.link_cases`) is still active: the resolve is refused
+    with :class:`~caselib.errors.GateRequired` (gate ``"children"``) naming the open children.
+
+    .. versionadded:: 0.3
+    """
+    templates: tuple[CaseTemplate, ...] = attrs.field(default=(), converter=_templates)
+    """The tenant's case templates (:class:`~caselib.cases.CaseTemplate`), opened with
+    :meth:`~caselib.ServiceDesk.create_from_template`.
+
+    .. versionadded:: 0.3
+    """
+    reopen: ReopenPolicy = attrs.field(factory=ReopenPolicy)
+    """Who may reopen and for how long (:class:`~caselib.cases.ReopenPolicy`): agents
+    always; customers inside its grace window, after which a reply opens a follow-up.
+
+    .. versionadded:: 0.3
+    """
 
     def __attrs_post_init__(self) -> None:
         if self.escalation is not None and not isinstance(self.escalation, EscalationLadder):

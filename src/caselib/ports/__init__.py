@@ -22,6 +22,7 @@ Grouped by capability, one module each:
 - :mod:`caselib.ports.kb` — the knowledge base's articles and log;
 - :mod:`caselib.ports.assignment` — the round-robin and last-assigned ledger;
 - :mod:`caselib.ports.automation` — the automation ledger, schedule and event cursor;
+- :mod:`caselib.ports.links` — the typed links between cases;
 - :mod:`caselib.ports.store` — the store, its unit of work, the outbox and the tenant check;
 - :mod:`caselib.ports.delivery` — the host's event sink and notifier;
 - :mod:`caselib.ports.messaging` — mailer, webhook poster and task gateway (automations).
@@ -59,9 +60,11 @@ from caselib.ports.kb import (
     ArticleRepository,
     KbLog,
 )
+from caselib.ports.links import CaseLinkRepository, case_links
 from caselib.ports.messaging import (
     HostTask,
     Mailer,
+    OpportunityGateway,
     OutgoingMail,
     TaskGateway,
     WebhookPoster,
@@ -95,6 +98,7 @@ __all__ = [
     "ArticleRepository",
     "AssignmentLedger",
     "AutomationLedger",
+    "CaseLinkRepository",
     "CaseNumberAllocator",
     "CasePage",
     "CaseQuery",
@@ -110,6 +114,7 @@ __all__ = [
     "Mailer",
     "Notification",
     "Notifier",
+    "OpportunityGateway",
     "Outbox",
     "OutboxMessage",
     "OutgoingMail",
@@ -126,6 +131,7 @@ __all__ = [
     "UnitOfWork",
     "WebhookPoster",
     "automation_ledger",
+    "case_links",
     "cursor_sort_key",
     "decode_cursor",
     "encode_cursor",

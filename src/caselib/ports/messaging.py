@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
+
+if TYPE_CHECKING:
+    from caselib.cases.conversion import CaseSnapshot
 
 __all__ = [
     "HostTask",
     "Mailer",
+    "OpportunityGateway",
     "OutgoingMail",
     "TaskGateway",
     "WebhookPoster",
@@ -71,4 +75,20 @@ class TaskGateway(Protocol):
 
     def create_task(self, task: HostTask) -> None:
         """Create ``task`` (dedupe on ``task.key``) or raise."""
+        ...
+
+
+class OpportunityGateway(Protocol):
+    """Creates a record in the host from a case: an opportunity in the CRM when support finds
+    an upsell, a supplier return in the ERP when a defect ties back to a supplier (the same
+    port shape serves both; :attr:`DeliveryChannels.conversions
+    <caselib.desk.DeliveryChannels.conversions>` maps each target to its gateway).
+
+    .. versionadded:: 0.3
+    """
+
+    def create(self, snapshot: CaseSnapshot) -> str:
+        """Create the record for ``snapshot`` and return its id, or raise (the conversion
+        stays pending and is retried). Dedupe on ``snapshot.key``: a retry after a failure
+        whose record was in fact created must return the first record's id."""
         ...

@@ -172,6 +172,15 @@ def _resolved_before(value: object) -> datetime | None:
     return _opt_dt(value, "resolved_before")
 
 
+def _child_of(value: object) -> str | None:
+    if value is None:
+        return None
+    text = require_str(value, "child_of", "a case id (the parent's) or None")
+    if not text:
+        raise InvalidInput("child_of must be a case id, not empty", field="child_of")
+    return text
+
+
 MAX_QUERY_LIMIT: Final = 1000
 """The largest page a :class:`CaseQuery` asks for (``limit``): a bound on what one store call
 reads and holds in memory."""
@@ -254,6 +263,13 @@ class CaseQuery:
     """Cases resolved before this instant (exclusive, like ``created_before``).
 
     .. versionadded:: 0.2
+    """
+    child_of: str | None = attrs.field(default=None, converter=_child_of)
+    """The children of this case (its ``parent_of`` links, :mod:`caselib.cases.links`):
+    the SQL stores join the link table, the memory store reads its links. Like :attr:`text`,
+    :meth:`matches` does not check it (a summary carries no links).
+
+    .. versionadded:: 0.3
     """
     text: str | None = attrs.field(default=None, converter=_text)
     """A text search over the case's number, subject and description: words AND-ed, a
@@ -349,8 +365,11 @@ class CaseQuery:
 
         .. versionadded:: 0.2
         """
+        # child_of (added in 0.3) joins the digest only when set, so cursors handed out
+        # before it existed still page the same list
         plain = [[a.name, _plain(getattr(self, a.name))] for a in attrs.fields(CaseQuery)
-                 if a.name not in ("limit", "after")]
+                 if a.name not in ("limit", "after")
+                 and not (a.name == "child_of" and self.child_of is None)]
         raw = json.dumps(plain, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=9).digest()
         return base64.urlsafe_b64encode(digest).decode()

@@ -228,7 +228,7 @@ def _counts(facts: Sequence[CaseFacts], period: Period, now: datetime) -> RowCou
 def compute_scorecard(facts: Iterable[CaseFacts], period: Period, group_by: GroupBy,
                       deflection: DeflectionFunnel, now: datetime) -> Scorecard:
     """The scorecard of ``facts`` (the cases the reader may see) over ``period``."""
-    every = list(facts)
+    every = [f for f in facts if not f.merged]  # merged-away cases count nowhere
     grouped: dict[str | None, list[CaseFacts]] = {}
     if group_by != "none":
         for f in every:
@@ -292,6 +292,8 @@ def compute_cards(items: Iterable[CardSubject], now: datetime, zone: str) -> Sum
     responses: list[int] = []
     rated = score = satisfied = 0
     for s in items:
+        if s.status_category is StatusCategory.MERGED:
+            continue  # merged-away cases count nowhere
         total += 1
         if s.status_category.is_active:
             open_ += 1

@@ -92,6 +92,8 @@ class CaseFacts:
     csat_score: int | None
     csat_at: datetime | None
     targets: tuple[TargetFacts, ...]
+    merged: bool = False
+    """Merged into another case: left out of every figure (see docs/metrics.md)."""
     """One per :data:`TARGETS`, in that order."""
 
     @property
@@ -137,6 +139,7 @@ class CaseFacts:
             None if case.csat is None else case.csat.score,
             None if case.csat is None else case.csat.at,
             tuple(TargetFacts.of(by_name.get(name)) for name in TARGETS),
+            case.status_category is StatusCategory.MERGED,
         )
 
 
@@ -149,4 +152,5 @@ def _is_reopen(data: object) -> bool:
         new = StatusCategory(data.get("new_category"))
     except ValueError:
         return False
-    return not old.is_active and new.is_active
+    # an unmerge puts a case back where it was: not a reopen
+    return not old.is_active and new.is_active and old is not StatusCategory.MERGED

@@ -117,6 +117,7 @@ def query_to(q: CaseQuery) -> dict[str, Any]:
         "categories": listed(q.categories),
         "resolved_from": _T(q.resolved_from),
         "resolved_before": _T(q.resolved_before),
+        "child_of": q.child_of,
         "text": q.text,
         "order": q.order,
         "limit": q.limit,
@@ -170,6 +171,7 @@ def query_from(d: Doc) -> CaseQuery:
             categories=sets["categories"],
             resolved_from=d.opt_instant("resolved_from"),
             resolved_before=d.opt_instant("resolved_before"),
+            child_of=d.opt_text("child_of", limit=MAX_TEXT_LENGTH),
             text=d.opt_text("text", limit=MAX_TEXT_LENGTH),
             order=order,  # type: ignore[arg-type]  # CaseQuery refuses an unknown order
             limit=d.integer("limit", default=50),

@@ -74,7 +74,7 @@ __all__ = [
 def _pause_reason(category: StatusCategory) -> str | None:
     if category is StatusCategory.WAITING:
         return "waiting"
-    if category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+    if category in (StatusCategory.RESOLVED, StatusCategory.CLOSED, StatusCategory.MERGED):
         return "resolved"
     return None
 

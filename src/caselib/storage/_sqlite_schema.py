@@ -217,6 +217,23 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             seq INTEGER NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # 8: reserved for the e-mail channel (issue 19), built on another branch at the same
+    # time; whichever lands second keeps the other's number
+    (),
+    # 9: typed links between cases (caselib.cases.links), one row per link, read from both
+    # ends: the primary key serves the source end, case_links_target the target end
+    (
+        """CREATE TABLE IF NOT EXISTS case_links (
+            tenant TEXT NOT NULL,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            PRIMARY KEY (tenant, source, kind, target)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS case_links_target ON case_links (tenant, target, kind)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

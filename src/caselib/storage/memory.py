@@ -66,6 +66,7 @@ from caselib.reports import (
     search_terms,
 )
 from caselib.storage._memory_automation import AutomationData, MemoryAutomations
+from caselib.storage._memory_links import LinkData, MemoryLinks
 from caselib.storage.codec import outbox_messages
 
 _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
@@ -94,6 +95,7 @@ class _Tenant:
     last_assigned: dict[str, datetime] = attrs.Factory(dict)
     locked: dict[str, int] = attrs.Factory(dict)  # case id -> id of the unit holding it
     automation: AutomationData = attrs.Factory(AutomationData)
+    links: LinkData = attrs.Factory(dict)
 
 
 class MemoryStore:
@@ -155,6 +157,7 @@ class MemoryUnitOfWork:
         self.kb_log: KbLog = _KbLog(self)
         self.assignments: AssignmentLedger = _Assignments(self)
         self.automations = MemoryAutomations(self)
+        self.links = MemoryLinks(self)
 
     def __enter__(self) -> Self:
         return self
@@ -345,8 +348,9 @@ class _Cases:
         if query is None:
             return [CaseSummary.of(c) for c in cases]
         search = query.search
+        kids = None if query.child_of is None else self._uow.links.children(query.child_of)
         return [s for c in cases if query.matches(s := CaseSummary.of(c))
-                and (search is None
+                and (kids is None or c.id in kids) and (search is None
                      or search.matches(search_terms(c.number, c.subject, c.description)))]
 
     def query(self, query: CaseQuery) -> Page:

@@ -255,6 +255,21 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
             seq BIGINT NOT NULL
         )""",
     ),
+    # 8: reserved for the e-mail channel (issue 19; see the SQLite store)
+    (),
+    # 9: typed links between cases (see the SQLite store)
+    (
+        f"""CREATE TABLE IF NOT EXISTS case_links (
+            tenant {_T} NOT NULL,
+            source {_T} NOT NULL,
+            kind {_T} NOT NULL,
+            target {_T} NOT NULL,
+            created_at {_T} NOT NULL,
+            created_by {_T} NOT NULL,
+            PRIMARY KEY (tenant, source, kind, target)
+        )""",
+        "CREATE INDEX IF NOT EXISTS case_links_target ON case_links (tenant, target, kind)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -59,6 +59,7 @@ from caselib.storage._sql.kb import (
     shown_from_json,
     shown_json,
 )
+from caselib.storage._sql.links import SqlLinks
 from caselib.storage._sql.outbox import SqlOutbox
 from caselib.storage._sql.pool import ConnectionPool
 from caselib.storage._sql.queries import (
@@ -97,6 +98,7 @@ __all__ = [
     "SqlCases",
     "SqlDialect",
     "SqlKbLog",
+    "SqlLinks",
     "SqlNumbers",
     "SqlOutbox",
     "SqlSession",

@@ -80,6 +80,7 @@ class _Params:
 def _base(query: CaseQuery, tenant: str, dialect: SqlDialect, p: _Params) -> str:
     """The query's filter (its access scope included) as SQL over alias ``c``."""
     conds, params = _where(query, tenant, dialect)
+    conds.append("c.status_category <> 'merged'")  # merged-away cases count nowhere
     p.values.extend(params)
     return " AND ".join(conds)
 

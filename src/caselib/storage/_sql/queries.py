@@ -104,6 +104,10 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: boo
     if query.resolved_before is not None:
         conds.append(f"c.resolved_at IS NOT NULL AND c.resolved_at < {ph}")
         params.append(to_iso(query.resolved_before))
+    if query.child_of is not None:
+        conds.append("EXISTS (SELECT 1 FROM case_links l WHERE l.tenant = c.tenant "
+                     f"AND l.source = {ph} AND l.kind = 'parent_of' AND l.target = c.id)")
+        params.append(query.child_of)
     search = query.search
     if search is not None:
         conds.append(dialect.text_scan if text_scan and dialect.text_scan else dialect.text_match)

@@ -30,7 +30,8 @@ rollback and tenancy across ports),
 (:class:`StoreMachine` against the memory model), :class:`MetricsContract` (cards,
 scorecard and list rows against the memory store on random histories), and
 :class:`AutomationLedgerContract` (the optional :class:`~caselib.ports.AutomationLedger`; not
-in :class:`StoreContract`).
+in :class:`StoreContract`), :class:`CaseLinkContract` (the optional
+:class:`~caselib.ports.CaseLinkRepository`; not in :class:`StoreContract` either).
 
 Needs ``pytest`` and ``hypothesis`` (test dependencies, not runtime ones).
 
@@ -44,6 +45,7 @@ from caselib.testing.conformance.automation import AutomationLedgerContract
 from caselib.testing.conformance.cases import CaseNumberContract, CaseRepositoryContract
 from caselib.testing.conformance.helpers import assert_same_case, make_case, sla_state
 from caselib.testing.conformance.kb import KbContract
+from caselib.testing.conformance.links import CaseLinkContract
 from caselib.testing.conformance.locking import CaseLockingContract
 from caselib.testing.conformance.metrics import MetricsContract
 from caselib.testing.conformance.outbox import OutboxContract
@@ -57,6 +59,7 @@ from caselib.testing.conformance.unit_of_work import UnitOfWorkContract
 __all__ = [
     "AssignmentLedgerContract",
     "AutomationLedgerContract",
+    "CaseLinkContract",
     "CaseLockingContract",
     "CaseNumberContract",
     "CaseQueryContract",
