@@ -2,4 +2,5 @@
 
 from caselib.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a module walk (tests, docs tools) may import this file
+    raise SystemExit(main())
