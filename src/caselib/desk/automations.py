@@ -47,7 +47,13 @@ from caselib.desk import triage
 from caselib.desk._context import DeskContext
 from caselib.desk.triage import routing_facts
 from caselib.errors import CaselibError, CaseNotFound, ConcurrencyConflict, WrongType
-from caselib.ports import AppliedRule, AutomationLedger, automation_ledger, get_for_update
+from caselib.ports import (
+    AppliedRule,
+    AutomationLedger,
+    automation_ledger,
+    get_for_update,
+    get_many_for_update,
+)
 from caselib.timeutil import aware_utc, to_iso
 from caselib.vocab import ActorKind, Audience
 
@@ -148,6 +154,13 @@ class _Batch:
                 return None
             got = self.cases[case_id] = (case, case.version)
         return got[0]
+
+    def preload(self, uow: Any, case_ids: Sequence[str]) -> None:
+        """Load and lock the cases of ``case_ids`` not loaded yet, in one read when the
+        store can (absent ones stay absent: :meth:`load` then returns ``None``)."""
+        wanted = [i for i in case_ids if i not in self.cases]
+        for case in get_many_for_update(uow.cases, wanted)[0]:
+            self.cases[case.id] = (case, case.version)
 
     def apply(self, uow: Any, rule: AutomationRule, case: Case, occurrence: str) -> bool:
         """Record and apply ``rule`` unless the ledger already has this occurrence."""
@@ -269,6 +282,7 @@ def _due_batch(ctx: DeskContext, timed: TimeRules, now: datetime, batch: int,
             return False
         report.due_cases += len(due)
         work = _Batch(ctx, ledger, now, report)
+        work.preload(uow, due)
         for case_id in due:
             case = work.load(uow, case_id)
             if case is None:
