@@ -101,3 +101,58 @@ class TestTiming:
     def test_time_trigger_validates(self) -> None:
         with pytest.raises(InvalidConfiguration, match="whole days"):
             TimeTrigger("category", timedelta(hours=5), StatusCategory.WAITING, business=True)
+
+
+class TestCompiledTimeRules:
+    """The sweep's compiled time rules give the rule-by-rule verdicts."""
+
+    WHENS: ClassVar[list[object]] = [
+        {"field": "category", "equals": "technical"}, {"field": "category", "equals": "nope"},
+        {"field": "priority", "in": ["high", "normal"]},
+        {"not": {"field": "severity", "exists": True}},
+        {"field": "category", "prefix": "tech"}, {"all": []},
+        {"any": [{"field": "category", "equals": "x"}, {"field": "tags", "equals": "vip"}]},
+    ]
+
+    def _case(self) -> object:
+        from caselib import Actor, MemoryStore, ServiceDesk
+        from caselib.testing import FrozenClock
+
+        at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        desk = ServiceDesk(MemoryStore(), tenant="acme", clock=FrozenClock(at))
+        agent = Actor.agent("ana")
+        case = desk.create_case(subject="Printer jams", actor=agent, category="Technical",
+                                tags=["vip"], links={"contact": "c@example.com"})
+        for status in ("open", "in_progress", "pending_customer"):
+            case = desk.transition(case.id, status, actor=agent)
+        return case
+
+    def test_candidates_and_next_time_match_the_naive_loop(self) -> None:
+        from caselib.automation import TimeRules, rule_matches, time_occurrence
+        from caselib.desk.triage import routing_facts
+
+        case = self._case()
+        rules = [AutomationRule.from_dict({
+            "id": f"r{i}", "when": when, "actions": [{"do": "note", "body": "x"}],
+            "trigger": {"time": {"since": "category", "category": "waiting",
+                                 "days": i % 3}}})
+            for i, when in enumerate(self.WHENS)]
+        facts = routing_facts(case)  # type: ignore[arg-type]
+        compiled = TimeRules(rules)
+        mask = compiled.candidates(facts)
+        for position, rule in enumerate(rules):
+            if rule_matches(rule, facts):
+                assert mask >> position & 1, rule.id
+        start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        for now in (start, start + timedelta(days=1, hours=1), start + timedelta(days=5)):
+            for applied in (set(), {(r.id, time_occurrence(r.trigger, case).key)  # type: ignore[arg-type, union-attr]
+                                    for r in rules[:3]}):
+                naive = None
+                for rule in rules:
+                    occ = time_occurrence(rule.trigger, case)  # type: ignore[arg-type]
+                    if occ is None or (rule.id, occ.key) in applied:
+                        continue
+                    if occ.due_at <= now and not rule_matches(rule, facts):
+                        continue
+                    naive = occ.due_at if naive is None else min(naive, occ.due_at)
+                assert compiled.next_at(case, facts, applied, now, {}) == naive  # type: ignore[arg-type]

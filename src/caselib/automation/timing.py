@@ -15,6 +15,7 @@ import attrs
 
 from caselib.automation.rules import AutomationRule, EventTrigger, TimeTrigger
 from caselib.cases import Case
+from caselib.routing.index import _candidates, _index_conditions
 from caselib.timeutil import to_iso
 from caselib.vocab import StatusCategory
 
@@ -22,6 +23,7 @@ __all__ = [
     "AUTOMATION_ACTOR_PREFIX",
     "Occurrence",
     "RuleVerdict",
+    "TimeRules",
     "add_business_days",
     "next_automation_at",
     "rule_matches",
@@ -175,15 +177,56 @@ def next_automation_at(rules: Iterable[AutomationRule], case: Case,
     An occurrence already due whose condition does not hold now is left out: it waits for
     the case to change (each change recomputes this) instead of being re-read every sweep.
     """
-    best: datetime | None = None
-    for rule in rules:
-        if not rule.enabled or not isinstance(rule.trigger, TimeTrigger):
-            continue
-        occ = time_occurrence(rule.trigger, case, memo)
-        if occ is None or (rule.id, occ.key) in applied:
-            continue
-        if occ.due_at <= now and not rule_matches(rule, facts, memo):
-            continue
-        if best is None or occ.due_at < best:
-            best = occ.due_at
-    return best
+    return TimeRules(rules).next_at(case, facts, applied, now, memo)
+
+
+class TimeRules:
+    """The enabled time rules of a tenant, compiled once per sweep.
+
+    Why: a sweep looks at every due case under every time rule, and most rules' conditions
+    name a field value the case does not have. The conditions are indexed like the router's
+    (:mod:`caselib.routing.index`), so a case is checked only against the rules whose
+    condition may hold on it; and rules sharing a trigger share one occurrence, so the next
+    automation time is read per trigger rather than per rule. The verdicts are exactly the
+    rule-by-rule ones.
+    """
+
+    __slots__ = ("_groups", "_index", "rules")
+
+    def __init__(self, rules: Iterable[AutomationRule]) -> None:
+        self.rules: tuple[AutomationRule, ...] = tuple(
+            r for r in rules if r.enabled and isinstance(r.trigger, TimeTrigger))
+        self._index = _index_conditions([r.when for r in self.rules])
+        groups: dict[TimeTrigger, list[int]] = {}
+        for position, rule in enumerate(self.rules):
+            assert isinstance(rule.trigger, TimeTrigger)
+            groups.setdefault(rule.trigger, []).append(position)
+        self._groups = tuple((t, tuple(p)) for t, p in groups.items())
+
+    def candidates(self, facts: Mapping[str, object]) -> int:
+        """Bit ``i`` set: rule ``i``'s condition may hold on ``facts`` (unset: it does not)."""
+        return _candidates(self._index, facts)
+
+    def next_at(self, case: Case, facts: Mapping[str, object],
+                applied: Collection[tuple[str, str]], now: datetime,
+                memo: dict[object, object] | None = None) -> datetime | None:
+        """What :func:`next_automation_at` returns for these rules."""
+        rules = self.rules
+        mask = -1
+        best: datetime | None = None
+        for trigger, positions in self._groups:
+            occ = time_occurrence(trigger, case, memo)
+            if occ is None or (best is not None and best <= occ.due_at):
+                continue
+            due = occ.due_at <= now
+            if due and mask == -1:
+                mask = self.candidates(facts)
+            for position in positions:
+                rule = rules[position]
+                if (rule.id, occ.key) in applied:
+                    continue
+                if due and not ((mask >> position) & 1 and rule_matches(rule, facts, memo)):
+                    continue
+                best = occ.due_at
+                break
+        return best

@@ -32,10 +32,10 @@ from caselib.automation import (
     RuleVerdict,
     SendEmail,
     SetField,
+    TimeRules,
     TimeTrigger,
     Transition,
     Webhook,
-    next_automation_at,
     preset,
     rule_matches,
     rules_for_event,
@@ -47,7 +47,13 @@ from caselib.desk import triage
 from caselib.desk._context import DeskContext
 from caselib.desk.triage import routing_facts
 from caselib.errors import CaselibError, CaseNotFound, ConcurrencyConflict, WrongType
-from caselib.ports import AppliedRule, AutomationLedger, automation_ledger, get_for_update
+from caselib.ports import (
+    AppliedRule,
+    AutomationLedger,
+    automation_ledger,
+    get_for_update,
+    get_many_for_update,
+)
 from caselib.timeutil import aware_utc, to_iso
 from caselib.vocab import ActorKind, Audience
 
@@ -149,6 +155,13 @@ class _Batch:
             got = self.cases[case_id] = (case, case.version)
         return got[0]
 
+    def preload(self, uow: Any, case_ids: Sequence[str]) -> None:
+        """Load and lock the cases of ``case_ids`` not loaded yet, in one read when the
+        store can (absent ones stay absent: :meth:`load` then returns ``None``)."""
+        wanted = [i for i in case_ids if i not in self.cases]
+        for case in get_many_for_update(uow.cases, wanted)[0]:
+            self.cases[case.id] = (case, case.version)
+
     def apply(self, uow: Any, rule: AutomationRule, case: Case, occurrence: str) -> bool:
         """Record and apply ``rule`` unless the ledger already has this occurrence."""
         if not rule_matches(rule, self.facts(case), self.memo(case)):
@@ -173,15 +186,14 @@ class _Batch:
         self.report.applied[rule.id] = self.report.applied.get(rule.id, 0) + 1
         return True
 
-    def finish(self, uow: Any, rules: Sequence[AutomationRule]) -> None:
+    def finish(self, uow: Any, timed: TimeRules) -> None:
         """Reschedule every loaded case, save the changed ones."""
-        timed = [r for r in rules if isinstance(r.trigger, TimeTrigger) and r.enabled]
         for case_id, (case, loaded) in self.cases.items():
-            if timed or case_id in self.changed:
+            if timed.rules or case_id in self.changed:
                 applied = {(a.rule_id, a.occurrence) for a in self.ledger.applied(case_id)}
                 applied |= self._recorded(case)
-                self.ledger.schedule(case_id, next_automation_at(
-                    timed, case, self.facts(case), applied, self.now, self.memo(case)))
+                self.ledger.schedule(case_id, timed.next_at(
+                    case, self.facts(case), applied, self.now, self.memo(case)))
             if case_id in self.changed:
                 self.ctx.after_change(case, self.now)
                 uow.cases.save(case, loaded)
@@ -201,16 +213,18 @@ def run_automations(ctx: DeskContext, now: datetime | None, *, batch: int) -> Au
     rules = tuple(r for r in ctx.settings.automations if r.enabled)
     if not rules:  # nothing to apply: leave the cursor where it is (or unborn)
         return report
+    timed = TimeRules(rules)
     seen = 0  # the highest stream position handled by this run
     while True:
-        outcome = _retry(lambda s=seen: _event_batch(ctx, rules, now, batch, s, report))
+        outcome = _retry(lambda s=seen: _event_batch(ctx, rules, timed, now, batch, s,
+                                                        report))
         if outcome is None:
             break
         seen, more = outcome
         if not more:
             break
-    if any(isinstance(r.trigger, TimeTrigger) for r in rules):
-        while _retry(lambda: _due_batch(ctx, rules, now, batch, report)):
+    if timed.rules:
+        while _retry(lambda: _due_batch(ctx, timed, now, batch, report)):
             pass
     return report
 
@@ -225,8 +239,9 @@ def _retry(step: Any) -> Any:
     return None  # pragma: no cover
 
 
-def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime,
-                 batch: int, seen: int, report: AutomationReport) -> tuple[int, bool] | None:
+def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], timed_rules: TimeRules,
+                 now: datetime, batch: int, seen: int, report: AutomationReport
+                 ) -> tuple[int, bool] | None:
     with ctx.uow() as uow:
         ledger = automation_ledger(uow)
         events = ledger.claim_events(batch)
@@ -237,7 +252,7 @@ def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetim
         if not fresh:
             return None
         work = _Batch(ctx, ledger, now, report)
-        timed = any(isinstance(r.trigger, TimeTrigger) for r in rules)
+        timed = bool(timed_rules.rules)
         for event in fresh:
             message = event.message
             report.events_read += 1
@@ -252,13 +267,13 @@ def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetim
                 continue
             for rule in matched:
                 work.apply(uow, rule, case, message.key)
-        work.finish(uow, rules)
+        work.finish(uow, timed_rules)
         ledger.advance(fresh[-1].seq)
         uow.commit()
         return fresh[-1].seq, len(fresh) >= batch
 
 
-def _due_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime, batch: int,
+def _due_batch(ctx: DeskContext, timed: TimeRules, now: datetime, batch: int,
                report: AutomationReport) -> bool:
     with ctx.uow() as uow:
         ledger = automation_ledger(uow)
@@ -267,23 +282,45 @@ def _due_batch(ctx: DeskContext, rules: Sequence[AutomationRule], now: datetime,
             return False
         report.due_cases += len(due)
         work = _Batch(ctx, ledger, now, report)
+        work.preload(uow, due)
         for case_id in due:
             case = work.load(uow, case_id)
             if case is None:
                 ledger.schedule(case_id, None)
                 continue
-            for rule in rules:
-                if not isinstance(rule.trigger, TimeTrigger):
-                    continue
-                if not rule_matches(rule, work.facts(case), work.memo(case)):
-                    report.not_matched += 1
-                    continue
-                occ = time_occurrence(rule.trigger, case, work.memo(case))
-                if occ is not None and occ.due_at <= now:
-                    work.apply(uow, rule, case, occ.key)
-        work.finish(uow, rules)
+            _sweep_case(work, uow, timed, case)
+        work.finish(uow, timed)
         uow.commit()
         return len(due) >= batch
+
+
+def _sweep_case(work: _Batch, uow: Any, timed: TimeRules, case: Case) -> None:
+    """Apply the due time rules to ``case`` in rule order, as checking each rule in turn
+    would: only the index's candidates are evaluated (the rest count as not matched), and
+    the candidates are looked up again whenever an applied rule changed the case's facts."""
+    rules = timed.rules
+    facts = work.facts(case)
+    mask = timed.candidates(facts)
+    left = (1 << len(rules)) - 1  # the positions not yet looked at
+    while left:
+        hits = mask & left
+        if not hits:
+            work.report.not_matched += left.bit_count()
+            return
+        low = hits & -hits
+        work.report.not_matched += (left & (low - 1)).bit_count()
+        left &= ~((low << 1) - 1)
+        rule = rules[low.bit_length() - 1]
+        memo = work.memo(case)
+        if not rule_matches(rule, facts, memo):
+            work.report.not_matched += 1
+            continue
+        assert isinstance(rule.trigger, TimeTrigger)
+        occ = time_occurrence(rule.trigger, case, memo)
+        if occ is not None and occ.due_at <= work.now and work.apply(uow, rule, case, occ.key):
+            now_facts = work.facts(case)
+            if now_facts is not facts:
+                facts, mask = now_facts, timed.candidates(now_facts)
 
 
 # -- applying one rule ------------------------------------------------------------------------

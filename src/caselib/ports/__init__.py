@@ -44,6 +44,7 @@ from caselib.ports.cases import (
     SlaSweepRepository,
     get_each,
     get_for_update,
+    get_many_for_update,
     query_each,
     sla_parts,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "encode_cursor",
     "get_each",
     "get_for_update",
+    "get_many_for_update",
     "query_each",
     "require_tenant",
     "sla_parts",

@@ -140,21 +140,26 @@ class _Index:
 
 
 def _build_index(rules: Sequence[Rule]) -> _Index:
+    return _index_conditions([rule.when for rule in rules])
+
+
+def _index_conditions(conditions: Sequence[Condition]) -> _Index:
+    """The index of ``conditions`` by position (shared with the automation sweep)."""
     eq: dict[str, dict[object, int]] = {}
     pre: dict[str, dict[str, int]] = {}
     ex: dict[str, int] = {}
     always = exact = 0
     fields: list[str] = []
-    for position, rule in enumerate(rules):
+    for position, when in enumerate(conditions):
         bit = 1 << position
-        for f in _fields_of(rule.when):
+        for f in _fields_of(when):
             if f not in fields:
                 fields.append(f)
-        keys = _keys(rule.when)
+        keys = _keys(when)
         if keys is None:
             always |= bit
             continue
-        if isinstance(rule.when, Equals | In | Prefix | Exists):
+        if isinstance(when, Equals | In | Prefix | Exists):
             exact |= bit
         for key in keys:
             kind, field = key[0], str(key[1])
@@ -199,3 +204,38 @@ def _normalise(facts: Facts, fields: tuple[str, ...]) -> _NormFacts:
             if n is not _ABSENT:
                 nf[f] = n
     return nf
+
+
+def _candidates(index: _Index, facts: Facts) -> int:
+    """The bitmask of positions whose condition may hold on ``facts``: every position whose
+    condition holds is in it (the others certainly do not hold); candidates still need
+    evaluating unless they are also in ``index.exact``."""
+    nf = _normalise(facts, index.fields)
+    mask = index.always
+    for field, table in index.equals:
+        x = nf.get(field)
+        if x is None:
+            continue
+        if x.__class__ is frozenset:
+            for member in x:
+                mask |= table.get(member, 0)
+        else:
+            mask |= table.get(x, 0)
+    for field, lengths, ptable in index.prefixes:
+        x = nf.get(field)
+        if x.__class__ is str:
+            texts: tuple[str, ...] | frozenset[str] = (x,)
+        elif x.__class__ is frozenset:
+            texts = x
+        else:
+            continue
+        for text in texts:
+            size = len(text)
+            for n in lengths:
+                if n > size:
+                    break
+                mask |= ptable.get(text[:n], 0)
+    for field, bits in index.exists:
+        if field in nf:
+            mask |= bits
+    return mask

@@ -65,6 +65,8 @@ _CLAIM: Final = "SELECT c.id, c.doc::text, " + _STORED + " FROM cases c WHERE "
 _CLAIMED_ENTRIES: Final = ("SELECT case_id, entry::text FROM timeline WHERE tenant = %s "
                            "AND case_id = ANY(%s) ORDER BY case_id, seq")
 _LOCK: Final = "SELECT 1 FROM cases WHERE tenant = %s AND id = %s FOR UPDATE"
+_LOCK_MANY: Final = ("SELECT 1 FROM cases WHERE tenant = %s AND id = ANY(%s) ORDER BY id "
+                     "FOR UPDATE")
 
 _Queued = tuple[str, Any, bool]  # (sql, params or rows, executemany?)
 _ROWS_PER_INSERT: Final = 500  # rows of one multi-row INSERT (well under 65,535 parameters)
@@ -196,6 +198,10 @@ class PostgresUnitOfWork(SqlUnitOfWorkBase):
         # queued: it travels with the load that follows, which the server runs after it,
         # in a new snapshot (so the load sees whatever the previous holder committed)
         self.write(_LOCK, (self.tenant, case_id))
+
+    def lock_cases(self, case_ids: Sequence[str]) -> None:
+        # one statement; rows are locked in the order returned (id order: no deadlock)
+        self.write(_LOCK_MANY, (self.tenant, sorted(case_ids)))
 
     def load_case(self, column: str, value: str) -> Loaded | None:
         rows = self.fetch(f"{_SELECT_CASE}c.{column} = %s", (self.tenant, value))

@@ -353,6 +353,9 @@ class SqliteUnitOfWork(SqlUnitOfWorkBase):
         # SQLite has one lock for writers: BEGIN IMMEDIATE (waiting up to the busy timeout)
         self._begin_write()
 
+    def lock_cases(self, case_ids: Sequence[str]) -> None:
+        self._begin_write()  # the one writer lock covers them all
+
     def load_case(self, column: str, value: str) -> Loaded | None:
         conn = self._connection()
         snapshot = not self._writing  # group the two reads into one read transaction

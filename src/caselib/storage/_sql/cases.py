@@ -110,6 +110,19 @@ class SqlCases:
         self._locked[case_id] = case.version
         return case
 
+    def get_many_for_update(self, case_ids: Sequence[str]) -> list[Case]:
+        """:meth:`get_for_update` of each of ``case_ids`` that exists, locked together and
+        read in one query (the automation sweep's page of due cases)."""
+        self._s.check_open()
+        wanted = list(dict.fromkeys(case_ids))
+        if not wanted:
+            return []
+        self._s.lock_cases(wanted)
+        cases = self.get_many(wanted)
+        for case in cases:
+            self._locked[case.id] = case.version
+        return cases
+
     def get_many(self, case_ids: Sequence[str]) -> list[Case]:
         self._s.check_open()
         wanted = list(dict.fromkeys(case_ids))

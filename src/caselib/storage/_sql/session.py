@@ -72,6 +72,12 @@ class SqlSession(abc.ABC):
         """Take the write lock on the case ``case_id`` (or more) for the rest of the unit
         of work, waiting for other holders; the next load then reads what they committed."""
 
+    def lock_cases(self, case_ids: Sequence[str]) -> None:
+        """:meth:`lock_case` of each of ``case_ids`` (in id order, so two units of work that
+        lock overlapping sets cannot deadlock); a store may do it in one statement."""
+        for case_id in sorted(case_ids):
+            self.lock_case(case_id)
+
     @abc.abstractmethod
     def load_case(self, column: str, value: str) -> Loaded | None:
         """``(document, [timeline entry, …], stored column values)`` of the case whose
