@@ -63,7 +63,7 @@ class ReopenPolicy(StrEnum):
 
 def _reopen(value: object) -> ReopenPolicy:
     try:
-        return ReopenPolicy(value)
+        return ReopenPolicy(str(value)) if not isinstance(value, ReopenPolicy) else value
     except ValueError:
         raise InvalidConfiguration(
             f"reopen policy {value!r}: use one of "
