@@ -24,7 +24,8 @@ Grouped by capability, one module each:
 - :mod:`caselib.ports.automation` — the automation ledger, schedule and event cursor;
 - :mod:`caselib.ports.store` — the store, its unit of work, the outbox and the tenant check;
 - :mod:`caselib.ports.delivery` — the host's event sink and notifier;
-- :mod:`caselib.ports.messaging` — mailer, webhook poster and task gateway (automations).
+- :mod:`caselib.ports.messaging` — mailer, webhook poster and task gateway (automations);
+- :mod:`caselib.ports.mail` — the mail ledger and the host's blob store (the e-mail channel).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from caselib.ports.kb import (
     ArticleRepository,
     KbLog,
 )
+from caselib.ports.mail import BlobStore, MailLedger, MailRecord, mail_ledger
 from caselib.ports.messaging import (
     HostTask,
     Mailer,
@@ -95,6 +97,7 @@ __all__ = [
     "ArticleRepository",
     "AssignmentLedger",
     "AutomationLedger",
+    "BlobStore",
     "CaseNumberAllocator",
     "CasePage",
     "CaseQuery",
@@ -107,6 +110,8 @@ __all__ = [
     "LockingCaseRepository",
     "MAX_QUERY_LIMIT",
     "MAX_TEXT_LENGTH",
+    "MailLedger",
+    "MailRecord",
     "Mailer",
     "Notification",
     "Notifier",
@@ -131,6 +136,7 @@ __all__ = [
     "encode_cursor",
     "get_each",
     "get_for_update",
+    "mail_ledger",
     "query_each",
     "require_tenant",
     "sla_parts",

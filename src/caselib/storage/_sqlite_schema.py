@@ -217,6 +217,23 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             seq INTEGER NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # 8 (IF NOT EXISTS: tests that rewind schema_version re-run it): the e-mail channel's
+    # ledger: every Message-ID sent or received, its case and what was done with it
+    (
+        """CREATE TABLE IF NOT EXISTS mail_log (
+            tenant TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            case_id TEXT,
+            address TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (tenant, message_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at)",
+        "CREATE INDEX IF NOT EXISTS mail_log_outcome ON mail_log (tenant, outcome, at)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

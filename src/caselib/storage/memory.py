@@ -66,6 +66,7 @@ from caselib.reports import (
     search_terms,
 )
 from caselib.storage._memory_automation import AutomationData, MemoryAutomations
+from caselib.storage._memory_mail import MailData, MemoryMail
 from caselib.storage.codec import outbox_messages
 
 _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
@@ -94,6 +95,7 @@ class _Tenant:
     last_assigned: dict[str, datetime] = attrs.Factory(dict)
     locked: dict[str, int] = attrs.Factory(dict)  # case id -> id of the unit holding it
     automation: AutomationData = attrs.Factory(AutomationData)
+    mail: MailData = attrs.Factory(MailData)
 
 
 class MemoryStore:
@@ -155,6 +157,7 @@ class MemoryUnitOfWork:
         self.kb_log: KbLog = _KbLog(self)
         self.assignments: AssignmentLedger = _Assignments(self)
         self.automations = MemoryAutomations(self)
+        self.mail = MemoryMail(self)
 
     def __enter__(self) -> Self:
         return self

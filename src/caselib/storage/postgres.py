@@ -255,6 +255,23 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
             seq BIGINT NOT NULL
         )""",
     ),
+    # 8 (IF NOT EXISTS: tests that rewind schema_version re-run it): the e-mail channel's
+    # ledger: every Message-ID sent or received, its case and what was done with it
+    (
+        f"""CREATE TABLE IF NOT EXISTS mail_log (
+            tenant {_T} NOT NULL,
+            message_id {_T} NOT NULL,
+            direction {_T} NOT NULL,
+            case_id {_T},
+            address {_T} NOT NULL,
+            outcome {_T} NOT NULL,
+            reason {_T} NOT NULL,
+            at {_T} NOT NULL,
+            PRIMARY KEY (tenant, message_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at)",
+        "CREATE INDEX IF NOT EXISTS mail_log_outcome ON mail_log (tenant, outcome, at)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -17,6 +17,7 @@ from caselib.storage._sql.assignment import SqlAssignments
 from caselib.storage._sql.automation import SqlAutomations
 from caselib.storage._sql.cases import SqlCases, SqlNumbers
 from caselib.storage._sql.kb import SqlArticles, SqlKbLog
+from caselib.storage._sql.mail import SqlMail
 from caselib.storage._sql.outbox import SqlOutbox
 from caselib.storage._sql.session import SqlSession
 
@@ -57,3 +58,4 @@ class SqlUnitOfWorkBase(SqlSession):
         self.kb_log = SqlKbLog(self)
         self.assignments = SqlAssignments(self)
         self.automations = SqlAutomations(self)
+        self.mail = SqlMail(self)
