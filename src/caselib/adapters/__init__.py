@@ -9,6 +9,7 @@ when an embedding adapter is constructed.
 
 from __future__ import annotations
 
+from caselib.adapters.blobs import FileBlobStore
 from caselib.adapters.embeddings import (
     MINILM,
     MiniLmEmbedder,
@@ -21,6 +22,7 @@ from caselib.adapters.webhook import DeadLetter, HttpWebhookPoster, sign, verify
 
 __all__ = [
     "DeadLetter",
+    "FileBlobStore",
     "HttpWebhookPoster",
     "MINILM",
     "MiniLmEmbedder",

@@ -18,14 +18,18 @@ from caselib.mail.message import (
     parse_mail,
     trim_reply,
 )
+from caselib.mail.outbound import MAIL_EVENT, MAX_REFERENCES, MailQueued, thread_headers
 from caselib.mail.resolver import MailDecision, ThreadFacts, ThreadResolver
 from caselib.mail.tokens import ReplyAddress, ReplyKeys, TokenCheck, parse_reply_address
 
 __all__ = [
+    "MAIL_EVENT",
     "MAX_MAIL_BYTES",
+    "MAX_REFERENCES",
     "MailAttachment",
     "MailDecision",
     "MailPolicy",
+    "MailQueued",
     "ParsedMail",
     "ReopenPolicy",
     "ReplyAddress",
@@ -38,5 +42,6 @@ __all__ = [
     "parse_mail",
     "parse_reply_address",
     "reopen_allowed",
+    "thread_headers",
     "trim_reply",
 ]

@@ -229,9 +229,11 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             outcome TEXT NOT NULL,
             reason TEXT NOT NULL,
             at TEXT NOT NULL,
+            seq INTEGER NOT NULL,
             PRIMARY KEY (tenant, message_id)
         )""",
-        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at)",
+        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at, seq)",
+        "CREATE INDEX IF NOT EXISTS mail_log_seq ON mail_log (tenant, seq)",
         "CREATE INDEX IF NOT EXISTS mail_log_outcome ON mail_log (tenant, outcome, at)",
     ),
 )

@@ -267,9 +267,11 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
             outcome {_T} NOT NULL,
             reason {_T} NOT NULL,
             at {_T} NOT NULL,
+            seq BIGINT NOT NULL,
             PRIMARY KEY (tenant, message_id)
         )""",
-        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at)",
+        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at, seq)",
+        "CREATE INDEX IF NOT EXISTS mail_log_seq ON mail_log (tenant, seq)",
         "CREATE INDEX IF NOT EXISTS mail_log_outcome ON mail_log (tenant, outcome, at)",
     ),
 )

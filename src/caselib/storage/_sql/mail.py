@@ -35,11 +35,13 @@ class SqlMail:
     def record(self, record: MailRecord) -> bool:
         s = self._s
         s.check_open()
+        # seq: the tenant's write order, so a thread's messages at one instant keep theirs
         return s.run(
-            f"INSERT INTO mail_log (tenant, {_COLUMNS}) VALUES ({s.dialect.params(8)}) "
+            f"INSERT INTO mail_log (tenant, {_COLUMNS}, seq) SELECT {s.dialect.params(8)}, "
+            f"COALESCE(MAX(seq), 0) + 1 FROM mail_log WHERE tenant = {s.dialect.ph} "
             "ON CONFLICT DO NOTHING",
             (s.tenant, record.message_id, record.direction, record.case_id, record.address,
-             record.outcome, record.reason[:500], to_iso(record.at))) == 1
+             record.outcome, record.reason[:500], to_iso(record.at), s.tenant)) == 1
 
     def get(self, message_id: str) -> MailRecord | None:
         s, ph = self._s, self._s.dialect.ph
@@ -64,7 +66,7 @@ class SqlMail:
         s, ph = self._s, self._s.dialect.ph
         s.check_open()
         rows = s.fetch(f"SELECT {_COLUMNS} FROM mail_log WHERE tenant = {ph} AND "
-                       f"case_id = {ph} ORDER BY at, message_id", (s.tenant, case_id))
+                       f"case_id = {ph} ORDER BY at, seq", (s.tenant, case_id))
         return [_row(r) for r in rows]
 
     def count(self, outcome: str, since: datetime, *, case_id: str | None = None,
