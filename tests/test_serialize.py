@@ -251,6 +251,8 @@ class TestDocuments:
             "Redactor": "a tool (its output is text)", "ResolutionBoost": "settings: KbSettings",
             "AutomationRule": "settings: AutomationRule.to_dict",
             "DeliveryChannels": "the delivery ports a host plugs in",
+            "MailSettings": "the e-mail channel's configuration (keys, ports)",
+            "MailOutcome": "a command's report (ingest_mail), not stored",
         }
         written = {cls.__name__ for cls in serialize.KINDS}
         classes = {name for name in caselib.__all__

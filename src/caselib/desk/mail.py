@@ -123,7 +123,7 @@ def _settings(ctx: DeskContext, given: MailSettings | None) -> MailSettings:
         raise InvalidConfiguration("this desk has no e-mail channel; set desk.mail = "
                                    "MailSettings(support_address=...) first")
     if not isinstance(found, MailSettings):
-        raise WrongType("settings", "a MailSettings", found)
+        raise WrongType("mail_settings", "a MailSettings", found)
     return found
 
 

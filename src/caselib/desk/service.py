@@ -561,17 +561,19 @@ class ServiceDesk:
 
     # -- e-mail (caselib.desk.mail) ----------------------------------------------------------
 
-    def ingest_mail(self, raw: bytes, *, settings: MailSettings | None = None) -> MailOutcome:
+    def ingest_mail(self, raw: bytes, *, mail_settings: MailSettings | None = None
+                    ) -> MailOutcome:
         """Take one inbound message (its bytes as received): a reply on its case, a held
         entry, a reopen, a new case, or nothing (automatic mail, a refused token), exactly
         once per ``Message-ID``. See :mod:`caselib.desk.mail`."""
-        return mail.ingest_mail(self._ctx, raw, settings=settings)
+        return mail.ingest_mail(self._ctx, raw, settings=mail_settings)
 
     def reply_by_mail(self, case_id: str, body: str, *, actor: Actor,
-                      settings: MailSettings | None = None) -> Case:
+                      mail_settings: MailSettings | None = None) -> Case:
         """Add a public reply and queue it to the contact as a threaded e-mail from the
         support address (sent by :meth:`deliver_pending`)."""
-        return mail.reply_by_mail(self._ctx, case_id, body, actor=actor, settings=settings)
+        return mail.reply_by_mail(self._ctx, case_id, body, actor=actor,
+                                  settings=mail_settings)
 
     def approve_held_mail(self, case_id: str, seq: int, *, actor: Actor) -> Case:
         """Post the held mail at timeline entry ``seq`` as its sender's public reply."""
