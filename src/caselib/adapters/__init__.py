@@ -17,6 +17,7 @@ from caselib.adapters.embeddings import (
     WordPiece,
     minilm_path,
 )
+from caselib.adapters.imap import ImapPoller, PollReport
 from caselib.adapters.smtp import SmtpMailer, build_message
 from caselib.adapters.webhook import DeadLetter, HttpWebhookPoster, sign, verify
 
@@ -24,9 +25,11 @@ __all__ = [
     "DeadLetter",
     "FileBlobStore",
     "HttpWebhookPoster",
+    "ImapPoller",
     "MINILM",
     "MiniLmEmbedder",
     "NumpyVectors",
+    "PollReport",
     "SmtpMailer",
     "WordPiece",
     "build_message",
