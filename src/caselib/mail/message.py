@@ -14,6 +14,7 @@ import email.policy
 import hashlib
 import html
 import re
+from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
@@ -100,11 +101,18 @@ def _header(msg: Message, name: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _value(msg: Message, index: int) -> str:
+def _unfold(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def _decoded(text: str) -> str:
+    """``text`` with RFC 2047 encoded words decoded (a display name)."""
+    if "=?" not in text:
+        return text
     try:
-        return str(msg.values()[index]).strip()
-    except Exception:  # a malformed header the parser defers to access time
-        return ""
+        return str(make_header(decode_header(text)))
+    except Exception:  # a broken encoded word: keep it as written
+        return text
 
 
 def _part_text(part: Message) -> str:
@@ -180,8 +188,11 @@ def _walk(msg: Message) -> tuple[str, str, list[MailAttachment]]:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
-        disposition = (part.get_content_disposition() or "").lower()
-        filename = part.get_filename()
+        names = {k.lower() for k in part.keys()}  # noqa: SIM118 - names only, unparsed
+        disposition = ((part.get_content_disposition() or "").lower()
+                       if "content-disposition" in names else "")
+        filename = part.get_filename() if disposition or ctype not in (
+            "text/plain", "text/html") else None
         if disposition == "attachment" or filename or ctype not in ("text/plain", "text/html"):
             payload = part.get_payload(decode=True)
             data = payload if isinstance(payload, bytes) else b""
@@ -208,16 +219,20 @@ def parse_mail(raw: bytes) -> ParsedMail:
         raise InvalidInput(f"the mail is larger than {MAX_MAIL_BYTES} bytes", field="raw")
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        sender_name, sender = parseaddr(_header(msg, "From"))
-        names = list(msg.keys())
-        headers = tuple((str(k).lower(), _value(msg, i)) for i, k in enumerate(names))
+        # raw header values: the guards and thread headers are ASCII tokens, and parsing
+        # every header through the policy's registry costs more than the rest of ingest
+        headers = tuple((str(k).lower(), _unfold(v)) for k, v in msg.raw_items())
+        raw_from = next((v for n, v in headers if n == "from"), "")
+        sender_name, sender = parseaddr(raw_from)
+        sender_name = _decoded(sender_name)
         recipients: list[str] = []
-        for name in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"):
-            values = [v for n, v in headers if n == name.lower()]
-            recipients.extend(a.lower() for _, a in getaddresses(values) if "@" in a)
+        wanted = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
+        values = [v for n, v in headers if n in wanted]
+        recipients.extend(a.lower() for _, a in getaddresses(values) if "@" in a)
         plain, markup, attachments = _walk(msg)
-        subject = _header(msg, "Subject")
-        message_id = (_ids(_header(msg, "Message-ID")) or ("",))[0]
+        subject = _header(msg, "Subject") if any(n == "subject" for n, _ in headers) else ""
+        first = dict(reversed(headers))
+        message_id = (_ids(first.get("message-id", "")) or ("",))[0]
         ctype = msg.get_content_type()
     except InvalidInput:
         raise
@@ -236,8 +251,8 @@ def parse_mail(raw: bytes) -> ParsedMail:
         message_id=message_id, sender=sender.lower(), sender_name=sender_name,
         subject=" ".join(subject.split())[:500],
         recipients=tuple(dict.fromkeys(recipients)),
-        in_reply_to=_ids(_header(msg, "In-Reply-To")),
-        references=_ids(_header(msg, "References")),
+        in_reply_to=_ids(first.get("in-reply-to", "")),
+        references=_ids(first.get("references", "")),
         text=trim_reply(trimmed_source), full_text=full.strip(),
         attachments=tuple(attachments), headers=headers, content_type=ctype)
 
