@@ -34,8 +34,9 @@ from caselib.desk.mail import MailSettings
 from caselib.mail import ReplyKeys
 from caselib.storage.sqlite import SqliteStore
 
-WORDS = ("printer tray jam toner invoice refund login password shipment damage box "
-         "delivery update firmware restart error screen cable port").split()
+WORDS = ["printer", "tray", "jam", "toner", "invoice", "refund", "login", "password",
+         "shipment", "damage", "box", "delivery", "update", "firmware", "restart", "error",
+         "screen", "cable", "port"]
 
 
 def _text(n: int, seed: int) -> str:
