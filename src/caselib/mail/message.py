@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import hashlib
 import html
 import re
 from email.header import decode_header, make_header
 from email.message import Message
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
+from typing import Any, Final
 
 import attrs
 
@@ -81,6 +84,25 @@ class ParsedMail:
         for mid in (*self.in_reply_to, *reversed(self.references)):
             seen.setdefault(mid, None)
         return tuple(seen)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fetch(name: str, value: str) -> object:
+    return email.policy.default.header_fetch_parse(name, value)
+
+
+class _Policy(EmailPolicy):
+    """``email.policy.default`` whose parsed header values are memoised: the parser and
+    ``get_content_type`` re-read a part's ``Content-Type`` about twenty times a message,
+    and the same few values recur across messages (parsed headers are immutable)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if isinstance(value, str) and len(value) < 2000:
+            return _fetch(name, value)
+        return super().header_fetch_parse(name, value)
+
+
+POLICY: Final = _Policy()
 
 
 _ID = re.compile(r"<([^<>\s]{1,250})>")
@@ -218,7 +240,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     if len(raw) > MAX_MAIL_BYTES:
         raise InvalidInput(f"the mail is larger than {MAX_MAIL_BYTES} bytes", field="raw")
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        msg = email.message_from_bytes(raw, policy=POLICY)
         # raw header values: the guards and thread headers are ASCII tokens, and parsing
         # every header through the policy's registry costs more than the rest of ingest
         headers = tuple((str(k).lower(), _unfold(v)) for k, v in msg.raw_items())
