@@ -206,3 +206,30 @@ def test_auto_replying_peer_loop_ends(desk: ServiceDesk) -> None:
 def test_unconfigured_desk_is_refused(make_store: Callable[[], Store]) -> None:
     with pytest.raises(InvalidConfiguration):
         ServiceDesk(make_store(), tenant="acme").ingest_mail(make_mail())
+
+
+def test_reopen_limit_per_sender(desk: ServiceDesk, clock: FrozenClock) -> None:
+    """One sender reopening many cases is stopped by the per-sender limit, and the window
+    moves with the (injected) clock."""
+    desk.mail = MailSettings("help@support.test", keys=KEYS,
+                             policy=MailPolicy(reopens_per_sender=2,
+                                               reopen_window=timedelta(hours=1)))
+    ids = []
+    for n in range(3):
+        case_id = desk.ingest_mail(make_mail(mid=f"o{n}@ex", subject=f"Issue {n}")).case_id
+        _resolve(desk, case_id or "")
+        ids.append(case_id)
+    outcomes = [desk.ingest_mail(make_mail(mid=f"x{n}@ex", headers={
+        "In-Reply-To": f"<o{n}@ex>"})).outcome for n in range(3)]
+    assert outcomes == ["reopen", "reopen", "held_rate_limit"]
+    clock.advance(hours=2)
+    assert desk.ingest_mail(make_mail(mid="late@ex", headers={
+        "In-Reply-To": "<o2@ex>"})).outcome == "reopen"
+
+
+def test_held_mail_is_not_shown_to_the_customer(desk: ServiceDesk) -> None:
+    case_id = desk.ingest_mail(make_mail()).case_id or ""
+    desk.ingest_mail(make_mail(sender="eve@other.test", mid="e1@x", body="Secret attempt",
+                               headers={"In-Reply-To": "<m1@ex>"}))
+    view = desk.customer_view(case_id, actor=Actor.customer("bo@example.com"))
+    assert "Secret attempt" not in repr(view)
