@@ -39,6 +39,8 @@ from caselib import (
     TenantSettings,
 )
 from caselib.desk import DeliveryChannels
+from caselib.desk.mail import MailSettings
+from caselib.mail import ReplyKeys
 from caselib.ports import query_each
 from caselib.routing import Agent, StaticDirectory, Team
 from caselib.storage.codec import case_to_document, entry_to_dict
@@ -115,6 +117,7 @@ class World:
         desk = self._desks.get(method)
         if desk is None:
             desk = self._desks[method] = self.base.for_tenant(f"t-{method}")
+            desk.mail = MAIL
         return desk
 
     def case_for(self, method: str) -> Case:
@@ -139,6 +142,14 @@ class World:
     def _make(self, method: str) -> Case:
         desk = self.desk(method)
         self.made += 1
+        if method in ("reply_by_mail", "approve_held_mail"):
+            first = desk.ingest_mail(_mail(f"m{self.made}@ex", "bo@example.com"))
+            case = desk.get_case(first.case_id or "", actor=AGENT)
+            if method == "approve_held_mail":
+                desk.ingest_mail(_mail(f"h{self.made}@ex", "eve@example.org",
+                                       f"m{self.made}@ex"))
+                case = desk.get_case(case.id, actor=AGENT)
+            return case
         case = desk.create_from_template(
             "outage", subject=f"VPN disconnects #{self.made}", actor=AGENT,
             description="Every hour", tags=["vpn"], custom={"tier": "gold"},
@@ -176,7 +187,22 @@ NEEDS = {"transition": "new", "resolve": "pending_customer", "rate": "resolved",
 """The status a method's case must be in for its valid call to go through."""
 
 
+def _mail(mid: str, sender: str, reply_to: str | None = None) -> bytes:
+    thread = "" if reply_to is None else f"In-Reply-To: <{reply_to}>\r\n"
+    return (f"From: {sender}\r\nTo: help@support.test\r\nSubject: VPN\r\n"
+            f"Message-ID: <{mid}>\r\n{thread}\r\nIt drops.\r\n").encode()
+
+
+MAIL = MailSettings("help@support.test", keys=ReplyKeys({"k1": b"fuzz-reply-key-000"}, "k1"))
+
+
+def _approved(case: Case) -> bool:
+    return any(e.kind == "mail_approved" for e in case.timeline)
+
+
 def _fits(method: str, case: Case) -> bool:
+    if method == "approve_held_mail":
+        return not _approved(case)
     if method == "unmerge":
         return case.status == "merged"
     if method in ("redact_comment", "split"):
@@ -186,6 +212,8 @@ def _fits(method: str, case: Case) -> bool:
 
 def _seq(world: World, method: str) -> int:
     case = world.case_for(method)
+    if method == "approve_held_mail":
+        return next(e.seq for e in case.timeline if e.kind == "mail_held")
     return next(e.seq for e in case.timeline if e.is_comment and e.redaction is None)
 
 
@@ -218,6 +246,8 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
                             "actions": [{"do": "note", "body": "seen"}]}],
     "channels": lambda w, m: DeliveryChannels(),
     "lookback": lambda w, m: timedelta(days=7),
+    "mail_settings": lambda w, m: MAIL,
+    "raw": lambda w, m: _mail(f"raw-{next(KEYS)}@ex", "zoe@example.com"),
     "assignee": lambda w, m: "bob",
     "attempts": lambda w, m: 2,
     "batch": lambda w, m: 10,

@@ -256,6 +256,8 @@ class TestDocuments:
             "DeliveryChannels": "the delivery ports a host plugs in",
             "EscalationLadder": "settings: EscalationLadder.to_dict",
             "EscalationLevel": "settings: EscalationLadder.to_dict",
+            "MailSettings": "the e-mail channel's configuration (keys, ports)",
+            "MailOutcome": "a command's report (ingest_mail), not stored",
         }
         written = {cls.__name__ for cls in serialize.KINDS}
         classes = {name for name in caselib.__all__

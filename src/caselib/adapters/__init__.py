@@ -9,6 +9,7 @@ when an embedding adapter is constructed.
 
 from __future__ import annotations
 
+from caselib.adapters.blobs import FileBlobStore
 from caselib.adapters.embeddings import (
     MINILM,
     MiniLmEmbedder,
@@ -16,15 +17,19 @@ from caselib.adapters.embeddings import (
     WordPiece,
     minilm_path,
 )
+from caselib.adapters.imap import ImapPoller, PollReport
 from caselib.adapters.smtp import SmtpMailer, build_message
 from caselib.adapters.webhook import DeadLetter, HttpWebhookPoster, sign, verify
 
 __all__ = [
     "DeadLetter",
+    "FileBlobStore",
     "HttpWebhookPoster",
+    "ImapPoller",
     "MINILM",
     "MiniLmEmbedder",
     "NumpyVectors",
+    "PollReport",
     "SmtpMailer",
     "WordPiece",
     "build_message",

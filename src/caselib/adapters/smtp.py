@@ -6,8 +6,9 @@ that wants them; implicit TLS (port 465) is ``ssl=True``.
 
 Every message carries the ``Message-ID`` the desk derived from the idempotency key (so a
 resend after a crash is the same message to the receiving side), ``Auto-Submitted:
-auto-generated`` (RFC 3834: auto-responders must not answer it, which stops mail loops),
-and the other headers the desk set.
+auto-generated`` (RFC 3834: auto-responders must not answer it, which stops mail loops)
+unless the desk set another value (an agent's answer by mail: empty, so no header), and
+the other headers the desk set.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Message-ID"] = mail.message_id
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Auto-Submitted"] = "auto-generated"
+    auto = next((v for k, v in mail.headers.items() if k.lower() == "auto-submitted"),
+                "auto-generated")
+    if auto:  # an empty value: a person's message (an agent's answer), no header
+        message["Auto-Submitted"] = auto
     for name, value in mail.headers.items():
         if name.lower() not in ("auto-submitted", "from", "to", "subject", "message-id"):
             message[name] = value

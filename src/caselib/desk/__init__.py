@@ -10,6 +10,7 @@ from __future__ import annotations
 from caselib.desk.breach import BreachNotice, SweepReport
 from caselib.desk.delivery import DeliveryChannels
 from caselib.desk.listing import Board, BoardColumn
+from caselib.desk.mail import MailOutcome, MailSettings
 from caselib.desk.service import ServiceDesk
 from caselib.desk.settings import TenantSettings, default_router
 from caselib.desk.views import CustomerReply, CustomerView
@@ -21,6 +22,8 @@ __all__ = [
     "CustomerReply",
     "CustomerView",
     "DeliveryChannels",
+    "MailOutcome",
+    "MailSettings",
     "ServiceDesk",
     "SweepReport",
     "TenantSettings",

@@ -87,6 +87,7 @@ class DeskContext:
         self.local = threading.local()
         self.sleep: Callable[[float], object] = time.sleep  # backoff pauses (tests replace it)
         self.kb_index: KbIndex | None = None
+        self.mail: object = None  # the e-mail channel's MailSettings (caselib.desk.mail)
         self.kb_version: int | None = None  # the article store's stamp the index reflects
         self.kb_memory: ResolutionMemory | None = None  # resolved cases, for the boost
         self.kb_lock = threading.Lock()

@@ -33,13 +33,16 @@ from caselib.desk import _inputs as check
 from caselib.desk import conversion
 from caselib.desk._context import DeskContext
 from caselib.errors import CaseNotFound, WrongType
+from caselib.mail import MAIL_EVENT
 from caselib.ports import (
     EventSink,
     HostTask,
     Mailer,
+    MailRecord,
     Notification,
     Notifier,
     OpportunityGateway,
+    OutboxMessage,
     OutgoingMail,
     TaskGateway,
     WebhookPoster,
@@ -226,6 +229,8 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
                                                         ["requested_at"])})
                     answers.append((message.case_id, snapshot.target, gateway.create(snapshot)))
                     report.conversions += 1
+                elif message.type == MAIL_EVENT:
+                    _send_mail(channels, message, report)
                 elif message.type != AUTOMATION_EVENT and channels.events is not None:
                     channels.events.publish(message)
                     report.events += 1
@@ -238,6 +243,8 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
                             waiting.add(message.key)
                         else:
                             _send(channels, message.case_id, key, item, report)
+                            _record_sent(uow, channels, message.case_id, key, item,
+                                         message.created_at)
                 done.append(message.key)
                 report.messages += 1
             _send_notices(channels, notices, report)
@@ -253,6 +260,40 @@ def deliver_pending(ctx: DeskContext, channels: DeliveryChannels, *, limit: int
         with contextlib.suppress(CaseNotFound):
             conversion.complete(ctx, case_id, target, record_id, actor=_RELAY)
     return report
+
+
+def _message_id(key: str, domain: str) -> str:
+    return f"<{key.replace(':', '.')}@{domain}>"
+
+
+def _record_sent(uow: Any, channels: DeliveryChannels, case_id: str, key: str,
+                 item: Mapping[str, Any], at: datetime) -> None:
+    """An automation's e-mail to a case goes in the mail ledger (when the store has one),
+    so a customer's reply to it threads onto the case."""
+    ledger = getattr(uow, "mail", None)
+    if ledger is not None and item.get("channel") == "email" and channels.mailer is not None:
+        mid = _message_id(key, channels.mail_domain)[1:-1]
+        ledger.record(MailRecord(mid, "out", case_id, str(item.get("to", "")), "sent",
+                                 str(item.get("subject", ""))[:200], at))
+
+
+def _send_mail(channels: DeliveryChannels, message: OutboxMessage,
+               report: DeliveryReport) -> None:
+    """One :class:`~caselib.mail.MailQueued` message: threaded, from the support address
+    (the mailer's sender), ``Reply-To`` the case address, ``Auto-Submitted`` only when
+    automatic."""
+    if channels.mailer is None:
+        report.skipped.append(message.key)
+        return
+    p = message.payload
+    headers = {"X-Caselib-Key": message.key, "Reply-To": p["reply_to"],
+               "Auto-Submitted": "auto-replied" if p.get("automatic") else ""}
+    if p.get("in_reply_to"):
+        headers["In-Reply-To"] = p["in_reply_to"]
+        headers["References"] = p["references"]
+    channels.mailer.send(OutgoingMail(p["to"], p["subject"], p["body"], message.key,
+                                      p["message_id"], message.case_id, headers))
+    report.emails += 1
 
 
 def _send_notices(channels: DeliveryChannels,
@@ -296,7 +337,7 @@ def _send(channels: DeliveryChannels, case_id: str, key: str, item: Mapping[str,
             return
         channels.mailer.send(OutgoingMail(
             to, item["subject"], item["body"], key,
-            f"<{key.replace(':', '.')}@{channels.mail_domain}>", case_id,
+            _message_id(key, channels.mail_domain), case_id,
             {"Auto-Submitted": "auto-generated", "X-Caselib-Key": key}))
         report.emails += 1
     elif channel == "task" and channels.tasks is not None:

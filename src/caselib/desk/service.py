@@ -48,6 +48,7 @@ from caselib.desk import (
     escalation,
     knowledge,
     listing,
+    mail,
     metrics,
     portal,
     relations,
@@ -58,6 +59,7 @@ from caselib.desk._context import DeskContext
 from caselib.desk.breach import SweepReport
 from caselib.desk.delivery import DeliveryChannels
 from caselib.desk.listing import Board
+from caselib.desk.mail import MailOutcome, MailSettings
 from caselib.desk.retry import retry_conflicts
 from caselib.desk.settings import TenantSettings
 from caselib.desk.views import CustomerView
@@ -159,6 +161,8 @@ class ServiceDesk:
     clock: _OnContext[Clock] = _OnContext()
     directory: _OnContext[Directory | None] = _OnContext()
     workflow: _OnContext[CompiledWorkflow] = _OnContext()
+    mail: _OnContext[MailSettings | None] = _OnContext()
+    """The e-mail channel (:class:`~caselib.desk.mail.MailSettings`; ``None``: none)."""
 
     def __repr__(self) -> str:
         return f"<ServiceDesk tenant={self.tenant!r} workflow={self.workflow.name!r}>"
@@ -699,6 +703,26 @@ class ServiceDesk:
             storage_key=storage_key,
             expected_version=expected_version,
         )
+
+    # -- e-mail (caselib.desk.mail) ----------------------------------------------------------
+
+    def ingest_mail(self, raw: bytes, *, mail_settings: MailSettings | None = None
+                    ) -> MailOutcome:
+        """Take one inbound message (its bytes as received): a reply on its case, a held
+        entry, a reopen, a new case, or nothing (automatic mail, a refused token), exactly
+        once per ``Message-ID``. See :mod:`caselib.desk.mail`."""
+        return mail.ingest_mail(self._ctx, raw, settings=mail_settings)
+
+    def reply_by_mail(self, case_id: str, body: str, *, actor: Actor,
+                      mail_settings: MailSettings | None = None) -> Case:
+        """Add a public reply and queue it to the contact as a threaded e-mail from the
+        support address (sent by :meth:`deliver_pending`)."""
+        return mail.reply_by_mail(self._ctx, case_id, body, actor=actor,
+                                  settings=mail_settings)
+
+    def approve_held_mail(self, case_id: str, seq: int, *, actor: Actor) -> Case:
+        """Post the held mail at timeline entry ``seq`` as its sender's public reply."""
+        return mail.approve_held_mail(self._ctx, case_id, seq, actor=actor)
 
     # -- events -----------------------------------------------------------------------------
 

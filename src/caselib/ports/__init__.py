@@ -25,7 +25,8 @@ Grouped by capability, one module each:
 - :mod:`caselib.ports.links` — the typed links between cases;
 - :mod:`caselib.ports.store` — the store, its unit of work, the outbox and the tenant check;
 - :mod:`caselib.ports.delivery` — the host's event sink and notifier;
-- :mod:`caselib.ports.messaging` — mailer, webhook poster and task gateway (automations).
+- :mod:`caselib.ports.messaging` — mailer, webhook poster and task gateway (automations);
+- :mod:`caselib.ports.mail` — the mail ledger and the host's blob store (the e-mail channel).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from caselib.ports.kb import (
     KbLog,
 )
 from caselib.ports.links import CaseLinkRepository, case_links
+from caselib.ports.mail import BlobStore, MailLedger, MailRecord, mail_ledger
 from caselib.ports.messaging import (
     HostTask,
     Mailer,
@@ -99,6 +101,7 @@ __all__ = [
     "ArticleRepository",
     "AssignmentLedger",
     "AutomationLedger",
+    "BlobStore",
     "CaseLinkRepository",
     "CaseNumberAllocator",
     "CasePage",
@@ -112,6 +115,8 @@ __all__ = [
     "LockingCaseRepository",
     "MAX_QUERY_LIMIT",
     "MAX_TEXT_LENGTH",
+    "MailLedger",
+    "MailRecord",
     "Mailer",
     "Notification",
     "Notifier",
@@ -139,6 +144,7 @@ __all__ = [
     "get_each",
     "get_for_update",
     "get_many_for_update",
+    "mail_ledger",
     "query_each",
     "require_tenant",
     "sla_parts",

@@ -217,9 +217,25 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             seq INTEGER NOT NULL
         ) WITHOUT ROWID""",
     ),
-    # 8: reserved for the e-mail channel (issue 19), built on another branch at the same
-    # time; whichever lands second keeps the other's number
-    (),
+    # 8 (IF NOT EXISTS: tests that rewind schema_version re-run it): the e-mail channel's
+    # ledger: every Message-ID sent or received, its case and what was done with it
+    (
+        """CREATE TABLE IF NOT EXISTS mail_log (
+            tenant TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            case_id TEXT,
+            address TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (tenant, message_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at, seq)",
+        "CREATE INDEX IF NOT EXISTS mail_log_seq ON mail_log (tenant, seq)",
+        "CREATE INDEX IF NOT EXISTS mail_log_outcome ON mail_log (tenant, outcome, at)",
+    ),
     # 9: typed links between cases (caselib.cases.links), one row per link, read from both
     # ends: the primary key serves the source end, case_links_target the target end
     (

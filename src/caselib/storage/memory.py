@@ -67,6 +67,7 @@ from caselib.reports import (
 )
 from caselib.storage._memory_automation import AutomationData, MemoryAutomations
 from caselib.storage._memory_links import LinkData, MemoryLinks
+from caselib.storage._memory_mail import MailData, MemoryMail
 from caselib.storage.codec import outbox_messages
 
 _Logged = TypeVar("_Logged", SuggestionShown, Deflection, ResolvedByArticle)
@@ -96,6 +97,7 @@ class _Tenant:
     locked: dict[str, int] = attrs.Factory(dict)  # case id -> id of the unit holding it
     automation: AutomationData = attrs.Factory(AutomationData)
     links: LinkData = attrs.Factory(dict)
+    mail: MailData = attrs.Factory(MailData)
 
 
 class MemoryStore:
@@ -158,6 +160,7 @@ class MemoryUnitOfWork:
         self.assignments: AssignmentLedger = _Assignments(self)
         self.automations = MemoryAutomations(self)
         self.links = MemoryLinks(self)
+        self.mail = MemoryMail(self)
 
     def __enter__(self) -> Self:
         return self

@@ -255,8 +255,25 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
             seq BIGINT NOT NULL
         )""",
     ),
-    # 8: reserved for the e-mail channel (issue 19; see the SQLite store)
-    (),
+    # 8 (IF NOT EXISTS: tests that rewind schema_version re-run it): the e-mail channel's
+    # ledger: every Message-ID sent or received, its case and what was done with it
+    (
+        f"""CREATE TABLE IF NOT EXISTS mail_log (
+            tenant {_T} NOT NULL,
+            message_id {_T} NOT NULL,
+            direction {_T} NOT NULL,
+            case_id {_T},
+            address {_T} NOT NULL,
+            outcome {_T} NOT NULL,
+            reason {_T} NOT NULL,
+            at {_T} NOT NULL,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (tenant, message_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS mail_log_case ON mail_log (tenant, case_id, at, seq)",
+        "CREATE INDEX IF NOT EXISTS mail_log_seq ON mail_log (tenant, seq)",
+        "CREATE INDEX IF NOT EXISTS mail_log_outcome ON mail_log (tenant, outcome, at)",
+    ),
     # 9: typed links between cases (see the SQLite store)
     (
         f"""CREATE TABLE IF NOT EXISTS case_links (

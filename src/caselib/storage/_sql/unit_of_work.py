@@ -18,6 +18,7 @@ from caselib.storage._sql.automation import SqlAutomations
 from caselib.storage._sql.cases import SqlCases, SqlNumbers
 from caselib.storage._sql.kb import SqlArticles, SqlKbLog
 from caselib.storage._sql.links import SqlLinks
+from caselib.storage._sql.mail import SqlMail
 from caselib.storage._sql.outbox import SqlOutbox
 from caselib.storage._sql.session import SqlSession
 
@@ -59,3 +60,4 @@ class SqlUnitOfWorkBase(SqlSession):
         self.assignments = SqlAssignments(self)
         self.automations = SqlAutomations(self)
         self.links = SqlLinks(self)
+        self.mail = SqlMail(self)

@@ -47,6 +47,7 @@ from caselib.testing.conformance.helpers import assert_same_case, make_case, sla
 from caselib.testing.conformance.kb import KbContract
 from caselib.testing.conformance.links import CaseLinkContract
 from caselib.testing.conformance.locking import CaseLockingContract
+from caselib.testing.conformance.mail import MailLedgerContract
 from caselib.testing.conformance.metrics import MetricsContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
@@ -66,6 +67,7 @@ __all__ = [
     "CaseRepositoryContract",
     "CaseSearchContract",
     "KbContract",
+    "MailLedgerContract",
     "MetricsContract",
     "OutboxContract",
     "SlaSweepContract",

@@ -1,0 +1,97 @@
+"""Loop and abuse guards: recognising mail that must never be answered (RFC 3834
+auto-replies, bulk and list mail, bounces) and the reopen-by-mail policy and rate limit.
+
+Pure decisions over a :class:`~caselib.mail.ParsedMail` and counts the desk reads from the
+store; nothing here sends or stores anything.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+
+import attrs
+
+from caselib.errors import InvalidConfiguration
+from caselib.mail.message import ParsedMail
+
+__all__ = ["MailPolicy", "ReopenPolicy", "automatic_reason", "reopen_allowed"]
+
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?reply|out of (the )?office|autoreply|abwesenheitsnotiz|"
+    r"réponse automatique|undeliverable|undelivered mail|delivery status notification|"
+    r"mail delivery (failed|failure|subsystem))", re.I)
+
+
+def automatic_reason(mail: ParsedMail) -> str | None:
+    """Why ``mail`` is automatic (so it is never answered and never opens a case), or
+    ``None`` for mail a person wrote."""
+    if mail.content_type == "multipart/report" or any(
+            a.content_type in ("message/delivery-status", "message/disposition-notification")
+            for a in mail.attachments):
+        return "delivery status report (bounce)"
+    submitted = mail.header("auto-submitted").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return f"Auto-Submitted: {submitted}"
+    precedence = mail.header("precedence").strip().lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return f"Precedence: {precedence}"
+    if mail.header("x-auto-response-suppress").strip().lower() not in ("", "none"):
+        return "X-Auto-Response-Suppress"
+    if mail.header("x-autoreply") or mail.header("x-autorespond"):
+        return "X-Autoreply"
+    if mail.header("list-id") or mail.header("list-unsubscribe"):
+        return "mailing-list mail"
+    local = mail.sender.split("@")[0]
+    if local in ("mailer-daemon", "postmaster") or local.startswith(("noreply", "no-reply")):
+        return f"sent from {local}@"
+    if _AUTO_SUBJECT.match(mail.subject):
+        return "automatic-reply subject"
+    return None
+
+
+class ReopenPolicy(StrEnum):
+    """What a customer's mail to a closed case does."""
+
+    REOPEN = "reopen"
+    FOLLOW_UP = "follow_up"
+    """A new case linked to the closed one (``custom.follow_up_of``)."""
+    REFUSE = "refuse"
+    """Nothing is posted; the sender gets a notice to open a new case."""
+
+
+def _reopen(value: object) -> ReopenPolicy:
+    try:
+        return ReopenPolicy(str(value)) if not isinstance(value, ReopenPolicy) else value
+    except ValueError:
+        raise InvalidConfiguration(
+            f"reopen policy {value!r}: use one of "
+            f"{', '.join(p.value for p in ReopenPolicy)}") from None
+
+
+@attrs.frozen
+class MailPolicy:
+    """A tenant's e-mail settings (the desk's :class:`~caselib.desk.mail.MailSettings`
+    carries one)."""
+
+    reopen: ReopenPolicy = attrs.field(default=ReopenPolicy.REOPEN, converter=_reopen)
+    reopens_per_case: int = 3
+    reopens_per_sender: int = 10
+    reopen_window: timedelta = timedelta(hours=24)
+    hold_unknown_senders: bool = True
+    """A reply on an existing case from an address that is not its contact's is held until
+    an agent approves it (``False``: posted like the contact's)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.reopens_per_case < 0 or self.reopens_per_sender < 0:
+            raise InvalidConfiguration("reopen limits must be 0 or more")
+        if self.reopen_window <= timedelta(0):
+            raise InvalidConfiguration("reopen_window must be positive")
+
+
+def reopen_allowed(policy: MailPolicy, *, case_reopens: int, sender_reopens: int) -> bool:
+    """Whether one more reopen by mail fits the limits, given the reopens by mail already
+    recorded within ``policy.reopen_window`` for the case and for the sender."""
+    return (case_reopens < policy.reopens_per_case
+            and sender_reopens < policy.reopens_per_sender)
