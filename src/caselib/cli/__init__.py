@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from caselib import __version__
 from caselib.adapters import HttpWebhookPoster, SmtpMailer
 from caselib.cases import Actor, Case
+from caselib.cli.mail import add_mail_parser, mail_command
 from caselib.cli.servers import Inbox, MailNotifier, WebhookReceiver, local_servers
 from caselib.desk import DeliveryChannels, ServiceDesk
 from caselib.desk.metrics import MAX_PERIOD
@@ -517,63 +518,6 @@ def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     return report
 
 
-def _add_mail_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    mail = sub.add_parser("mail", help="the e-mail channel")
-    inner = mail.add_subparsers(dest="mail_command", required=True)
-    ingest = inner.add_parser(
-        "ingest", help="take one message from stdin (for an MTA that pipes mail to a command)",
-        description="Reads one RFC 5322 message from stdin and hands it to "
-                    "ServiceDesk.ingest_mail; prints the outcome as JSON. Exit 0: handled "
-                    "(also a duplicate or a dropped auto-reply); 2: the message was refused; "
-                    "75 (EX_TEMPFAIL): the store failed, the MTA should retry. Reply keys "
-                    "come from CASELIB_REPLY_KEYS='kid:hexsecret,...' (the first signs).")
-    ingest.add_argument("--db", required=True, metavar="PATH.db", help="the SQLite store")
-    ingest.add_argument("--tenant", default="default", help="the desk's tenant")
-    ingest.add_argument("--support-address", required=True,
-                        help="the support address (its domain makes case addresses)")
-
-
-def _mail_command(args: argparse.Namespace) -> int:
-    import json
-    import os
-
-    from caselib.desk.mail import MailSettings
-    from caselib.errors import StorageError
-    from caselib.mail import ReplyKeys
-    from caselib.storage.sqlite import SqliteStore
-
-    raw = sys.stdin.buffer.read()
-    try:
-        keys = None
-        spec = os.environ.get("CASELIB_REPLY_KEYS", "")
-        if spec:
-            pairs = [part.split(":", 1) for part in spec.split(",") if part]
-            keys = ReplyKeys({k: bytes.fromhex(v) for k, v in pairs}, pairs[0][0])
-        store = SqliteStore(args.db)
-    except (CaselibError, ValueError, OSError) as err:
-        print(f"caselib mail ingest: {type(err).__name__}: {err}", file=sys.stderr)
-        return 75
-    try:
-        desk = ServiceDesk(store, tenant=args.tenant)
-        out = desk.ingest_mail(raw, mail_settings=MailSettings(args.support_address,
-                                                               keys=keys))
-    except StorageError as err:
-        print(f"caselib mail ingest: {type(err).__name__}: {err}", file=sys.stderr)
-        return 75
-    except CaselibError as err:
-        print(f"caselib mail ingest: refused: {err}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
-    decision = out.decision
-    print(json.dumps({"outcome": out.outcome, "message_id": out.message_id,
-                      "case_id": out.case_id,
-                      "via": None if decision is None else decision.via,
-                      "confidence": None if decision is None else decision.confidence,
-                      "reason": None if decision is None else decision.reason}))
-    return 0
-
-
 def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int:
     """Entry point of the ``caselib`` console script (``today`` pins ``--days`` in tests)."""
     parser = argparse.ArgumentParser(prog="caselib", description="caselib support-case engine")
@@ -587,10 +531,10 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
                       help="seed the demo, then serve the reference web app (web extra)")
     demo.add_argument("--port", type=int, default=8000, help="--web's port on 127.0.0.1")
     report = _add_report_parser(sub)
-    _add_mail_parser(sub)
+    add_mail_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "mail":
-        return _mail_command(args)
+        return mail_command(args)
     if args.command == "report":
         return _report_command(report, args, today)
     if args.command == "demo":
