@@ -99,6 +99,9 @@ def test_end_to_end_threaded(imap_port: int, smtp: tuple[SmtpInbox, int],
     desk.deliver_pending(channels)
     [ack] = inbox.messages
     assert ack["To"] == "kim@customer.test" and ack["Auto-Submitted"] == "auto-generated"
+    # the automatic ack carries the case's signed reply address too, like an agent's answer
+    assert ack["Reply-To"].split("@")[0].split("+")[0].startswith("case-")
+    assert "+" in ack["Reply-To"]
     # 3. the customer replies to the ack (Gmail style: quote below)
     reply = customer_mail(f"Re: {ack['Subject']}", "It should be 120 EUR.\n\nOn Mon, Jan 5, "
                           "2026 Support wrote:\n> We received your request", "c2@customer.test",

@@ -183,7 +183,9 @@ def render_deliveries(ctx: DeskContext, rule: AutomationRule, case: Case, occurr
             subject, body = _render(action.template, case, rule)
             recipients = ([case.links.contact] if action.to == "contact" and case.links.contact
                           else _people(ctx, case, action.to) if action.to != "contact" else [])
-            out.extend({"channel": "email", "to": r, "subject": subject, "body": body}
+            reply_to = _case_address(ctx, case, now) if action.to == "contact" else None
+            out.extend({"channel": "email", "to": r, "subject": subject, "body": body,
+                        **({} if reply_to is None else {"reply_to": reply_to})}
                        for r in recipients)
         elif isinstance(action, Notify):
             subject, body = _render(action.template, case, rule)
@@ -322,6 +324,18 @@ def _send_notices(channels: DeliveryChannels,
         report.digests += 1
 
 
+def _case_address(ctx: DeskContext, case: Case, now: datetime) -> str | None:
+    """The signed reply address of ``case`` when the desk runs the e-mail channel with reply
+    keys (``desk.mail``), so a customer's reply to an automatic mail (the acknowledgment)
+    lands on its case by the strongest rule; ``None`` otherwise."""
+    from caselib.desk.mail import MailSettings  # the mail use cases import this module
+
+    settings = ctx.mail
+    if not isinstance(settings, MailSettings) or settings.keys is None:
+        return None
+    return settings.keys.address(ctx.tenant, case.id, case.number, settings.domain, now)
+
+
 def _send(channels: DeliveryChannels, case_id: str, key: str, item: Mapping[str, Any],
           report: DeliveryReport) -> None:
     channel = item.get("channel")
@@ -335,10 +349,12 @@ def _send(channels: DeliveryChannels, case_id: str, key: str, item: Mapping[str,
         if to is None:
             report.skipped.append(key)
             return
+        headers = {"Auto-Submitted": "auto-generated", "X-Caselib-Key": key}
+        if item.get("reply_to"):
+            headers["Reply-To"] = item["reply_to"]
         channels.mailer.send(OutgoingMail(
             to, item["subject"], item["body"], key,
-            _message_id(key, channels.mail_domain), case_id,
-            {"Auto-Submitted": "auto-generated", "X-Caselib-Key": key}))
+            _message_id(key, channels.mail_domain), case_id, headers))
         report.emails += 1
     elif channel == "task" and channels.tasks is not None:
         channels.tasks.create_task(HostTask(key, case_id, str(item.get("number", "")),
