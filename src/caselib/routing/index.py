@@ -9,8 +9,8 @@ semantics of :mod:`caselib.routing.conditions` exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Final, TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeAlias
 
 import attrs
 
@@ -210,7 +210,12 @@ def _candidates(index: _Index, facts: Facts) -> int:
     """The bitmask of positions whose condition may hold on ``facts``: every position whose
     condition holds is in it (the others certainly do not hold); candidates still need
     evaluating unless they are also in ``index.exact``."""
-    nf = _normalise(facts, index.fields)
+    return _candidate_mask(index, _normalise(facts, index.fields))
+
+
+def _candidate_mask(index: _Index, nf: Mapping[str, Any]) -> int:
+    """:func:`_candidates` over facts already normalised (``_normalise``): the router's
+    first match reuses them for its predicates."""
     mask = index.always
     for field, table in index.equals:
         x = nf.get(field)

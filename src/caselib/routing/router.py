@@ -35,7 +35,14 @@ from caselib.routing.branches import BranchManagerLookup, BranchRouting
 from caselib.routing.conditions import Facts
 from caselib.routing.decision import MatchKind, RouteDecision, RouteStep, _evidence, _render, _shown
 from caselib.routing.fallback import FallbackMap
-from caselib.routing.index import _build_index, _compile, _Index, _normalise, _Predicate
+from caselib.routing.index import (
+    _build_index,
+    _candidate_mask,
+    _compile,
+    _Index,
+    _normalise,
+    _Predicate,
+)
 from caselib.routing.rules import Rule, RuleSet, _optional_text
 
 __all__ = [
@@ -127,34 +134,7 @@ class Router:
         """Return the 0-based position of the first matching rule, using the index."""
         index = self._index
         nf = _normalise(facts, index.fields)
-        mask = index.always
-        for field, table in index.equals:
-            x = nf.get(field)
-            if x is None:
-                continue
-            if x.__class__ is frozenset:
-                for member in x:
-                    mask |= table.get(member, 0)
-            else:
-                mask |= table.get(x, 0)
-        for field, lengths, ptable in index.prefixes:
-            x = nf.get(field)
-            texts: Iterable[str]
-            if x.__class__ is str:
-                texts = (x,)
-            elif x.__class__ is frozenset:
-                texts = x
-            else:
-                continue
-            for text in texts:
-                size = len(text)
-                for n in lengths:
-                    if n > size:
-                        break
-                    mask |= ptable.get(text[:n], 0)
-        for field, bits in index.exists:
-            if field in nf:
-                mask |= bits
+        mask = _candidate_mask(index, nf)
         exact = index.exact
         predicates = self._predicates
         while mask:
