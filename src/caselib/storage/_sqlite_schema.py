@@ -7,6 +7,7 @@ with the query it serves) read on their own.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Final
 
 from caselib.errors import SchemaMismatch
@@ -18,11 +19,22 @@ from caselib.storage._sql import (
     SCOPE_INDEXES,
 )
 from caselib.storage._sql.columns import FACTS_INDEXES, facts_migration
-from caselib.storage._sql.rows import BACKFILL_FACTS
+from caselib.storage._sql.rows import backfill_facts
 
-__all__ = ["SCHEMA_VERSION", "terms_function"]
+__all__ = ["SCHEMA_VERSION", "Migration", "terms_function"]
 
-_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+
+
+def _backfill_facts(conn: sqlite3.Connection) -> None:
+    """Migration 5's Python step: fill its columns of every stored case (see
+    :func:`~caselib.storage._sql.rows.backfill_facts`)."""
+    backfill_facts(lambda q, p: conn.execute(q, p).fetchall(), conn.execute, "?")
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+"""A migration step: SQL, or a Python step run on the migrating connection."""
+
+_MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     # 1: the initial schema
     (
         # cases is a rowid table, not WITHOUT ROWID: a row is ~1 KiB (its document), far past
@@ -163,7 +175,7 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # stored case through the codec every save uses; indexes for the period reads
     (
         *facts_migration("TEXT", "INTEGER"),
-        BACKFILL_FACTS,
+        _backfill_facts,
         *FACTS_INDEXES,
     ),
     # 6: text search (CaseQuery.text). ``terms`` holds the case's search terms, made by

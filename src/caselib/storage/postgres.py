@@ -69,7 +69,7 @@ from caselib.storage._sql import (
     import_rows,
 )
 from caselib.storage._sql.columns import FACTS_INDEXES, facts_migration
-from caselib.storage._sql.rows import BACKFILL_FACTS, backfill_facts
+from caselib.storage._sql.rows import backfill_facts
 
 if TYPE_CHECKING:
     import psycopg
@@ -91,6 +91,12 @@ def _backfill_terms(conn: psycopg.Connection[Any]) -> None:
 
 
 _Migration = str | Callable[["psycopg.Connection[Any]"], None]
+
+
+def _backfill_facts(conn: psycopg.Connection[Any]) -> None:
+    """Migration 5's Python step (see the SQLite store)."""
+    backfill_facts(lambda q, p: conn.execute(q, p).fetchall(), conn.execute, "%s")
+
 
 _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
     # 1: the initial schema
@@ -215,7 +221,7 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
     # 5: the summary's and the scorecard's columns (see the SQLite store), back-filled
     (
         *facts_migration(_T, "BIGINT"),
-        BACKFILL_FACTS,
+        _backfill_facts,
         *FACTS_INDEXES,
     ),
     # 6: text search (CaseQuery.text): the case's search terms (caselib.reports.search_terms,
@@ -411,10 +417,7 @@ class PostgresStore:
                     if number <= version:
                         continue
                     for statement in statements:
-                        if statement == BACKFILL_FACTS:
-                            backfill_facts(lambda q, p: conn.execute(q, p).fetchall(),
-                                           conn.execute, "%s")
-                        elif callable(statement):
+                        if callable(statement):
                             statement(conn)
                         else:
                             conn.execute(statement)

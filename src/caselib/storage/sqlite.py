@@ -75,7 +75,6 @@ from caselib.storage._sql import (
     import_rows,
     insert_sql,
 )
-from caselib.storage._sql.rows import BACKFILL_FACTS, backfill_facts
 from caselib.storage._sqlite_connection import (
     _WAL_CHECKPOINT_PAGES,
     _WAL_SAFETY_PAGES,
@@ -199,9 +198,8 @@ class SqliteStore:
                         if number <= version:
                             continue
                         for statement in statements:
-                            if statement == BACKFILL_FACTS:
-                                backfill_facts(lambda q, p: conn.execute(q, p).fetchall(),
-                                               conn.execute, "?")
+                            if callable(statement):
+                                statement(conn)
                             else:
                                 conn.execute(statement)
                         conn.execute("INSERT INTO schema_version VALUES (?, ?)",

@@ -39,7 +39,6 @@ from caselib.timeutil import from_iso, to_iso
 from caselib.vocab import Priority, Source, StatusCategory
 
 __all__ = [
-    "BACKFILL_FACTS",
     "backfill_facts",
     "case_row",
     "entry_json",
@@ -236,8 +235,6 @@ def _chunk_rows(chunk: list[Case], events: bool
     return case_rows, entries, tags, messages, chunk
 
 
-BACKFILL_FACTS: Final = "-- caselib: back-fill the columns of migration 5 from each case"
-"""A migration step run in Python, not SQL: :func:`backfill_facts`."""
 
 _FILLED: Final = MIGRATION_5_COLUMNS
 
