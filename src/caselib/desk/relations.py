@@ -84,6 +84,18 @@ def _note(case: Case, other: Case, link: CaseLink, actor: Actor, now: datetime,
                          number=other.number)
 
 
+def _note_both(ctx: DeskContext, uow: UnitOfWork, a: Case, b: Case, link: CaseLink,
+               actor: Actor, now: datetime, kind: str) -> None:
+    """Record ``kind`` (linked / unlinked) on both ends and save both in ``uow``: a link is
+    listed on both cases, so both timelines say when it came and went."""
+    versions = (a.version, b.version)
+    _note(a, b, link, actor, now, kind)
+    _note(b, a, link, actor, now, kind)
+    for case, version in zip((a, b), versions, strict=True):
+        ctx.after_change(case, now)
+        uow.cases.save(case, version)
+
+
 def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
                actor: Actor) -> CaseLink:
     check.actor(actor)
@@ -101,13 +113,8 @@ def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str,
         if link.kind is LinkKind.PARENT_OF and link.target in _ancestors(links, link.source):
             raise InvalidInput(f"case {b.number} is above {a.number} already; a case cannot "
                                "be its own ancestor", field="target")
-        versions = (a.version, b.version)
         links.add(link)
-        _note(a, b, link, actor, now, "linked")
-        _note(b, a, link, actor, now, "linked")
-        for case, version in zip((a, b), versions, strict=True):
-            ctx.after_change(case, now)
-            uow.cases.save(case, version)
+        _note_both(ctx, uow, a, b, link, actor, now, "linked")
         uow.commit()
     return link
 
@@ -123,14 +130,9 @@ def unlink_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: st
     with ctx.uow() as uow:
         links = case_links(uow)
         a, b = _lock_pair(ctx, uow, wanted.source, wanted.target, actor)
-        versions = (a.version, b.version)
         if not links.remove(wanted.source, wanted.kind, wanted.target):
             return False
-        _note(a, b, wanted, actor, now, "unlinked")
-        _note(b, a, wanted, actor, now, "unlinked")
-        for case, version in zip((a, b), versions, strict=True):
-            ctx.after_change(case, now)
-            uow.cases.save(case, version)
+        _note_both(ctx, uow, a, b, wanted, actor, now, "unlinked")
         uow.commit()
     return True
 
