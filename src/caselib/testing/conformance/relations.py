@@ -26,9 +26,9 @@ from caselib.desk.relations import survivor_of
 from caselib.errors import CaseNotFound
 from caselib.ports import Store
 from caselib.storage.codec import case_to_document, entry_to_dict
+from caselib.testing.clock import FrozenClock
 from caselib.testing.conformance.fixtures import StoreFixtures
 from caselib.testing.conformance.helpers import T0
-from caselib.testing.clock import FrozenClock
 from caselib.vocab import Audience
 
 __all__ = ["MERGE_AUDIT", "RelationsContract", "assert_restored"]
