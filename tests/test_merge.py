@@ -23,12 +23,15 @@ from caselib import (
     MemoryStore,
     ServiceDesk,
 )
+from caselib.cases.merge import merge_source, unmerge_source
 from caselib.desk.relations import survivor_of
 from caselib.ports import Store
+from caselib.sla import derive_pauses
 from caselib.storage.codec import case_to_document, entry_to_dict
 from caselib.storage.sqlite import SqliteStore
 from caselib.testing import FrozenClock
 from caselib.testing.conformance import assert_restored
+from caselib.vocab import StatusCategory
 from pg import DSN, drop_schema, fresh_schema, require_server
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -118,6 +121,32 @@ class TestMerge:
             desk.split(src.id, [1], subject="x", actor=ANA)  # the "created" entry
 
 
+class TestMergeClock:
+    """The SLA clocks of a merged source (pure domain, no store)."""
+
+    def test_an_undone_merge_leaves_no_pause(self) -> None:
+        """Paused while merged; after the unmerge, the pauses of a case never merged (the
+        same case object, so the incremental fold is checked as well as a fresh one)."""
+        source = Case.open(id="c-1", tenant="acme", number="CASE-0001", subject="Jam",
+                           status="open", status_category=StatusCategory.OPEN, workflow="default",
+                           actor=ANA, at=T0)
+        survivor = Case.open(id="c-2", tenant="acme", number="CASE-0002", subject="Jam",
+                             status="open", status_category=StatusCategory.OPEN, workflow="default",
+                             actor=ANA, at=T0)
+        assert derive_pauses(source) == []
+        merge_source(source, survivor, actor=ANA, at=T0 + timedelta(hours=1))
+        assert [(p.start, p.end) for p in derive_pauses(source)] \
+            == [(T0 + timedelta(hours=1), None)]
+        unmerge_source(source, actor=ANA, at=T0 + timedelta(hours=6))
+        assert derive_pauses(source) == []
+        source.memo.clear()
+        assert derive_pauses(source) == []
+        # a second merge, still open, pauses again from its own start
+        merge_source(source, survivor, actor=ANA, at=T0 + timedelta(hours=7))
+        assert [(p.start, p.end) for p in derive_pauses(source)] \
+            == [(T0 + timedelta(hours=7), None)]
+
+
 class MergeMachine(RuleBasedStateMachine):
     """Random create / link / merge / unmerge / split / comment / resolve / reopen."""
 
@@ -163,18 +192,22 @@ class MergeMachine(RuleBasedStateMachine):
             self.desk.link_cases(a.id, "related", b.id, actor=ANA)
 
     @precondition(lambda self: len(self.ids) >= 2)
-    @rule(i=st.integers(0, 50), j=st.integers(0, 50))
-    def merge_then_unmerge(self, i: int, j: int) -> None:
+    @rule(i=st.integers(0, 50), j=st.integers(0, 50),
+          minutes=st.sampled_from([0, 0, 45, 600, 4000]))
+    def merge_then_unmerge(self, i: int, j: int, minutes: int) -> None:
         a, b = self._get(i), self._get(j)
         if a.id == b.id or "merged" in (a.status, b.status):
             return
         links = {c: {k.key for k in self.desk.case_links(c, actor=ANA)} for c in (a.id, b.id)}
         self.desk.merge(a.id, b.id, actor=ANA)
+        self.clock.advance(timedelta(minutes=minutes))  # however long it stayed merged
         back = self.desk.unmerge(a.id, actor=ANA)
-        # every field (tags, custom fields, SLA pauses and targets …) and every entry as it
-        # was, the merge's system audit entries the only additions
-        assert_restored(a, self.desk.get_case(a.id, actor=ANA))
-        assert_restored(a, back)
+        # every field (tags, custom fields, SLA pauses and due times …) and every entry as
+        # it was, the merge's system audit entries the only additions
+        # SLA target states read the clock: compared when ``a`` was saved at this instant
+        same_instant = a.updated_at == self.clock.now()
+        for got in (back, self.desk.get_case(a.id, actor=ANA)):
+            assert_restored(a, got, same_instant=same_instant)
         after = self._get(j)  # the survivor was never written
         assert (_fields(after), after.version) == (_fields(b), b.version)
         assert [entry_to_dict(e) for e in after.timeline] \
@@ -246,8 +279,8 @@ class MergeMachine(RuleBasedStateMachine):
         cases = [self.desk.get_case(i, actor=ANA) for i in self.ids]
         alive = [c for c in cases if c.status != "merged"]
         assert self.desk.cards(actor=ANA).total == len(alive)
-        card = self.desk.scorecard(start=T0 - timedelta(days=1), end=T0 + timedelta(days=1),
-                                   actor=ANA)
+        card = self.desk.scorecard(start=T0 - timedelta(days=1),
+                                   end=self.clock.now() + timedelta(days=1), actor=ANA)
         assert card.total.created == len(alive)
 
 
