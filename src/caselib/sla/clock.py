@@ -47,7 +47,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
@@ -98,24 +98,6 @@ def _category(value: object) -> StatusCategory:
     return found if found is not None else StatusCategory.parse(value)
 
 
-def _undone_merges(timeline: Sequence[Any], start: int) -> frozenset[int]:
-    """Seqs of the status changes (from index ``start``) into ``merged`` that an unmerge
-    took back, and of those unmerges: a merge that was undone is, for the clocks, a merge
-    that never happened (the source's customer was waiting all along)."""
-    undone: set[int] = set()
-    into: int | None = None
-    for entry in timeline[start:]:
-        if entry.kind != "status_changed":
-            continue
-        data = entry.data
-        if data.get("new_category") == _MERGED:
-            into = entry.seq
-        elif data.get("old_category") == _MERGED and into is not None:
-            undone.update((into, entry.seq))
-            into = None
-    return frozenset(undone)
-
-
 def derive_pauses(case: SlaSubject) -> list[Pause]:
     """Spans during which SLA clocks stand still, read from the case's status history.
 
@@ -145,12 +127,22 @@ def derive_pauses(case: SlaSubject) -> list[Pause]:
         since = case.created_at if reason else None
         if first is None:
             return [Pause(since, None, reason)] if since is not None and reason else []
-    undone = _undone_merges(timeline, done)
+    # the fold as it stood before an open merge: an unmerge puts it back (one pass, no
+    # look-ahead; a merged case takes no other status change, so nothing lies between)
+    before_merge: tuple[int, str | None, datetime | None] | None = None
     for entry in timeline[done:]:
-        if entry.kind != "status_changed" or entry.seq in undone:
+        if entry.kind != "status_changed":
             continue
+        data = entry.data
+        if data.get("old_category") == _MERGED and before_merge is not None:
+            kept, reason, since = before_merge
+            del closed[kept:]
+            before_merge = None
+            continue
+        if data.get("new_category") == _MERGED:
+            before_merge = (len(closed), reason, since)
         at = entry.at
-        new_reason = _pause_reason(_category(entry.data.get("new_category")))
+        new_reason = _pause_reason(_category(data.get("new_category")))
         if new_reason == reason:
             continue
         if since is not None and reason is not None and at > since:
