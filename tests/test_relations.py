@@ -21,7 +21,7 @@ from caselib import (
 )
 from caselib.desk.relations import survivor_of
 from caselib.ports import Store
-from caselib.testing import FrozenClock
+from caselib.testing import FrozenClock, RecordingSink
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AGENT = Actor.agent("ana")
@@ -41,6 +41,30 @@ def _resolve(desk: ServiceDesk, case_id: str) -> None:
 
 class TestLinks:
     """Links through the desk on every store."""
+
+    def test_link_and_unlink_publish_events(self, make_store: Callable[[], Store]) -> None:
+        """case.linked / case.unlinked reach the outbox once per end, each read from its own
+        case; linking twice or unlinking nothing publishes nothing."""
+        desk = _desk(make_store())
+        parent = desk.create_case(subject="Office move", actor=AGENT)
+        child = desk.create_case(subject="Move printers", actor=AGENT)
+        desk.dispatch_events(RecordingSink())  # the created events out of the way
+        desk.link_cases(parent.id, "parent_of", child.id, actor=AGENT)
+        desk.link_cases(parent.id, "parent_of", child.id, actor=AGENT)
+        sink = RecordingSink()
+        desk.dispatch_events(sink)
+        seen = sorted((m.case_id, m.type, m.payload["role"], m.payload["other"])
+                      for m in sink.messages)
+        assert seen == sorted([(parent.id, "case.linked", "parent_of", child.id),
+                               (child.id, "case.linked", "child_of", parent.id)])
+        assert all((m.payload["source"], m.payload["kind"], m.payload["target"], m.payload["actor"])
+                   == (parent.id, "parent_of", child.id, "ana") for m in sink.messages)
+        assert desk.unlink_cases(parent.id, "parent_of", child.id, actor=AGENT)
+        assert not desk.unlink_cases(parent.id, "parent_of", child.id, actor=AGENT)
+        sink = RecordingSink()
+        desk.dispatch_events(sink)
+        assert sorted((m.case_id, m.type) for m in sink.messages) == sorted(
+            [(parent.id, "case.unlinked"), (child.id, "case.unlinked")])
 
     def test_both_ends_list_the_link(self, make_store: Callable[[], Store]) -> None:
         """The parent reads parent_of, the child child_of; each gets one system entry."""

@@ -23,18 +23,24 @@ from caselib import (
     Actor,
     Article,
     Case,
+    CaseLink,
     CaseQuery,
     CaseSummary,
+    CaseTemplate,
+    Checklist,
+    ChecklistItem,
     InvalidInput,
     MemoryStore,
     NaiveDatetime,
     Page,
     ServiceDesk,
+    TenantSettings,
     TextTooLong,
     TimelineEntry,
     UnknownValue,
     serialize,
 )
+from caselib.cases import CaseSnapshot, Conversion
 from caselib.serialize._read import duration_text, parse_duration_text
 from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
 from caselib.testing.strategies import actors, articles, case_queries, cases
@@ -135,10 +141,12 @@ def worked() -> dict[str, Any]:
     sink = RecordingSink()
     desk.dispatch_events(sink)
     case = desk.get_case(case.id, actor=ANA)
+    rel = _relations(clock)
     return {
         "desk": desk, "case": case, "suggestions": suggestions, "report": report,
-        "events": sink.messages,
+        "events": sink.messages, "relations": rel,
         "values": [
+            *rel.values(),
             case, case.timeline[0], case.sla_targets[0], ANA, desk.find_cases(actor=ANA),
             desk.find_cases(actor=ANA).items[0],
             CaseQuery(priorities={"urgent"}, unassigned=False),
@@ -151,6 +159,85 @@ def worked() -> dict[str, Any]:
                            group_by="priority", actor=Actor.system()),
         ],
     }
+
+
+class _Crm:
+    """A host gateway that creates one opportunity per key."""
+
+    def create(self, snapshot: CaseSnapshot) -> str:
+        return f"opp-{snapshot.number}"
+
+
+def _relations(clock: FrozenClock) -> dict[str, Any]:
+    """A link, a checklist (one item checked) and a conversion, from a desk of their own."""
+    desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock, settings=TenantSettings(
+        templates=[CaseTemplate("onboarding", [
+            ChecklistItem("account", "Create the account"),
+            ChecklistItem("training", "Book the training", required=False, role="trainer")])]))
+    parent = desk.create_from_template("onboarding", subject="Globex", actor=ANA)
+    desk.check_item(parent.id, "account", actor=ANA)
+    child = desk.create_case(subject="Seats", actor=ANA)
+    checklist = desk.checklist(parent.id, actor=ANA)
+    return {"link": desk.link_cases(parent.id, "parent_of", child.id, actor=ANA),
+            "checklist": checklist, "item": checklist.items[1],
+            "conversion": desk.convert(parent.id, actor=ANA, gateway=_Crm())}
+
+
+class TestRelationDocuments:
+    """Links, checklists and conversions: documents, round trips, typed refusals."""
+
+    @pytest.mark.parametrize("name", ["link", "checklist", "item", "conversion"])
+    def test_round_trip(self, worked: dict[str, Any], name: str) -> None:
+        """Written, sent through JSON text, read back equal."""
+        value = worked["relations"][name]
+        doc = through_json(serialize.to_dict(value))
+        assert doc["schema"] == 1 and doc["document"] == serialize.KINDS[type(value)]
+        assert serialize.from_dict(doc, type(value)) == value
+
+    def test_shapes(self, worked: dict[str, Any]) -> None:
+        """What a client reads: the stored link direction, done items with who and when,
+        the host's record id."""
+        rel = worked["relations"]
+        link = serialize.to_dict(rel["link"])
+        assert (link["kind"], link["created_by"]) == ("parent_of", "ana")
+        checklist = serialize.to_dict(rel["checklist"])
+        done_at = rel["checklist"].done["account"][1]
+        assert checklist["done"] == {"account": {"by": "ana", "at": done_at.isoformat(
+            timespec="microseconds")}}
+        assert checklist["open_required"] == [] and checklist["template"] == "onboarding"
+        assert serialize.to_dict(rel["conversion"])["record_id"].startswith("opp-")
+
+    @pytest.mark.parametrize(("cls", "name", "change", "field"), [
+        (CaseLink, "link", {"kind": "cousin_of"}, "kind"),
+        (CaseLink, "link", {"target": None}, "target"),
+        (CaseLink, "link", {"created_at": "2026-01-05T09:00:00"}, "created_at"),
+        (CaseLink, "link", {"colour": "red"}, "colour"),
+        (ChecklistItem, "item", {"id": "Bad Id"}, "id"),
+        (ChecklistItem, "item", {"required": "yes"}, "required"),
+        (Checklist, "checklist", {"done": {"nope": {"by": "ana", "at": T0.isoformat()}}},
+         "done.nope"),
+        (Checklist, "checklist", {"items": [{"id": "a", "text": " "}]}, "items[0].text"),
+        (Checklist, "checklist", {"items": [{"id": "A", "text": "x"}]}, "items[0].id"),
+        (Checklist, "checklist", {"done": {"account": {"by": "ana"}}}, "done.account.at"),
+        (Checklist, "checklist", {"done": {1: {"by": "ana"}}}, "done"),
+        (Checklist, "checklist", {"done": []}, "done"),
+        (Conversion, "conversion", {"record_id": 7}, "record_id"),
+        (Conversion, "conversion", {"schema": 2}, "schema"),
+    ])
+    def test_bad_documents(self, worked: dict[str, Any], cls: type, name: str,
+                           change: dict[str, Any], field: str) -> None:
+        """A typed error naming the offending key."""
+        doc = {**serialize.to_dict(worked["relations"][name]), **change}
+        with pytest.raises(InvalidInput) as info:
+            serialize.from_dict(doc, cls)
+        assert info.value.field == field
+
+    def test_self_link_is_refused(self, worked: dict[str, Any]) -> None:
+        """A link from a case to itself cannot be read into existence."""
+        doc = serialize.to_dict(worked["relations"]["link"])
+        with pytest.raises(InvalidInput) as info:
+            serialize.from_dict({**doc, "target": doc["source"]}, CaseLink)
+        assert info.value.field == "target"
 
 
 class TestDocuments:
@@ -232,9 +319,7 @@ class TestDocuments:
             "Holiday": "settings: Holiday.to_dict (inside due_explanation documents)",
             "KbIndex": "a service (its stats() is kb_stats)",
             "KbSettings": "settings", "Links": "a part of a case document",
-            "CaseLink": "no document yet (0.3: a link row, listed by case_links)",
-            "CaseTemplate": "settings", "ChecklistItem": "settings (ChecklistItem.to_dict)",
-            "Checklist": "no document yet (0.3: folded from the case's timeline)",
+            "CaseTemplate": "settings",
             "Attachment": "a part of a case document", "Csat": "a part of a case document",
             "Resolution": "a part of a case document", "MemoryStore": "a store",
             "CustomerReply": "a part of a customer_case document",

@@ -46,12 +46,14 @@ def _item_id(_inst: object, attr: attrs.Attribute[str], value: object) -> None:
     text = require_str(value, attr.name, "an item id such as 'backup-taken'")
     if not _ID.fullmatch(text):
         raise InvalidConfiguration(
-            f"checklist item id {text!r}: use 1-64 lowercase letters, digits, '-' or '_'")
+            f"checklist item id {text!r}: use 1-64 lowercase letters, digits, '-' or '_'",
+            field=attr.name)
 
 
 def _text(_inst: object, attr: attrs.Attribute[str], value: object) -> None:
     if not require_str(value, attr.name).strip():
-        raise InvalidConfiguration(f"checklist item {attr.name} must not be blank")
+        raise InvalidConfiguration(f"checklist item {attr.name} must not be blank",
+                                   field=attr.name)
 
 
 def _flag(_inst: object, attr: attrs.Attribute[bool], value: object) -> None:

@@ -20,6 +20,8 @@ from caselib.timeutil import to_iso
 __all__ = [
     "Assigned",
     "CaseCreated",
+    "CaseLinked",
+    "CaseUnlinked",
     "Closed",
     "CommentAdded",
     "CommentRedacted",
@@ -56,6 +58,34 @@ class CaseCreated(DomainEvent):
     subject: str
     priority: str
     status: str
+
+
+@attrs.frozen
+class CaseLinked(DomainEvent):
+    """A typed link was made between this case and ``other``. Published once on each end
+    (in the same transaction as the link), each read from its own case: ``role`` is how this
+    case sees the link (``child_of`` on the child of a ``parent_of`` link), ``source``,
+    ``kind`` and ``target`` the stored link itself."""
+
+    type: ClassVar[str] = "case.linked"
+    other: str
+    role: str
+    source: str
+    kind: str
+    target: str
+
+
+@attrs.frozen
+class CaseUnlinked(DomainEvent):
+    """A typed link between this case and ``other`` was removed (fields as in
+    :class:`CaseLinked`)."""
+
+    type: ClassVar[str] = "case.unlinked"
+    other: str
+    role: str
+    source: str
+    kind: str
+    target: str
 
 
 @attrs.frozen

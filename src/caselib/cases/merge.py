@@ -11,7 +11,10 @@ back. The survivor's merged reading (:func:`merged_timeline`) interleaves the en
 case merged into it, each keeping its author and time and marked ``from CASE-0012``. Unmerge
 restores the source's status and category without side effects (no reopen is counted, no
 resolution rewritten) and removes the link; the survivor was never written, so it is exactly
-as it was. The one trace left is the audit: the source's ``merged`` and ``unmerged`` entries.
+as it was. The one trace left is the audit: the source's ``merged`` and ``unmerged`` entries
+(with their ``status_changed`` pair), system entries no customer sees. The SLA clocks read an
+undone merge as none at all (:func:`caselib.sla.derive_pauses`), so the source's due times
+come back too; :func:`caselib.testing.conformance.assert_restored` is the full promise.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ def _status_entry(case: Case, actor: Actor, at: datetime, new_status: str,
     status, category = new_status, new_category
     case.status, case.status_category = status, category
     # the SLA engine reads status_changed entries for its pauses: a merged stretch pauses
-    # the clocks as a resolved one does, and the reopen counter skips it (facts)
+    # the clocks as a resolved one does until an unmerge takes it back, and the reopen
+    # counter skips it (facts)
     case.record_activity(actor, at, "status_changed", "", old=old, new=status,
                          old_category=old_cat.value, new_category=category.value)
     case.record_activity(actor, at, kind, "", **data)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from caselib.access import Permission
-from caselib.cases import Actor, Case, CaseLink, LinkKind
+from caselib.cases import Actor, Case, CaseLink, CaseLinked, CaseUnlinked, LinkKind
 from caselib.cases.merge import (
     MergedEntry,
     merge_source,
@@ -80,14 +80,20 @@ def _ancestors(links: CaseLinkRepository, case_id: str) -> set[str]:
 
 def _note(case: Case, other: Case, link: CaseLink, actor: Actor, now: datetime,
           kind: str) -> None:
-    case.record_activity(actor, now, kind, "", role=link.role_for(case.id), case=other.id,
-                         number=other.number)
+    role = link.role_for(case.id)
+    case.record_activity(actor, now, kind, "", role=role, case=other.id, number=other.number)
+    event = CaseLinked if kind == "linked" else CaseUnlinked
+    # saved with the case, so the outbox holds the event iff the link change committed
+    case.emit(event(case.id, case.tenant, now, actor.id, other.id, role, link.source,
+                    link.kind.value, link.target))
 
 
 def _note_both(ctx: DeskContext, uow: UnitOfWork, a: Case, b: Case, link: CaseLink,
                actor: Actor, now: datetime, kind: str) -> None:
-    """Record ``kind`` (linked / unlinked) on both ends and save both in ``uow``: a link is
-    listed on both cases, so both timelines say when it came and went."""
+    """Record ``kind`` (linked / unlinked) on both ends, with a ``case.linked`` /
+    ``case.unlinked`` event on each, and save both in ``uow``: a link is listed on both
+    cases, so both timelines (and a host following either case) learn when it came and
+    went."""
     versions = (a.version, b.version)
     _note(a, b, link, actor, now, kind)
     _note(b, a, link, actor, now, kind)

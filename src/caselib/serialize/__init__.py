@@ -31,14 +31,23 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final, TypeVar, cast
 
-from caselib.cases import Actor, Case, SlaTarget, TimelineEntry
+from caselib.cases import (
+    Actor,
+    Case,
+    CaseLink,
+    Checklist,
+    ChecklistItem,
+    Conversion,
+    SlaTarget,
+    TimelineEntry,
+)
 from caselib.desk import BreachNotice, CustomerView, SweepReport
 from caselib.errors import InvalidInput
 from caselib.kb import Article, Deflection, DeflectionReport, KbStats, Suggestion
 from caselib.ports import CaseQuery, CaseSummary, Notification, OutboxMessage, Page
 from caselib.reports import Scorecard
 from caselib.routing import RouteDecision
-from caselib.serialize import cases, queries, results
+from caselib.serialize import cases, queries, relations, results
 from caselib.serialize._read import Doc, duration_text, jsonable
 from caselib.serialize.results import customer_case
 from caselib.sla import DueExplanation
@@ -66,8 +75,12 @@ _ENCODERS: Final[dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]] = {
     Article: ("article", results.article_to),
     BreachNotice: ("breach_notice", results.breach_to),
     Case: ("case", cases.case_to),
+    CaseLink: ("case_link", relations.link_to),
     CaseQuery: ("case_query", queries.query_to),
     CaseSummary: ("case_summary", queries.summary_to),
+    Checklist: ("checklist", relations.checklist_to),
+    ChecklistItem: ("checklist_item", relations.checklist_item_to),
+    Conversion: ("conversion", relations.conversion_to),
     CustomerView: ("customer_case", customer_case),
     Deflection: ("deflection", results.deflection_to),
     DeflectionReport: ("deflection_report", results.deflection_report_to),
@@ -88,8 +101,12 @@ _DECODERS: Final[dict[type, Callable[[Doc], Any]]] = {
     Actor: cases.actor_from,
     Article: results.article_from,
     Case: cases.case_from,
+    CaseLink: relations.link_from,
     CaseQuery: queries.query_from,
     CaseSummary: queries.summary_from,
+    Checklist: relations.checklist_from,
+    ChecklistItem: relations.checklist_item_from,
+    Conversion: relations.conversion_from,
     Page: queries.page_from,
     SlaTarget: cases.sla_target_from,
     TimelineEntry: cases.entry_from,

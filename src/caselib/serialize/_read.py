@@ -223,6 +223,15 @@ class Doc:
         """The path of ``key``."""
         return f"{self._path}.{key}" if self._path else key
 
+    def key_names(self) -> list[str]:
+        """The object's keys (for a map whose keys are data, such as item ids); a key that
+        is not text is refused."""
+        for key in self._data:
+            if not isinstance(key, str):
+                raise InvalidInput(f"{self._path or 'the document'} has a key that is not "
+                                   f"text: {key!r}", field=self._path or "document")
+        return list(self._data)
+
     def raw(self, key: str, default: Any = _MISSING) -> Any:
         """The value at ``key`` unchecked; a missing key without a default is refused."""
         self._seen.add(key)

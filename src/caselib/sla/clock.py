@@ -89,6 +89,7 @@ def _status_changes(case: SlaSubject) -> list[tuple[datetime, StatusCategory, St
 
 
 _CATEGORIES: Final = {c.value: c for c in StatusCategory}
+_MERGED: Final = StatusCategory.MERGED.value
 
 
 def _category(value: object) -> StatusCategory:
@@ -102,7 +103,9 @@ def derive_pauses(case: SlaSubject) -> list[Pause]:
 
     * status category *waiting* → reason ``"waiting"`` (the ball is in the customer's court);
     * from entering *resolved/closed* until a reopen → reason ``"resolved"`` (resolved → closed
-      continues the same pause);
+      continues the same pause); a case merged away is paused the same way while it is
+      merged, but a merge that was undone (unmerge) leaves no pause: the stretch counts as
+      if the merge never happened;
     * a pause still going on has ``end=None``; zero-length pauses are dropped.
 
     Waiting followed directly by resolved gives two adjacent pauses with their own reasons, so
@@ -110,9 +113,10 @@ def derive_pauses(case: SlaSubject) -> list[Pause]:
     """
     timeline = case.timeline
     memo = case.memo.get("pauses")
-    if memo is not None and memo[0] <= len(timeline):
-        # The timeline is append-only, so the fold over its first ``n`` entries still holds.
-        done, closed_so_far, reason, since = memo
+    if memo is not None and memo[0] <= len(timeline) and not memo[4]:
+        # The timeline is append-only, so the fold over its first ``n`` entries still holds
+        # (unless it ended inside a merge, which a later unmerge takes back: fold again).
+        done, closed_so_far, reason, since, _ = memo
         closed = list(closed_so_far)
     else:
         first = next((e for e in timeline if e.kind == "status_changed"), None)
@@ -123,17 +127,29 @@ def derive_pauses(case: SlaSubject) -> list[Pause]:
         since = case.created_at if reason else None
         if first is None:
             return [Pause(since, None, reason)] if since is not None and reason else []
+    # the fold as it stood before an open merge: an unmerge puts it back (one pass, no
+    # look-ahead; a merged case takes no other status change, so nothing lies between)
+    before_merge: tuple[int, str | None, datetime | None] | None = None
     for entry in timeline[done:]:
         if entry.kind != "status_changed":
             continue
+        data = entry.data
+        if data.get("old_category") == _MERGED and before_merge is not None:
+            kept, reason, since = before_merge
+            del closed[kept:]
+            before_merge = None
+            continue
+        if data.get("new_category") == _MERGED:
+            before_merge = (len(closed), reason, since)
         at = entry.at
-        new_reason = _pause_reason(_category(entry.data.get("new_category")))
+        new_reason = _pause_reason(_category(data.get("new_category")))
         if new_reason == reason:
             continue
         if since is not None and reason is not None and at > since:
             closed.append(Pause(since, at, reason))
         reason, since = new_reason, (at if new_reason else None)
-    case.memo["pauses"] = (len(timeline), tuple(closed), reason, since)
+    case.memo["pauses"] = (len(timeline), tuple(closed), reason, since,
+                           case.status_category is StatusCategory.MERGED)
     if since is not None and reason is not None:
         closed.append(Pause(since, None, reason))
     return closed

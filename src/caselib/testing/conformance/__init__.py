@@ -31,7 +31,10 @@ rollback and tenancy across ports),
 scorecard and list rows against the memory store on random histories), and
 :class:`AutomationLedgerContract` (the optional :class:`~caselib.ports.AutomationLedger`; not
 in :class:`StoreContract`), :class:`CaseLinkContract` (the optional
-:class:`~caselib.ports.CaseLinkRepository`; not in :class:`StoreContract` either).
+:class:`~caselib.ports.CaseLinkRepository`; not in :class:`StoreContract` either), and
+:class:`RelationsContract` (the merge journal, templates and checklists through a desk over
+the adapter, with :func:`assert_restored`, what "merge then unmerge restores exactly" means;
+needs case links, so not in :class:`StoreContract`).
 
 Needs ``pytest`` and ``hypothesis`` (test dependencies, not runtime ones).
 
@@ -51,6 +54,7 @@ from caselib.testing.conformance.mail import MailLedgerContract
 from caselib.testing.conformance.metrics import MetricsContract
 from caselib.testing.conformance.outbox import OutboxContract
 from caselib.testing.conformance.queries import CaseQueryContract
+from caselib.testing.conformance.relations import RelationsContract, assert_restored
 from caselib.testing.conformance.search import CaseSearchContract
 from caselib.testing.conformance.sla_sweep import SlaSweepContract
 from caselib.testing.conformance.stateful import StatefulContract, StoreMachine
@@ -70,11 +74,13 @@ __all__ = [
     "MailLedgerContract",
     "MetricsContract",
     "OutboxContract",
+    "RelationsContract",
     "SlaSweepContract",
     "StatefulContract",
     "StoreContract",
     "StoreMachine",
     "UnitOfWorkContract",
+    "assert_restored",
     "assert_same_case",
     "make_case",
     "sla_state",
