@@ -50,9 +50,11 @@ from caselib.errors import CaselibError, CaseNotFound, ConcurrencyConflict, Wron
 from caselib.ports import (
     AppliedRule,
     AutomationLedger,
+    applied_to_cases,
     automation_ledger,
     get_for_update,
     get_many_for_update,
+    schedule_cases,
 )
 from caselib.timeutil import aware_utc, to_iso
 from caselib.vocab import ActorKind, Audience
@@ -187,13 +189,19 @@ class _Batch:
         return True
 
     def finish(self, uow: Any, timed: TimeRules) -> None:
-        """Reschedule every loaded case, save the changed ones."""
+        """Reschedule every loaded case, save the changed ones (the page's ledger rows read
+        and its schedule rows written in one go)."""
+        ids = [i for i in self.cases if timed.rules or i in self.changed]
+        applied_by = applied_to_cases(self.ledger, ids)
+        plan: list[tuple[str, datetime | None]] = []
+        for case_id in ids:
+            case = self.cases[case_id][0]
+            applied = {(a.rule_id, a.occurrence) for a in applied_by[case_id]}
+            applied |= self._recorded(case)
+            plan.append((case_id, timed.next_at(case, self.facts(case), applied, self.now,
+                                                self.memo(case))))
+        schedule_cases(self.ledger, plan)
         for case_id, (case, loaded) in self.cases.items():
-            if timed.rules or case_id in self.changed:
-                applied = {(a.rule_id, a.occurrence) for a in self.ledger.applied(case_id)}
-                applied |= self._recorded(case)
-                self.ledger.schedule(case_id, timed.next_at(
-                    case, self.facts(case), applied, self.now, self.memo(case)))
             if case_id in self.changed:
                 self.ctx.after_change(case, self.now)
                 uow.cases.save(case, loaded)
