@@ -54,8 +54,9 @@ class RuleVerdict:
     rule_id: str
     name: str
     outcome: str
-    """``fired``, ``not_matched``, ``not_due``, ``no_occurrence``, ``disabled`` or
-    ``waiting_for_event``."""
+    """``fired``, ``stopped`` (a chain of automations too deep: see
+    ``TenantSettings.automation_chain_limit``), ``not_matched``, ``not_due``,
+    ``no_occurrence``, ``disabled`` or ``waiting_for_event``."""
     reason: str
     at: datetime | None = None
 
