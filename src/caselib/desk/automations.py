@@ -5,12 +5,16 @@ Exactly once: each application is a ledger row ``(rule, case, occurrence)`` writ
 same unit of work as the case's timeline entry and the ``automation.applied`` outbox event
 that carries the rendered deliveries; a second run finds the row and does nothing. No loops:
 what a rule's actions do is done as the actor ``automation:<rule id>``, and an event caused
-by that actor never triggers that rule (:func:`~caselib.automation.rules_for_event`).
+by that actor never triggers that rule (:func:`~caselib.automation.rules_for_event`), and
+rules that trigger one another stop after ``TenantSettings.automation_chain_limit`` in a row
+(:func:`_chain_of`: the depth rides on each application's timeline entry, so no store or
+event schema changes for it).
 Delivery happens after the commit (:mod:`caselib.desk.delivery`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -121,8 +125,15 @@ def enable_preset(ctx: DeskContext, name: str, *, actor: Actor, **settings: Any
 
 
 def _actor(rule: AutomationRule) -> Actor:
-    return Actor(AUTOMATION_ACTOR_PREFIX + rule.id, ActorKind.SYSTEM, frozenset({"admin"}),
-                 rule.label)
+    return _rule_actor(rule.id, rule.label)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule_actor(rule_id: str, label: str) -> Actor:
+    """The actor of a rule's actions, made once per rule (an :class:`Actor` is a frozen
+    value whose checks are a visible share of a sweep applying thousands of rules)."""
+    return Actor(AUTOMATION_ACTOR_PREFIX + rule_id, ActorKind.SYSTEM, frozenset({"admin"}),
+                 label)
 
 
 class _Batch:
