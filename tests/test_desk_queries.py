@@ -40,6 +40,12 @@ def undo_migration_5(prefix: str = "") -> list[str]:
               for c in MIGRATION_5_COLUMNS)]
 
 
+def undo_migration_10(prefix: str = "") -> list[str]:
+    """SQL that takes a store back to schema 9: the escalation level column and its index."""
+    return [f"DROP INDEX {prefix}cases_escalated",
+            f"ALTER TABLE {prefix}cases DROP COLUMN escalation_level"]
+
+
 UNDO_MIGRATION_6_SQLITE = (
     *(f"DROP TRIGGER cases_fts_{trigger}" for trigger in ("insert", "delete", "update")),
     "DROP TABLE cases_fts",
@@ -175,7 +181,7 @@ class TestCategoryMigration:
         store.close()
         conn = sqlite3.connect(path)  # back to schema 2: no category column, no article stamp
         with conn:
-            for statement in UNDO_MIGRATION_6_SQLITE:  # migration 6: text search
+            for statement in (*undo_migration_10(), *UNDO_MIGRATION_6_SQLITE):  # 10, 6
                 conn.execute(statement)
             for statement in undo_migration_5():
                 conn.execute(statement)
@@ -208,6 +214,8 @@ class TestCategoryMigration:
         desk.create_case(subject="b", actor=READER)
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
+            for statement in undo_migration_10(f'"{pg_schema}".'):
+                conn.execute(statement)
             conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN search')  # migration 6
             conn.execute(f'ALTER TABLE "{pg_schema}".cases DROP COLUMN terms')
             conn.execute(f'DROP INDEX "{pg_schema}".cases_queue')

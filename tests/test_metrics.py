@@ -234,7 +234,11 @@ class TestAccessAndInputs:
 
 class TestMigration5:
     def test_sqlite_back_fills_summaries_and_facts(self, tmp_path: Path) -> None:
-        from test_desk_queries import UNDO_MIGRATION_6_SQLITE, undo_migration_5
+        from test_desk_queries import (
+            UNDO_MIGRATION_6_SQLITE,
+            undo_migration_5,
+            undo_migration_10,
+        )
 
         path = tmp_path / "v4.db"
         store = SqliteStore(path)
@@ -244,7 +248,8 @@ class TestMigration5:
         store.close()
         conn = sqlite3.connect(path)
         with conn:
-            for statement in (*UNDO_MIGRATION_6_SQLITE, *undo_migration_5()):
+            for statement in (*undo_migration_10(), *UNDO_MIGRATION_6_SQLITE,
+                              *undo_migration_5()):
                 conn.execute(statement)
             conn.execute("DELETE FROM schema_version WHERE version >= 5")
         conn.close()

@@ -780,8 +780,9 @@ def _drop_migration_5(conn: sqlite3.Connection) -> None:
 
 
 def _undo_text_search(conn: sqlite3.Connection) -> None:
-    """Take a file back to before schema migration 6 (text search)."""
-    from test_desk_queries import UNDO_MIGRATION_6_SQLITE
+    """Take a file back to before schema migration 6 (text search), migration 10 (the
+    escalation level column) undone first."""
+    from test_desk_queries import UNDO_MIGRATION_6_SQLITE, undo_migration_10
 
-    for statement in UNDO_MIGRATION_6_SQLITE:
+    for statement in (*undo_migration_10(), *UNDO_MIGRATION_6_SQLITE):
         conn.execute(statement)

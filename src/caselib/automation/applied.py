@@ -49,6 +49,9 @@ class AutomationReport:
     not_matched: int = 0
     already_applied: int = 0
     failed_actions: int = 0
+    chain_stopped: int = 0
+    """Rules not applied because the chain of automations that led to them was already
+    ``TenantSettings.automation_chain_limit`` deep (recorded on the case's timeline)."""
     busy: bool = False
     """Another process held the event cursor; its run handles the events."""
 

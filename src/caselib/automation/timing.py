@@ -54,8 +54,9 @@ class RuleVerdict:
     rule_id: str
     name: str
     outcome: str
-    """``fired``, ``not_matched``, ``not_due``, ``no_occurrence``, ``disabled`` or
-    ``waiting_for_event``."""
+    """``fired``, ``stopped`` (a chain of automations too deep: see
+    ``TenantSettings.automation_chain_limit``), ``not_matched``, ``not_due``,
+    ``no_occurrence``, ``disabled`` or ``waiting_for_event``."""
     reason: str
     at: datetime | None = None
 
@@ -104,18 +105,20 @@ def time_occurrence(trigger: TimeTrigger, case: Case,
     found: tuple[str, datetime] | None
     if cached is _MISS:
         found = _anchor(trigger, case)
+        if found is not None:  # the occurrence key, shared by the triggers on this anchor
+            found = (f"{found[0]}@{to_iso(found[1])}", found[1])
         if memo is not None:
             memo[anchor_key] = found
     else:
         found = cached  # type: ignore[assignment]
     occ: Occurrence | None = None
     if found is not None:
-        name, anchor = found
+        key, anchor = found
         if trigger.business:
             due = add_business_days(anchor, trigger.after // _DAY)
         else:
             due = anchor + trigger.after
-        occ = Occurrence(f"{name}@{to_iso(anchor)}", due)
+        occ = Occurrence(key, due)
     if memo is not None:
         memo[trigger] = occ
     return occ

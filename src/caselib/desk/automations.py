@@ -5,12 +5,16 @@ Exactly once: each application is a ledger row ``(rule, case, occurrence)`` writ
 same unit of work as the case's timeline entry and the ``automation.applied`` outbox event
 that carries the rendered deliveries; a second run finds the row and does nothing. No loops:
 what a rule's actions do is done as the actor ``automation:<rule id>``, and an event caused
-by that actor never triggers that rule (:func:`~caselib.automation.rules_for_event`).
+by that actor never triggers that rule (:func:`~caselib.automation.rules_for_event`), and
+rules that trigger one another stop after ``TenantSettings.automation_chain_limit`` in a row
+(:func:`_chain_of`: the depth rides on each application's timeline entry, so no store or
+event schema changes for it).
 Delivery happens after the commit (:mod:`caselib.desk.delivery`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -50,9 +54,11 @@ from caselib.errors import CaselibError, CaseNotFound, ConcurrencyConflict, Wron
 from caselib.ports import (
     AppliedRule,
     AutomationLedger,
+    applied_to_cases,
     automation_ledger,
     get_for_update,
     get_many_for_update,
+    schedule_cases,
 )
 from caselib.timeutil import aware_utc, to_iso
 from caselib.vocab import ActorKind, Audience
@@ -66,6 +72,8 @@ __all__ = [
 ]
 
 _ATTEMPTS: Final = 5
+_STOPPED: Final = "automation_stopped"
+"""The timeline entry of a rule not applied because its chain was too deep."""
 
 
 # -- rule management ------------------------------------------------------------------------
@@ -117,8 +125,15 @@ def enable_preset(ctx: DeskContext, name: str, *, actor: Actor, **settings: Any
 
 
 def _actor(rule: AutomationRule) -> Actor:
-    return Actor(AUTOMATION_ACTOR_PREFIX + rule.id, ActorKind.SYSTEM, frozenset({"admin"}),
-                 rule.label)
+    return _rule_actor(rule.id, rule.label)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule_actor(rule_id: str, label: str) -> Actor:
+    """The actor of a rule's actions, made once per rule (an :class:`Actor` is a frozen
+    value whose checks are a visible share of a sweep applying thousands of rules)."""
+    return Actor(AUTOMATION_ACTOR_PREFIX + rule_id, ActorKind.SYSTEM, frozenset({"admin"}),
+                 label)
 
 
 class _Batch:
@@ -162,16 +177,29 @@ class _Batch:
         for case in get_many_for_update(uow.cases, wanted)[0]:
             self.cases[case.id] = (case, case.version)
 
-    def apply(self, uow: Any, rule: AutomationRule, case: Case, occurrence: str) -> bool:
-        """Record and apply ``rule`` unless the ledger already has this occurrence."""
+    def apply(self, uow: Any, rule: AutomationRule, case: Case, occurrence: str,
+              chain: int = 1) -> bool:
+        """Record and apply ``rule`` unless the ledger already has this occurrence; ``chain``:
+        how many automations this application would make in a row (see :func:`_chain_of`);
+        past the tenant's limit the occurrence is recorded as stopped instead."""
         if not rule_matches(rule, self.facts(case), self.memo(case)):
             self.report.not_matched += 1
             return False
         if not self.ledger.record(AppliedRule(rule.id, case.id, occurrence, self.now)):
             self.report.already_applied += 1
             return False
+        limit = self.ctx.settings.automation_chain_limit
+        if chain > limit:
+            case.record_activity(
+                _actor(rule), self.now, _STOPPED,
+                f"{rule.label}: not applied, it would be automation {chain} in a row "
+                f"(limit {limit})", rule=rule.id, occurrence=occurrence, chain=chain,
+                limit=limit)
+            self.changed.add(case.id)
+            self.report.chain_stopped += 1
+            return False
         state = (case.status, case.resolved_at, case.sla_targets)
-        _apply(self.ctx, uow, rule, case, occurrence, self.now, self.report)
+        _apply(self.ctx, uow, rule, case, occurrence, self.now, self.report, chain)
         self.changed.add(case.id)
         # what the actions changed decides what is still known: condition verdicts hold
         # while the facts are the same, time anchors while the status and SLA state are
@@ -187,13 +215,19 @@ class _Batch:
         return True
 
     def finish(self, uow: Any, timed: TimeRules) -> None:
-        """Reschedule every loaded case, save the changed ones."""
+        """Reschedule every loaded case, save the changed ones (the page's ledger rows read
+        and its schedule rows written in one go)."""
+        ids = [i for i in self.cases if timed.rules or i in self.changed]
+        applied_by = applied_to_cases(self.ledger, ids)
+        plan: list[tuple[str, datetime | None]] = []
+        for case_id in ids:
+            case = self.cases[case_id][0]
+            applied = {(a.rule_id, a.occurrence) for a in applied_by[case_id]}
+            applied |= self._recorded(case)
+            plan.append((case_id, timed.next_at(case, self.facts(case), applied, self.now,
+                                                self.memo(case))))
+        schedule_cases(self.ledger, plan)
         for case_id, (case, loaded) in self.cases.items():
-            if timed.rules or case_id in self.changed:
-                applied = {(a.rule_id, a.occurrence) for a in self.ledger.applied(case_id)}
-                applied |= self._recorded(case)
-                self.ledger.schedule(case_id, timed.next_at(
-                    case, self.facts(case), applied, self.now, self.memo(case)))
             if case_id in self.changed:
                 self.ctx.after_change(case, self.now)
                 uow.cases.save(case, loaded)
@@ -227,6 +261,28 @@ def run_automations(ctx: DeskContext, now: datetime | None, *, batch: int) -> Au
         while _retry(lambda: _due_batch(ctx, timed, now, batch, report)):
             pass
     return report
+
+
+def _chain_of(case: Case, actor: str, at: datetime) -> int:
+    """How many automations in a row led to the event ``actor`` caused at ``at``: 0 when a
+    person or the system caused it; for an automation's action, the ``chain`` recorded on
+    that rule's latest ``automation`` timeline entry at or before ``at`` (its actions share
+    its instant). When the rule applied several times at that instant (one run's ``now``)
+    the deepest counts: a chain may then end early, never run on."""
+    if not actor.startswith(AUTOMATION_ACTOR_PREFIX):
+        return 0
+    rule_id = actor[len(AUTOMATION_ACTOR_PREFIX):]
+    found: datetime | None = None
+    depth = 1
+    for entry in reversed(case.timeline):
+        if entry.kind != "automation" or entry.at > at or entry.data.get("rule") != rule_id:
+            continue
+        if found is not None and entry.at < found:
+            break
+        found = entry.at
+        chain = entry.data.get("chain", 1)
+        depth = max(depth, chain if type(chain) is int else 1)
+    return depth
 
 
 def _retry(step: Any) -> Any:
@@ -265,8 +321,9 @@ def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], timed_rules:
             case = work.load(uow, message.case_id)
             if case is None:
                 continue
+            chain = _chain_of(case, actor, message.created_at) + 1 if matched else 0
             for rule in matched:
-                work.apply(uow, rule, case, message.key)
+                work.apply(uow, rule, case, message.key, chain)
         work.finish(uow, timed_rules)
         ledger.advance(fresh[-1].seq)
         uow.commit()
@@ -327,7 +384,7 @@ def _sweep_case(work: _Batch, uow: Any, timed: TimeRules, case: Case) -> None:
 
 
 def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurrence: str,
-           now: datetime, report: AutomationReport) -> None:
+           now: datetime, report: AutomationReport, chain: int = 1) -> None:
     """Carry out the case-changing actions, render the deliveries, record it all on the
     timeline and queue the deliveries as one ``automation.applied`` event."""
     from caselib.desk.delivery import render_deliveries
@@ -354,8 +411,10 @@ def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurre
     done.extend(d["channel"] for d in deliveries)
     trigger = (rule.trigger.event if isinstance(rule.trigger, EventTrigger)
                else rule.trigger.to_dict())
+    deeper = {} if chain == 1 else {"chain": chain}  # (entries of a first link stay as were)
     case.record_activity(actor, now, "automation", rule.label, rule=rule.id,
-                         occurrence=occurrence, trigger=trigger, actions=done, failed=failed)
+                         occurrence=occurrence, trigger=trigger, actions=done, failed=failed,
+                         **deeper)
     case.emit(AutomationApplied(case.id, case.tenant, now, actor.id, rule.id, occurrence,
                                 deliveries))
 
@@ -400,10 +459,17 @@ def explain_automation(ctx: DeskContext, case_id: str, *, actor: Actor,
     with ctx.uow() as uow:
         applied = automation_ledger(uow).applied(case.id)
     facts = routing_facts(case)
+    stopped = {(e.data.get("rule"), e.data.get("occurrence")): e.body for e in case.timeline
+               if e.kind == _STOPPED}
     out: list[RuleVerdict] = []
     for rule in ctx.settings.automations:
         mine = [a for a in applied if a.rule_id == rule.id]
         for a in mine:
+            why = stopped.get((rule.id, a.occurrence))
+            if why is not None:
+                out.append(RuleVerdict(rule.id, rule.label, "stopped",
+                                       f"{why}; for {a.occurrence}", a.at))
+                continue
             out.append(RuleVerdict(rule.id, rule.label, "fired",
                                    f"applied for {a.occurrence}", a.at))
         if not rule.enabled:

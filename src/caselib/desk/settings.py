@@ -42,6 +42,13 @@ def _templates(items: Iterable[CaseTemplate]) -> tuple[CaseTemplate, ...]:
     return found
 
 
+def _chain_limit(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or not 1 <= value <= 20:
+        raise InvalidConfiguration(
+            f"automation_chain_limit must be a whole number from 1 to 20 (how many "
+            f"automations may follow one another from one cause), got {value!r}")
+
+
 def default_router() -> Router:
     """No tenant rules; reason code first (missing_part → purchasing …), then category
     (Billing → finance, Technical → engineering), else ``support``."""
@@ -78,6 +85,15 @@ class TenantSettings:
     automations: tuple[AutomationRule, ...] = attrs.field(default=(), converter=_rules)
     """The tenant's automation rules (:mod:`caselib.automation`), run by
     :meth:`~caselib.ServiceDesk.run_automations`."""
+    automation_chain_limit: int = attrs.field(default=3, validator=_chain_limit)
+    """How many automations may follow one another on a case from one cause: an event
+    caused by rule A's action that triggers rule B, whose action triggers A again, … Past
+    this depth the next rule is not applied; its timeline says so (``automation_stopped``)
+    and :meth:`~caselib.ServiceDesk.explain_automation` reports it ``stopped``. Why: a rule
+    never re-triggers itself, but two rules that undo each other would ping-pong forever.
+
+    .. versionadded:: 0.3
+    """
     escalation: EscalationLadder | None = None
     """The tenant's escalation levels (owner → manager → tier 2 …), each with its notice;
     ``None``: escalation raises the priority to high and numbers the levels ``"1"``, ``"2"``."""

@@ -36,7 +36,9 @@ from caselib.ports.automation import (
     AppliedRule,
     AutomationLedger,
     StreamEvent,
+    applied_to_cases,
     automation_ledger,
+    schedule_cases,
 )
 from caselib.ports.cases import (
     CaseNumberAllocator,
@@ -136,6 +138,7 @@ __all__ = [
     "TaskGateway",
     "UnitOfWork",
     "WebhookPoster",
+    "applied_to_cases",
     "automation_ledger",
     "case_links",
     "cursor_sort_key",
@@ -147,6 +150,7 @@ __all__ = [
     "mail_ledger",
     "query_each",
     "require_tenant",
+    "schedule_cases",
     "sla_parts",
     "units_cross_threads",
 ]

@@ -22,7 +22,9 @@ __all__ = [
     "AppliedRule",
     "AutomationLedger",
     "StreamEvent",
+    "applied_to_cases",
     "automation_ledger",
+    "schedule_cases",
 ]
 
 
@@ -108,3 +110,27 @@ def automation_ledger(uow: UnitOfWork) -> AutomationLedger:
             f"{type(uow).__name__} has no automation ledger (uow.automations); use a bundled "
             "store or implement caselib.ports.AutomationLedger")
     return ledger  # type: ignore[no-any-return]
+
+
+def applied_to_cases(ledger: AutomationLedger, case_ids: Sequence[str]
+                     ) -> dict[str, list[AppliedRule]]:
+    """:meth:`AutomationLedger.applied` of each of ``case_ids`` (every id a key), in one
+    read when the ledger offers ``applied_many`` (the bundled SQL stores: a sweep's page
+    costs one query, not one per case)."""
+    many = getattr(ledger, "applied_many", None)
+    if many is not None:
+        found: dict[str, list[AppliedRule]] = many(case_ids)
+        return {i: found.get(i, []) for i in case_ids}
+    return {i: ledger.applied(i) for i in case_ids}
+
+
+def schedule_cases(ledger: AutomationLedger,
+                   plan: Sequence[tuple[str, datetime | None]]) -> None:
+    """:meth:`AutomationLedger.schedule` of each ``(case id, next time)`` of ``plan``, in
+    one statement per kind when the ledger offers ``schedule_many``."""
+    many = getattr(ledger, "schedule_many", None)
+    if many is not None:
+        many(plan)
+        return
+    for case_id, next_at in plan:
+        ledger.schedule(case_id, next_at)

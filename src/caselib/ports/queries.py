@@ -185,6 +185,9 @@ MAX_QUERY_LIMIT: Final = 1000
 """The largest page a :class:`CaseQuery` asks for (``limit``): a bound on what one store call
 reads and holds in memory."""
 
+_LATE_FILTERS: Final = frozenset({"child_of", "escalated"})
+"""Filters added after cursors were handed out: in a cursor's digest only when set."""
+
 
 @attrs.frozen
 class CaseQuery:
@@ -271,6 +274,13 @@ class CaseQuery:
 
     .. versionadded:: 0.3
     """
+    escalated: bool | None = attrs.field(default=None, validator=_opt_bool)
+    """True: only cases standing on an escalation level (:attr:`CaseSummary.escalation_level`
+    set); False: only cases on none. Like ``child_of`` it joins the cursor digest only when
+    set.
+
+    .. versionadded:: 0.3
+    """
     text: str | None = attrs.field(default=None, converter=_text)
     """A text search over the case's number, subject and description: words AND-ed, a
     trailing ``*`` for a prefix (``"printer jam*"``), case-insensitive, no stemming; see
@@ -322,6 +332,8 @@ class CaseQuery:
             return False
         if self.breached is not None and s.breached != self.breached:
             return False
+        if self.escalated is not None and (s.escalation_level is not None) != self.escalated:
+            return False
         if self.due_before is not None and (
             s.next_due_at is None or s.next_due_at > self.due_before
         ):
@@ -365,11 +377,11 @@ class CaseQuery:
 
         .. versionadded:: 0.2
         """
-        # child_of (added in 0.3) joins the digest only when set, so cursors handed out
-        # before it existed still page the same list
+        # child_of and escalated (added in 0.3) join the digest only when set, so cursors
+        # handed out before they existed still page the same list
         plain = [[a.name, _plain(getattr(self, a.name))] for a in attrs.fields(CaseQuery)
                  if a.name not in ("limit", "after")
-                 and not (a.name == "child_of" and self.child_of is None)]
+                 and not (a.name in _LATE_FILTERS and getattr(self, a.name) is None)]
         raw = json.dumps(plain, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=9).digest()
         return base64.urlsafe_b64encode(digest).decode()

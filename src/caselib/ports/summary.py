@@ -82,6 +82,9 @@ class CaseSummary:
     """The customer's 1–5 rating, if any. .. versionadded:: 0.2"""
     sla: tuple[SlaDue, ...] = ()
     """Each SLA target's state and due / warning times. .. versionadded:: 0.2"""
+    escalation_level: str | None = None
+    """The escalation level the case stands on (:attr:`Case.escalation_level
+    <caselib.cases.Case.escalation_level>`; ``None``: none). .. versionadded:: 0.3"""
 
     @classmethod
     def of(cls, case: Case) -> CaseSummary:
@@ -93,6 +96,7 @@ class CaseSummary:
             case.updated_at, case.resolved_at, case.next_due_at, case.breached, case.version,
             case.source, case.first_response_at, None if case.csat is None else case.csat.score,
             tuple(SlaDue(t.name, t.state, t.due_at, t.warn_at) for t in case.sla_targets),
+            case.escalation_level,
         )
 
     def sla_at(self, now: datetime) -> tuple[SlaDue, ...]:

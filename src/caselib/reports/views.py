@@ -45,7 +45,7 @@ __all__ = [
 
 VIEW_FILTERS: Final = (
     "accounts", "assignees", "breached", "categories", "child_of", "contacts", "created_before",
-    "created_from", "due_before", "priorities", "resolved_before", "resolved_from",
+    "created_from", "due_before", "escalated", "priorities", "resolved_before", "resolved_from",
     "status_categories", "statuses", "tags", "teams", "text", "unassigned",
     "unassigned_teams",
 )

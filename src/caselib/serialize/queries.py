@@ -52,6 +52,7 @@ def summary_to(s: CaseSummary) -> dict[str, Any]:
         "csat": s.csat,
         "sla": [{"target": t.target, "state": t.state, "due_at": _T(t.due_at),
                  "warn_at": _T(t.warn_at)} for t in s.sla],
+        "escalation_level": s.escalation_level,
     }
 
 
@@ -74,6 +75,7 @@ def summary_from(d: Doc) -> CaseSummary:
         d.member("source", Source, default=Source.OTHER.value),
         d.opt_instant("first_response_at"), d.opt_int("csat", minimum=1),
         tuple(_sla_due(t) for t in d.docs("sla", default=[])),
+        d.opt_text("escalation_level", limit=100),  # a level name: 1-100 characters
     )
     d.finish()
     return summary
@@ -118,6 +120,7 @@ def query_to(q: CaseQuery) -> dict[str, Any]:
         "resolved_from": _T(q.resolved_from),
         "resolved_before": _T(q.resolved_before),
         "child_of": q.child_of,
+        "escalated": q.escalated,
         "text": q.text,
         "order": q.order,
         "limit": q.limit,
@@ -172,6 +175,7 @@ def query_from(d: Doc) -> CaseQuery:
             resolved_from=d.opt_instant("resolved_from"),
             resolved_before=d.opt_instant("resolved_before"),
             child_of=d.opt_text("child_of", limit=MAX_TEXT_LENGTH),
+            escalated=d.opt_boolean("escalated"),
             text=d.opt_text("text", limit=MAX_TEXT_LENGTH),
             order=order,  # type: ignore[arg-type]  # CaseQuery refuses an unknown order
             limit=d.integer("limit", default=50),

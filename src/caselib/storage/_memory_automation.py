@@ -95,6 +95,19 @@ class MemoryAutomations:
             rows = [a for (c, _, _), a in self._data().ledger.items() if c == case_id]
         return sorted(rows, key=lambda a: (a.at, a.rule_id, a.occurrence))
 
+    def applied_many(self, case_ids: Sequence[str]) -> dict[str, list[AppliedRule]]:
+        """:meth:`applied` of each of ``case_ids`` with a row, in one pass over the ledger."""
+        self._uow._check_open()
+        wanted = set(case_ids)
+        out: dict[str, list[AppliedRule]] = {}
+        with self._uow._store._lock:
+            for (c, _, _), a in self._data().ledger.items():
+                if c in wanted:
+                    out.setdefault(c, []).append(a)
+        for rows in out.values():
+            rows.sort(key=lambda a: (a.at, a.rule_id, a.occurrence))
+        return out
+
     def claim_events(self, limit: int) -> list[StreamEvent] | None:
         uow = self._uow
         uow._check_open()

@@ -18,7 +18,7 @@ from caselib.storage._sql import (
     QUEUE_INDEX,
     SCOPE_INDEXES,
 )
-from caselib.storage._sql.columns import FACTS_INDEXES, facts_migration
+from caselib.storage._sql.columns import ESCALATION_INDEX, FACTS_INDEXES, facts_migration
 from caselib.storage._sql.rows import backfill_facts
 
 __all__ = ["SCHEMA_VERSION", "Migration", "terms_function"]
@@ -261,6 +261,15 @@ _MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
             PRIMARY KEY (tenant, source, kind, target)
         ) WITHOUT ROWID""",
         "CREATE INDEX IF NOT EXISTS case_links_target ON case_links (tenant, target, kind)",
+    ),
+    # 10: the escalation level a case stands on (Case.escalation_level) as a summary column,
+    # so lists show it and CaseQuery(escalated=...) filters on it; back-filled from the
+    # stored document (absent there: NULL, no level)
+    (
+        "ALTER TABLE cases ADD COLUMN escalation_level TEXT",
+        "UPDATE cases SET escalation_level = json_extract(doc, '$.escalation_level') "
+        "WHERE json_extract(doc, '$.escalation_level') IS NOT NULL",
+        ESCALATION_INDEX,
     ),
 )
 

@@ -68,7 +68,7 @@ from caselib.storage._sql import (
     ConnectionPool,
     import_rows,
 )
-from caselib.storage._sql.columns import FACTS_INDEXES, facts_migration
+from caselib.storage._sql.columns import ESCALATION_INDEX, FACTS_INDEXES, facts_migration
 from caselib.storage._sql.rows import backfill_facts
 
 if TYPE_CHECKING:
@@ -292,6 +292,13 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
             PRIMARY KEY (tenant, source, kind, target)
         )""",
         "CREATE INDEX IF NOT EXISTS case_links_target ON case_links (tenant, target, kind)",
+    ),
+    # 10: the escalation level as a summary column (see the SQLite store)
+    (
+        f"ALTER TABLE cases ADD COLUMN escalation_level {_T}",
+        "UPDATE cases SET escalation_level = doc->>'escalation_level' "
+        "WHERE doc->>'escalation_level' IS NOT NULL",
+        ESCALATION_INDEX,
     ),
 )
 

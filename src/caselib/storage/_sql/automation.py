@@ -55,6 +55,22 @@ class SqlAutomations:
             (s.tenant, case_id))
         return [AppliedRule(r, case_id, o, from_iso(at)) for r, o, at in rows]
 
+    def applied_many(self, case_ids: Sequence[str]) -> dict[str, list[AppliedRule]]:
+        """:meth:`applied` of each of ``case_ids`` that has a row, 500 ids a query."""
+        s = self._s
+        s.check_open()
+        out: dict[str, list[AppliedRule]] = {}
+        ids = list(dict.fromkeys(case_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            rows = s.fetch(
+                "SELECT case_id, rule_id, occurrence, applied_at FROM automation_ledger "
+                f"WHERE tenant = {s.dialect.ph} AND case_id IN ({s.dialect.params(len(part))})"
+                " ORDER BY case_id, applied_at, rule_id, occurrence", (s.tenant, *part))
+            for c, r, o, at in rows:
+                out.setdefault(c, []).append(AppliedRule(r, c, o, from_iso(at)))
+        return out
+
     def claim_events(self, limit: int) -> list[StreamEvent] | None:
         s, ph = self._s, self._s.dialect.ph
         s.check_open()
@@ -100,6 +116,22 @@ class SqlAutomations:
             s.write(f"INSERT INTO automation_schedule (tenant, case_id, next_at) VALUES "
                     f"({s.dialect.params(3)}) ON CONFLICT (tenant, case_id) DO UPDATE "
                     "SET next_at = excluded.next_at", (s.tenant, case_id, to_iso(next_at)))
+
+    def schedule_many(self, plan: Sequence[tuple[str, datetime | None]]) -> None:
+        """:meth:`schedule` of each ``(case id, next time)``: the clears in one statement
+        run per row, the settings in another."""
+        s, ph = self._s, self._s.dialect.ph
+        s.check_open()
+        last = dict(plan)  # the last word per case, as calls in order would leave it
+        clear = [(s.tenant, c) for c, at in last.items() if at is None]
+        if clear:
+            s.run_many(f"DELETE FROM automation_schedule WHERE tenant = {ph} AND case_id = {ph}",
+                       clear)
+        put = [(s.tenant, c, to_iso(at)) for c, at in last.items() if at is not None]
+        if put:
+            s.run_many(f"INSERT INTO automation_schedule (tenant, case_id, next_at) VALUES "
+                       f"({s.dialect.params(3)}) ON CONFLICT (tenant, case_id) DO UPDATE "
+                       "SET next_at = excluded.next_at", put)
 
     def claim_due(self, now: datetime, limit: int) -> list[str]:
         s, ph = self._s, self._s.dialect.ph

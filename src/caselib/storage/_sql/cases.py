@@ -25,13 +25,12 @@ from caselib.ports import (
 from caselib.reports import GroupBy, Period, Scorecard, SummaryCards
 from caselib.sla import SlaCase
 from caselib.storage._sql.columns import (
-    _RANK,
     _SWEPT,
-    _TERMS,
     _VERSION,
     CASE_COLUMNS,
     STORED_COLUMNS,
     Loaded,
+    summary_values,
 )
 from caselib.storage._sql.dialect import insert_sql, update_case_sql
 from caselib.storage._sql.jsontext import _encode
@@ -165,7 +164,7 @@ class SqlCases:
         if (len(loaded) > query.limit or (claim and len(loaded) == query.limit)) and cases:
             # the keyset of the last row, from its indexed columns (what the query orders by)
             stored = loaded[query.limit - 1][2]
-            last = summary_from_row((cases[-1].id, *stored[:_RANK], *stored[_RANK + 1:_TERMS]))
+            last = summary_from_row(summary_values(cases[-1].id, stored))
             cursor = encode_cursor(query, query.cursor_values(last))
         return SlaCasePage(tuple(cases), cursor)
 
@@ -287,7 +286,8 @@ class SqlCases:
         new = {_SWEPT[0]: case.priority.value, _SWEPT[1]: case.priority.rank,
                _SWEPT[2]: to_iso(case.updated_at), _SWEPT[3]: None if due is None else to_iso(due),
                _SWEPT[4]: case.breached, _SWEPT[5]: version}
-        new.update(zip(_SWEPT[6:], sla_values(case.sla_targets), strict=True))
+        new.update(zip(_SWEPT[6:-1], sla_values(case.sla_targets), strict=True))
+        new[_SWEPT[-1]] = case.escalation_level
         before = self._stored.get(case.id)
         if before is not None and before[_VERSION] == expected_version:
             changed = tuple(i for i, v in new.items() if before[i] != v)  # (version always)

@@ -22,11 +22,13 @@ __all__ = [
     "FACT_COLUMNS",
     "FACTS_INDEXES",
     "MIGRATION_5_COLUMNS",
+    "ESCALATION_INDEX",
     "facts_migration",
     "Loaded",
     "SLA_COLUMNS",
     "STORED_COLUMNS",
     "SUMMARY_COLUMNS",
+    "summary_values",
 ]
 
 
@@ -46,6 +48,7 @@ SUMMARY_COLUMNS: Final = (
     "id", "number", "subject", "status", "status_category", "priority", "assignee", "team",
     "contact", "account", "category", "tags", "created_at", "updated_at", "resolved_at",
     "next_due_at", "breached", "version", "source", "first_response_at", "csat", "sla",
+    "escalation_level",
 )
 """The ``cases`` columns a :class:`CaseSummary` is read from, in :func:`summary_from_row` order."""
 
@@ -54,11 +57,12 @@ CASE_COLUMNS: Final = (
     "priority_rank", "assignee", "team", "contact", "account", "category", "tags", "created_at",
     "updated_at", "resolved_at",
     "next_due_at", "breached", "version", "source", "first_response_at", "csat",
-    *SLA_COLUMNS, *FACT_COLUMNS, "terms", "doc",
+    *SLA_COLUMNS, *FACT_COLUMNS, "escalation_level", "terms", "doc",
 )
 """Every ``cases`` column, in :func:`case_row` order. Without ``priority_rank``, the
-columns from ``number`` to ``sla`` are ``SUMMARY_COLUMNS[1:]`` in the same order (a
-cursor is made from a loaded row's stored columns); the scorecard's facts follow, then
+columns from ``number`` to ``sla`` are ``SUMMARY_COLUMNS[1:-1]`` in the same order (a
+cursor is made from a loaded row's stored columns: :func:`summary_values`); the scorecard's
+facts follow, then ``escalation_level`` (migration 10, the summary's last column), then
 ``terms``, the case's text-search terms (:func:`caselib.reports.search_terms`,
 space-joined), which the full-text index reads."""
 
@@ -78,8 +82,16 @@ _RANK: Final = STORED_COLUMNS.index("priority_rank")
 _TERMS: Final = STORED_COLUMNS.index("terms")
 _SWEPT: Final = tuple(STORED_COLUMNS.index(c) for c in (
     "priority", "priority_rank", "updated_at", "next_due_at", "breached", "version",
-    *SLA_COLUMNS))
+    *SLA_COLUMNS, "escalation_level"))
 """Where the columns sit that :meth:`SqlCases.save_sla_case` may change."""
+_SLA_END: Final = STORED_COLUMNS.index("sla") + 1
+_ESCALATION: Final = STORED_COLUMNS.index("escalation_level")
+
+
+def summary_values(case_id: str, stored: Sequence[Any]) -> tuple[Any, ...]:
+    """The :data:`SUMMARY_COLUMNS` values of a loaded row (its id and the values of
+    :data:`STORED_COLUMNS`): what :func:`summary_from_row` reads, for a page's cursor."""
+    return (case_id, *stored[:_RANK], *stored[_RANK + 1:_SLA_END], stored[_ESCALATION])
 
 Loaded = tuple[Any, list[Any], Sequence[Any]]
 """What a :class:`SqlSession` load returns: ``(document, [timeline entry, …], values of
@@ -158,3 +170,11 @@ def facts_migration(text: str, integer: str) -> tuple[str, ...]:
         f"ALTER TABLE cases ADD COLUMN {c} "
         + (f"{integer} NOT NULL DEFAULT 0" if c in counters else integer if c in ints else text)
         for c in MIGRATION_5_COLUMNS)
+
+
+ESCALATION_INDEX: Final = (
+    "CREATE INDEX cases_escalated ON cases (tenant, created_at, id) "
+    "WHERE escalation_level IS NOT NULL")
+"""The partial index of schema migration 10 (after its ``escalation_level`` column, the
+same in both stores): ``CaseQuery(escalated=True)`` in created order (escalated cases are
+few, so a partial index)."""

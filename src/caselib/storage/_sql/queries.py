@@ -89,6 +89,9 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: boo
     if query.breached is not None:
         conds.append(f"c.breached = {ph}")
         params.append(query.breached)
+    if query.escalated is not None:
+        conds.append("c.escalation_level IS NOT NULL" if query.escalated
+                     else "c.escalation_level IS NULL")
     if query.due_before is not None:
         conds.append(f"c.next_due_at IS NOT NULL AND c.next_due_at <= {ph}")
         params.append(to_iso(query.due_before))

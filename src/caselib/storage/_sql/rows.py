@@ -94,7 +94,7 @@ def case_row(case: Case, version: int) -> tuple[Any, ...]:
         case.team, case.links.contact, case.links.account, case.category, _encode(doc["tags"]),
         doc["created_at"], doc["updated_at"],
         doc["resolved_at"], None if due is None else to_iso(due),
-        case.breached, version, *fact_values(case),
+        case.breached, version, *fact_values(case), case.escalation_level,
         " ".join(search_terms(case.number, case.subject, case.description)), _encode(doc),
     )
 
@@ -159,7 +159,7 @@ def summary_from_row(row: Sequence[Any]) -> CaseSummary:
     """Inverse of the :data:`SUMMARY_COLUMNS` select list (longer rows: the rest ignored)."""
     (id_, number, subject, status, status_category, priority, assignee, team, contact, account,
      category, tags, created, updated, resolved, due, breached, version, source, first, csat,
-     sla) = row[:_N_SUMMARY]
+     sla, level) = row[:_N_SUMMARY]
     return CaseSummary(
         id_, number, subject, status, StatusCategory(status_category), Priority(priority),
         assignee, team, contact, account, category, frozenset(loads(tags)), from_iso(created),
@@ -167,6 +167,7 @@ def summary_from_row(row: Sequence[Any]) -> CaseSummary:
         bool(breached), int(version), Source(source or "other"), _opt_iso(first),
         None if csat is None else int(csat),
         tuple(SlaDue(t[0], t[1], _opt_iso(t[2]), _opt_iso(t[3])) for t in loads(sla or "[]")),
+        level,
     )
 
 
