@@ -176,8 +176,8 @@ async def board(request: Request) -> Response:
     _, actor = _user(request)
     desk = _desk(request)
     the_board = desk.board(actor=actor, cards_per_column=20)
-    moves = {card.id: desk.allowed_transitions(desk.get_case(card.id, actor=actor), actor=actor)
-             for col in the_board.columns for card in col.cards}
+    moves = desk.allowed_transitions_of(
+        (card for col in the_board.columns for card in col.cards), actor=actor)
     return _page(request, "board.html", board=the_board, moves=moves)
 
 

@@ -412,6 +412,15 @@ class ServiceDesk:
         those the actor may make (resolving and closing need ``service.resolve``)."""
         return casework.allowed_transitions(self._ctx, case, actor=actor)
 
+    def allowed_transitions_of(self, summaries: Iterable[CaseSummary], *,
+                               actor: Actor | None = None) -> dict[str, tuple[str, ...]]:
+        """:meth:`allowed_transitions` of list rows or board cards, by case id, read from the
+        summaries without loading the cases (unless two workflows disagree on a status).
+
+        .. versionadded:: 0.3
+        """
+        return casework.allowed_transitions_of(self._ctx, summaries, actor=actor)
+
     def customer_view(self, case_id: str, *, actor: Actor) -> CustomerView:
         """The case as its customer may see it: public replies only, redactions blanked.
 
