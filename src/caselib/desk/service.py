@@ -77,6 +77,7 @@ from caselib.ports import (
     CaseSummary,
     Clock,
     EventSink,
+    MailRecord,
     Notifier,
     OpportunityGateway,
     Page,
@@ -728,6 +729,13 @@ class ServiceDesk:
         support address (sent by :meth:`deliver_pending`)."""
         return mail.reply_by_mail(self._ctx, case_id, body, actor=actor,
                                   settings=mail_settings)
+
+    def mail_thread(self, case_id: str, *, actor: Actor) -> list[MailRecord]:
+        """The case's e-mails in and out, oldest first (agents: ``service.read``).
+
+        .. versionadded:: 0.3
+        """
+        return mail.mail_thread(self._ctx, case_id, actor=actor)
 
     def approve_held_mail(self, case_id: str, seq: int, *, actor: Actor) -> Case:
         """Post the held mail at timeline entry ``seq`` as its sender's public reply."""
