@@ -148,3 +148,14 @@ def test_agent_side_panels_show_on_the_case_page_and_never_in_the_portal(
         for text in [*hidden, *secrets]:
             assert text not in body, (path, text)
     assert "The installer is on its way." in jane.get(f"/portal/{rich}").text
+
+
+def test_reloading_the_case_page_logs_its_suggestions_once(desk: ServiceDesk) -> None:
+    cid = case_id(desk)
+    ana = client(desk, "ana")
+    for _ in range(3):
+        assert "/articles/kb-vpn" in ana.get(f"/cases/{cid}").text
+    desk.clock.advance(days=8)  # type: ignore[attr-defined]
+    ana.get(f"/cases/{cid}")
+    report = desk.deflection_report(actor=Actor.agent("mo", "manager"))
+    assert (report.totals.shown, report.totals.cases, len(report.periods)) == (1, 1, 1)

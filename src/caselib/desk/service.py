@@ -790,8 +790,9 @@ class ServiceDesk:
         category_mode: CategoryMode = "boost",
         record: bool = True,
     ) -> list[Suggestion]:
-        """Published articles scored against the case, best first; logs that they were shown
-        (``record=False`` for a preview that the customer does not see).
+        """Published articles scored against the case, best first; logs the articles shown
+        on the case for the first time (``record=False`` for a preview that the customer does
+        not see), so a page that suggests on every view may reload freely.
 
         The query is built only from what the customer can see (subject, description,
         category, latest public replies), so a suggestion never leaks an internal note.
