@@ -42,9 +42,9 @@ from bench_views import TEAMS, TENANT, fill  # noqa: E402
 from caselib import Actor, ServiceDesk, TenantSettings  # noqa: E402
 from caselib._webdemo import load_app_module  # noqa: E402
 from caselib.access import AccessPolicy  # noqa: E402
-from caselib.timeutil import to_iso  # noqa: E402
 from caselib.storage._sql.columns import SUMMARY_COLUMNS  # noqa: E402
 from caselib.storage.sqlite import SqliteStore  # noqa: E402
+from caselib.timeutil import to_iso  # noqa: E402
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
