@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caselib import Actor, CaseSummary, ServiceDesk, Store, TenantSettings
+from caselib import Actor, CaseQuery, CaseSummary, ServiceDesk, Store, TenantSettings
 from caselib.access import AccessPolicy
 from caselib.cases import Workflow
 from caselib.errors import CaselibError, WrongType
@@ -126,3 +126,36 @@ class TestReadsTheSummary:
         with pytest.raises(WrongType, match="summaries"):
             desk.allowed_transitions_of([desk.get_case(b.id, actor=SYSTEM)])  # type: ignore[list-item]
         assert isinstance(rows[b.id], CaseSummary)
+
+
+class TestOpenByStatus:
+    def test_counts_equal_the_rows_for_every_reader(
+            self, make_store: Callable[[], Store]) -> None:
+        """count_by_status of the active categories (named statuses when unscoped) equals
+        grouping the readable rows, with two workflows and a merged case about."""
+        old, new = desks(make_store(), "acme")
+        ids = []
+        for desk, team, to in ((old, "t1", "pending"), (new, "t1", "pending_customer"),
+                               (new, "t2", "in_progress"), (old, "t2", "open"),
+                               (new, None, None), (new, "t1", "resolved")):
+            case = desk.create_case(subject="x", actor=SYSTEM, team=team, assignee="ana")
+            ids.append(case.id)
+            path = {"pending": ["open", "pending"], "open": ["open"],
+                    "pending_customer": ["open", "in_progress", "pending_customer"],
+                    "in_progress": ["open", "in_progress"],
+                    "resolved": ["open", "in_progress", "pending_customer", "resolved"],
+                    None: []}[to]
+            for status in path:
+                desk.transition(case.id, status, note="n", actor=SYSTEM)
+        new.merge(ids[4], ids[2], actor=SYSTEM)
+        active = CaseQuery(status_categories={"new", "open", "waiting"}, limit=100)
+        for reader in READERS[1:5]:
+            rows = new.find_cases(active, actor=reader).items
+            want: dict[str, int] = {}
+            for r in rows:
+                want[r.status] = want.get(r.status, 0) + 1
+            assert new.count_by_status(active, actor=reader) == want, reader
+        assert new.count_by_status(active, actor=SYSTEM) == {
+            "pending": 1, "pending_customer": 1, "in_progress": 1, "open": 1}
+        merged = CaseQuery(status_categories={"merged"})
+        assert sum(new.count_by_status(merged, actor=SYSTEM).values()) == 1
