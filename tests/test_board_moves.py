@@ -137,7 +137,8 @@ class TestOpenByStatus:
         ids = []
         for desk, team, to in ((old, "t1", "pending"), (new, "t1", "pending_customer"),
                                (new, "t2", "in_progress"), (old, "t2", "open"),
-                               (new, None, None), (new, "t1", "resolved")):
+                               (new, None, None), (new, "t1", "resolved"),
+                               (new, "t1", "pending_customer"), (old, "t1", "open")):
             case = desk.create_case(subject="x", actor=SYSTEM, team=team, assignee="ana")
             ids.append(case.id)
             path = {"pending": ["open", "pending"], "open": ["open"],
@@ -155,7 +156,10 @@ class TestOpenByStatus:
             for r in rows:
                 want[r.status] = want.get(r.status, 0) + 1
             assert new.count_by_status(active, actor=reader) == want, reader
+            board = new.board(actor=reader, cards_per_column=1)  # full columns: counted
+            assert {c.status: c.count for c in board.columns if c.count} == {
+                k: v for k, v in want.items() if k in {c.status for c in board.columns}}
         assert new.count_by_status(active, actor=SYSTEM) == {
-            "pending": 1, "pending_customer": 1, "in_progress": 1, "open": 1}
+            "pending": 1, "pending_customer": 2, "in_progress": 1, "open": 2}
         merged = CaseQuery(status_categories={"merged"})
         assert sum(new.count_by_status(merged, actor=SYSTEM).values()) == 1
