@@ -139,7 +139,11 @@ def allowed_transitions_of(ctx: DeskContext, summaries: Iterable[CaseSummary], *
     """
     if actor is not None:
         check.actor(actor)
-    rows = list(summaries) if not isinstance(summaries, CaseSummary) else [summaries]
+    if isinstance(summaries, CaseSummary):
+        summaries = [summaries]
+    if isinstance(summaries, str | bytes) or not isinstance(summaries, Iterable):
+        raise WrongType("summaries", "CaseSummary rows (find_cases / board cards)", summaries)
+    rows = list(summaries)
     for row in rows:
         if not isinstance(row, CaseSummary):
             raise WrongType("summaries", "CaseSummary rows (find_cases / board cards)", row)
