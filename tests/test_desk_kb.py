@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from actors import EDITOR, READER
 from caselib import Actor, ArticleNotFound, MemoryStore, PermissionDenied, ServiceDesk
 from caselib.kb import Article, ArticleStatus
+from caselib.ports import Store
 from caselib.storage.sqlite import SqliteStore
 from caselib.testing import FrozenClock
 
@@ -162,3 +164,55 @@ class TestPreviewAndGet:
             kb_desk.get_article("kb-draft", actor=Actor.customer("c"))
         with pytest.raises(ArticleNotFound):
             kb_desk.get_article("nope", actor=agent)
+
+
+class TestReloads:
+    """A page that suggests on every view: reloads log nothing new, so the funnel holds."""
+
+    def test_reloading_does_not_inflate_the_deflection_funnel(
+            self, make_store: Callable[[], Store], agent: Actor) -> None:
+        """Shown at once, reloaded 8 days later: the later week and scorecard count nothing."""
+        monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        clock = FrozenClock(monday)
+        desk = ServiceDesk(make_store(), tenant="acme", clock=clock)
+        for aid, title, body in ARTICLES:
+            desk.put_article(Article(id=aid, title=title, body=body, updated_at=monday),
+                             actor=EDITOR)
+        case = desk.create_case(subject="VPN keeps disconnecting, VAT on invoice", actor=agent)
+        first = desk.suggest_articles(case.id, actor=agent, limit=2)
+        assert len(first) == 2
+        clock.advance(days=8)
+        for _ in range(3):
+            assert desk.suggest_articles(case.id, actor=agent, limit=2) == first
+        week2 = datetime(2026, 3, 9, tzinfo=UTC)
+        later = desk.deflection_report(actor=READER, since=week2)
+        assert (later.totals.shown, later.totals.cases) == (0, 0)
+        whole = desk.deflection_report(actor=READER)
+        assert (whole.totals.shown, whole.totals.cases) == (2, 1)
+        assert [p.start for p in whole.periods] == [monday.replace(hour=0)]
+        card = desk.scorecard(start=week2, end=week2 + timedelta(days=7), actor=READER)
+        assert card.deflection.suggested == 0
+        with desk.store.unit_of_work("acme") as uow:
+            assert len(uow.kb_log.shown(case_id=case.id)) == 2  # no line per reload
+
+    def test_a_newly_suggested_article_is_logged_once(
+            self, make_store: Callable[[], Store], agent: Actor) -> None:
+        """The set shown changes: only the new (case, article) pair is logged."""
+        clock = FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+        desk = ServiceDesk(make_store(), tenant="acme", clock=clock)
+        aid, title, body = ARTICLES[0]
+        desk.put_article(Article(id=aid, title=title, body=body, updated_at=clock.now()),
+                         actor=EDITOR)
+        case = desk.create_case(subject="VPN disconnects every hour", actor=agent)
+        desk.suggest_articles(case.id, actor=agent)
+        desk.put_article(Article(id="kb-vpn2", title="VPN disconnects on Wi-Fi",
+                                 body="Turn off power saving.", updated_at=clock.now()),
+                         actor=EDITOR)
+        clock.advance(hours=1)
+        shown = {h.article_id for h in desk.suggest_articles(case.id, actor=agent)}
+        desk.suggest_articles(case.id, actor=agent)
+        assert shown == {"kb-vpn", "kb-vpn2"}
+        with desk.store.unit_of_work("acme") as uow:
+            log = uow.kb_log.shown(case_id=case.id)
+        assert sorted((s.article_id, s.at.hour) for s in log) == [("kb-vpn", 9),
+                                                                  ("kb-vpn2", 10)]

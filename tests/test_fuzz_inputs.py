@@ -41,7 +41,7 @@ from caselib import (
 from caselib.desk import DeliveryChannels
 from caselib.desk.mail import MailSettings
 from caselib.mail import ReplyKeys
-from caselib.ports import query_each
+from caselib.ports import CaseSummary, query_each
 from caselib.routing import Agent, StaticDirectory, Team
 from caselib.storage.codec import case_to_document, entry_to_dict
 from caselib.testing import FrozenClock, RecordingNotifier, RecordingSink
@@ -254,6 +254,7 @@ VALID: Mapping[str, Callable[[World, str], Any]] = {
     "body": lambda w, m: "On it",
     "case": _CASE_ARG,
     "case_id": lambda w, m: w.case_for(m).id,
+    "summaries": lambda w, m: [CaseSummary.of(w.case_for(m))],
     "cards_per_column": lambda w, m: 3,
     "case_type": lambda w, m: "bug",
     "category": lambda w, m: "Technical",

@@ -18,7 +18,7 @@ with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still w
     from starlette.testclient import TestClient
 
 from caselib import Actor, ServiceDesk
-from webapp_world import INTERNAL, PUBLIC, make_app, make_desk
+from webapp_world import INTERNAL, PUBLIC, add_agent_side, make_app, make_desk
 
 
 @pytest.fixture
@@ -121,3 +121,41 @@ def test_portal_pages_show_public_replies_only(desk: ServiceDesk) -> None:
     assert jane.post(f"/portal/{cid}/reply", data={"body": "Log attached"}).status_code == 303
     assert client(desk, "bo").get(f"/portal/{cid}").status_code == 200  # agents may read it
     assert jane.get("/portal/nope").status_code == 404
+
+
+def test_agent_side_panels_show_on_the_case_page_and_never_in_the_portal(
+        desk: ServiceDesk) -> None:
+    first = case_id(desk)
+    rich = add_agent_side(desk, first)
+    page = client(desk, "ana").get(f"/cases/{rich}").text
+    assert 'id="links"' in page and f'href="/cases/{first}"' in page  # related, both ends
+    assert "Send the 3.3 installer link" in page and 'class="done"' in page
+    assert 'id="mail"' in page and "sent to jane@example.com" in page
+    assert 'id="automations"' in page and "Acknowledge new cases" in page
+    assert "TODO" not in page
+    back = client(desk, "ana").get(f"/cases/{first}").text
+    assert f'href="/cases/{rich}"' in back
+    jane = client(desk, "jane")
+    case = desk.get_case(rich, actor=Actor.system())
+    hidden = [e.describe() for e in case.timeline if e.audience.value != "public"]
+    secrets = ["Send the 3.3 installer link", "Verify the tunnel", "Acknowledge new cases",
+               "ack_email", "help@support.test", "Related", "checklist",
+               "automation", "E-mail"]
+    for path in ("/portal", f"/portal/{rich}", f"/portal/{first}"):
+        r = jane.get(path)
+        assert r.status_code == 200, path
+        body = r.text.split("<main>")[1]
+        for text in [*hidden, *secrets]:
+            assert text not in body, (path, text)
+    assert "The installer is on its way." in jane.get(f"/portal/{rich}").text
+
+
+def test_reloading_the_case_page_logs_its_suggestions_once(desk: ServiceDesk) -> None:
+    cid = case_id(desk)
+    ana = client(desk, "ana")
+    for _ in range(3):
+        assert "/articles/kb-vpn" in ana.get(f"/cases/{cid}").text
+    desk.clock.advance(days=8)  # type: ignore[attr-defined]
+    ana.get(f"/cases/{cid}")
+    report = desk.deflection_report(actor=Actor.agent("mo", "manager"))
+    assert (report.totals.shown, report.totals.cases, len(report.periods)) == (1, 1, 1)

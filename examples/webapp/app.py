@@ -27,7 +27,9 @@ from starlette.templating import Jinja2Templates
 
 from caselib import Actor, CaselibError, ServiceDesk
 from caselib.access import AccessPolicy, can_open_cases, case_actions
-from caselib.ports import CaseQuery, CaseSummary
+from caselib.cases import Checklist
+from caselib.errors import InvalidConfiguration
+from caselib.ports import CaseQuery, CaseSummary, MailRecord
 from caselib.reports import cards_text, scorecard_html
 from caselib.serialize import to_dict
 
@@ -176,8 +178,8 @@ async def board(request: Request) -> Response:
     _, actor = _user(request)
     desk = _desk(request)
     the_board = desk.board(actor=actor, cards_per_column=20)
-    moves = {card.id: desk.allowed_transitions(desk.get_case(card.id, actor=actor), actor=actor)
-             for col in the_board.columns for card in col.cards}
+    moves = desk.allowed_transitions_of(
+        (card for col in the_board.columns for card in col.cards), actor=actor)
     return _page(request, "board.html", board=the_board, moves=moves)
 
 
@@ -199,10 +201,24 @@ async def detail(request: Request) -> Response:
                    for s in desk.suggest_articles(case.id, actor=actor, limit=3)]
     if _wants_json(request):
         return JSONResponse(to_dict(case))
+    # the agents' side panels (this page is service.read only; the portal has its own)
+    links = [(link.role_for(case.id), link.other(case.id))
+             for link in desk.case_links(case.id, actor=actor)]
     return _page(request, "case.html", case=case, summary=summary, sla=summary.sla_at(now),
                  signal=summary.sla_signal(now), explain=explain, suggestions=suggestions,
                  moves=desk.allowed_transitions(case, actor=actor),
-                 can=case_actions(_policy(request), actor, case))
+                 can=case_actions(_policy(request), actor, case), links=links,
+                 checklist=Checklist.of(case), mails=_mails(desk, case.id, actor),
+                 automations=desk.explain_automation(case.id, actor=actor),
+                 timeline=desk.merged_timeline(case.id, actor=actor))
+
+
+def _mails(desk: ServiceDesk, case_id: str, actor: Actor) -> list[MailRecord]:
+    """The case's e-mail thread; none when the store keeps no mail ledger."""
+    try:
+        return desk.mail_thread(case_id, actor=actor)
+    except InvalidConfiguration:
+        return []
 
 
 async def open_article(request: Request) -> Response:

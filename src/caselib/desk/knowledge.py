@@ -184,8 +184,8 @@ def suggest_articles(
     category_mode: CategoryMode,
     record: bool,
 ) -> list[Suggestion]:
-    """Search with what the customer can see of the case; log what was shown unless
-    ``record`` is false (previews, re-renders)."""
+    """Search with what the customer can see of the case; log what was shown for the first
+    time on this case unless ``record`` is false (previews)."""
     check.case_id(case_id)
     check.actor(actor)
     check.count(limit, "limit", 0)
@@ -200,14 +200,17 @@ def suggest_articles(
         hits = index.search(query, limit=limit, category=case.category,
                             category_mode=category_mode, multipliers=multipliers)
     if hits and record:
+        # the first showing of each (case, article) only: a page that suggests on every view
+        # would otherwise log each reload, and a reload in a later period would count the
+        # case again in that period's funnel (the analytics dedupe pairs within a window,
+        # not across windows)
         with ctx.uow() as uow:
-            uow.kb_log.record_shown(
-                [
-                    SuggestionShown(case.id, h.article_id, h.rank, h.score, now, actor.id)
-                    for h in hits
-                ]
-            )
-            uow.commit()
+            logged = {s.article_id for s in uow.kb_log.shown(case_id=case.id)}
+            fresh = [SuggestionShown(case.id, h.article_id, h.rank, h.score, now, actor.id)
+                     for h in hits if h.article_id not in logged]
+            if fresh:
+                uow.kb_log.record_shown(fresh)
+                uow.commit()
     return hits
 
 

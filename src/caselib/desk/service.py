@@ -77,6 +77,7 @@ from caselib.ports import (
     CaseSummary,
     Clock,
     EventSink,
+    MailRecord,
     Notifier,
     OpportunityGateway,
     Page,
@@ -412,6 +413,15 @@ class ServiceDesk:
         those the actor may make (resolving and closing need ``service.resolve``)."""
         return casework.allowed_transitions(self._ctx, case, actor=actor)
 
+    def allowed_transitions_of(self, summaries: Iterable[CaseSummary], *,
+                               actor: Actor | None = None) -> dict[str, tuple[str, ...]]:
+        """:meth:`allowed_transitions` of list rows or board cards, by case id, read from the
+        summaries without loading the cases (unless two workflows disagree on a status).
+
+        .. versionadded:: 0.3
+        """
+        return casework.allowed_transitions_of(self._ctx, summaries, actor=actor)
+
     def customer_view(self, case_id: str, *, actor: Actor) -> CustomerView:
         """The case as its customer may see it: public replies only, redactions blanked.
 
@@ -720,6 +730,13 @@ class ServiceDesk:
         return mail.reply_by_mail(self._ctx, case_id, body, actor=actor,
                                   settings=mail_settings)
 
+    def mail_thread(self, case_id: str, *, actor: Actor) -> list[MailRecord]:
+        """The case's e-mails in and out, oldest first (agents: ``service.read``).
+
+        .. versionadded:: 0.3
+        """
+        return mail.mail_thread(self._ctx, case_id, actor=actor)
+
     def approve_held_mail(self, case_id: str, seq: int, *, actor: Actor) -> Case:
         """Post the held mail at timeline entry ``seq`` as its sender's public reply."""
         return mail.approve_held_mail(self._ctx, case_id, seq, actor=actor)
@@ -773,8 +790,9 @@ class ServiceDesk:
         category_mode: CategoryMode = "boost",
         record: bool = True,
     ) -> list[Suggestion]:
-        """Published articles scored against the case, best first; logs that they were shown
-        (``record=False`` for a preview that the customer does not see).
+        """Published articles scored against the case, best first; logs the articles shown
+        on the case for the first time (``record=False`` for a preview that the customer does
+        not see), so a page that suggests on every view may reload freely.
 
         The query is built only from what the customer can see (subject, description,
         category, latest public replies), so a suggestion never leaks an internal note.

@@ -77,9 +77,10 @@ class _Params:
         return self.ph
 
 
-def _base(query: CaseQuery, tenant: str, dialect: SqlDialect, p: _Params) -> str:
+def _base(query: CaseQuery, tenant: str, dialect: SqlDialect, p: _Params, *,
+          priority_names: bool = False) -> str:
     """The query's filter (its access scope included) as SQL over alias ``c``."""
-    conds, params = _where(query, tenant, dialect)
+    conds, params = _where(query, tenant, dialect, priority_names=priority_names)
     conds.append("c.status_category <> 'merged'")  # merged-away cases count nowhere
     p.values.extend(params)
     return " AND ".join(conds)
@@ -323,24 +324,50 @@ def sql_scorecard(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDiale
 
 def sql_cards(fetch: Fetch, query: CaseQuery, tenant: str, dialect: SqlDialect,
               now: datetime, zone: str) -> SummaryCards:
-    """:meth:`CaseRepository.cards <caselib.ports.CaseRepository.cards>` in SQL."""
+    """:meth:`CaseRepository.cards <caselib.ports.CaseRepository.cards>` in SQL.
+
+    An active-only view is one read of the active covering index. Any other view (the
+    ``all`` tab) is four reads, each answered by a covering index of migration 5 without
+    touching the rows: the counts (``cases_alive``, priorities matched by name), today's
+    resolutions (``cases_resolved``), the ratings (``cases_csat``) and the first responses
+    (``cases_first_response``). One ``SUM(CASE …)`` over every row of the tenant would read
+    the 1 KiB+ rows instead: 80 ms at 100k cases against about 20 ms for the four.
+    """
     day, lo, hi = today(now, zone)
+    cats = query.status_categories
+    active_only = bool(cats) and all(c.is_active for c in cats or ())
     p = _Params(dialect)
     urgent = f"{_ACTIVE} AND c.priority = {p('urgent')}"
-    resolved = f"NOT {_ACTIVE} AND {_in('c.resolved_at', p(to_iso(lo)), p(to_iso(hi)))}"
-    where = _base(query, tenant, dialect, p)
-    sql = (f"SELECT COUNT(*), {_n(_ACTIVE)}, {_n(urgent)}, {_n(resolved)}, COUNT(c.csat), "
-           f"SUM(c.csat), {_n('c.csat >= 4')}, COUNT(c.frt_s), SUM(c.frt_s) FROM cases c "
-           f"WHERE {where}")
-    total, open_, critical, done, rated, score, satisfied, answered, waited = (
-        _int(v) for v in fetch(sql, p.values)[0])
+    if active_only:
+        resolved = f"NOT {_ACTIVE} AND {_in('c.resolved_at', p(to_iso(lo)), p(to_iso(hi)))}"
+        where = _base(query, tenant, dialect, p)
+        sql = (f"SELECT COUNT(*), {_n(_ACTIVE)}, {_n(urgent)}, {_n(resolved)}, COUNT(c.csat), "
+               f"SUM(c.csat), {_n('c.csat >= 4')}, COUNT(c.frt_s), SUM(c.frt_s) FROM cases c "
+               f"WHERE {where}")
+        total, open_, critical, done, rated, score, satisfied, answered, waited = (
+            _int(v) for v in fetch(sql, p.values)[0])
+        where_params = p.values[3:]  # (the three CASE parameters come first)
+    else:
+        where = _base(query, tenant, dialect, p, priority_names=True)
+        total, open_, critical = (_int(v) for v in fetch(
+            f"SELECT COUNT(*), {_n(_ACTIVE)}, {_n(urgent)} FROM cases c WHERE {where}",
+            p.values)[0])
+        where_params = p.values[1:]
+        done = _int(fetch(
+            f"SELECT COUNT(*) FROM cases c WHERE {where} AND c.resolved_at IS NOT NULL AND "
+            f"c.resolved_at >= {dialect.ph} AND c.resolved_at < {dialect.ph} AND NOT {_ACTIVE}",
+            [*where_params, to_iso(lo), to_iso(hi)])[0][0])
+        rated, score, satisfied = (_int(v) for v in fetch(  # csat and csat_at go together
+            f"SELECT COUNT(c.csat), SUM(c.csat), {_n('c.csat >= 4')} FROM cases c "
+            f"WHERE {where} AND c.csat_at IS NOT NULL", where_params)[0])
+        answered, waited = (_int(v) for v in fetch(  # frt_s is set with first_response_at
+            f"SELECT COUNT(c.frt_s), SUM(c.frt_s) FROM cases c WHERE {where} "
+            "AND c.first_response_at IS NOT NULL", where_params)[0])
     first = DurationStats(0, 0, None, None)
     if answered:  # the ranks by sorted reads of the answered cases
-        where_params = p.values[3:]  # (the three CASE parameters come first)
-        cats = query.status_categories
         # an active-only view is answered by the active covering index; any other by the
         # first responses' one (which its predicate must then name)
-        span = ("c.frt_s IS NOT NULL" if cats and all(c.is_active for c in cats)
+        span = ("c.frt_s IS NOT NULL" if active_only
                 else "c.first_response_at IS NOT NULL AND c.frt_s IS NOT NULL")
         picks = [int(fetch(f"SELECT c.frt_s FROM cases c WHERE {where} AND {span} "
                            f"ORDER BY c.frt_s LIMIT 1 OFFSET {(answered * pct + 99) // 100 - 1}",

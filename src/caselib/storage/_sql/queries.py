@@ -48,11 +48,13 @@ def _in(column: str, values: Iterable[Any], dialect: SqlDialect, params: list[An
     return f"{column} IN ({dialect.params(len(vals))})"
 
 
-def _where(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: bool = False
-           ) -> tuple[list[str], list[Any]]:
+def _where(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: bool = False,
+           priority_names: bool = False) -> tuple[list[str], list[Any]]:
     """The filter of ``query`` as AND-ed SQL conditions over table alias ``c``; with
     ``text_scan`` the text search is a membership test on the rows another index finds
-    (:attr:`SqlDialect.text_scan`) rather than the rows the search finds."""
+    (:attr:`SqlDialect.text_scan`) rather than the rows the search finds. With
+    ``priority_names`` priorities are matched by name (``c.priority``, a column of the
+    metrics' covering indexes) instead of by rank (``c.priority_rank``, the list order's)."""
     ph = dialect.ph
     params: list[Any] = [tenant]
     conds = [f"c.tenant = {ph}"]
@@ -69,8 +71,13 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: boo
                 ", ".join(f"'{c.value}'" for c in cats)))
     if query.priorities is not None:
         ranks = sorted(p.rank for p in query.priorities)
-        conds.append("c.priority_rank IN ({})".format(", ".join(str(r) for r in ranks))
-                     if ranks else "1 = 0")
+        if not ranks:
+            conds.append("1 = 0")
+        elif priority_names:  # enum values: safe to inline, like the ranks
+            names = sorted(p.value for p in query.priorities)
+            conds.append("c.priority IN ({})".format(", ".join(f"'{n}'" for n in names)))
+        else:
+            conds.append("c.priority_rank IN ({})".format(", ".join(str(r) for r in ranks)))
     if query.assignees is not None or query.unassigned_teams is not None:
         conds.append(_assignment(query, dialect, params))
     if query.teams is not None:

@@ -153,7 +153,10 @@ class MetricsContract(StoreFixtures):
             got = [d.scorecard(start=start, end=end, group_by=group_by, actor=ADMIN)
                    for d in desks]
             assert got[1] == got[0]
-            for query in (None, CaseQuery(priorities={"urgent", "high"})):
+            for query in (None, CaseQuery(priorities={"urgent", "high"}),
+                          CaseQuery(status_categories={"new", "open", "waiting"}),
+                          CaseQuery(status_categories={"resolved", "closed"},
+                                    priorities={"normal"})):
                 cards = [d.cards(query, actor=ADMIN) for d in desks]
                 assert cards[1] == cards[0]
             rows = [_rows(d) for d in desks]
