@@ -248,15 +248,8 @@ def run_automations(ctx: DeskContext, now: datetime | None, *, batch: int) -> Au
     if not rules:  # nothing to apply: leave the cursor where it is (or unborn)
         return report
     timed = TimeRules(rules)
-    seen = 0  # the highest stream position handled by this run
-    while True:
-        outcome = _retry(lambda s=seen: _event_batch(ctx, rules, timed, now, batch, s,
-                                                        report))
-        if outcome is None:
-            break
-        seen, more = outcome
-        if not more:
-            break
+    while _retry(lambda: _event_batch(ctx, rules, timed, now, batch, report)):
+        pass
     if timed.rules:
         while _retry(lambda: _due_batch(ctx, timed, now, batch, report)):
             pass
@@ -296,20 +289,21 @@ def _retry(step: Any) -> Any:
 
 
 def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], timed_rules: TimeRules,
-                 now: datetime, batch: int, seen: int, report: AutomationReport
-                 ) -> tuple[int, bool] | None:
+                 now: datetime, batch: int, report: AutomationReport) -> bool:
+    """Handle one claim of the event stream; ``True`` when more may be waiting. The ledger
+    hands each event out once (late commits included), so every event it returns is
+    handled here."""
     with ctx.uow() as uow:
         ledger = automation_ledger(uow)
         events = ledger.claim_events(batch)
         if events is None:
             report.busy = True
-            return None
-        fresh = [e for e in events if e.seq > seen]
-        if not fresh:
-            return None
+            return False
+        if not events:
+            return False
         work = _Batch(ctx, ledger, now, report)
         timed = bool(timed_rules.rules)
-        for event in fresh:
+        for event in events:
             message = event.message
             report.events_read += 1
             if message.type == AUTOMATION_EVENT:
@@ -325,9 +319,9 @@ def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], timed_rules:
             for rule in matched:
                 work.apply(uow, rule, case, message.key, chain)
         work.finish(uow, timed_rules)
-        ledger.advance(fresh[-1].seq)
+        ledger.advance(max(e.seq for e in events))
         uow.commit()
-        return fresh[-1].seq, len(fresh) >= batch
+        return len(events) >= batch
 
 
 def _due_batch(ctx: DeskContext, timed: TimeRules, now: datetime, batch: int,

@@ -70,9 +70,12 @@ class AutomationLedger(Protocol):
         another unit of work holds the cursor (stores shared by several processes skip it
         rather than wait).
 
-        A store whose positions are not commit order (PostgreSQL: a sequence value is taken
-        before commit) may put events at or before the cursor first, again: callers must
-        treat an event seen twice as one (the ledger does)."""
+        Each event is handed out once: a store whose positions are not commit order
+        (PostgreSQL: a sequence value is taken before commit) also returns, first, events at
+        or before the cursor that committed late and were never handed out, and remembers
+        what it handed out with the cursor (so it is forgotten if the unit of work rolls
+        back). Handing an event out twice would let a rule that did not match it the first
+        time fire late, on the case as it is now."""
         ...
 
     def start_cursor(self) -> bool:

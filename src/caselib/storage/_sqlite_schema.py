@@ -271,6 +271,18 @@ _MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         "WHERE json_extract(doc, '$.escalation_level') IS NOT NULL",
         ESCALATION_INDEX,
     ),
+    # 11 (IF NOT EXISTS: tests that rewind schema_version re-run it): the outbox positions
+    # the automation sweep has been handed, below its cursor. PostgreSQL needs them (a
+    # position may commit after a higher one was read, so each claim looks back, and must
+    # not hand the same event out twice); SQLite commits in position order and never looks
+    # back, so here the table stays empty: it exists so both schemas read the same
+    (
+        """CREATE TABLE IF NOT EXISTS automation_seen (
+            tenant TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (tenant, seq)
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

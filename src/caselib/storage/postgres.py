@@ -300,6 +300,15 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
         "WHERE doc->>'escalation_level' IS NOT NULL",
         ESCALATION_INDEX,
     ),
+    # 11: the outbox positions the automation sweep has been handed at or below its cursor
+    # (see the SQLite store): a late commit is handed out once, never again
+    (
+        f"""CREATE TABLE IF NOT EXISTS automation_seen (
+            tenant {_T} NOT NULL,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (tenant, seq)
+        )""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -24,8 +24,11 @@ __all__ = [
 
 AUTOMATION_REREAD: Final = 500
 """PostgreSQL hands out outbox ``seq`` values before commit, so a transaction may commit a
-lower ``seq`` after a higher one was read. Each claim on PostgreSQL therefore re-reads this
-many events below the cursor; the ledger makes a second look at an event harmless."""
+lower ``seq`` after a higher one was read. Each claim on PostgreSQL therefore looks this many
+positions below the cursor for events it has not handed out yet (a late commit); the
+positions it hands out are kept in ``automation_seen`` (migration 11), so an event is handed
+out once. Looking again at an event already handled would evaluate its rules against the
+case as it is *now*: a rule that did not match then could fire late."""
 
 
 class SqlAutomations:
@@ -86,9 +89,16 @@ class SqlAutomations:
                   f"WHERE tenant = {ph} AND seq > {ph}")
         found = s.fetch(f"{select} ORDER BY seq LIMIT {ph}", (s.tenant, cursor, limit),
                         write=True)
-        if s.dialect.skip_locked and cursor > 0:
-            found = s.fetch(f"{select} AND seq <= {ph} ORDER BY seq",
-                            (s.tenant, cursor - AUTOMATION_REREAD, cursor)) + found
+        if s.dialect.skip_locked:
+            if cursor > 0:
+                late = s.fetch(
+                    f"{select} AND seq <= {ph} AND NOT EXISTS (SELECT 1 FROM automation_seen"
+                    " a WHERE a.tenant = outbox.tenant AND a.seq = outbox.seq) ORDER BY seq",
+                    (s.tenant, cursor - AUTOMATION_REREAD, cursor), write=True)
+                found = late + found
+            if found:  # held with the cursor: rolls back with the unit of work
+                s.run_many(f"INSERT INTO automation_seen (tenant, seq) VALUES ({ph}, {ph}) "
+                           "ON CONFLICT DO NOTHING", [(s.tenant, int(r[0])) for r in found])
         return [StreamEvent(int(q), OutboxMessage(k, t, c, ty, loads(p), from_iso(at)))
                 for q, k, t, c, ty, p, at in found]
 
@@ -105,6 +115,9 @@ class SqlAutomations:
         s.check_open()
         s.write(f"UPDATE automation_cursor SET seq = {ph} WHERE tenant = {ph} AND seq < {ph}",
                 (seq, s.tenant, seq))
+        if s.dialect.skip_locked:  # positions the next look-back no longer reaches
+            s.write(f"DELETE FROM automation_seen WHERE tenant = {ph} AND seq <= {ph}",
+                    (s.tenant, seq - AUTOMATION_REREAD))
 
     def schedule(self, case_id: str, next_at: datetime | None) -> None:
         s, ph = self._s, self._s.dialect.ph

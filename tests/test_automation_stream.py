@@ -1,0 +1,82 @@
+"""The automation sweep reads the event stream once: an event is judged when the sweep first
+reads it, never again (a rule that did not match then must not fire later because the case
+changed), and on PostgreSQL an event that commits after a higher position was read is
+still handled, once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from caselib import Actor, ServiceDesk
+from caselib.ports import Store
+from caselib.storage.postgres import PostgresStore
+from caselib.testing import FrozenClock
+from caselib.testing.conformance import make_case
+from pg import DSN
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ADMIN = Actor.system("admin")
+ANA = Actor.agent("ana", "support")
+RULES = [
+    {"id": "crit", "trigger": {"event": "case.created"},
+     "when": {"field": "priority", "equals": "urgent"},
+     "actions": [{"do": "note", "body": "hot"}]},
+    {"id": "ack", "trigger": {"event": "case.created"},
+     "actions": [{"do": "note", "body": "ack"}]},
+]
+
+
+def _desk(store: Store) -> ServiceDesk:
+    desk = ServiceDesk(store, tenant="acme", clock=FrozenClock(T0))
+    desk.set_automation_rules(RULES, actor=ADMIN)
+    return desk
+
+
+def _fired(desk: ServiceDesk, case_id: str) -> list[str]:
+    return [e.data["rule"] for e in desk.get_case(case_id, actor=ANA).timeline
+            if e.kind == "automation"]
+
+
+def test_an_event_is_judged_once(make_store: Callable[[], Store]) -> None:
+    """A created case that was not urgent stays unmatched for ``crit`` after it becomes
+    urgent, however many sweeps follow (PostgreSQL's look-back included)."""
+    desk = _desk(make_store())
+    cid = desk.create_case(subject="Printer jammed", actor=ANA).id
+    assert desk.run_automations().applied == {"ack": 1}
+    desk.change_priority(cid, "urgent", actor=ANA)
+    for _ in range(3):
+        report = desk.run_automations()
+        assert report.total_applied == 0
+    assert _fired(desk, cid) == ["ack"]
+    verdicts = {v.rule_id: v.outcome for v in desk.explain_automation(cid, actor=ANA)}
+    assert verdicts["ack"] == "fired"
+
+
+def test_a_late_commit_is_handled_once(pg_schema: str) -> None:
+    """PostgreSQL takes an outbox position before commit: a case created in a transaction
+    that commits after a later case was swept is still acknowledged, once, and the sweeps
+    after it read nothing more."""
+    early, late = PostgresStore(DSN, schema=pg_schema), PostgresStore(DSN, schema=pg_schema)
+    try:
+        desk = _desk(early)
+        desk.run_automations()  # the cursor exists
+        held = early.unit_of_work("acme")
+        uow = held.__enter__()
+        slow = make_case("acme", 1, case_id="slow-case", number="CASE-9001")
+        uow.cases.add(slow)  # its case.created takes an outbox position now
+        other = _desk(late)
+        quick = other.create_case(subject="Quick one", actor=ANA).id
+        assert other.run_automations().applied == {"ack": 1}  # past the held positions
+        uow.commit()
+        held.__exit__(None, None, None)
+        assert other.run_automations().applied == {"ack": 1}
+        # the sweeps' own entries are new events; after them the stream is read out (a
+        # store that looked back at events it had handed out would read some every time)
+        reads = [other.run_automations() for _ in range(3)]
+        assert [r.total_applied for r in reads] == [0, 0, 0]
+        assert reads[-1].events_read == 0
+        assert _fired(other, "slow-case") == ["ack"] and _fired(other, quick) == ["ack"]
+    finally:
+        early.close()
+        late.close()
