@@ -80,3 +80,23 @@ def test_a_late_commit_is_handled_once(pg_schema: str) -> None:
     finally:
         early.close()
         late.close()
+
+
+def test_rules_on_links(make_store: Callable[[], Store]) -> None:
+    """``case.linked`` / ``case.unlinked`` are rule triggers; each end of a link gets its
+    event, so a rule fires on both cases, once per occurrence."""
+    desk = ServiceDesk(make_store(), tenant="acme", clock=FrozenClock(T0))
+    desk.set_automation_rules([
+        {"id": "tell", "trigger": {"event": "case.linked"},
+         "actions": [{"do": "note", "body": "linked"}]},
+        {"id": "untell", "trigger": {"event": "case.unlinked"},
+         "actions": [{"do": "note", "body": "unlinked"}]},
+    ], actor=ADMIN)
+    a = desk.create_case(subject="Parent", actor=ANA).id
+    b = desk.create_case(subject="Child", actor=ANA).id
+    desk.link_cases(a, "parent_of", b, actor=ANA)
+    assert desk.run_automations().applied == {"tell": 2}
+    desk.unlink_cases(a, "parent_of", b, actor=ANA)
+    assert desk.run_automations().applied == {"untell": 2}
+    assert desk.run_automations().total_applied == 0
+    assert _fired(desk, a) == _fired(desk, b) == ["tell", "untell"]
