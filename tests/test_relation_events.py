@@ -170,9 +170,9 @@ class TestRules:
         entry = case.timeline[-1]
         assert entry.kind == "automation" and set(entry.data["actions"]) == {"webhook"}
         assert [f["action"] for f in entry.data["failed"]] == ["note", "set_field"]
-        assert case.priority == "normal"
+        assert case.priority.value == "normal"
         assert not any(e.is_comment for e in case.timeline)
-        assert desk.unmerge(src, actor=ANA).priority == "normal"
+        assert desk.unmerge(src, actor=ANA).priority.value == "normal"
 
     def test_unknown_trigger_still_refused(self) -> None:
         """The trigger list grew by exactly these three."""
