@@ -9,7 +9,7 @@ same on every delivery, so a host drops duplicates with a unique index.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -91,6 +91,10 @@ class CaseUnlinked(DomainEvent):
     target: str
 
 
+def _seqs(items: Iterable[int]) -> tuple[int, ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class Merged(DomainEvent):
     """This case was merged into ``survivor`` (case number ``survivor_number``); it was in
@@ -126,7 +130,7 @@ class Split(DomainEvent):
     type: ClassVar[str] = "case.split"
     new_case: str
     new_number: str
-    seqs: tuple[int, ...] = attrs.field(converter=lambda seqs: tuple(seqs), hash=False)
+    seqs: tuple[int, ...] = attrs.field(converter=_seqs)
 
 
 @attrs.frozen
