@@ -27,6 +27,7 @@ from caselib.desk import casework
 from caselib.desk._context import DeskContext
 from caselib.errors import CaseNotFound, GateRequired, InvalidInput
 from caselib.ports import (
+    MAX_QUERY_LIMIT,
     CaseLinkRepository,
     CaseQuery,
     CaseSummary,
@@ -160,21 +161,31 @@ def unlink_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: st
 
 
 def _readable_links(ctx: DeskContext, case_id: str, actor: Actor
-                    ) -> list[tuple[CaseLink, Case]]:
-    """The case's links (both directions) with their other case, those whose other case
-    ``actor`` may read: two reads however many links (the links, then the other cases in
-    one ``get_many``)."""
+                    ) -> list[tuple[CaseLink, CaseSummary]]:
+    """The case's links (both directions) with their other case's summary, those whose
+    other case ``actor`` may read. The case and the other ends are read as summary rows
+    (``CaseQuery(ids=…)``, one query per :data:`MAX_QUERY_LIMIT` cases) after the links, not
+    loaded whole: the access checks need only what a summary carries, and a timeline can be
+    long."""
     check.actor(actor)
     check.case_id(case_id)
     access = ctx.access
     wanted = access.read_permission(actor)
     access.require(actor, wanted)
     with ctx.uow() as uow:
-        case = uow.cases.get(case_id)
-        access.check(actor, wanted, case)
         found = case_links(uow).of_case(case_id)
-        others = {c.id: c for c in uow.cases.get_many([k.other(case_id) for k in found])}
-    return [(k, o) for k in found if (o := others.get(k.other(case_id))) is not None
+        # the case itself rides in the first batch: its access check needs a summary too
+        ids = list(dict.fromkeys([case_id, *(k.other(case_id) for k in found)]))
+        rows: dict[str, CaseSummary] = {}
+        for start in range(0, len(ids), MAX_QUERY_LIMIT):
+            batch = ids[start:start + MAX_QUERY_LIMIT]
+            page = uow.cases.query(CaseQuery(ids=batch, limit=len(batch)))
+            rows.update((s.id, s) for s in page.items)
+    case = rows.get(case_id)
+    if case is None:
+        raise CaseNotFound(case_id, ctx.tenant)
+    access.check(actor, wanted, case)
+    return [(k, o) for k in found if (o := rows.get(k.other(case_id))) is not None
             and access.can(actor, wanted, o)]
 
 
@@ -188,9 +199,10 @@ def related_cases(ctx: DeskContext, case_id: str, *, actor: Actor
     """Each linked case as ``(role, summary)``: the link's role as ``case_id`` reads it
     (``parent_of``, ``child_of``, ``split_into`` …) and the other case's
     :class:`~caselib.ports.CaseSummary` (number, subject, status …), in :func:`links_of`'s
-    order. A case ``actor`` may not read is left out, as :func:`links_of` leaves its link
-    out: saying "a restricted case" would still tell a customer that another case exists."""
-    return [(link.role_for(case_id), CaseSummary.of(other))
+    order, read as summary rows in one query. A case ``actor`` may not read is left out,
+    as :func:`links_of` leaves its link out: saying "a restricted case" would still tell a
+    customer that another case exists."""
+    return [(link.role_for(case_id), other)
             for link, other in _readable_links(ctx, case_id, actor)]
 
 
