@@ -343,6 +343,7 @@ class TestDocuments:
             "EscalationLevel": "settings: EscalationLadder.to_dict",
             "MailSettings": "the e-mail channel's configuration (keys, ports)",
             "MailOutcome": "a command's report (ingest_mail), not stored",
+            "ReopenPolicy": "settings: TenantSettings.reopen",
         }
         written = {cls.__name__ for cls in serialize.KINDS}
         classes = {name for name in caselib.__all__

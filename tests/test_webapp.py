@@ -135,6 +135,11 @@ def test_agent_side_panels_show_on_the_case_page_and_never_in_the_portal(
     assert "TODO" not in page
     back = client(desk, "ana").get(f"/cases/{first}").text
     assert f'href="/cases/{rich}"' in back
+    # the related case's number, subject and status, not its id
+    linked = desk.get_case(rich, actor=Actor.system())
+    panel = back.split('id="links"')[1].split("</ul>")[0]
+    assert f">{linked.number}</a>" in panel and linked.subject in panel
+    assert linked.status.replace("_", " ") in panel
     jane = client(desk, "jane")
     case = desk.get_case(rich, actor=Actor.system())
     hidden = [e.describe() for e in case.timeline if e.audience.value != "public"]

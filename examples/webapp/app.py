@@ -202,8 +202,7 @@ async def detail(request: Request) -> Response:
     if _wants_json(request):
         return JSONResponse(to_dict(case))
     # the agents' side panels (this page is service.read only; the portal has its own)
-    links = [(link.role_for(case.id), link.other(case.id))
-             for link in desk.case_links(case.id, actor=actor)]
+    links = desk.related_cases(case.id, actor=actor)  # (role, summary), one batch read
     return _page(request, "case.html", case=case, summary=summary, sla=summary.sla_at(now),
                  signal=summary.sla_signal(now), explain=explain, suggestions=suggestions,
                  moves=desk.allowed_transitions(case, actor=actor),

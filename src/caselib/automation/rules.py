@@ -57,8 +57,9 @@ __all__ = [
 EVENT_TYPES: Final[tuple[str, ...]] = (
     "case.assigned", "case.closed", "case.comment_added", "case.converted", "case.created",
     "case.csat_recorded", "case.escalated", "case.fields_updated", "case.linked",
-    "case.priority_changed", "case.reopened", "case.resolved", "case.sla_breached",
-    "case.sla_warning", "case.status_changed", "case.unlinked",
+    "case.merged", "case.priority_changed", "case.reopened", "case.resolved",
+    "case.sla_breached", "case.sla_warning", "case.split", "case.status_changed",
+    "case.unlinked", "case.unmerged",
 )
 """Events a rule may name. ``case.sla_warning`` is derived from time (the target's warn
 time passing), so it is read as a :class:`TimeTrigger` with anchor ``sla_warning``."""

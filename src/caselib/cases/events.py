@@ -9,7 +9,7 @@ same on every delivery, so a host drops duplicates with a unique index.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -29,11 +29,14 @@ __all__ = [
     "DomainEvent",
     "Escalated",
     "FieldsUpdated",
+    "Merged",
     "PriorityChanged",
     "Reopened",
     "Resolved",
     "SlaBreached",
+    "Split",
     "StatusChanged",
+    "Unmerged",
     "event_payload",
 ]
 
@@ -86,6 +89,48 @@ class CaseUnlinked(DomainEvent):
     source: str
     kind: str
     target: str
+
+
+def _seqs(items: Iterable[int]) -> tuple[int, ...]:
+    return tuple(items)
+
+
+@attrs.frozen
+class Merged(DomainEvent):
+    """This case was merged into ``survivor`` (case number ``survivor_number``); it was in
+    ``previous_status`` before. Published on the merged-away case only, beside its
+    ``case.status_changed``: a merge never writes the survivor (that is what makes unmerge
+    exact, survivor version included), and an event is saved with its case's version, so a
+    host following the survivor matches ``survivor`` in the payload instead."""
+
+    type: ClassVar[str] = "case.merged"
+    survivor: str
+    survivor_number: str
+    previous_status: str
+
+
+@attrs.frozen
+class Unmerged(DomainEvent):
+    """A merge of this case into ``survivor`` (``survivor_number``) was undone: the case is
+    back in ``status``. Published on the formerly merged case only, as :class:`Merged`."""
+
+    type: ClassVar[str] = "case.unmerged"
+    survivor: str
+    survivor_number: str
+    status: str
+
+
+@attrs.frozen
+class Split(DomainEvent):
+    """Comments of this case (``seqs``, its timeline numbers) were copied onto the new case
+    ``new_case`` (``new_number``). Published on the source in the unit of work that links the
+    new case ``split_from`` it (the new case has its own ``case.created`` and
+    ``case.linked``)."""
+
+    type: ClassVar[str] = "case.split"
+    new_case: str
+    new_number: str
+    seqs: tuple[int, ...] = attrs.field(converter=_seqs)
 
 
 @attrs.frozen

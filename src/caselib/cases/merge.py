@@ -15,6 +15,9 @@ as it was. The one trace left is the audit: the source's ``merged`` and ``unmerg
 (with their ``status_changed`` pair), system entries no customer sees. The SLA clocks read an
 undone merge as none at all (:func:`caselib.sla.derive_pauses`), so the source's due times
 come back too; :func:`caselib.testing.conformance.assert_restored` is the full promise.
+Events follow the same rule: merge and unmerge publish ``case.status_changed`` then
+``case.merged`` / ``case.unmerged`` (:class:`~caselib.cases.Merged`,
+:class:`~caselib.cases.Unmerged`) on the source alone, naming the survivor.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any, Final
 import attrs
 
 from caselib.cases.case import Case
-from caselib.cases.events import StatusChanged
+from caselib.cases.events import Merged, StatusChanged, Unmerged
 from caselib.cases.values import Actor, TimelineEntry
 from caselib.errors import CaseMerged, InvalidInput
 from caselib.timeutil import to_iso
@@ -92,9 +95,13 @@ def merge_source(source: Case, survivor: Case, *, actor: Actor, at: datetime) ->
         raise InvalidInput("a case cannot be merged into itself", field="survivor")
     refuse_if_merged(source)
     refuse_if_merged(survivor)
+    previous = source.status
     _status_entry(source, actor, at, MERGED_STATUS, StatusCategory.MERGED, _MERGED,
-                  into=survivor.id, number=survivor.number, status=source.status,
+                  into=survivor.id, number=survivor.number, status=previous,
                   category=source.status_category.value)
+    # on the source alone: the survivor is not written by a merge (see Merged)
+    source.emit(Merged(source.id, source.tenant, at, actor.id, survivor.id, survivor.number,
+                       previous))
 
 
 def unmerge_source(source: Case, *, actor: Actor, at: datetime) -> str:
@@ -103,9 +110,12 @@ def unmerge_source(source: Case, *, actor: Actor, at: datetime) -> str:
     if journal is None:
         raise InvalidInput(f"case {source.number} is not merged; nothing to unmerge",
                            field="case_id")
+    survivor, number = str(journal["into"]), str(journal["number"])
     _status_entry(source, actor, at, journal["status"], StatusCategory(journal["category"]),
-                  _UNMERGED, survivor=journal["into"], number=journal["number"])
-    return str(journal["into"])
+                  _UNMERGED, survivor=survivor, number=number)
+    source.emit(Unmerged(source.id, source.tenant, at, actor.id, survivor, number,
+                         source.status))
+    return survivor
 
 
 @attrs.frozen

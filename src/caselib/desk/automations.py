@@ -46,6 +46,7 @@ from caselib.automation import (
     time_occurrence,
 )
 from caselib.cases import Actor, Case
+from caselib.cases.merge import refuse_if_merged
 from caselib.desk import _inputs as check
 from caselib.desk import triage
 from caselib.desk._context import DeskContext
@@ -388,6 +389,10 @@ def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurre
     failed: list[dict[str, str]] = []
     for action in rule.actions:
         try:
+            if isinstance(action, (AddNote, SetField, Assign, Transition)):
+                # a merged case takes no commands (they go to the survivor): a rule on
+                # case.merged may notify, but must not change what unmerge puts back
+                refuse_if_merged(case)
             if isinstance(action, AddNote):
                 case.add_comment(action.body, audience=Audience.INTERNAL, actor=actor, at=now)
             elif isinstance(action, SetField):

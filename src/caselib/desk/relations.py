@@ -10,10 +10,11 @@ in one unit of work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from caselib.access import Permission
-from caselib.cases import Actor, Case, CaseLink, CaseLinked, CaseUnlinked, LinkKind
+from caselib.cases import Actor, Case, CaseLink, CaseLinked, CaseUnlinked, LinkKind, Split
 from caselib.cases.merge import (
     MergedEntry,
     merge_source,
@@ -25,7 +26,15 @@ from caselib.desk import _inputs as check
 from caselib.desk import casework
 from caselib.desk._context import DeskContext
 from caselib.errors import CaseNotFound, GateRequired, InvalidInput
-from caselib.ports import CaseLinkRepository, CaseQuery, UnitOfWork, case_links, get_for_update
+from caselib.ports import (
+    MAX_QUERY_LIMIT,
+    CaseLinkRepository,
+    CaseQuery,
+    CaseSummary,
+    UnitOfWork,
+    case_links,
+    get_for_update,
+)
 from caselib.vocab import ActorKind, Audience, StatusCategory
 
 __all__ = [
@@ -35,12 +44,13 @@ __all__ = [
     "links_of",
     "merge",
     "merged_timeline",
-    "split",
-    "survivor_of_case",
-    "unmerge",
+    "related_cases",
     "require_children_done",
+    "split",
     "survivor_of",
+    "survivor_of_case",
     "unlink_cases",
+    "unmerge",
 ]
 
 MAX_MERGE_HOPS = 32
@@ -52,6 +62,9 @@ _SYSTEM = Actor("caselib-reopen-policy", ActorKind.SYSTEM, frozenset({"admin"}),
 person)."""
 
 _ACTIVE = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING})
+
+_Also = Callable[[Case, Case, datetime], None]
+"""A step run on a new link's source and target cases before they are saved."""
 
 
 def _lock_pair(ctx: DeskContext, uow: UnitOfWork, a: str, b: str, actor: Actor
@@ -89,21 +102,25 @@ def _note(case: Case, other: Case, link: CaseLink, actor: Actor, now: datetime,
 
 
 def _note_both(ctx: DeskContext, uow: UnitOfWork, a: Case, b: Case, link: CaseLink,
-               actor: Actor, now: datetime, kind: str) -> None:
+               actor: Actor, now: datetime, kind: str, also: _Also | None = None) -> None:
     """Record ``kind`` (linked / unlinked) on both ends, with a ``case.linked`` /
     ``case.unlinked`` event on each, and save both in ``uow``: a link is listed on both
     cases, so both timelines (and a host following either case) learn when it came and
-    went."""
+    went. ``also`` adds to the two cases before they are saved (split's event)."""
     versions = (a.version, b.version)
     _note(a, b, link, actor, now, kind)
     _note(b, a, link, actor, now, kind)
+    if also is not None:
+        also(a, b, now)
     for case, version in zip((a, b), versions, strict=True):
         ctx.after_change(case, now)
         uow.cases.save(case, version)
 
 
 def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
-               actor: Actor) -> CaseLink:
+               actor: Actor, also: _Also | None = None) -> CaseLink:
+    """Link ``source`` *kind* ``target``; ``also`` (internal: split's event) runs on the
+    link's source and target cases when a new link is saved."""
     check.actor(actor)
     check.case_id(source, "source")
     check.case_id(target, "target")
@@ -120,7 +137,7 @@ def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str,
             raise InvalidInput(f"case {b.number} is above {a.number} already; a case cannot "
                                "be its own ancestor", field="target")
         links.add(link)
-        _note_both(ctx, uow, a, b, link, actor, now, "linked")
+        _note_both(ctx, uow, a, b, link, actor, now, "linked", also)
         uow.commit()
     return link
 
@@ -143,20 +160,50 @@ def unlink_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: st
     return True
 
 
-def links_of(ctx: DeskContext, case_id: str, *, actor: Actor) -> list[CaseLink]:
-    """The case's links (both directions) whose other end ``actor`` may read as well."""
+def _readable_links(ctx: DeskContext, case_id: str, actor: Actor
+                    ) -> list[tuple[CaseLink, CaseSummary]]:
+    """The case's links (both directions) with their other case's summary, those whose
+    other case ``actor`` may read. The case and the other ends are read as summary rows
+    (``CaseQuery(ids=…)``, one query per :data:`MAX_QUERY_LIMIT` cases) after the links, not
+    loaded whole: the access checks need only what a summary carries, and a timeline can be
+    long."""
     check.actor(actor)
     check.case_id(case_id)
     access = ctx.access
     wanted = access.read_permission(actor)
     access.require(actor, wanted)
     with ctx.uow() as uow:
-        case = uow.cases.get(case_id)
-        access.check(actor, wanted, case)
         found = case_links(uow).of_case(case_id)
-        others = {c.id: c for c in uow.cases.get_many([k.other(case_id) for k in found])}
-    return [k for k in found if (o := others.get(k.other(case_id))) is not None
+        # the case itself rides in the first batch: its access check needs a summary too
+        ids = list(dict.fromkeys([case_id, *(k.other(case_id) for k in found)]))
+        rows: dict[str, CaseSummary] = {}
+        for start in range(0, len(ids), MAX_QUERY_LIMIT):
+            batch = ids[start:start + MAX_QUERY_LIMIT]
+            page = uow.cases.query(CaseQuery(ids=batch, limit=len(batch)))
+            rows.update((s.id, s) for s in page.items)
+    case = rows.get(case_id)
+    if case is None:
+        raise CaseNotFound(case_id, ctx.tenant)
+    access.check(actor, wanted, case)
+    return [(k, o) for k in found if (o := rows.get(k.other(case_id))) is not None
             and access.can(actor, wanted, o)]
+
+
+def links_of(ctx: DeskContext, case_id: str, *, actor: Actor) -> list[CaseLink]:
+    """The case's links (both directions) whose other end ``actor`` may read as well."""
+    return [link for link, _ in _readable_links(ctx, case_id, actor)]
+
+
+def related_cases(ctx: DeskContext, case_id: str, *, actor: Actor
+                  ) -> list[tuple[str, CaseSummary]]:
+    """Each linked case as ``(role, summary)``: the link's role as ``case_id`` reads it
+    (``parent_of``, ``child_of``, ``split_into`` …) and the other case's
+    :class:`~caselib.ports.CaseSummary` (number, subject, status …), in :func:`links_of`'s
+    order, read as summary rows in one query. A case ``actor`` may not read is left out,
+    as :func:`links_of` leaves its link out: saying "a restricted case" would still tell a
+    customer that another case exists."""
+    return [(link.role_for(case_id), other)
+            for link, other in _readable_links(ctx, case_id, actor)]
 
 
 def require_children_done(ctx: DeskContext, case: Case, target: str) -> None:
@@ -280,13 +327,20 @@ def split(ctx: DeskContext, source: str, seqs: list[int], *, subject: str,
     def prepare(case: Case, now: datetime) -> None:
         split_entries(original, case, list(seqs), actor=actor, at=now)
 
+    chosen = tuple(dict.fromkeys(seqs))
     made = casework.create_case(
         ctx, prepare=prepare, subject=subject, actor=actor, description="",
         priority=original.priority, severity=None, case_type=original.case_type,
         category=original.category, subcategory=original.subcategory, reason_code=None,
         source=original.source, links=original.links, tags=tuple(original.tags), custom=None,
         assignee=None, team=None)
-    link_cases(ctx, made.id, LinkKind.SPLIT_FROM, original.id, actor=actor)
+
+    def announce(new: Case, source: Case, now: datetime) -> None:
+        # on the source, saved with its split_into link: a host following the source case
+        # learns where its comments went (the new case has case.created and case.linked)
+        source.emit(Split(source.id, source.tenant, now, actor.id, new.id, new.number, chosen))
+
+    link_cases(ctx, made.id, LinkKind.SPLIT_FROM, original.id, actor=actor, also=announce)
     return ctx.read(made.id, actor)
 
 

@@ -338,6 +338,15 @@ class ServiceDesk:
         """
         return relations.links_of(self._ctx, case_id, actor=actor)
 
+    def related_cases(self, case_id: str, *, actor: Actor) -> list[tuple[str, CaseSummary]]:
+        """:meth:`case_links` as ``(role, summary)`` pairs: each linked case's number,
+        subject and status read in one batch (a "Related cases" panel without a read per
+        link); cases ``actor`` may not read are left out.
+
+        .. versionadded:: 0.3
+        """
+        return relations.related_cases(self._ctx, case_id, actor=actor)
+
     def count_cases(self, query: CaseQuery | None = None, *, actor: Actor,
                     **filters: Any) -> int:
         """How many cases match a :class:`~caselib.ports.CaseQuery` (or its fields as

@@ -185,7 +185,15 @@ MAX_QUERY_LIMIT: Final = 1000
 """The largest page a :class:`CaseQuery` asks for (``limit``): a bound on what one store call
 reads and holds in memory."""
 
-_LATE_FILTERS: Final = frozenset({"child_of", "escalated"})
+def _ids(value: object) -> frozenset[str] | None:
+    ids = _strs(value, "ids")
+    if ids is not None and len(ids) > MAX_QUERY_LIMIT:
+        raise InvalidInput(f"ids lists {len(ids)} case ids; at most {MAX_QUERY_LIMIT} per "
+                           "query (ask in batches)", field="ids")
+    return ids
+
+
+_LATE_FILTERS: Final = frozenset({"child_of", "escalated", "ids"})
 """Filters added after cursors were handed out: in a cursor's digest only when set."""
 
 
@@ -281,6 +289,13 @@ class CaseQuery:
 
     .. versionadded:: 0.3
     """
+    ids: frozenset[str] | None = attrs.field(default=None, converter=_ids)
+    """Only these cases (by id, at most :data:`MAX_QUERY_LIMIT`): many known cases' summaries
+    in one read, e.g. the other ends of a case's links (``ServiceDesk.related_cases``). Like
+    ``child_of`` it joins the cursor digest only when set.
+
+    .. versionadded:: 0.3
+    """
     text: str | None = attrs.field(default=None, converter=_text)
     """A text search over the case's number, subject and description: words AND-ed, a
     trailing ``*`` for a prefix (``"printer jam*"``), case-insensitive, no stemming; see
@@ -334,6 +349,8 @@ class CaseQuery:
             return False
         if self.escalated is not None and (s.escalation_level is not None) != self.escalated:
             return False
+        if self.ids is not None and s.id not in self.ids:
+            return False
         if self.due_before is not None and (
             s.next_due_at is None or s.next_due_at > self.due_before
         ):
@@ -377,7 +394,7 @@ class CaseQuery:
 
         .. versionadded:: 0.2
         """
-        # child_of and escalated (added in 0.3) join the digest only when set, so cursors
+        # child_of, escalated and ids (added in 0.3) join the digest only when set, so cursors
         # handed out before they existed still page the same list
         plain = [[a.name, _plain(getattr(self, a.name))] for a in attrs.fields(CaseQuery)
                  if a.name not in ("limit", "after")

@@ -45,8 +45,8 @@ __all__ = [
 
 VIEW_FILTERS: Final = (
     "accounts", "assignees", "breached", "categories", "child_of", "contacts", "created_before",
-    "created_from", "due_before", "escalated", "priorities", "resolved_before", "resolved_from",
-    "status_categories", "statuses", "tags", "teams", "text", "unassigned",
+    "created_from", "due_before", "escalated", "ids", "priorities", "resolved_before",
+    "resolved_from", "status_categories", "statuses", "tags", "teams", "text", "unassigned",
     "unassigned_teams",
 )
 """The :class:`~caselib.ports.CaseQuery` filters a view may set (all of them but the access

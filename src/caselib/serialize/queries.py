@@ -21,7 +21,7 @@ __all__ = [
 
 _T = instant_text
 _SETS: Final = ("statuses", "assignees", "teams", "tags", "unassigned_teams", "contacts",
-                 "accounts", "categories")
+                 "accounts", "categories", "ids")
 _MAX_FILTER_VALUES: Final = 1000
 """More values than this in one filter is not a list screen's query."""
 
@@ -121,6 +121,7 @@ def query_to(q: CaseQuery) -> dict[str, Any]:
         "resolved_before": _T(q.resolved_before),
         "child_of": q.child_of,
         "escalated": q.escalated,
+        "ids": listed(q.ids),
         "text": q.text,
         "order": q.order,
         "limit": q.limit,
@@ -176,6 +177,7 @@ def query_from(d: Doc) -> CaseQuery:
             resolved_before=d.opt_instant("resolved_before"),
             child_of=d.opt_text("child_of", limit=MAX_TEXT_LENGTH),
             escalated=d.opt_boolean("escalated"),
+            ids=sets["ids"],
             text=d.opt_text("text", limit=MAX_TEXT_LENGTH),
             order=order,  # type: ignore[arg-type]  # CaseQuery refuses an unknown order
             limit=d.integer("limit", default=50),

@@ -312,6 +312,7 @@ def case_queries(draw: st.DrawFn) -> CaseQuery:
         categories=draw(maybe(st.sampled_from(list(DEFAULT_CATEGORIES)) | names)),
         resolved_from=draw(st.none() | _instants()),
         resolved_before=draw(st.none() | _instants()),
+        ids=draw(maybe(names)),
         text=draw(st.none() | names.filter(lambda s: any(c.isalnum() for c in s))),
         order=draw(st.sampled_from(["created", "-created", "updated", "-updated", "due",
                                     "-priority"])),

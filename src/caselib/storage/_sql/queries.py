@@ -114,6 +114,12 @@ def _where(query: CaseQuery, tenant: str, dialect: SqlDialect, *, text_scan: boo
     if query.resolved_before is not None:
         conds.append(f"c.resolved_at IS NOT NULL AND c.resolved_at < {ph}")
         params.append(to_iso(query.resolved_before))
+    if query.ids is not None:
+        if query.ids:
+            conds.append(f"c.id IN ({', '.join([ph] * len(query.ids))})")
+            params.extend(sorted(query.ids))
+        else:
+            conds.append("1 = 0")
     if query.child_of is not None:
         conds.append("EXISTS (SELECT 1 FROM case_links l WHERE l.tenant = c.tenant "
                      f"AND l.source = {ph} AND l.kind = 'parent_of' AND l.target = c.id)")
