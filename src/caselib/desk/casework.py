@@ -32,10 +32,11 @@ from caselib.errors import (
     TransitionNotAllowed,
     WrongType,
 )
-from caselib.ports import CaseQuery, CaseSummary, EventSink, Page
+from caselib.ports import CaseQuery, CaseSummary, EventSink, Page, UnitOfWork
 from caselib.vocab import Audience, Priority, StatusCategory
 
 __all__ = [
+    "Within",
     "add_attachment",
     "add_comment",
     "allowed_transitions",
@@ -55,6 +56,7 @@ __all__ = [
     "redact_comment",
     "reopen",
     "resolve",
+    "to_category_command",
     "transition",
     "update_fields",
 ]
@@ -227,15 +229,21 @@ def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerVi
 # -- commands ---------------------------------------------------------------------------------
 
 
+Within = Callable[[UnitOfWork, Case, datetime], None]
+"""Work that must commit with a new case or not at all (a split's or follow-up's link to
+the case it came from): called in the creating unit of work, before the case is added."""
+
+
 def create_case(ctx: DeskContext, *, prepare: Callable[[Case, datetime], None] | None = None,
-                **fields: Any) -> Case:
+                within: Within | None = None, **fields: Any) -> Case:
     """Open and route a case; retried when another process took the same round-robin turn
     (the losing attempt wrote nothing). ``fields`` are :meth:`ServiceDesk.create_case`'s
-    keyword arguments, every one of them (the facade holds the signature and the defaults)."""
+    keyword arguments, every one of them (the facade holds the signature and the defaults).
+    ``within`` (see :data:`Within`) runs in the same unit of work."""
     check.actor(fields["actor"])
     for attempt in range(_CREATE_ATTEMPTS):
         try:
-            return _create(ctx, prepare, **dict(fields))
+            return _create(ctx, prepare, within, **dict(fields))
         except ConcurrencyConflict:
             if attempt == _CREATE_ATTEMPTS - 1:
                 raise
@@ -243,7 +251,7 @@ def create_case(ctx: DeskContext, *, prepare: Callable[[Case, datetime], None] |
 
 
 def _create(ctx: DeskContext, prepare: Callable[[Case, datetime], None] | None,
-            **fields: Any) -> Case:
+            within: Within | None, **fields: Any) -> Case:
     actor: Actor = fields.pop("actor")
     assignee = fields.pop("assignee")
     team = fields.pop("team")
@@ -278,6 +286,12 @@ def _create(ctx: DeskContext, prepare: Callable[[Case, datetime], None] | None,
             case.assign(assignee=assignee, team=team, actor=actor, at=now)
         else:
             route(ctx, uow, case, now)
+        if within is not None:
+            ctx.local.uow = uow  # gates the work runs (require_children_done) read it
+            try:
+                within(uow, case, now)
+            finally:
+                ctx.local.uow = None
         ctx.after_change(case, now)
         uow.cases.add(case)
         uow.commit()
@@ -361,6 +375,35 @@ def transition(
                       permission=lambda case: _transition_permission(ctx.workflow_of(case), to))
 
 
+def to_category_command(
+    ctx: DeskContext,
+    categories: Sequence[StatusCategory],
+    label: str,
+    *,
+    actor: Actor,
+    note: str | None,
+    resolution_code: str | None = None,
+    csat: int | None = None,
+    note_parameter: str = "note",
+) -> Callable[[Case, datetime], None]:
+    """The command moving a case to the first status of ``categories`` its workflow allows
+    (gates included), for :meth:`DeskContext.change` or a unit of work of the caller's."""
+
+    def command(case: Case, now: datetime) -> None:
+        wf = ctx.workflow_of(case)
+        target = wf.first_target(case.status, categories)
+        if target is None:
+            raise TransitionNotAllowed(case.status, label, wf.allowed_transitions(case.status))
+        wf.apply(
+            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code,
+            csat=csat, note_parameter=note_parameter,
+        )
+        require_children_done(ctx, case, target)
+        require_checklist_done(case, target, case.status_category)
+
+    return command
+
+
 def _to_category(
     ctx: DeskContext,
     case_id: str,
@@ -374,18 +417,9 @@ def _to_category(
     expected_version: int | None = None,
     note_parameter: str = "note",
 ) -> Case:
-    def command(case: Case, now: datetime) -> None:
-        wf = ctx.workflow_of(case)
-        target = wf.first_target(case.status, categories)
-        if target is None:
-            raise TransitionNotAllowed(case.status, label, wf.allowed_transitions(case.status))
-        wf.apply(
-            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code,
-            csat=csat, note_parameter=note_parameter,
-        )
-        require_children_done(ctx, case, target)
-        require_checklist_done(case, target, case.status_category)
-
+    command = to_category_command(ctx, categories, label, actor=actor, note=note,
+                                  resolution_code=resolution_code, csat=csat,
+                                  note_parameter=note_parameter)
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=Permission.RESOLVE)
 

@@ -102,25 +102,43 @@ def _note(case: Case, other: Case, link: CaseLink, actor: Actor, now: datetime,
 
 
 def _note_both(ctx: DeskContext, uow: UnitOfWork, a: Case, b: Case, link: CaseLink,
-               actor: Actor, now: datetime, kind: str, also: _Also | None = None) -> None:
+               actor: Actor, now: datetime, kind: str) -> None:
     """Record ``kind`` (linked / unlinked) on both ends, with a ``case.linked`` /
     ``case.unlinked`` event on each, and save both in ``uow``: a link is listed on both
     cases, so both timelines (and a host following either case) learn when it came and
-    went. ``also`` adds to the two cases before they are saved (split's event)."""
+    went."""
     versions = (a.version, b.version)
     _note(a, b, link, actor, now, kind)
     _note(b, a, link, actor, now, kind)
-    if also is not None:
-        also(a, b, now)
     for case, version in zip((a, b), versions, strict=True):
         ctx.after_change(case, now)
         uow.cases.save(case, version)
 
 
+def _link_new(ctx: DeskContext, uow: UnitOfWork, new: Case, kind: LinkKind, other_id: str,
+              actor: Actor, now: datetime, also: _Also | None = None) -> Case:
+    """Link a case being created (``new``, not yet added) *kind* ``other_id`` inside the
+    creating unit of work (:data:`~caselib.desk.casework.Within`), so the new case, the link,
+    both entries and events and the other case's save commit together: a split or a
+    follow-up never exists without its link. ``also`` runs on (new, other) before the other
+    is saved; returns the other case as saved."""
+    other = get_for_update(uow.cases, other_id)[0]
+    ctx.access.check(actor, Permission.WRITE, other)
+    version = other.version
+    link = CaseLink.make(new.id, kind, other.id, at=now, by=actor.id)
+    case_links(uow).add(link)
+    _note(new, other, link, actor, now, "linked")
+    _note(other, new, link, actor, now, "linked")
+    if also is not None:
+        also(new, other, now)
+    ctx.after_change(other, now)
+    uow.cases.save(other, version)
+    return other
+
+
 def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
-               actor: Actor, also: _Also | None = None) -> CaseLink:
-    """Link ``source`` *kind* ``target``; ``also`` (internal: split's event) runs on the
-    link's source and target cases when a new link is saved."""
+               actor: Actor) -> CaseLink:
+    """Link ``source`` *kind* ``target`` (linking twice is linking once)."""
     check.actor(actor)
     check.case_id(source, "source")
     check.case_id(target, "target")
@@ -137,7 +155,7 @@ def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str,
             raise InvalidInput(f"case {b.number} is above {a.number} already; a case cannot "
                                "be its own ancestor", field="target")
         links.add(link)
-        _note_both(ctx, uow, a, b, link, actor, now, "linked", also)
+        _note_both(ctx, uow, a, b, link, actor, now, "linked")
         uow.commit()
     return link
 
@@ -328,19 +346,21 @@ def split(ctx: DeskContext, source: str, seqs: list[int], *, subject: str,
         split_entries(original, case, list(seqs), actor=actor, at=now)
 
     chosen = tuple(dict.fromkeys(seqs))
-    made = casework.create_case(
-        ctx, prepare=prepare, subject=subject, actor=actor, description="",
-        priority=original.priority, severity=None, case_type=original.case_type,
-        category=original.category, subcategory=original.subcategory, reason_code=None,
-        source=original.source, links=original.links, tags=tuple(original.tags), custom=None,
-        assignee=None, team=None)
 
     def announce(new: Case, source: Case, now: datetime) -> None:
         # on the source, saved with its split_into link: a host following the source case
         # learns where its comments went (the new case has case.created and case.linked)
         source.emit(Split(source.id, source.tenant, now, actor.id, new.id, new.number, chosen))
 
-    link_cases(ctx, made.id, LinkKind.SPLIT_FROM, original.id, actor=actor, also=announce)
+    def link(uow: UnitOfWork, new: Case, now: datetime) -> None:
+        _link_new(ctx, uow, new, LinkKind.SPLIT_FROM, original.id, actor, now, announce)
+
+    made = casework.create_case(
+        ctx, prepare=prepare, within=link, subject=subject, actor=actor, description="",
+        priority=original.priority, severity=None, case_type=original.case_type,
+        category=original.category, subcategory=original.subcategory, reason_code=None,
+        source=original.source, links=original.links, tags=tuple(original.tags), custom=None,
+        assignee=None, team=None)
     return ctx.read(made.id, actor)
 
 
@@ -362,16 +382,26 @@ def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -
         casework.reopen(ctx, case.id, actor=actor, reason=None, expected_version=None)
         return casework.add_comment(ctx, case.id, body, actor=actor, audience=Audience.PUBLIC,
                                     expected_version=None)
-    if case.status_category is StatusCategory.RESOLVED:
-        casework.close(ctx, case.id, "Closed: the reopen window has passed", actor=_SYSTEM,
-                       csat=None, expected_version=None)
+    close = casework.to_category_command(
+        ctx, (StatusCategory.CLOSED,), "closed", actor=_SYSTEM,
+        note="Closed: the reopen window has passed")
+
+    def close_and_link(new: Case, old: Case, now: datetime) -> None:
+        if old.status_category is StatusCategory.RESOLVED:
+            close(old, now)
+
+    def link(uow: UnitOfWork, new: Case, now: datetime) -> None:
+        # the old case closes, the follow-up opens and the two are linked in one commit: a
+        # crash leaves either all of it or none (the reply is then refused, not lost)
+        _link_new(ctx, uow, new, LinkKind.FOLLOW_UP_OF, case.id, _SYSTEM, now,
+                  close_and_link)
+
     follow = casework.create_case(
-        ctx, subject=f"Follow-up: {case.subject}"[:200], actor=actor, description=body,
-        priority=case.priority, severity=None, case_type=case.case_type,
+        ctx, within=link, subject=f"Follow-up: {case.subject}"[:200], actor=actor,
+        description=body, priority=case.priority, severity=None, case_type=case.case_type,
         category=case.category, subcategory=case.subcategory, reason_code=None,
         source=case.source, links=case.links if not actor.is_customer else None,
         tags=tuple(case.tags), custom=None, assignee=None, team=None)
-    link_cases(ctx, follow.id, LinkKind.FOLLOW_UP_OF, case.id, actor=_SYSTEM)
     return ctx.read(follow.id, actor)
 
 
