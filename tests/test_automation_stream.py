@@ -100,3 +100,43 @@ def test_rules_on_links(make_store: Callable[[], Store]) -> None:
     assert desk.run_automations().applied == {"untell": 2}
     assert desk.run_automations().total_applied == 0
     assert _fired(desk, a) == _fired(desk, b) == ["tell", "untell"]
+
+
+def test_history_before_the_rules_is_not_swept(make_store: Callable[[], Store]) -> None:
+    """Rules turned on for a tenant with history start with the next event on every store:
+    PostgreSQL's look-back below the cursor must not hand out the events the cursor was
+    started after (the acknowledgment would go to every recent case)."""
+    desk = ServiceDesk(make_store(), tenant="acme", clock=FrozenClock(T0))
+    old = [desk.create_case(subject=f"Old {n}", actor=ANA).id for n in range(3)]
+    desk.set_automation_rules(RULES, actor=ADMIN)
+    new = desk.create_case(subject="New one", actor=ANA).id
+    assert desk.run_automations().applied == {"ack": 1}
+    assert _fired(desk, new) == ["ack"]
+    assert all(_fired(desk, cid) == [] for cid in old)
+
+
+def test_schema_10_upgrade_hands_out_nothing_again(pg_schema: str) -> None:
+    """A PostgreSQL schema written before migration 11 has a cursor but no record of what
+    it handed out: the upgrade counts the events at or below the cursor as handed out, so a
+    rule that did not match one then does not fire on it after the upgrade."""
+    import psycopg
+
+    store = PostgresStore(DSN, schema=pg_schema)
+    try:
+        desk = _desk(store)
+        cid = desk.create_case(subject="Printer jammed", actor=ANA).id
+        assert desk.run_automations().applied == {"ack": 1}
+        desk.change_priority(cid, "urgent", actor=ANA)
+        desk.run_automations()
+    finally:
+        store.close()
+    with psycopg.connect(DSN, autocommit=True) as conn:  # back to schema 10
+        conn.execute(f'DROP TABLE "{pg_schema}".automation_seen')
+        conn.execute(f'DELETE FROM "{pg_schema}".schema_version WHERE version >= 11')
+    store = PostgresStore(DSN, schema=pg_schema)
+    try:
+        desk = _desk(store)
+        assert desk.run_automations().total_applied == 0
+        assert _fired(desk, cid) == ["ack"]
+    finally:
+        store.close()

@@ -120,3 +120,19 @@ def test_postgres_schema_9_is_back_filled(pg_schema: str,  # noqa: F811
         assert [s.id for s in desk.find_cases(actor=ADMIN, escalated=False).items] == [calm]
     finally:
         store.close()
+
+
+def test_any_level_a_case_holds_round_trips_in_its_summary(clock: FrozenClock) -> None:
+    """A case document accepts a level name up to 200 characters; the list row of that case
+    reads back too (the summary reader must not be stricter than the case's)."""
+    from caselib import MemoryStore
+    from caselib.ports import CaseSummary
+    from caselib.serialize import from_dict, to_dict
+
+    desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock)
+    case = desk.create_case(subject="Down", actor=ANA)
+    case.record_escalation("L" * 150, None, actor=ANA, at=clock.now())
+    again = from_dict(to_dict(case), type(case))
+    assert again.escalation_level == "L" * 150
+    summary = CaseSummary.of(case)
+    assert from_dict(to_dict(summary), CaseSummary) == summary

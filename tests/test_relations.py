@@ -141,6 +141,35 @@ class TestLinkInput:
         assert other.case_links(c.id, actor=AGENT) == []
         assert len(desk.case_links(a.id, actor=AGENT)) == 1
 
+    def test_a_merged_case_takes_no_link_change(self, make_store: Callable[[], Store]
+                                                ) -> None:
+        """Links go to the survivor: linking a merged case, or unlinking its merge (which
+        would leave it merged with no pointer, so its mail landed on the closed case), is
+        CaseMerged and writes nothing; unmerge still undoes the merge."""
+        from caselib import CaseMerged
+
+        store = make_store()
+        desk = _desk(store)
+        a, b, c = (desk.create_case(subject=s, actor=AGENT) for s in "ABC")
+        desk.merge(a.id, b.id, actor=AGENT)
+        before = desk.get_case(a.id, actor=AGENT)
+        desk.dispatch_events(RecordingSink())
+        for call in (lambda: desk.unlink_cases(a.id, "merged_into", b.id, actor=AGENT),
+                     lambda: desk.link_cases(a.id, "related", c.id, actor=AGENT),
+                     lambda: desk.link_cases(c.id, "parent_of", a.id, actor=AGENT)):
+            with pytest.raises(CaseMerged):
+                call()
+        sink = RecordingSink()
+        desk.dispatch_events(sink)
+        assert sink.messages == []
+        assert desk.get_case(a.id, actor=AGENT).version == before.version
+        assert [k.key for k in desk.case_links(c.id, actor=AGENT)] == []
+        with store.unit_of_work("acme") as uow:
+            assert survivor_of(uow, a.id) == b.id
+        desk.unmerge(a.id, actor=AGENT)
+        with store.unit_of_work("acme") as uow:
+            assert survivor_of(uow, a.id) == a.id
+
     def test_customer_sees_only_links_to_cases_it_reaches(self) -> None:
         """A customer's listing leaves out links to cases it may not read."""
         from caselib import MemoryStore

@@ -221,6 +221,9 @@ class TestRelationDocuments:
         (Checklist, "checklist", {"done": {"account": {"by": "ana"}}}, "done.account.at"),
         (Checklist, "checklist", {"done": {1: {"by": "ana"}}}, "done"),
         (Checklist, "checklist", {"done": []}, "done"),
+        (Checklist, "checklist", {"items": [{"id": "a", "text": "x"}, {"id": "b", "text": "y"},
+                                            {"id": "a", "text": "z"}]}, "items[2].id"),
+        (Conversion, "conversion", {"target": "Opportunity!"}, "target"),
         (Conversion, "conversion", {"record_id": 7}, "record_id"),
         (Conversion, "conversion", {"schema": 2}, "schema"),
     ])

@@ -32,6 +32,7 @@ __all__ = [
     "Conversion",
     "ConversionRequested",
     "Converted",
+    "check_target",
     "conversion_key",
     "conversions_of",
     "record_converted",
@@ -43,7 +44,9 @@ _REQUESTED: Final = "conversion_requested"
 _DONE: Final = "converted"
 
 
-def _check_target(target: object) -> str:
+def check_target(target: object) -> str:
+    """``target`` if it names a conversion target (``opportunity``, ``supplier_return`` …:
+    lowercase letters, digits and ``_``, up to 32); else a typed refusal."""
     if not isinstance(target, str):
         raise WrongType("target", "a conversion target such as 'opportunity'", target)
     if not _TARGET.fullmatch(target):
@@ -135,7 +138,7 @@ def conversions_of(case: Case) -> dict[str, Conversion]:
 def request_conversion(case: Case, target: str, *, actor: Actor, at: datetime) -> bool:
     """Record the request (entry + event); ``False`` and nothing written when the case was
     already converted, or asked to be, to ``target``."""
-    target = _check_target(target)
+    target = check_target(target)
     if target in conversions_of(case):
         return False
     snapshot = CaseSnapshot.of(case, target, actor.id, at)

@@ -215,7 +215,9 @@ def suggest_articles(
 
 
 def open_article(ctx: DeskContext, case_id: str, article_id: str, *, actor: Actor) -> Deflection:
-    """Record the opening with the rank and score of the article's last showing."""
+    """Record the opening with the rank and score of the article's showing on this case
+    (logged once per case and article since 0.3, so its first showing; of a log written
+    before, its last)."""
     check.case_id(case_id)
     check.article_id(article_id)
     check.actor(actor)

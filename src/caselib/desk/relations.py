@@ -18,6 +18,7 @@ from caselib.cases import Actor, Case, CaseLink, CaseLinked, CaseUnlinked, LinkK
 from caselib.cases.merge import (
     MergedEntry,
     merge_source,
+    refuse_if_merged,
     split_entries,
     unmerge_source,
 )
@@ -69,11 +70,14 @@ _Also = Callable[[Case, Case, datetime], None]
 
 def _lock_pair(ctx: DeskContext, uow: UnitOfWork, a: str, b: str, actor: Actor
                ) -> tuple[Case, Case]:
-    """Load (and lock, where the store can) both cases in id order; both must be writable."""
+    """Load (and lock, where the store can) both cases in id order; both must be writable
+    and not merged away (:class:`CaseMerged`: links go to the survivor, and a merge's own
+    link comes and goes with merge / unmerge, never alone)."""
     access = ctx.access
     loaded = {case_id: get_for_update(uow.cases, case_id)[0] for case_id in sorted({a, b})}
     for case in loaded.values():
         access.check(actor, Permission.WRITE, case)
+        refuse_if_merged(case)
     return loaded[a], loaded[b]
 
 

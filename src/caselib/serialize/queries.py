@@ -75,7 +75,7 @@ def summary_from(d: Doc) -> CaseSummary:
         d.member("source", Source, default=Source.OTHER.value),
         d.opt_instant("first_response_at"), d.opt_int("csat", minimum=1),
         tuple(_sla_due(t) for t in d.docs("sla", default=[])),
-        d.opt_text("escalation_level", limit=100),  # a level name: 1-100 characters
+        d.opt_text("escalation_level"),  # as the case document reads it (up to 200)
     )
     d.finish()
     return summary

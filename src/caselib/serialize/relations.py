@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from caselib.cases import CaseLink, Checklist, ChecklistItem, Conversion
+from caselib.cases.conversion import check_target
 from caselib.errors import InvalidInput
 from caselib.serialize._read import Doc, inside, instant_text
 
@@ -73,6 +74,12 @@ def checklist_to(checklist: Checklist) -> dict[str, Any]:
 def checklist_from(d: Doc) -> Checklist:
     template, gate = d.opt_text("template", limit=64), d.boolean("gate", default=False)
     items = tuple(checklist_item_from(i) for i in d.docs("items", default=[]))
+    ids = [i.id for i in items]
+    for n, item_id in enumerate(ids):
+        if item_id in ids[:n]:  # as a template refuses them: each item is named once
+            field = f"{d.name('items')}[{n}].id"
+            raise InvalidInput(f"{field}: item id {item_id!r} is already used by an earlier "
+                               "item; give each item its own id", field=field)
     done_doc = d.doc("done") if d.raw("done", None) is not None else None
     d.raw("open_required", None)
     d.finish()
@@ -100,7 +107,10 @@ def conversion_to(conversion: Conversion) -> dict[str, Any]:
 
 
 def conversion_from(d: Doc) -> Conversion:
-    conversion = Conversion(d.text("target", limit=32), d.text("key"), d.text("requested_by"),
+    target = d.text("target", limit=32)
+    with inside(d.path):  # the name a conversion request accepts, nothing else
+        check_target(target)
+    conversion = Conversion(target, d.text("key"), d.text("requested_by"),
                             d.instant("requested_at"), d.opt_text("record_id"))
     d.finish()
     return conversion

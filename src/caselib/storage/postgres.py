@@ -68,6 +68,7 @@ from caselib.storage._sql import (
     ConnectionPool,
     import_rows,
 )
+from caselib.storage._sql.automation import seen_below_cursor
 from caselib.storage._sql.columns import ESCALATION_INDEX, FACTS_INDEXES, facts_migration
 from caselib.storage._sql.rows import backfill_facts
 
@@ -301,13 +302,17 @@ _MIGRATIONS: Final[tuple[tuple[_Migration, ...], ...]] = (
         ESCALATION_INDEX,
     ),
     # 11: the outbox positions the automation sweep has been handed at or below its cursor
-    # (see the SQLite store): a late commit is handed out once, never again
+    # (see the SQLite store): a late commit is handed out once, never again. A cursor of
+    # schema 10 handed out every event in its look-back window (it re-read them each run),
+    # so they are counted as handed out: else the first run after the upgrade would judge
+    # them again against the cases as they are now
     (
         f"""CREATE TABLE IF NOT EXISTS automation_seen (
             tenant {_T} NOT NULL,
             seq BIGINT NOT NULL,
             PRIMARY KEY (tenant, seq)
         )""",
+        seen_below_cursor(),
     ),
 )
 

@@ -20,6 +20,7 @@ from caselib.timeutil import from_iso, to_iso
 __all__ = [
     "AUTOMATION_REREAD",
     "SqlAutomations",
+    "seen_below_cursor",
 ]
 
 AUTOMATION_REREAD: Final = 500
@@ -29,6 +30,20 @@ positions below the cursor for events it has not handed out yet (a late commit);
 positions it hands out are kept in ``automation_seen`` (migration 11), so an event is handed
 out once. Looking again at an event already handled would evaluate its rules against the
 case as it is *now*: a rule that did not match then could fire late."""
+
+
+def seen_below_cursor(tenant_ph: str | None = None) -> str:
+    """SQL counting the events in the look-back window below each cursor (of the tenant at
+    placeholder ``tenant_ph``, or of every tenant) as handed out. What a cursor placed
+    without handing them out owes: :meth:`SqlAutomations.start_cursor` skips the tenant's
+    history, and migration 11 upgrades cursors that handed them out before
+    ``automation_seen`` existed. Without it the next claim on PostgreSQL would hand out
+    (again) up to :data:`AUTOMATION_REREAD` events from before the cursor."""
+    only = "" if tenant_ph is None else f" AND c.tenant = {tenant_ph}"
+    return ("INSERT INTO automation_seen (tenant, seq) SELECT o.tenant, o.seq FROM outbox o "
+            "JOIN automation_cursor c ON c.tenant = o.tenant "
+            f"WHERE o.seq <= c.seq AND o.seq > c.seq - {AUTOMATION_REREAD}{only} "
+            "ON CONFLICT DO NOTHING")
 
 
 class SqlAutomations:
@@ -105,10 +120,15 @@ class SqlAutomations:
     def start_cursor(self) -> bool:
         s, ph = self._s, self._s.dialect.ph
         s.check_open()
-        return s.run(
+        started = s.run(
             "INSERT INTO automation_cursor (tenant, seq) SELECT "
             f"{ph}, COALESCE(MAX(seq), 0) FROM outbox WHERE tenant = {ph} "
             "ON CONFLICT DO NOTHING", (s.tenant, s.tenant)) == 1
+        if started and s.dialect.skip_locked:
+            # the history the cursor starts after is not for the sweep: the look-back
+            # below the cursor must not hand it out as late commits
+            s.write(seen_below_cursor(ph), (s.tenant,))
+        return started
 
     def advance(self, seq: int) -> None:
         s, ph = self._s, self._s.dialect.ph
