@@ -128,6 +128,7 @@ def _link_new(ctx: DeskContext, uow: UnitOfWork, new: Case, kind: LinkKind, othe
     is saved; returns the other case as saved."""
     other = get_for_update(uow.cases, other_id)[0]
     ctx.access.check(actor, Permission.WRITE, other)
+    refuse_if_merged(other)
     version = other.version
     link = CaseLink.make(new.id, kind, other.id, at=now, by=actor.id)
     case_links(uow).add(link)

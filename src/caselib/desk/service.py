@@ -50,6 +50,7 @@ from caselib.desk import (
     listing,
     mail,
     metrics,
+    moves,
     portal,
     relations,
     templates,
@@ -420,7 +421,7 @@ class ServiceDesk:
     def allowed_transitions(self, case: Case, *, actor: Actor | None = None) -> tuple[str, ...]:
         """Statuses ``case`` can move to next (for building buttons); with ``actor``, only
         those the actor may make (resolving and closing need ``service.resolve``)."""
-        return casework.allowed_transitions(self._ctx, case, actor=actor)
+        return moves.allowed_transitions(self._ctx, case, actor=actor)
 
     def allowed_transitions_of(self, summaries: Iterable[CaseSummary], *,
                                actor: Actor | None = None) -> dict[str, tuple[str, ...]]:
@@ -429,7 +430,7 @@ class ServiceDesk:
 
         .. versionadded:: 0.3
         """
-        return casework.allowed_transitions_of(self._ctx, summaries, actor=actor)
+        return moves.allowed_transitions_of(self._ctx, summaries, actor=actor)
 
     def customer_view(self, case_id: str, *, actor: Actor) -> CustomerView:
         """The case as its customer may see it: public replies only, redactions blanked.
