@@ -396,13 +396,6 @@ def report_period(args: argparse.Namespace, today: date,
     return midnight(first), midnight(last + timedelta(days=1))
 
 
-def reporting_zone(desk: ServiceDesk) -> str:
-    """Where the desk's report days begin: its default SLA calendar's zone, else UTC (the
-    rule of :func:`caselib.desk.metrics.reporting_zone`)."""
-    sla = desk.settings.sla
-    return "UTC" if sla is None else sla.default.calendar.timezone
-
-
 def render_report(fmt: str, card: Scorecard, by_priority: Scorecard | None = None) -> str:
     """The scorecard in one of :data:`FORMATS` (``by_priority`` feeds the HTML SLA chart)."""
     if fmt == "json":
@@ -475,7 +468,7 @@ def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
         store = SqliteStore(path)
         try:
             desk = ServiceDesk(store, tenant=args.tenant)
-            zone = reporting_zone(desk)
+            zone = desk.reporting_zone
             day = today or datetime.now(ZoneInfo(zone)).date()
             start, end = report_period(args, day, zone)
             text = run_report(desk_scorecards(desk), start, end, args.group_by, args.format)
