@@ -83,3 +83,24 @@ def test_demo_web_without_the_extra_says_so_and_exits_2(
     err = capsys.readouterr().err
     assert "web extra" in err and "no_such_web_module_xyz" in err
     assert "pip install 'caselib-engine[web]'" in err
+
+
+def test_demo_web_on_a_busy_port_says_which_option_and_exits_2(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A taken port is refused before seeding, naming ``--port`` (it was a server error
+    after the "serving on" line, exit 3)."""
+    pytest.importorskip("uvicorn")
+    import socket
+
+    from caselib.cli import main
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["demo", "--web", "--store", "memory", "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert f"127.0.0.1:{port}" in captured.err and "--port N" in captured.err
+    assert "serving on" not in captured.out
+    assert main(["demo", "--web", "--store", "memory", "--port", "70000"]) == 2
+    assert "1 to 65535" in capsys.readouterr().err

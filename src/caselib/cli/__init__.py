@@ -522,7 +522,8 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
     demo.add_argument("--db", help="SQLite file to use (default: a fresh temporary file)")
     demo.add_argument("--web", action="store_true",
                       help="seed the demo, then serve the reference web app (web extra)")
-    demo.add_argument("--port", type=int, default=8000, help="--web's port on 127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000,
+                      help="--web's port on 127.0.0.1 (default: 8000)")
     report = _add_report_parser(sub)
     add_mail_parser(sub)
     args = parser.parse_args(argv)
