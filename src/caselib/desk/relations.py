@@ -35,12 +35,12 @@ __all__ = [
     "links_of",
     "merge",
     "merged_timeline",
-    "split",
-    "survivor_of_case",
-    "unmerge",
     "require_children_done",
+    "split",
     "survivor_of",
+    "survivor_of_case",
     "unlink_cases",
+    "unmerge",
 ]
 
 MAX_MERGE_HOPS = 32
