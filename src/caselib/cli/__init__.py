@@ -290,8 +290,10 @@ def _script(p: _Printer, desk: ServiceDesk, clock: FrozenClock, where: str, db: 
     p()
     p(f"Timeline of {vpn.number} (what agents see)")
     for entry in vpn.timeline:
+        text = entry.describe()
+        text = text if len(text) <= 70 else text[:69] + "…"  # a cut line says it was cut
         p(f"  #{entry.seq:<2} {entry.at:%a %H:%M} {entry.audience.value:<8} "
-          f"{entry.actor:<17} {entry.describe()[:70]}")
+          f"{entry.actor:<17} {text}")
     p()
     p(f"Customer view of {vpn.number} (public replies only)")
     view = desk.customer_view(vpn.id, actor=customer)
