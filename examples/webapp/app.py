@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from caselib import Actor, CaselibError, ServiceDesk
+from caselib import Actor, Case, CaselibError, ServiceDesk
 from caselib.access import AccessPolicy, can_open_cases, case_actions
 from caselib.cases import Checklist
 from caselib.errors import InvalidConfiguration
@@ -301,22 +301,20 @@ async def portal_case(request: Request) -> Response:
     return _page(request, "portal_case.html", view=view, case_id=case_id)
 
 
-def _portal_command(run: Callable[[ServiceDesk, str, Actor, Mapping[str, Any]], object]
+def _portal_command(run: Callable[[ServiceDesk, str, Actor, Mapping[str, Any]], Case]
                     ) -> Handler:
     async def handler(request: Request) -> Response:
         _, actor = _user(request)
         form = await request.form()
-        case_id = request.path_params["case_id"]
-        run(_desk(request), case_id, actor, form)
-        return _back(f"/portal/{case_id}")
+        landed = run(_desk(request), request.path_params["case_id"], actor, form)
+        return _back(f"/portal/{landed.id}")  # a reply may land on a follow-up or survivor
 
     return handler
 
 
-PORTAL_COMMANDS: Mapping[str, Callable[[ServiceDesk, str, Actor, Mapping[str, Any]],
-                                       object]] = {
-    "reply": lambda d, c, a, f: d.add_comment(c, str(f.get("body", "")), audience="public",
-                                              actor=a),
+PORTAL_COMMANDS: Mapping[str, Callable[[ServiceDesk, str, Actor, Mapping[str, Any]], Case]] = {
+    # the tenant's reopen policy decides: a reply, a reopen, or a follow-up case
+    "reply": lambda d, c, a, f: d.customer_reply(c, str(f.get("body", "")), actor=a),
     "rate": lambda d, c, a, f: d.rate(c, _num(_opt(f, "score")),  # type: ignore[arg-type]
                                       comment=_opt(f, "comment"), actor=a),
     "reopen": lambda d, c, a, f: d.reopen(c, reason=_opt(f, "reason"), actor=a),
