@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from caselib import Actor, Case, CaselibError, ServiceDesk
+from caselib import Actor, Case, CaselibError, Priority, ServiceDesk, StatusCategory
 from caselib.access import AccessPolicy, can_open_cases, case_actions
 from caselib.cases import Checklist
 from caselib.errors import InvalidConfiguration
@@ -130,7 +130,7 @@ async def home(request: Request) -> Response:
 
 # -- the four surfaces --------------------------------------------------------------------
 
-TABS = {"open": ("new", "open", "waiting"), "resolved": ("resolved",),
+TABS = {"open": tuple(c.value for c in StatusCategory if c.is_active), "resolved": ("resolved",),
         "closed": ("closed",), "all": None}
 """Status tabs of /cases: the tab → its status categories (``None``: every case)."""
 
@@ -157,7 +157,7 @@ async def cases(request: Request) -> Response:
     counts = desk.count_by_status(CaseQuery(status_categories=TABS["open"]), actor=actor)
     return _page(request, "cases.html", page=page, cards=cards, cards_line=cards_text(cards),
                  counts=counts, tab=tab, tabs=list(TABS), args=args,
-                 statuses=desk.workflow.statuses,
+                 statuses=desk.workflow.statuses, priorities=[p.value for p in Priority],
                  can_create=can_open_cases(_policy(request), actor))
 
 
