@@ -429,6 +429,23 @@ def _check_store_file(path: Path) -> str | None:
     return None
 
 
+def _other_tenants(path: Path, tenant: str) -> str | None:
+    """A hint when ``tenant`` has no case in the store at ``path`` but others do (read-only):
+    an empty scorecard would otherwise look like a quiet month."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT tenant, COUNT(*) FROM cases GROUP BY tenant "
+                            "ORDER BY COUNT(*) DESC, tenant").fetchall()
+    finally:
+        conn.close()
+    counts = {str(name): int(n) for name, n in rows}
+    if counts.get(tenant) or not counts:
+        return None
+    held = ", ".join(f"{name!r} ({n} case{'s' if n != 1 else ''})" for name, n in counts.items())
+    return (f"tenant {tenant!r} has no cases in this store; it holds {held}: "
+            f"pass --tenant {next(iter(counts))}")
+
+
 ScorecardSource = Callable[[datetime, datetime, GroupBy], Scorecard]
 """How the report gets a scorecard: ``(start, end, group_by)``; the CLI passes the desk's."""
 
@@ -476,6 +493,9 @@ def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
             text = run_report(desk_scorecards(desk), start, end, args.group_by, args.format)
         finally:
             store.close()
+        hint = _other_tenants(path, args.tenant)
+        if hint is not None:
+            print(f"caselib report: {hint}", file=sys.stderr)
         if args.out:
             Path(args.out).write_text(text, encoding="utf-8", newline="")  # CSV: CRLF as is
             print(f"caselib report: wrote {args.format} to {args.out}", file=sys.stderr)
