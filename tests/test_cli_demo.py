@@ -34,6 +34,9 @@ def test_the_memory_demo_has_no_folder_for_the_page(capsys: pytest.CaptureFixtur
     assert main(["demo", "--store", "memory"]) == 0
     out = capsys.readouterr().out
     assert "Scorecard by team" in out and "HTML report: not written" in out
+    timeline = out.split("Timeline of ", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    routed = next(line for line in timeline if " router " in line and "fallback" in line)
+    assert routed.endswith("…")  # the long routing sentence shows it was shortened
 
 
 def test_the_demo_delivers_to_local_servers(capsys: pytest.CaptureFixture[str]) -> None:

@@ -113,6 +113,19 @@ WEEK_ARGS = ["--tenant", "acme", "--from", "2026-03-02", "--to", "2026-03-08"]
 
 
 class TestOnARealStore:
+    def test_a_tenant_without_cases_names_the_ones_there(
+            self, store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Without --tenant the report reads 'default'; an all-zero scorecard of a store
+        that holds another tenant's cases says which (on stderr, still exit 0)."""
+        assert main(["report", "--store", str(store_path), "--from", "2026-03-02",
+                     "--to", "2026-03-08"]) == 0
+        captured = capsys.readouterr()
+        assert captured.out.startswith("Scorecard 2026-03-02")
+        assert "tenant 'default' has no cases in this store" in captured.err
+        assert "'acme' (" in captured.err and "pass --tenant acme" in captured.err
+        assert main(["report", "--store", str(store_path), *WEEK_ARGS]) == 0
+        assert capsys.readouterr().err == ""
+
     def test_table(self, store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["report", "--store", str(store_path), *WEEK_ARGS,
                      "--group-by", "team"]) == 0

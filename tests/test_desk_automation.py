@@ -317,6 +317,35 @@ class TestNotices:
         assert desk.deliver_pending(got.channels(), limit=1000).messages == 0
         assert len(ids) == 30
 
+    def test_each_breach_notice_names_its_target(self, clock: FrozenClock) -> None:
+        """Two breaches of one case read apart (``{{ event.target }}``): the digest's
+        lines were word for word the same; a trigger without a target leaves it empty, and
+        a customer template may not name it."""
+        from caselib import MemoryStore
+        from caselib.automation import Template
+
+        desk = make_desk(MemoryStore(), clock)
+        desk.enable_automation_preset("breach_notice", actor=ADMIN)
+        desk.set_automation_rules([*desk.settings.automations, {
+            "id": "fyi", "trigger": {"event": "case.created"},
+            "actions": [{"do": "notify", "who": ["owner"], "template": {
+                "subject": "new [{{ event.target }}]", "body": "x", "audience": "internal"}}]},
+        ], actor=ADMIN)
+        case = desk.create_case(subject="Down", actor=ANA, priority="urgent",
+                                assignee="ana", team="support")
+        clock.advance(timedelta(hours=5))
+        desk.sweep_breaches(actor=ADMIN)
+        desk.run_automations()
+        got = Recorder()
+        desk.deliver_pending(DeliveryChannels(notifier=got, digest_after=10), limit=100)
+        subjects = sorted(n.subject for n in got.notices.values() if n.recipient == "ana")
+        assert subjects == [
+            f"{case.number} breached its first_response SLA: Down",
+            f"{case.number} breached its resolution SLA: Down",
+            f"[{case.number}] new []"]
+        with pytest.raises(InvalidConfiguration, match=r"event\.target"):
+            Template("{{ event.target }}", "x", "customer")
+
     def test_amber_first_response_mails_the_managers(self, clock: FrozenClock) -> None:
         from caselib import MemoryStore
 

@@ -85,6 +85,32 @@ def test_reply_threads_by_token_then_headers(desk: ServiceDesk, clock: FrozenClo
     assert bodies == ["More.", "It jams."]
 
 
+def test_a_reply_to_a_merged_case_lands_on_its_survivor(desk: ServiceDesk,
+                                                        clock: FrozenClock) -> None:
+    """Threaded by headers or by the merged case's signed address, the customer's answer
+    goes on the survivor (it raised CaseMerged and the mail was lost); unmerged, the thread
+    is the source's again."""
+    source = desk.ingest_mail(make_mail()).case_id or ""
+    number = desk.get_case(source, actor=AGENT).number
+    survivor = desk.create_case(subject="Printer again", actor=AGENT,
+                                links={"contact": "bo@example.com"}).id
+    desk.merge(source, survivor, actor=AGENT)
+    out = desk.ingest_mail(make_mail(mid="m2@ex", subject="Re: Printer broken",
+                                     body="Tray two too.", headers={"In-Reply-To": "<m1@ex>"}))
+    assert (out.outcome, out.case_id) == ("reply", survivor)
+    address = KEYS.address("acme", source, number, "support.test", clock.now())
+    out = desk.ingest_mail(make_mail(to=address, mid="m3@ex", body="And tray three."))
+    assert (out.outcome, out.case_id) == ("reply", survivor)
+    replies = [e.body for e in desk.get_case(survivor, actor=AGENT).timeline
+               if e.kind == "reply"]
+    assert replies == ["Tray two too.", "And tray three."]
+    assert [r.case_id for r in desk.mail_thread(survivor, actor=AGENT)
+            if r.direction == "in"] == [survivor, survivor]
+    desk.unmerge(source, actor=AGENT)
+    out = desk.ingest_mail(make_mail(mid="m4@ex", headers={"In-Reply-To": "<m1@ex>"}))
+    assert (out.outcome, out.case_id) == ("reply", source)
+
+
 def test_unknown_sender_is_held_until_approved(desk: ServiceDesk) -> None:
     case_id = desk.ingest_mail(make_mail()).case_id or ""
     out = desk.ingest_mail(make_mail(sender="eve@other.test", mid="e1@x",

@@ -160,6 +160,11 @@ class TestAssignmentInTeams:
         assert left.team == "finance"
         skipped = next(e for e in left.timeline if e.kind == "assignment_skipped")
         assert skipped.data["notify"] == "lead@example.com" and skipped.body
+        # the reason is told once (the queue entry said it too, word for word)
+        assert [e.kind for e in left.timeline if skipped.body in e.body] == [
+            "assignment_skipped"]
+        queued = next(e for e in left.timeline if e.kind == "assigned")
+        assert queued.describe() == "assigned to nobody in queue finance"
 
     def test_skills(self, clock: FrozenClock, agent: Actor) -> None:
         """A case tagged skill:sap only goes to agents with that skill."""

@@ -149,6 +149,34 @@ def circles(edges: Mapping[str, Iterable[str]]) -> list[list[str]]:
     return found
 
 
+def _name_kind(name: str) -> int:
+    core = name.strip("_")
+    if core.upper() == core and any(c.isalpha() for c in core):
+        return 0  # CONSTANTS
+    return 1 if core[:1].isupper() else 2  # Classes, then functions
+
+
+def unsorted_all(modules: Mapping[str, str]) -> list[str]:
+    """Modules whose ``__all__`` is sorted neither plainly (``sorted``) nor isort-style
+    (constants, classes, functions, each sorted: ruff's RUF022), with the first name out of
+    place. A sorted ``__all__`` is where a reader looks a name up."""
+    problems = []
+    for module, source in sorted(modules.items()):
+        for node in ast.parse(source).body:
+            target = (node.targets[0] if isinstance(node, ast.Assign) and node.targets
+                      else node.target if isinstance(node, ast.AnnAssign) else None)
+            if not (isinstance(target, ast.Name) and target.id == "__all__"
+                    and isinstance(node.value, ast.List | ast.Tuple)):
+                continue
+            names = [e.value for e in node.value.elts
+                     if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            isort = sorted(names, key=lambda n: (_name_kind(n), n))
+            if names not in (sorted(names), isort):
+                at = next(i for i, (a, b) in enumerate(zip(names, isort, strict=True)) if a != b)
+                problems.append(f"{module}: __all__ is not sorted ({names[at]!r} at {at})")
+    return problems
+
+
 def source_tree(root: Path = SRC) -> dict[str, str]:
     return {module_name(p, root): p.read_text(encoding="utf-8") for p in root.rglob("*.py")}
 
@@ -164,6 +192,10 @@ class TestTheTree:
         """A new package must be given its place in the layers before it lands."""
         packages = {package_of(m) for m in source_tree()} - {"caselib"}
         assert packages <= set(ALLOWED)
+
+    def test_every_all_is_sorted(self) -> None:
+        """The brief's sorted ``__all__``, in every module that has one."""
+        assert unsorted_all(source_tree()) == []
 
     def test_no_module_is_left_named_core(self) -> None:
         """Modules are named after what they hold."""
@@ -246,3 +278,12 @@ class TestTheChecker:
         assert violations(tree) == [
             "caselib.sla.policy:1 imports caselib.storage: sla may not import storage"
         ]
+
+    def test_an_unsorted_all_is_found_and_both_orders_pass(self) -> None:
+        """Plain and isort-style orders pass; a swapped pair is named."""
+        tree = {
+            "caselib.a": '__all__ = ["A_CONST", "Bee", "cee"]\n',
+            "caselib.b": '__all__ = ["Bee", "C_CONST", "cee"]\n',
+            "caselib.c": '__all__ = ["Bee", "Ant"]\n',
+        }
+        assert unsorted_all(tree) == ["caselib.c: __all__ is not sorted ('Bee' at 0)"]

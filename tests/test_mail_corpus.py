@@ -141,6 +141,33 @@ def test_cli_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                  "--support-address", "help@support.test"]) == 2
 
 
+@pytest.mark.parametrize("spec", ["bogus", "k1:zz", ":00112233", "k1:" + "ab" * 16 + ",k0:"])
+def test_cli_ingest_names_a_malformed_key_setting(
+        spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad CASELIB_REPLY_KEYS says which entry and the form it needs (it was a bare
+    'not enough values to unpack'), and defers the message (75) before touching the store."""
+    from caselib.cli import main
+
+    monkeypatch.setenv("CASELIB_REPLY_KEYS", spec)
+    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
+    db = tmp_path / "cases.db"
+    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme",
+                 "--support-address", "help@support.test"]) == 75
+    err = capsys.readouterr().err
+    assert "CASELIB_REPLY_KEYS entry" in err and "'kid:hexsecret'" in err and "retries" in err
+    assert not db.exists()
+
+
+def test_reply_keys_setting_reads_every_key_and_signs_with_the_first() -> None:
+    from caselib.cli.mail import reply_keys
+
+    assert reply_keys("") is None and reply_keys(" , ") is None
+    keys = reply_keys(f"k2:{'cd' * 16}, k1:{'ab' * 16}")
+    assert keys is not None and keys.current == "k2"
+    assert dict(keys.keys) == {"k2": bytes.fromhex("cd" * 16), "k1": bytes.fromhex("ab" * 16)}
+
+
 class _Stdin:
     def __init__(self, data: bytes) -> None:
         import io

@@ -230,6 +230,29 @@ class TestAccessAndInputs:
         sc = desk.scorecard(start=datetime(2026, 3, 2, 5, tzinfo=UTC),
                             end=datetime(2026, 3, 4, 5, tzinfo=UTC), actor=LEAD)
         assert [p.day.isoformat() for p in sc.series] == ["2026-03-02", "2026-03-03"]
+        assert desk.reporting_zone == "America/New_York"
+
+    def test_last_days_are_whole_days_of_the_reporting_zone(self) -> None:
+        """The web app's report period: New York's midnights, "today" from the desk clock
+        (at 03:00 UTC it is still the 2nd there), the same as ``caselib report --days``."""
+        calendar = BusinessCalendar.always_open("America/New_York")
+        policy = SlaPolicy("ny", "NY", SlaPolicy.default().targets, calendar)
+        clock = FrozenClock(datetime(2026, 3, 3, 3, 0, tzinfo=UTC))
+        desk = ServiceDesk(MemoryStore(), tenant="acme", clock=clock,
+                           settings=_settings(sla=SlaPolicies(default=policy)))
+        assert desk.last_days(2) == (datetime(2026, 3, 1, 5, tzinfo=UTC),
+                                     datetime(2026, 3, 3, 5, tzinfo=UTC))
+        start, end = desk.last_days()
+        assert (end - start).days == 30
+        sc = desk.scorecard(start=start, end=end, actor=LEAD)
+        assert sc.series[-1].day.isoformat() == "2026-03-02"
+        utc = ServiceDesk(MemoryStore(), tenant="acme", clock=clock)
+        assert utc.reporting_zone == "UTC"
+        assert utc.last_days(1) == (datetime(2026, 3, 3, tzinfo=UTC),
+                                    datetime(2026, 3, 4, tzinfo=UTC))
+        for bad in (0, 401, "7", True):
+            with pytest.raises(InvalidInput):
+                desk.last_days(bad)  # type: ignore[arg-type]
 
 
 class TestMigration5:

@@ -123,6 +123,41 @@ def test_portal_pages_show_public_replies_only(desk: ServiceDesk) -> None:
     assert jane.get("/portal/nope").status_code == 404
 
 
+def test_a_portal_reply_follows_the_reopen_policy(tmp_path: Path) -> None:
+    """The portal's reply is ``customer_reply``: past the grace window a reply to a resolved
+    case opens a follow-up (and the browser goes there), and a reply to a merged case lands
+    on the survivor. As a bare public comment it did neither (409 on the merged case)."""
+    from datetime import timedelta
+
+    import attrs
+
+    from caselib.cases import ReopenPolicy
+
+    seeded = make_desk(tmp_path / "policy.sqlite3")
+    desk = ServiceDesk(seeded.store, tenant="acme", clock=seeded.clock,
+                       settings=attrs.evolve(seeded.settings,
+                                             reopen=ReopenPolicy(grace=timedelta(days=7))))
+    lee = Actor.agent("lee", "admin")
+    old = case_id(desk)
+    for status in ("open", "in_progress", "pending_customer"):
+        desk.transition(old, status, actor=lee)
+    desk.resolve(old, "Upgraded the client", actor=lee)
+    desk.clock.advance(days=30)  # type: ignore[attr-defined]
+    jane = client(desk, "jane")
+    answer = jane.post(f"/portal/{old}/reply", data={"body": "It drops again"})
+    follow = answer.headers["location"].removeprefix("/portal/")
+    assert answer.status_code == 303 and follow != old
+    assert desk.get_case(follow, actor=lee).subject == "Follow-up: VPN drops every hour"
+    assert desk.get_case(old, actor=lee).status == "closed"
+    survivor = desk.create_case(subject="VPN again", actor=lee,
+                                links={"contact": "jane@example.com", "account": "acc-7"})
+    desk.merge(follow, survivor.id, actor=lee)
+    answer = jane.post(f"/portal/{follow}/reply", data={"body": "Any news?"})
+    assert answer.headers["location"] == f"/portal/{survivor.id}"
+    assert "Any news?" in jane.get(f"/portal/{survivor.id}").text
+    desk.store.close()
+
+
 def test_agent_side_panels_show_on_the_case_page_and_never_in_the_portal(
         desk: ServiceDesk) -> None:
     first = case_id(desk)

@@ -57,6 +57,22 @@ def test_case_actions_follow_the_policy(desk: ServiceDesk) -> None:
     assert can_open_cases(policy, jane) and can_open_cases(policy, Actor.agent("bo", "support"))
 
 
+def test_the_desk_names_the_policy_it_enforces(desk: ServiceDesk) -> None:
+    """``desk.access`` is what a screen hands ``case_actions``: the tenant's policy, or the
+    unrestricted one the desk enforces when the tenant set none (so a host never re-derives
+    that fallback and offers a button the desk would refuse)."""
+    assert desk.access is desk.settings.access
+    bare = ServiceDesk(MemoryStore(), tenant="acme", clock=FrozenClock(T0))
+    assert bare.settings.access is None
+    eve = Actor.agent("eve", "executive")
+    case = bare.create_case(subject="VPN", actor=eve, team="support")
+    actions = case_actions(bare.access, eve, case)
+    assert actions.resolve and can_open_cases(bare.access, eve)  # no roles without a policy
+    bare.add_comment(case.id, "shown, so allowed", actor=eve)
+    strict = case_actions(desk.access, eve, case)
+    assert not strict.any_write and not can_open_cases(desk.access, eve)
+
+
 def test_demo_web_without_the_extra_says_so_and_exits_2(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from caselib import _webdemo
@@ -67,3 +83,24 @@ def test_demo_web_without_the_extra_says_so_and_exits_2(
     err = capsys.readouterr().err
     assert "web extra" in err and "no_such_web_module_xyz" in err
     assert "pip install 'caselib-engine[web]'" in err
+
+
+def test_demo_web_on_a_busy_port_says_which_option_and_exits_2(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A taken port is refused before seeding, naming ``--port`` (it was a server error
+    after the "serving on" line, exit 3)."""
+    pytest.importorskip("uvicorn")
+    import socket
+
+    from caselib.cli import main
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["demo", "--web", "--store", "memory", "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert f"127.0.0.1:{port}" in captured.err and "--port N" in captured.err
+    assert "serving on" not in captured.out
+    assert main(["demo", "--web", "--store", "memory", "--port", "70000"]) == 2
+    assert "1 to 65535" in capsys.readouterr().err

@@ -15,7 +15,7 @@ Run it (needs the ``web`` extra)::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from caselib import Actor, CaselibError, ServiceDesk
+from caselib import Actor, Case, CaselibError, Priority, ServiceDesk, StatusCategory
 from caselib.access import AccessPolicy, can_open_cases, case_actions
 from caselib.cases import Checklist
 from caselib.errors import InvalidConfiguration
@@ -69,7 +69,7 @@ def _desk(request: Request) -> ServiceDesk:
 
 
 def _policy(request: Request) -> AccessPolicy:
-    return _desk(request).settings.access or AccessPolicy.unrestricted()
+    return _desk(request).access  # what the desk enforces (unrestricted when none is set)
 
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -130,7 +130,7 @@ async def home(request: Request) -> Response:
 
 # -- the four surfaces --------------------------------------------------------------------
 
-TABS = {"open": ("new", "open", "waiting"), "resolved": ("resolved",),
+TABS = {"open": tuple(c.value for c in StatusCategory if c.is_active), "resolved": ("resolved",),
         "closed": ("closed",), "all": None}
 """Status tabs of /cases: the tab → its status categories (``None``: every case)."""
 
@@ -157,7 +157,7 @@ async def cases(request: Request) -> Response:
     counts = desk.count_by_status(CaseQuery(status_categories=TABS["open"]), actor=actor)
     return _page(request, "cases.html", page=page, cards=cards, cards_line=cards_text(cards),
                  counts=counts, tab=tab, tabs=list(TABS), args=args,
-                 statuses=desk.workflow.statuses,
+                 statuses=desk.workflow.statuses, priorities=[p.value for p in Priority],
                  can_create=can_open_cases(_policy(request), actor))
 
 
@@ -273,9 +273,7 @@ async def reports(request: Request) -> Response:
     _, actor = _user(request)
     desk = _desk(request)
     days = request.query_params.get("days", "30")
-    end = desk.clock.now().astimezone(UTC).replace(hour=0, minute=0, second=0,
-                                                   microsecond=0) + timedelta(days=1)
-    start = end - timedelta(days=int(days) if days.isdigit() else 30)
+    start, end = desk.last_days(int(days) if days.isdigit() else 30)  # refused past 400
     card = desk.scorecard(start=start, end=end, group_by="team", actor=actor)
     by_priority = desk.scorecard(start=start, end=end, group_by="priority", actor=actor)
     html = scorecard_html(card, by_priority=by_priority)
@@ -302,22 +300,20 @@ async def portal_case(request: Request) -> Response:
     return _page(request, "portal_case.html", view=view, case_id=case_id)
 
 
-def _portal_command(run: Callable[[ServiceDesk, str, Actor, Mapping[str, Any]], object]
+def _portal_command(run: Callable[[ServiceDesk, str, Actor, Mapping[str, Any]], Case]
                     ) -> Handler:
     async def handler(request: Request) -> Response:
         _, actor = _user(request)
         form = await request.form()
-        case_id = request.path_params["case_id"]
-        run(_desk(request), case_id, actor, form)
-        return _back(f"/portal/{case_id}")
+        landed = run(_desk(request), request.path_params["case_id"], actor, form)
+        return _back(f"/portal/{landed.id}")  # a reply may land on a follow-up or survivor
 
     return handler
 
 
-PORTAL_COMMANDS: Mapping[str, Callable[[ServiceDesk, str, Actor, Mapping[str, Any]],
-                                       object]] = {
-    "reply": lambda d, c, a, f: d.add_comment(c, str(f.get("body", "")), audience="public",
-                                              actor=a),
+PORTAL_COMMANDS: Mapping[str, Callable[[ServiceDesk, str, Actor, Mapping[str, Any]], Case]] = {
+    # the tenant's reopen policy decides: a reply, a reopen, or a follow-up case
+    "reply": lambda d, c, a, f: d.customer_reply(c, str(f.get("body", "")), actor=a),
     "rate": lambda d, c, a, f: d.rate(c, _num(_opt(f, "score")),  # type: ignore[arg-type]
                                       comment=_opt(f, "comment"), actor=a),
     "reopen": lambda d, c, a, f: d.reopen(c, reason=_opt(f, "reason"), actor=a),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -64,10 +65,25 @@ def load_app_module() -> Any:
     return module
 
 
+def _port_problem(port: int) -> str | None:
+    """Why the server could not listen on ``port`` of 127.0.0.1, or ``None``: checked before
+    seeding, so a busy port is one line naming ``--port`` instead of a server error after the
+    "serving on" line."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OverflowError:
+            return "a port is 1 to 65535"
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def serve_demo(store: Store, where: str, db: Path | None, port: int,
                seed: Callable[..., int]) -> int:
     """Seed with ``seed`` (the demo's morning, its output kept quiet), then serve until
-    interrupted; 2 when the ``web`` extra or the example app is missing."""
+    interrupted; 2 when the ``web`` extra or the example app is missing, or ``port`` is
+    not free."""
     missing = _missing()
     if missing:
         print(f"caselib demo --web needs the web extra (missing: {', '.join(missing)}); "
@@ -77,6 +93,11 @@ def serve_demo(store: Store, where: str, db: Path | None, port: int,
         print(f"caselib demo --web serves the example app at {app_path()}, which this install "
               "does not have: run it from a source checkout (pip install -e '.[web]')",
               file=sys.stderr)
+        return 2
+    busy = _port_problem(port)
+    if busy:
+        print(f"caselib demo --web cannot serve on 127.0.0.1:{port} ({busy}); pick a free "
+              "port with --port N", file=sys.stderr)
         return 2
     seed(store, where, out=io.StringIO(), db=db)
     desk = ServiceDesk(store, tenant="acme", clock=DemoClock(),

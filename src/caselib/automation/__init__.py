@@ -59,8 +59,8 @@ from caselib.automation.timing import (
 
 __all__ = [
     "ACTION_KINDS",
-    "AUTOMATION_EVENT",
     "AUTOMATION_ACTOR_PREFIX",
+    "AUTOMATION_EVENT",
     "CUSTOMER_PLACEHOLDERS",
     "DEFAULT_LEVEL_TEMPLATE",
     "EVENT_TYPES",

@@ -64,9 +64,9 @@ def _resolved_follow_up(days: int = 7) -> AutomationRule:
 
 def _breach_notice() -> AutomationRule:
     template = Template(
-        "{{ case.number }} breached its SLA: {{ case.subject }}",
+        "{{ case.number }} breached its {{ event.target }} SLA: {{ case.subject }}",
         "Case {{ case.number }} ({{ case.priority }}, team {{ case.team }}, owner "
-        "{{ case.assignee }}) passed its SLA target.", "internal")
+        "{{ case.assignee }}) passed its {{ event.target }} SLA target.", "internal")
     return AutomationRule("breach_notice", EventTrigger("case.sla_breached"),
                           [Notify(("owner", "manager"), template)],
                           name="SLA breach: notify the owner and their manager")

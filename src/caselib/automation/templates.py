@@ -35,9 +35,11 @@ CUSTOMER_PLACEHOLDERS: Final[frozenset[str]] = frozenset({
 
 INTERNAL_PLACEHOLDERS: Final[frozenset[str]] = CUSTOMER_PLACEHOLDERS | frozenset({
     "case.id", "case.assignee", "case.team", "case.contact", "case.account",
-    "case.status_category", "case.due_at", "case.last_note",
+    "case.status_category", "case.due_at", "case.last_note", "event.target",
 })
-"""What an internal template (agents, managers, webhooks) may name."""
+"""What an internal template (agents, managers, webhooks) may name. ``event.target`` is the
+SLA target (``first_response``, ``next_reply``, ``resolution``) of the ``case.sla_breached``
+event a rule fires on (empty for other triggers), so two breaches of one case read apart."""
 
 _PLACEHOLDER: Final = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 _MAX_TEXT: Final = 20_000

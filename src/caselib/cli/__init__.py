@@ -290,8 +290,10 @@ def _script(p: _Printer, desk: ServiceDesk, clock: FrozenClock, where: str, db: 
     p()
     p(f"Timeline of {vpn.number} (what agents see)")
     for entry in vpn.timeline:
+        text = entry.describe()
+        text = text if len(text) <= 70 else text[:69] + "…"  # a cut line says it was cut
         p(f"  #{entry.seq:<2} {entry.at:%a %H:%M} {entry.audience.value:<8} "
-          f"{entry.actor:<17} {entry.describe()[:70]}")
+          f"{entry.actor:<17} {text}")
     p()
     p(f"Customer view of {vpn.number} (public replies only)")
     view = desk.customer_view(vpn.id, actor=customer)
@@ -396,13 +398,6 @@ def report_period(args: argparse.Namespace, today: date,
     return midnight(first), midnight(last + timedelta(days=1))
 
 
-def reporting_zone(desk: ServiceDesk) -> str:
-    """Where the desk's report days begin: its default SLA calendar's zone, else UTC (the
-    rule of :func:`caselib.desk.metrics.reporting_zone`)."""
-    sla = desk.settings.sla
-    return "UTC" if sla is None else sla.default.calendar.timezone
-
-
 def render_report(fmt: str, card: Scorecard, by_priority: Scorecard | None = None) -> str:
     """The scorecard in one of :data:`FORMATS` (``by_priority`` feeds the HTML SLA chart)."""
     if fmt == "json":
@@ -432,6 +427,23 @@ def _check_store_file(path: Path) -> str | None:
     if found is None:
         return f"{path} is a SQLite database but not a caselib store (no schema_version table)"
     return None
+
+
+def _other_tenants(path: Path, tenant: str) -> str | None:
+    """A hint when ``tenant`` has no case in the store at ``path`` but others do (read-only):
+    an empty scorecard would otherwise look like a quiet month."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT tenant, COUNT(*) FROM cases GROUP BY tenant "
+                            "ORDER BY COUNT(*) DESC, tenant").fetchall()
+    finally:
+        conn.close()
+    counts = {str(name): int(n) for name, n in rows}
+    if counts.get(tenant) or not counts:
+        return None
+    held = ", ".join(f"{name!r} ({n} case{'s' if n != 1 else ''})" for name, n in counts.items())
+    return (f"tenant {tenant!r} has no cases in this store; it holds {held}: "
+            f"pass --tenant {next(iter(counts))}")
 
 
 ScorecardSource = Callable[[datetime, datetime, GroupBy], Scorecard]
@@ -475,12 +487,15 @@ def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
         store = SqliteStore(path)
         try:
             desk = ServiceDesk(store, tenant=args.tenant)
-            zone = reporting_zone(desk)
+            zone = desk.reporting_zone
             day = today or datetime.now(ZoneInfo(zone)).date()
             start, end = report_period(args, day, zone)
             text = run_report(desk_scorecards(desk), start, end, args.group_by, args.format)
         finally:
             store.close()
+        hint = _other_tenants(path, args.tenant)
+        if hint is not None:
+            print(f"caselib report: {hint}", file=sys.stderr)
         if args.out:
             Path(args.out).write_text(text, encoding="utf-8", newline="")  # CSV: CRLF as is
             print(f"caselib report: wrote {args.format} to {args.out}", file=sys.stderr)
@@ -529,7 +544,8 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
     demo.add_argument("--db", help="SQLite file to use (default: a fresh temporary file)")
     demo.add_argument("--web", action="store_true",
                       help="seed the demo, then serve the reference web app (web extra)")
-    demo.add_argument("--port", type=int, default=8000, help="--web's port on 127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000,
+                      help="--web's port on 127.0.0.1 (default: 8000)")
     report = _add_report_parser(sub)
     add_mail_parser(sub)
     args = parser.parse_args(argv)

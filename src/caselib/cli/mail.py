@@ -8,9 +8,10 @@ import argparse
 import sys
 
 from caselib.desk import ServiceDesk
-from caselib.errors import CaselibError
+from caselib.errors import CaselibError, InvalidConfiguration
+from caselib.mail import ReplyKeys
 
-__all__ = ["add_mail_parser", "mail_command"]
+__all__ = ["add_mail_parser", "mail_command", "reply_keys"]
 
 
 def add_mail_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +31,27 @@ def add_mail_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="the support address (its domain makes case addresses)")
 
 
+def reply_keys(spec: str) -> ReplyKeys | None:
+    """``CASELIB_REPLY_KEYS`` (``kid:hexsecret,...``, the first signs) as :class:`ReplyKeys`;
+    ``None`` when empty. A malformed value is an :class:`InvalidConfiguration` naming the
+    entry and the expected form (it was a bare ``ValueError`` from tuple unpacking)."""
+    entries = [part.strip() for part in spec.split(",") if part.strip()]
+    if not entries:
+        return None
+    keys: dict[str, bytes] = {}
+    for n, entry in enumerate(entries, 1):
+        kid, colon, secret = entry.partition(":")
+        try:
+            keys[kid] = bytes.fromhex(secret)
+        except ValueError:
+            secret = ""
+        if not (colon and kid and secret):
+            raise InvalidConfiguration(
+                f"CASELIB_REPLY_KEYS entry {n} is not 'kid:hexsecret' (a key id, a colon, "
+                "the secret in hex); set it as 'k1:<hex>,k0:<hex>', the first key signing")
+    return ReplyKeys(keys, entries[0].partition(":")[0])
+
+
 def mail_command(args: argparse.Namespace) -> int:
     """Run `caselib mail ingest`: 0 handled, 2 refused, 75 the store failed (retry)."""
     import json
@@ -37,19 +59,15 @@ def mail_command(args: argparse.Namespace) -> int:
 
     from caselib.desk.mail import MailSettings
     from caselib.errors import StorageError
-    from caselib.mail import ReplyKeys
     from caselib.storage.sqlite import SqliteStore
 
     raw = sys.stdin.buffer.read()
     try:
-        keys = None
-        spec = os.environ.get("CASELIB_REPLY_KEYS", "")
-        if spec:
-            pairs = [part.split(":", 1) for part in spec.split(",") if part]
-            keys = ReplyKeys({k: bytes.fromhex(v) for k, v in pairs}, pairs[0][0])
+        keys = reply_keys(os.environ.get("CASELIB_REPLY_KEYS", ""))
         store = SqliteStore(args.db)
     except (CaselibError, ValueError, OSError) as err:
-        print(f"caselib mail ingest: {type(err).__name__}: {err}", file=sys.stderr)
+        print(f"caselib mail ingest: {type(err).__name__}: {err} (exit 75: the mail server "
+              "keeps the message and retries once this is fixed)", file=sys.stderr)
         return 75
     try:
         desk = ServiceDesk(store, tenant=args.tenant)

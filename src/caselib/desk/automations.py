@@ -179,7 +179,7 @@ class _Batch:
             self.cases[case.id] = (case, case.version)
 
     def apply(self, uow: Any, rule: AutomationRule, case: Case, occurrence: str,
-              chain: int = 1) -> bool:
+              chain: int = 1, event: Mapping[str, object] | None = None) -> bool:
         """Record and apply ``rule`` unless the ledger already has this occurrence; ``chain``:
         how many automations this application would make in a row (see :func:`_chain_of`);
         past the tenant's limit the occurrence is recorded as stopped instead."""
@@ -200,7 +200,7 @@ class _Batch:
             self.report.chain_stopped += 1
             return False
         state = (case.status, case.resolved_at, case.sla_targets)
-        _apply(self.ctx, uow, rule, case, occurrence, self.now, self.report, chain)
+        _apply(self.ctx, uow, rule, case, occurrence, self.now, self.report, chain, event)
         self.changed.add(case.id)
         # what the actions changed decides what is still known: condition verdicts hold
         # while the facts are the same, time anchors while the status and SLA state are
@@ -318,7 +318,7 @@ def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], timed_rules:
                 continue
             chain = _chain_of(case, actor, message.created_at) + 1 if matched else 0
             for rule in matched:
-                work.apply(uow, rule, case, message.key, chain)
+                work.apply(uow, rule, case, message.key, chain, message.payload)
         work.finish(uow, timed_rules)
         ledger.advance(max(e.seq for e in events))
         uow.commit()
@@ -379,7 +379,8 @@ def _sweep_case(work: _Batch, uow: Any, timed: TimeRules, case: Case) -> None:
 
 
 def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurrence: str,
-           now: datetime, report: AutomationReport, chain: int = 1) -> None:
+           now: datetime, report: AutomationReport, chain: int = 1,
+           event: Mapping[str, object] | None = None) -> None:
     """Carry out the case-changing actions, render the deliveries, record it all on the
     timeline and queue the deliveries as one ``automation.applied`` event."""
     from caselib.desk.delivery import render_deliveries
@@ -406,7 +407,7 @@ def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurre
         except CaselibError as err:
             report.failed_actions += 1
             failed.append({"action": action.kind, "error": str(err)})
-    deliveries = render_deliveries(ctx, rule, case, occurrence, now)
+    deliveries = render_deliveries(ctx, rule, case, occurrence, now, event)
     done.extend(d["channel"] for d in deliveries)
     trigger = (rule.trigger.event if isinstance(rule.trigger, EventTrigger)
                else rule.trigger.to_dict())

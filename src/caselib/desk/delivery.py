@@ -111,8 +111,10 @@ def customer_context(case: Case, rule: AutomationRule | str) -> dict[str, str]:
     }
 
 
-def internal_context(case: Case, rule: AutomationRule | str) -> dict[str, str]:
-    """What an internal template may show (the customer context and more)."""
+def internal_context(case: Case, rule: AutomationRule | str,
+                     event: Mapping[str, object] | None = None) -> dict[str, str]:
+    """What an internal template may show (the customer context and more); ``event`` is the
+    payload of the event the rule fires on (``None``: a time rule or a notice)."""
     last_note = next((e.body for e in reversed(case.timeline)
                       if e.audience is Audience.INTERNAL and e.redaction is None), "")
     due = case.next_due_at
@@ -122,12 +124,14 @@ def internal_context(case: Case, rule: AutomationRule | str) -> dict[str, str]:
         "case.contact": case.links.contact or "", "case.account": case.links.account or "",
         "case.status_category": case.status_category.value,
         "case.due_at": "" if due is None else to_iso(due), "case.last_note": last_note,
+        "event.target": str((event or {}).get("target") or ""),
     }
 
 
-def _render(template: Template, case: Case, rule: AutomationRule | str) -> tuple[str, str]:
+def _render(template: Template, case: Case, rule: AutomationRule | str,
+            event: Mapping[str, object] | None = None) -> tuple[str, str]:
     context = (customer_context(case, rule) if template.audience == "customer"
-               else internal_context(case, rule))
+               else internal_context(case, rule, event))
     subject, body = template.render(context)
     if case.number not in subject:  # every automated mail names its case
         subject = f"[{case.number}] {subject}"
@@ -166,8 +170,10 @@ def render_notices(ctx: DeskContext, case: Case, who: Sequence[str], template: T
 
 
 def render_deliveries(ctx: DeskContext, rule: AutomationRule, case: Case, occurrence: str,
-                      now: datetime) -> list[dict[str, Any]]:
-    """The rule's messages, rendered now, as plain data for the outbox."""
+                      now: datetime, event: Mapping[str, object] | None = None
+                      ) -> list[dict[str, Any]]:
+    """The rule's messages, rendered now, as plain data for the outbox (``event``: the
+    payload of the event it fires on, for ``{{ event.… }}`` placeholders)."""
     out: list[dict[str, Any]] = []
     for action in rule.actions:
         if isinstance(action, Webhook):
@@ -180,7 +186,7 @@ def render_deliveries(ctx: DeskContext, rule: AutomationRule, case: Case, occurr
                                           "status": case.status, "team": case.team,
                                           "assignee": case.assignee}}})
         elif isinstance(action, SendEmail):
-            subject, body = _render(action.template, case, rule)
+            subject, body = _render(action.template, case, rule, event)
             recipients = ([case.links.contact] if action.to == "contact" and case.links.contact
                           else _people(ctx, case, action.to) if action.to != "contact" else [])
             reply_to = _case_address(ctx, case, now) if action.to == "contact" else None
@@ -188,7 +194,7 @@ def render_deliveries(ctx: DeskContext, rule: AutomationRule, case: Case, occurr
                         **({} if reply_to is None else {"reply_to": reply_to})}
                        for r in recipients)
         elif isinstance(action, Notify):
-            subject, body = _render(action.template, case, rule)
+            subject, body = _render(action.template, case, rule, event)
             seen: list[str] = []
             for who in action.who:
                 for person in _people(ctx, case, who):

@@ -37,9 +37,9 @@ from caselib.timeutil import aware_utc
 from caselib.vocab import Audience
 
 __all__ = [
+    "boosts",
     "deflection_report",
     "get_article",
-    "boosts",
     "kb_index",
     "kb_resolutions",
     "mark_resolved_by_article",

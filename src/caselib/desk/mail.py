@@ -165,6 +165,8 @@ def _body(mail: ParsedMail) -> str:
 def ingest_mail(ctx: DeskContext, raw: bytes, *, settings: MailSettings | None
                 ) -> MailOutcome:
     """Decide and apply one inbound message (see the module)."""
+    from caselib.desk.relations import survivor_of  # relations and casework import each other
+
     settings = _settings(ctx, settings)
     mail = parse_mail(raw)
     now = ctx.now()
@@ -174,6 +176,8 @@ def ingest_mail(ctx: DeskContext, raw: bytes, *, settings: MailSettings | None
             return MailOutcome(mail.message_id, "duplicate", None, None)
         resolver = ThreadResolver(ctx.tenant, settings.keys, {settings.domain})
         decision = resolver.resolve(mail, _Facts(ctx, uow, ledger, settings), now)
+        # the thread of a case merged away goes on on its survivor (never CaseMerged)
+        lands_on = None if decision.case_id is None else survivor_of(uow, decision.case_id)
     customer, known = _customer(settings, mail)
     attachments = [] if decision.action == "drop" else _blobs(settings, bytes(raw), mail,
                                                                customer, now)
@@ -189,13 +193,13 @@ def ingest_mail(ctx: DeskContext, raw: bytes, *, settings: MailSettings | None
             uow.commit()
         return MailOutcome(mail.message_id, "drop" if fresh else "duplicate",
                            decision.case_id, decision)
-    if decision.action == "new" or decision.case_id is None:
+    if decision.action == "new" or lands_on is None:
         case = _open(ctx, settings, mail, customer, attachments, record, now, decision,
                      follow_up_of=None)
         return MailOutcome(mail.message_id, "new" if case else "duplicate",
                            case.id if case else None, decision)
-    return _reply(ctx, settings, mail, decision, decision.case_id, customer, known,
-                  attachments, record)
+    return _reply(ctx, settings, mail, decision, lands_on, customer, known, attachments,
+                  record)
 
 
 def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,

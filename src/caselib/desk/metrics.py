@@ -10,8 +10,9 @@ the tenant's default SLA calendar's zone, else UTC. Definitions: ``docs/metrics.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Final, get_args
+from zoneinfo import ZoneInfo
 
 from caselib.cases import Actor
 from caselib.desk import _inputs as check
@@ -21,7 +22,7 @@ from caselib.ports import CaseQuery
 from caselib.reports import GroupBy, Period, Scorecard, SummaryCards
 from caselib.timeutil import aware_utc
 
-__all__ = ["MAX_PERIOD", "cards", "reporting_zone", "scorecard"]
+__all__ = ["MAX_PERIOD", "cards", "last_days", "reporting_zone", "scorecard"]
 
 MAX_PERIOD: Final = timedelta(days=400)
 """The longest scorecard period: a year and some, so its daily series stays a chart."""
@@ -33,6 +34,21 @@ def reporting_zone(ctx: DeskContext) -> str:
     """The IANA zone reports count days in: the default SLA calendar's, else ``UTC``."""
     sla = ctx.settings.sla
     return "UTC" if sla is None else sla.default.calendar.timezone
+
+
+def last_days(ctx: DeskContext, days: object) -> tuple[datetime, datetime]:
+    """``(start, end)`` of the last ``days`` whole days, today included: days begin at
+    midnight in the reporting zone, "today" is the desk clock's; both ends aware UTC, ready
+    for :func:`scorecard` (``caselib report --days N`` reads the same period)."""
+    n = check.count(days, "days", 1, MAX_PERIOD.days)
+    zone = ZoneInfo(reporting_zone(ctx))
+    today = ctx.now().astimezone(zone).date()
+
+    def midnight(day_offset: int) -> datetime:
+        day = today + timedelta(days=day_offset)
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+    return midnight(1 - n), midnight(1)
 
 
 def _view_query(value: object) -> CaseQuery:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
+from caselib.access import AccessPolicy
 from caselib.automation import AutomationReport, AutomationRule, DeliveryReport, RuleVerdict
 from caselib.cases import (
     Actor,
@@ -165,6 +166,20 @@ class ServiceDesk:
     workflow: _OnContext[CompiledWorkflow] = _OnContext()
     mail: _OnContext[MailSettings | None] = _OnContext()
     """The e-mail channel (:class:`~caselib.desk.mail.MailSettings`; ``None``: none)."""
+
+    @property
+    def access(self) -> AccessPolicy:
+        """The access policy this desk enforces: ``settings.access``, or when the tenant set
+        none :meth:`AccessPolicy.unrestricted() <caselib.access.AccessPolicy.unrestricted>`.
+        Hand it to :func:`caselib.access.case_actions` / :func:`~caselib.access.can_open_cases`
+        so a screen offers exactly the buttons whose commands this desk lets through."""
+        return self._ctx.access
+
+    @property
+    def reporting_zone(self) -> str:
+        """The IANA zone this desk's reports count days in (where "resolved today" and the
+        scorecard's days begin): the default SLA calendar's, else ``"UTC"``."""
+        return metrics.reporting_zone(self._ctx)
 
     def __repr__(self) -> str:
         return f"<ServiceDesk tenant={self.tenant!r} workflow={self.workflow.name!r}>"
@@ -378,6 +393,14 @@ class ServiceDesk:
         """
         return metrics.scorecard(self._ctx, start=start, end=end, group_by=group_by,
                                  actor=actor, query=query)
+
+    def last_days(self, days: int = 30) -> tuple[datetime, datetime]:
+        """The period ``(start, end)`` of the last ``days`` whole days, today included, for
+        :meth:`scorecard`: days begin at midnight in the desk's reporting zone (the default
+        SLA calendar's, else UTC) and "today" is the desk clock's, exactly as
+        ``caselib report --days N`` reads it. ``days`` is 1 to 400.
+        """
+        return metrics.last_days(self._ctx, days)
 
     def count_by_status(self, query: CaseQuery | None = None, *,
                         actor: Actor) -> dict[str, int]:

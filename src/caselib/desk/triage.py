@@ -186,13 +186,16 @@ def route(ctx: DeskContext, uow: UnitOfWork, case: Case, now: datetime) -> None:
         return
     outcome = _choose_in_team(ctx, uow, case, decision.team, now)
     owner = None if outcome is None else outcome.agent_id
+    reason = decision.text if outcome is None else outcome.reason
+    if outcome is not None and owner is None:
+        reason = ""  # nobody picked: the assignment_skipped entry below says why, once
     case.assign(
         assignee=owner,
         team=decision.team,
         actor=system,
         at=now,
         manual=False,
-        reason=decision.text if outcome is None else outcome.reason,
+        reason=reason,
     )
     if outcome is not None and owner is None:
         case.record_activity(

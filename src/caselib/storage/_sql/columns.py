@@ -15,19 +15,19 @@ from caselib.vocab import StatusCategory
 
 __all__ = [
     "ACTIVE_CATEGORIES_SQL",
+    "CASE_COLUMNS",
     "CATEGORY_INDEX",
+    "ESCALATION_INDEX",
+    "FACTS_INDEXES",
+    "FACT_COLUMNS",
+    "Loaded",
+    "MIGRATION_5_COLUMNS",
     "QUEUE_INDEX",
     "SCOPE_INDEXES",
-    "CASE_COLUMNS",
-    "FACT_COLUMNS",
-    "FACTS_INDEXES",
-    "MIGRATION_5_COLUMNS",
-    "ESCALATION_INDEX",
-    "facts_migration",
-    "Loaded",
     "SLA_COLUMNS",
     "STORED_COLUMNS",
     "SUMMARY_COLUMNS",
+    "facts_migration",
     "summary_values",
 ]
 
