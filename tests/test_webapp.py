@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still works
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from caselib import Actor, ServiceDesk
+from caselib.cases import Status, Transition, Workflow
 from webapp_world import INTERNAL, PUBLIC, add_agent_side, make_app, make_desk
 
 
@@ -68,6 +70,56 @@ def test_detail_shows_timeline_sla_and_suggestions(desk: ServiceDesk) -> None:
     assert opened.status_code == 200 and "deflection" in opened.text
     as_json = client(desk, "ana").get(f"/cases/{cid}", headers={"accept": "application/json"})
     assert as_json.json()["subject"] == "VPN drops every hour"
+
+
+def test_badges_are_explained_from_the_loaded_case(desk: ServiceDesk) -> None:
+    cid = case_id(desk)
+    page = client(desk, "ana").get(f"/cases/{cid}").text
+    case = desk.get_case(cid, actor=Actor.system())
+    assert case.sla_targets
+    for target in case.sla_targets:
+        text = desk.explain_due(cid, target.name, actor=Actor.system()).text
+        assert f'data-sla="{target.name}"' in page
+        assert 'title="' + str(escape(text)) + '"' in page
+
+
+TRACKER = Workflow("tracker", [
+    Status("triage", "new"), Status("doing", "open"), Status("wont_fix", "resolved"),
+    Status("done", "resolved"), Status("archived", "closed")],
+    [Transition("triage", "doing"), Transition("doing", "done"), Transition("doing", "wont_fix"),
+     Transition("done", "archived"), Transition("done", "doing"),
+     Transition("archived", "doing")])
+"""A tenant's workflow whose statuses have none of the presets' names."""
+
+
+def forms(page: str) -> set[str]:
+    return {name for name in ("resolve", "close", "reopen")
+            if f'id="{name}"' in page}
+
+
+def test_a_custom_workflow_shows_the_forms_its_categories_allow(tmp_path: Path) -> None:
+    """The case page picks its forms by status category, not by the names "resolved" /
+    "closed": a tracker's "done" gets the resolve form, "archived" the close form."""
+    desk = make_desk(tmp_path / "tracker.sqlite3", workflow=TRACKER)
+    cid = case_id(desk)
+    ana, bo = client(desk, "ana"), client(desk, "bo")
+    assert forms(ana.get(f"/cases/{cid}").text) == set()  # triage: nothing to resolve yet
+    assert ana.post(f"/cases/{cid}/transition", data={"to": "doing"}).status_code == 303
+    page = ana.get(f"/cases/{cid}").text
+    assert forms(page) == {"resolve"} and "Resolve → done" in page
+    assert 'name="note"' in page and 'value="wont_fix"' in page  # its note goes with it
+    assert ana.post(f"/cases/{cid}/transition", data={"to": "wont_fix"}).status_code == 422
+    assert forms(bo.get(f"/cases/{cid}").text) == set()  # support may not resolve
+    assert ana.post(f"/cases/{cid}/resolve", data={"summary": "Fixed"}).status_code == 303
+    page = ana.get(f"/cases/{cid}").text
+    assert forms(page) == {"close", "reopen"} and "Close → archived" in page
+    assert 'value="doing"' not in page  # the reopen form is the way back
+    assert ana.post(f"/cases/{cid}/close", data={"note": "Done", "csat": "5"}).status_code == 303
+    assert desk.get_case(cid, actor=Actor.system()).status == "archived"
+    assert forms(ana.get(f"/cases/{cid}").text) == {"reopen"}
+    assert ana.post(f"/cases/{cid}/reopen", data={"reason": "again"}).status_code == 303
+    assert desk.get_case(cid, actor=Actor.system()).status == "doing"
+    desk.store.close()
 
 
 def test_errors_become_their_http_status(desk: ServiceDesk) -> None:

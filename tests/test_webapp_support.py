@@ -3,12 +3,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from caselib import Actor, InvalidInput, MemoryStore, ServiceDesk, TenantSettings
+from caselib import (
+    Actor,
+    InvalidInput,
+    MemoryStore,
+    NoteRequired,
+    PermissionDenied,
+    ServiceDesk,
+    TenantSettings,
+    WrongType,
+)
 from caselib.access import AccessPolicy, can_open_cases, case_actions
+from caselib.cases import ReopenPolicy, Status, Transition, Workflow
+from caselib.ports import Store
 from caselib.testing import FrozenClock
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -104,3 +116,103 @@ def test_demo_web_on_a_busy_port_says_which_option_and_exits_2(
     assert "serving on" not in captured.out
     assert main(["demo", "--web", "--store", "memory", "--port", "70000"]) == 2
     assert "1 to 65535" in capsys.readouterr().err
+
+
+SERVICE = Workflow("service", [
+    Status("todo", "new"), Status("doing", "open"), Status("blocked", "waiting"),
+    Status("done", "resolved"), Status("wont_fix", "resolved"), Status("archived", "closed")],
+    [Transition("todo", "doing"), Transition("doing", "blocked", gates={"note"}),
+     Transition("blocked", "doing"), Transition("doing", "done", gates={"assignee"}),
+     Transition("doing", "wont_fix"), Transition("done", "archived"),
+     Transition("done", "doing"), Transition("archived", "doing")])
+"""A tenant's workflow with none of the presets' status names (``done`` is resolved,
+``archived`` closed), a second resolved status and gates on two moves."""
+
+
+def service_desk(store: Store, **settings: object) -> ServiceDesk:
+    return ServiceDesk(store, tenant="acme", clock=FrozenClock(T0), settings=TenantSettings(
+        workflow=SERVICE, access=AccessPolicy.default(), **settings))  # type: ignore[arg-type]
+
+
+def test_case_actions_follow_the_workflow_categories_not_status_names(
+        make_store: Callable[[], Store]) -> None:
+    """The forms of a case page, on a case loaded back from each store: resolve / close /
+    reopen targets come from the workflow's categories (the statuses the commands pick),
+    their gates from the workflow, and the access policy still decides who gets them."""
+    desk = service_desk(make_store())
+    ana = Actor.agent("ana", "support_lead", teams={"support"})
+    bo = Actor.agent("bo", "support", teams={"support"})
+    cid = desk.create_case(subject="VPN", actor=ana, team="support").id
+
+    def actions(actor: Actor) -> object:
+        return desk.case_actions(desk.get_case(cid, actor=Actor.system()), actor=actor)
+
+    new = desk.case_actions(desk.get_case(cid, actor=ana), actor=ana)
+    assert new.moves == ("doing",) and not (new.can_resolve or new.can_close or new.can_reopen)
+    desk.transition(cid, "doing", actor=ana)
+    doing = desk.case_actions(desk.get_case(cid, actor=ana), actor=ana)
+    assert doing.resolve_to == "done" and doing.can_resolve and doing.resolve_needs_note
+    assert doing.resolve_gates == {"note", "assignee"} and not doing.can_close
+    assert doing.moves == ("blocked", "wont_fix") and doing.note_moves == {"blocked", "wont_fix"}
+    assert not doing.can_reopen
+    support = actions(bo)  # may work, may not resolve: no resolve form, no resolved moves
+    assert support.moves == ("blocked",) and not support.can_resolve and support.work
+    with pytest.raises(PermissionDenied):
+        desk.resolve(cid, "fixed", actor=bo)
+    with pytest.raises(NoteRequired):  # the gate the actions named
+        desk.transition(cid, "blocked", actor=ana)
+    desk.assign(cid, assignee="ana", actor=ana)
+    assert desk.resolve(cid, "fixed", actor=ana).status == doing.resolve_to
+    done = desk.case_actions(desk.get_case(cid, actor=ana), actor=ana)
+    assert (done.close_to, done.reopen_to, done.resolve_to) == ("archived", "doing", None)
+    assert done.can_close and done.can_reopen and done.moves == ()
+    assert done.close_gates == {"note"}
+    assert desk.close(cid, "bye", actor=ana, csat=5).status == done.close_to
+    archived = desk.case_actions(desk.get_case(cid, actor=ana), actor=ana)
+    assert archived.reopen_to == "doing" and not archived.can_close and archived.moves == ()
+    assert desk.reopen(cid, actor=ana).status == archived.reopen_to
+    exe = actions(Actor.agent("eve", "executive"))
+    assert exe.read and not exe.any_write and exe.moves == () and not exe.can_resolve
+
+
+def test_a_customer_is_offered_reopen_inside_the_window_only() -> None:
+    """A customer's reopen follows the tenant's reopen policy, as the reopen command does."""
+    desk = service_desk(MemoryStore(), reopen=ReopenPolicy(grace=timedelta(days=7)))
+    ana = Actor.agent("ana", "admin")
+    jane = Actor.customer("jane", "Jane")
+    cid = desk.create_case(subject="VPN", actor=jane).id
+    desk.transition(cid, "doing", actor=ana)
+    desk.assign(cid, assignee="ana", actor=ana)
+    desk.resolve(cid, "fixed", actor=ana)
+    offered = desk.case_actions(desk.get_case(cid, actor=Actor.system()), actor=jane)
+    assert offered.reopen_to == "doing" and offered.moves == () and not offered.can_close
+    desk.clock.advance(days=8)  # type: ignore[attr-defined]
+    late = desk.case_actions(desk.get_case(cid, actor=Actor.system()), actor=jane)
+    assert not late.can_reopen and late.reply and late.rate
+    stranger = desk.case_actions(desk.get_case(cid, actor=Actor.system()),
+                                 actor=Actor.customer("joe"))
+    assert not stranger.read and not stranger.can_reopen
+    with pytest.raises(WrongType):
+        desk.case_actions(cid, actor=ana)  # type: ignore[arg-type]
+
+
+def test_explain_dues_explains_every_badge_from_the_loaded_case(
+        make_store: Callable[[], Store]) -> None:
+    """One explanation per SLA target, equal to ``explain_due``'s, without a store read."""
+    store = make_store()
+    desk = ServiceDesk(store, tenant="acme", clock=FrozenClock(T0),
+                       settings=TenantSettings(access=AccessPolicy.default()))
+    ana = Actor.agent("ana", "admin")
+    case = desk.get_case(desk.create_case(subject="VPN", actor=ana).id, actor=ana)
+    desk.clock.advance(hours=1)  # type: ignore[attr-defined]
+    dues = desk.explain_dues(case, actor=ana)
+    assert list(dues) == [t.name for t in case.sla_targets] and dues
+    for name, explained in dues.items():
+        assert explained == desk.explain_due(case.id, name, actor=ana)
+    with pytest.raises(PermissionDenied):
+        desk.explain_dues(case, actor=Actor.customer("joe"))
+    with pytest.raises(WrongType):
+        desk.explain_dues(case.id, actor=ana)  # type: ignore[arg-type]
+    off = ServiceDesk(store, tenant="acme", clock=FrozenClock(T0),
+                      settings=TenantSettings(sla=None))
+    assert off.explain_dues(case, actor=ana) == {}

@@ -9,7 +9,7 @@ from typing import Any
 from caselib import Actor, MailSettings, ServiceDesk, TenantSettings
 from caselib._webdemo import load_app_module
 from caselib.access import AccessPolicy
-from caselib.cases import CaseTemplate, ChecklistItem
+from caselib.cases import CaseTemplate, ChecklistItem, Workflow
 from caselib.kb import Article
 from caselib.storage.sqlite import SqliteStore
 from caselib.testing import FrozenClock
@@ -21,12 +21,14 @@ ROLLOUT = CaseTemplate("rollout", [ChecklistItem("installer", "Send the 3.3 inst
                                    ChecklistItem("verify", "Verify the tunnel stays up")])
 
 
-def make_desk(path: Path) -> ServiceDesk:
+def make_desk(path: Path, workflow: Workflow | None = None) -> ServiceDesk:
     """A desk with the default access policy, one KB article and one customer case that
-    has an internal note and a public reply."""
+    has an internal note and a public reply (``workflow``: the tenant's own lifecycle
+    instead of the default one)."""
     desk = ServiceDesk(SqliteStore(path), tenant="acme", clock=FrozenClock(T0),
                        settings=TenantSettings(access=AccessPolicy.default(),
-                                               templates=(ROLLOUT,)))
+                                               templates=(ROLLOUT,),
+                                               workflow=workflow or Workflow.default()))
     admin = Actor.agent("lee", "admin")
     desk.put_article(Article(id="kb-vpn", title="VPN drops every hour",
                              body="Upgrade the VPN client to 3.3.", updated_at=T0), actor=admin)

@@ -2,8 +2,9 @@
 :class:`~caselib.ServiceDesk` (the SQLite store in ``caselib demo --web``).
 
 Glue only: every page is one or two desk calls (see docs/webapp.md for the route table);
-permissions come from the tenant's :class:`~caselib.access.AccessPolicy` (buttons from
-:func:`caselib.access.case_actions`, refusals from the desk), numbers from ``cards`` /
+permissions come from the tenant's :class:`~caselib.access.AccessPolicy` (a case page's forms
+from :meth:`~caselib.ServiceDesk.case_actions`, by the workflow's status categories, never
+by status names; refusals from the desk), numbers from ``cards`` /
 ``scorecard``, the report page from :func:`caselib.reports.scorecard_html`, JSON from
 :func:`caselib.serialize.to_dict`, and errors become HTTP through their ``http_status``.
 
@@ -26,7 +27,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from caselib import Actor, Case, CaselibError, Priority, ServiceDesk, StatusCategory
-from caselib.access import AccessPolicy, can_open_cases, case_actions
+from caselib.access import AccessPolicy, can_open_cases
 from caselib.cases import Checklist
 from caselib.errors import InvalidConfiguration
 from caselib.ports import CaseQuery, CaseSummary, MailRecord
@@ -195,8 +196,7 @@ async def detail(request: Request) -> Response:
     case = desk.get_case(request.path_params["case_id"], actor=actor)
     now = desk.clock.now()
     summary = CaseSummary.of(case)
-    explain = {t.target: desk.explain_due(case.id, t.target, actor=actor).text
-               for t in summary.sla}
+    explain = {name: e.text for name, e in desk.explain_dues(case, actor=actor).items()}
     suggestions = [(s, desk.get_article(s.article_id, actor=actor))
                    for s in desk.suggest_articles(case.id, actor=actor, limit=3)]
     if _wants_json(request):
@@ -205,8 +205,7 @@ async def detail(request: Request) -> Response:
     links = desk.related_cases(case.id, actor=actor)  # (role, summary), one batch read
     return _page(request, "case.html", case=case, summary=summary, sla=summary.sla_at(now),
                  signal=summary.sla_signal(now), explain=explain, suggestions=suggestions,
-                 moves=desk.allowed_transitions(case, actor=actor),
-                 can=case_actions(_policy(request), actor, case), links=links,
+                 can=desk.case_actions(case, actor=actor), links=links,
                  checklist=Checklist.of(case), mails=_mails(desk, case.id, actor),
                  automations=desk.explain_automation(case.id, actor=actor),
                  timeline=desk.merged_timeline(case.id, actor=actor))

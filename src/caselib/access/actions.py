@@ -5,6 +5,12 @@ otherwise map actions to permissions itself, drifting from the desk's own checks
 answers from the same :class:`~caselib.access.AccessPolicy` the desk enforces with, so a
 button is shown exactly when the command behind it passes the access check (workflow
 gates, such as a resolution note, are still the command's to refuse).
+
+The workflow's half — which forms the case's status offers at all — is
+:meth:`ServiceDesk.case_actions <caselib.ServiceDesk.case_actions>`'s: it fills
+:attr:`CaseActions.moves`, ``resolve_to``, ``close_to`` and ``reopen_to`` from the workflow's
+status categories, so a screen never picks its forms by status names (a tenant's "done" or
+"archived" is as resolved or closed as the presets' "resolved" and "closed").
 """
 
 from __future__ import annotations
@@ -38,6 +44,48 @@ class CaseActions:
     """Reopen a resolved or closed case (``service.write`` or ``portal.reply``)."""
     rate: bool
     """Rate a resolved case (``portal.rate``, its customer)."""
+    moves: tuple[str, ...] = ()
+    """The plain move buttons: statuses the actor may move the case to next, except the ones
+    the resolve, close and reopen forms reach (``resolve_to``, ``close_to``, ``reopen_to``).
+    Empty unless from :meth:`ServiceDesk.case_actions <caselib.ServiceDesk.case_actions>`."""
+    note_moves: frozenset[str] = frozenset()
+    """Those of ``moves`` whose transition is gated on a note: their form must carry one."""
+    resolve_to: str | None = None
+    """The status :meth:`~caselib.ServiceDesk.resolve` would move the case to, when the actor
+    may resolve and the workflow has a resolved-category status next; ``None``: no resolve
+    form."""
+    resolve_gates: frozenset[str] = frozenset()
+    """What the resolve move needs: ``"note"`` (the summary, always) and ``"assignee"`` when
+    the workflow gates it (assign the case first)."""
+    close_to: str | None = None
+    """The status :meth:`~caselib.ServiceDesk.close` would move the case to, as
+    ``resolve_to`` (closed category); ``None``: no close form."""
+    close_gates: frozenset[str] = frozenset()
+    """What the close move needs, as ``resolve_gates``."""
+    reopen_to: str | None = None
+    """The status :meth:`~caselib.ServiceDesk.reopen` would send a resolved or closed case
+    back to; ``None``: no reopen form (an active case, no way back, or — for a customer —
+    the tenant's reopen window has passed)."""
+
+    @property
+    def can_resolve(self) -> bool:
+        """Whether to offer the resolve form (the access check and the workflow agree)."""
+        return self.resolve_to is not None
+
+    @property
+    def can_close(self) -> bool:
+        """Whether to offer the close form (with its CSAT)."""
+        return self.close_to is not None
+
+    @property
+    def can_reopen(self) -> bool:
+        """Whether to offer the reopen form."""
+        return self.reopen_to is not None
+
+    @property
+    def resolve_needs_note(self) -> bool:
+        """Whether the resolve form's summary is required (always, by caselib's gates)."""
+        return "note" in self.resolve_gates
 
     @property
     def any_write(self) -> bool:

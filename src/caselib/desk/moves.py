@@ -1,13 +1,17 @@
 """Which moves a reader may make on a case: :func:`allowed_transitions` (one loaded case) and
 :func:`allowed_transitions_of` (list rows and board cards, from their summaries, without
-loading the cases), and :func:`transition_permission`, the permission a move needs (the
-transition command checks the same one)."""
+loading the cases), :func:`case_actions` (the forms a case page offers, from the workflow's
+categories and gates and the access policy), and :func:`transition_permission`, the
+permission a move needs (the transition command checks the same one)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from caselib.access import Permission
+import attrs
+
+from caselib.access import CaseActions, Permission
+from caselib.access import case_actions as access_actions
 from caselib.cases import Actor, Case, CompiledWorkflow
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
@@ -15,7 +19,8 @@ from caselib.errors import CaselibError, WrongType
 from caselib.ports import CaseSummary
 from caselib.vocab import StatusCategory
 
-__all__ = ["allowed_transitions", "allowed_transitions_of", "transition_permission"]
+__all__ = ["allowed_transitions", "allowed_transitions_of", "case_actions",
+           "transition_permission"]
 
 _DONE = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 
@@ -32,6 +37,40 @@ def allowed_transitions(ctx: DeskContext, case: Case, *, actor: Actor | None) ->
         return targets
     access = ctx.access
     return tuple(t for t in targets if access.can(actor, transition_permission(wf, t), case))
+
+
+def case_actions(ctx: DeskContext, case: Case, *, actor: Actor) -> CaseActions:
+    """:func:`caselib.access.case_actions` completed from the case's workflow: the targets
+    :func:`resolve <caselib.desk.casework.resolve>`, ``close`` and ``reopen`` would pick
+    (the first allowed status of the category, as those commands choose it), their gates,
+    and the remaining moves. Reads nothing: ``case`` is the one the page already loaded.
+
+    Command-time refusals that depend on other cases or items (open child cases, unchecked
+    required checklist items) stay the command's; the form is offered and refused by name.
+    """
+    check.case(case)
+    check.actor(actor)
+    base = access_actions(ctx.access, actor, case)
+    if not base.read or case.status_category is StatusCategory.MERGED:
+        return base  # a merged case moves only by unmerge
+    wf = ctx.workflow_of(case)
+    allowed = allowed_transitions(ctx, case, actor=actor)
+    resolve_to = close_to = reopen_to = None
+    if base.resolve:
+        resolve_to = wf.first_target(case.status, (StatusCategory.RESOLVED,))
+        close_to = wf.first_target(case.status, (StatusCategory.CLOSED,))
+    if (base.reopen and not case.is_active
+            and (not actor.is_customer
+                 or ctx.settings.reopen.customer_may_reopen(case, ctx.now()))):
+        reopen_to = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
+    forms = {resolve_to, close_to, reopen_to}
+    moves = tuple(t for t in allowed if t not in forms)
+    return attrs.evolve(
+        base, moves=moves,
+        note_moves=frozenset(t for t in moves if "note" in wf.gates(case.status, t)),
+        resolve_to=resolve_to, close_to=close_to, reopen_to=reopen_to,
+        resolve_gates=wf.gates(case.status, resolve_to) if resolve_to else frozenset(),
+        close_gates=wf.gates(case.status, close_to) if close_to else frozenset())
 
 
 def allowed_transitions_of(ctx: DeskContext, summaries: Iterable[CaseSummary], *,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
-from caselib.access import AccessPolicy
+from caselib.access import AccessPolicy, CaseActions
 from caselib.automation import AutomationReport, AutomationRule, DeliveryReport, RuleVerdict
 from caselib.cases import (
     Actor,
@@ -454,6 +454,16 @@ class ServiceDesk:
         .. versionadded:: 0.3
         """
         return moves.allowed_transitions_of(self._ctx, summaries, actor=actor)
+
+    def case_actions(self, case: Case, *, actor: Actor) -> CaseActions:
+        """The forms a case page offers ``actor`` on the loaded ``case``: the access checks of
+        :func:`caselib.access.case_actions` plus, from the case's workflow, the statuses
+        ``resolve`` / ``close`` / ``reopen`` would move it to (by category, never by status
+        name), their gates and the remaining moves. Reads nothing.
+
+        .. versionadded:: 0.3
+        """
+        return moves.case_actions(self._ctx, case, actor=actor)
 
     def customer_view(self, case_id: str, *, actor: Actor) -> CustomerView:
         """The case as its customer may see it: public replies only, redactions blanked.
@@ -957,6 +967,14 @@ class ServiceDesk:
                     actor: Actor) -> DueExplanation:
         """How the due time of ``target`` follows from start, pauses and calendar, in words."""
         return escalation.explain_due(self._ctx, case_id, target, actor=actor)
+
+    def explain_dues(self, case: Case, *, actor: Actor) -> dict[str, DueExplanation]:
+        """:meth:`explain_due` of every SLA target of the loaded ``case`` (a page's badges),
+        by target name, without reading the case again; empty when SLA clocks are off.
+
+        .. versionadded:: 0.3
+        """
+        return escalation.explain_dues(self._ctx, case, actor=actor)
 
     def approaching(self, within: timedelta, *, actor: Actor,
                     limit: int = 200) -> list[CaseSummary]:
