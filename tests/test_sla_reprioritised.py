@@ -8,6 +8,7 @@ what to what, and never call an earlier due time "later".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caselib import Actor, CaseSummary, MemoryStore, Priority, ServiceDesk, TenantSettings
+from caselib.ports import Store
 from caselib.sla import SlaPolicies, SlaPolicy, evaluate, explain_due
 from caselib.testing import FrozenClock
 
@@ -172,3 +174,37 @@ def test_the_document_carries_the_moves() -> None:
         "new_priority": "high", "old_due": "2026-01-05T16:30:00.000000+00:00",
         "new_due": "2026-01-05T09:30:00.000000+00:00", "by_sweep": True,
         "direction": "earlier"}]
+
+
+class TestSummaryRow:
+    """A list row shows both times of a breached target, from every store."""
+
+    def test_breached_at_beside_the_current_due(self, make_store: Callable[[], Store]) -> None:
+        clock = FrozenClock(START)
+        desk = ServiceDesk(make_store(), clock=clock,
+                           settings=TenantSettings(sla=SlaPolicies(default=POLICY)))
+        case = desk.create_case(subject="Printer", actor=ANA, priority="normal")
+        clock.advance(hours=8)
+        desk.sweep_breaches(actor=ADMIN)
+        [row] = desk.find_cases(actor=ANA).items
+        [due] = row.sla_at(clock.now())
+        assert (due.state, due.breached_at, due.due_at) == (
+            "breached", datetime(2026, 1, 5, 16, 30, tzinfo=UTC),
+            datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
+        assert row == CaseSummary.of(desk.get_case(case.id, actor=ANA))
+
+    def test_a_running_target_has_none(self) -> None:
+        desk, _ = make_desk()
+        case = desk.create_case(subject="x", actor=ANA)
+        assert [d.breached_at for d in CaseSummary.of(case).sla] == [None]
+
+    def test_the_document_round_trips(self) -> None:
+        from caselib import serialize
+
+        desk, _, case_id = breached_then_raised()
+        row = CaseSummary.of(desk.get_case(case_id, actor=ANA))
+        doc = serialize.to_dict(row)
+        assert doc["sla"][0]["breached_at"] == "2026-01-05T16:30:00.000000+00:00"
+        assert serialize.from_dict(doc, CaseSummary) == row
+        del doc["sla"][0]["breached_at"]  # a document written before 0.3
+        assert serialize.from_dict(doc, CaseSummary).sla[0].breached_at is None
