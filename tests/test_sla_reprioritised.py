@@ -208,3 +208,47 @@ class TestSummaryRow:
         assert serialize.from_dict(doc, CaseSummary) == row
         del doc["sla"][0]["breached_at"]  # a document written before 0.3
         assert serialize.from_dict(doc, CaseSummary).sla[0].breached_at is None
+
+
+def test_a_change_while_paused_says_so() -> None:
+    desk, clock = make_desk()
+    case = desk.create_case(subject="x", actor=ANA, priority="normal")
+    for status in ("open", "in_progress", "pending_customer"):
+        desk.transition(case.id, status, actor=ANA)
+    clock.advance(minutes=10)
+    desk.change_priority(case.id, "high", actor=ANA)
+    explanation = desk.explain_due(case.id, "first_response", actor=ANA)
+    [move] = explanation.priority_changes
+    assert (move.old_due, move.new_due, move.direction) == (None, None, "unchanged")
+    assert "due time re-derived none while paused → none while paused (unchanged)." in (
+        explanation.text)
+
+
+def test_a_change_from_a_priority_without_the_target() -> None:
+    policy = SlaPolicy.from_dict({**POLICY.to_dict(), "targets": {
+        **POLICY.to_dict()["targets"], "low": {}}})
+    clock = FrozenClock(START)
+    desk = ServiceDesk(MemoryStore(), clock=clock,
+                       settings=TenantSettings(sla=SlaPolicies(default=policy)))
+    case = desk.create_case(subject="x", actor=ANA, priority="low")
+    clock.advance(minutes=10)
+    desk.change_priority(case.id, "normal", actor=ANA)
+    explanation = desk.explain_due(case.id, "first_response", actor=ANA)
+    [move] = explanation.priority_changes
+    assert move.direction == "set"
+    assert "due time re-derived no target at low → Mon 5 Jan 16:30 (set)." in explanation.text
+
+
+def test_every_store_keeps_the_row_current_through_priority_changes(
+        make_store: Callable[[], Store]) -> None:
+    """The list row of a case whose priority went up and down equals the loaded case's."""
+    clock = FrozenClock(START)
+    desk = ServiceDesk(make_store(), clock=clock,
+                       settings=TenantSettings(sla=SlaPolicies(default=POLICY)))
+    case = desk.create_case(subject="x", actor=ANA, priority="normal")
+    for priority, minutes in (("urgent", 5), ("low", 600), ("high", 5)):
+        clock.advance(minutes=minutes)
+        desk.sweep_breaches(actor=ADMIN)
+        desk.change_priority(case.id, priority, actor=ANA)
+        [row] = desk.find_cases(actor=ANA).items
+        assert row == CaseSummary.of(desk.get_case(case.id, actor=ANA))

@@ -172,8 +172,13 @@ def _moves(case: Case, policy: SlaPolicy, target_name: str, start: datetime,
     )
 
 
-def _due_text(t: datetime | None, zone: ZoneInfo) -> str:
-    return "no due time" if t is None else _when(t, zone)
+def _due_text(t: datetime | None, priority: Priority, policy: SlaPolicy, target_name: str,
+              zone: ZoneInfo) -> str:
+    if t is not None:
+        return _when(t, zone)
+    if policy.targets_for(priority).get(target_name) is None:
+        return f"no target at {priority.value}"
+    return "none while paused"
 
 
 @attrs.frozen
@@ -297,8 +302,9 @@ def explain_due(
         by = " (breach sweep)" if m.by_sweep else ""
         lines.append(
             f"Priority {m.old_priority.value} → {m.new_priority.value} {_when(m.at, zone)}{by}: "
-            f"due time re-derived {_due_text(m.old_due, zone)} → {_due_text(m.new_due, zone)} "
-            f"({m.direction})."
+            f"due time re-derived "
+            f"{_due_text(m.old_due, m.old_priority, policy, target_name, zone)} → "
+            f"{_due_text(m.new_due, m.new_priority, policy, target_name, zone)} ({m.direction})."
         )
     breached = state is not None and state.state == "breached"
     if state is not None and breached and state.breached_at is not None:
