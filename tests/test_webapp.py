@@ -20,6 +20,7 @@ with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still w
 
 from caselib import Actor, ServiceDesk
 from caselib.cases import Status, Transition, Workflow
+from caselib.testing import FrozenClock
 from webapp_world import INTERNAL, PUBLIC, add_agent_side, make_app, make_desk
 
 
@@ -120,6 +121,23 @@ def test_a_custom_workflow_shows_the_forms_its_categories_allow(tmp_path: Path) 
     assert ana.post(f"/cases/{cid}/reopen", data={"reason": "again"}).status_code == 303
     assert desk.get_case(cid, actor=Actor.system()).status == "doing"
     desk.store.close()
+
+
+def test_a_breached_badge_shows_when_it_broke_and_the_due_now(desk: ServiceDesk) -> None:
+    """The sweep raised the priority, which moved the due time earlier: the badge shows the
+    breach's time (what the timeline entry says) beside the re-derived due time."""
+    case = desk.create_case(subject="Printer", actor=Actor.agent("lee", "admin"))
+    clock = desk.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(hours=9)
+    desk.sweep_breaches(actor=Actor.system())
+    page = client(desk, "ana").get(f"/cases/{case.id}").text
+    breach = next(e for e in desk.get_case(case.id, actor=Actor.system()).timeline
+                  if e.kind == "sla_breached")
+    assert "(due 2026-" in breach.body and "normal → high" in breach.body
+    assert ("first_response: breached at Mon 02 Mar 17:00 UTC · due now Mon 02 Mar 13:00 UTC"
+            in page)
+    assert "(earlier)" in page
 
 
 def test_errors_become_their_http_status(desk: ServiceDesk) -> None:

@@ -27,12 +27,22 @@ window), green (clocks running, met or paused)."""
 @attrs.frozen
 class SlaDue:
     """One SLA target as a list row shows it: its stored ``state`` and, while it runs, its
-    due and warning times (``state_at`` compares them with the reader's clock)."""
+    due and warning times (``state_at`` compares them with the reader's clock).
+
+    ``due_at`` is always the due time under the case's *current* priority (re-derived on
+    every priority change). A target the sweep marked breached also has ``breached_at``: the
+    due time it ran past, which a later priority change does not move, so after a raise a
+    breached row may read "breached 16:30, due 09:30" and both are right (docs/sla.md).
+    """
 
     target: str
     state: str
     due_at: datetime | None = None
     warn_at: datetime | None = None
+    breached_at: datetime | None = None
+    """When a recorded breach broke (its due time then); ``None`` unless ``state`` is
+    ``breached``. Rows a SQL store wrote before 0.3 lack it until the case is next saved.
+    .. versionadded:: 0.3"""
 
     def state_at(self, now: datetime) -> str:
         """The state at ``now``: a running target past its due time reads ``breached`` and
@@ -95,7 +105,8 @@ class CaseSummary:
             case.category, case.tags, case.created_at,
             case.updated_at, case.resolved_at, case.next_due_at, case.breached, case.version,
             case.source, case.first_response_at, None if case.csat is None else case.csat.score,
-            tuple(SlaDue(t.name, t.state, t.due_at, t.warn_at) for t in case.sla_targets),
+            tuple(SlaDue(t.name, t.state, t.due_at, t.warn_at, t.breached_at)
+                  for t in case.sla_targets),
             case.escalation_level,
         )
 

@@ -51,14 +51,15 @@ def summary_to(s: CaseSummary) -> dict[str, Any]:
         "first_response_at": _T(s.first_response_at),
         "csat": s.csat,
         "sla": [{"target": t.target, "state": t.state, "due_at": _T(t.due_at),
-                 "warn_at": _T(t.warn_at)} for t in s.sla],
+                 "warn_at": _T(t.warn_at), "breached_at": _T(t.breached_at)} for t in s.sla],
         "escalation_level": s.escalation_level,
     }
 
 
 def _sla_due(d: Doc) -> SlaDue:
     due = SlaDue(d.text("target", limit=64), d.text("state", limit=64),
-                 d.opt_instant("due_at"), d.opt_instant("warn_at"))
+                 d.opt_instant("due_at"), d.opt_instant("warn_at"),
+                 d.opt_instant("breached_at"))
     d.finish()
     return due
 

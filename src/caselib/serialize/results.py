@@ -105,6 +105,12 @@ def explanation_to(e: DueExplanation) -> dict[str, Any]:
         "met_at": _T(e.met_at),
         "state": e.state,
         "text": e.text,
+        "priority_changes": [
+            {"at": _T(m.at), "old_priority": m.old_priority.value,
+             "new_priority": m.new_priority.value, "old_due": _T(m.old_due),
+             "new_due": _T(m.new_due), "by_sweep": m.by_sweep, "direction": m.direction}
+            for m in e.priority_changes
+        ],
     }
 
 

@@ -11,7 +11,7 @@ from caselib.sla.breach import SlaCase, mark_breached
 from caselib.sla.calendar import BusinessCalendar
 from caselib.sla.clock import SlaEvaluation, derive_pauses, due_with_pauses, evaluate
 from caselib.sla.durations import format_duration, parse_duration
-from caselib.sla.explain import DueExplanation, describe_hours, explain_due
+from caselib.sla.explain import DueExplanation, PriorityMove, describe_hours, explain_due
 from caselib.sla.holiday import Holiday, HolidaySource, PythonHolidaysSource
 from caselib.sla.hours import DAY_NAMES, TimeRange
 from caselib.sla.policy import (
@@ -34,6 +34,7 @@ __all__ = [
     "Holiday",
     "HolidaySource",
     "NEXT_REPLY",
+    "PriorityMove",
     "PythonHolidaysSource",
     "RESOLUTION",
     "SLA_ENTRY_KINDS",

@@ -16,7 +16,7 @@ import attrs
 from caselib.cases import Case, Pause, SlaTarget
 from caselib.errors import UnknownValue
 from caselib.sla.calendar import BusinessCalendar
-from caselib.sla.clock import _clock, derive_pauses, evaluate
+from caselib.sla.clock import _clock, _due, derive_pauses, evaluate
 from caselib.sla.durations import _ZERO
 from caselib.sla.holiday import Holiday
 from caselib.sla.hours import TimeRange
@@ -26,6 +26,7 @@ from caselib.vocab import Priority
 
 __all__ = [
     "DueExplanation",
+    "PriorityMove",
     "describe_hours",
     "explain_due",
 ]
@@ -107,6 +108,80 @@ def _holidays_between(calendar: BusinessCalendar, first: date, last: date) -> tu
 
 
 @attrs.frozen
+class PriorityMove:
+    """A priority change and how it re-derived a target's due time.
+
+    Due times are derived from the clock's start as if the case had always had its current
+    priority, so a change moves the due time either way: raising the priority moves it
+    *earlier* (possibly into the past), lowering it moves it *later*. ``old_due`` and
+    ``new_due`` are that target's due times under the old and the new priority, on the same
+    start and pauses as the explanation (``None``: that priority has no such target, or the
+    clock is paused). A breach already recorded is not moved by it (see
+    :func:`~caselib.sla.mark_breached`).
+    """
+
+    at: datetime
+    old_priority: Priority
+    new_priority: Priority
+    old_due: datetime | None
+    new_due: datetime | None
+    by_sweep: bool = False
+    """The breach sweep raised it (an ``sla_breached`` entry), not a person."""
+
+    @property
+    def direction(self) -> str:
+        """``"earlier"``, ``"later"``, ``"unchanged"``, or ``"set"`` / ``"cleared"`` when one
+        side has no due time."""
+        if self.old_due is None or self.new_due is None:
+            if self.old_due is self.new_due:
+                return "unchanged"
+            return "cleared" if self.new_due is None else "set"
+        if self.new_due < self.old_due:
+            return "earlier"
+        return "later" if self.new_due > self.old_due else "unchanged"
+
+
+def _priority_changes(case: Case) -> list[tuple[datetime, Priority, Priority, bool]]:
+    """``(at, old, new, by_sweep)`` for each priority change on the timeline, in order: a
+    ``priority_changed`` entry, or a breach entry that raised the priority a rung."""
+    out: list[tuple[datetime, Priority, Priority, bool]] = []
+    for e in case.timeline:
+        if e.kind == "priority_changed":
+            old, new, sweep = e.data.get("old"), e.data.get("new"), False
+        elif e.kind == "sla_breached":
+            old, new, sweep = e.data.get("old_priority"), e.data.get("new_priority"), True
+        else:
+            continue
+        if isinstance(old, str) and isinstance(new, str) and old != new:
+            out.append((e.at, Priority.parse(old), Priority.parse(new), sweep))
+    return out
+
+
+def _moves(case: Case, policy: SlaPolicy, target_name: str, start: datetime,
+           pauses: tuple[Pause, ...]) -> tuple[PriorityMove, ...]:
+    """The priority changes since ``start``, each with the due times it moved between."""
+
+    def due(priority: Priority) -> datetime | None:
+        duration = policy.targets_for(priority).get(target_name)
+        return None if duration is None else _due(policy.calendar, start, duration, pauses)
+
+    return tuple(
+        PriorityMove(at, old, new, due(old), due(new), sweep)
+        for at, old, new, sweep in _priority_changes(case)
+        if at >= start
+    )
+
+
+def _due_text(t: datetime | None, priority: Priority, policy: SlaPolicy, target_name: str,
+              zone: ZoneInfo) -> str:
+    if t is not None:
+        return _when(t, zone)
+    if policy.targets_for(priority).get(target_name) is None:
+        return f"no target at {priority.value}"
+    return "none while paused"
+
+
+@attrs.frozen
 class DueExplanation:
     """Why a target is due when it is due, as data and as ``text`` for a support lead."""
 
@@ -125,6 +200,9 @@ class DueExplanation:
     met_at: datetime | None
     state: str | None
     text: str
+    priority_changes: tuple[PriorityMove, ...] = ()
+    """Each priority change since the clock started and how it re-derived the due time
+    (oldest first). .. versionadded:: 0.3"""
 
 
 def explain_due(
@@ -219,12 +297,28 @@ def explain_due(
         lines.append(f"Due {_when(clock.due_at, zone)} ({cal.timezone}).")
     if clock.warn_at is not None and clock.due_at is not None:
         lines.append(f"Warning from {_when(clock.warn_at, zone)}.")
+    moves = _moves(case, policy, target_name, clock.start, clock.pauses)
+    for m in moves:
+        by = " (breach sweep)" if m.by_sweep else ""
+        lines.append(
+            f"Priority {m.old_priority.value} → {m.new_priority.value} {_when(m.at, zone)}{by}: "
+            f"due time re-derived "
+            f"{_due_text(m.old_due, m.old_priority, policy, target_name, zone)} → "
+            f"{_due_text(m.new_due, m.new_priority, policy, target_name, zone)} ({m.direction})."
+        )
     breached = state is not None and state.state == "breached"
     if state is not None and breached and state.breached_at is not None:
-        lines.append(
-            f"Breached at {_when(state.breached_at, zone)}; a breach stays on record "
-            "even if the due time moves later."
-        )
+        if clock.due_at is not None and clock.due_at != state.breached_at:
+            lines.append(
+                f"Breached at {_when(state.breached_at, zone)}, the due time it ran past then; "
+                f"the breach stays on record although the due time is now "
+                f"{_when(clock.due_at, zone)}."
+            )
+        else:
+            lines.append(
+                f"Breached at {_when(state.breached_at, zone)}; the breach stays on record "
+                "whichever way a priority change moves the due time."
+            )
     if clock.met_at is not None:
         if clock.due_at is not None and clock.met_at > clock.due_at:
             late = cal.business_between(clock.due_at, clock.met_at)
@@ -253,4 +347,5 @@ def explain_due(
         clock.met_at,
         state.state if state else None,
         "\n".join(lines),
+        moves,
     )

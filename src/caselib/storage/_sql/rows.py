@@ -59,12 +59,14 @@ def _iso(at: datetime | None) -> str | None:
 
 def sla_values(targets: Sequence[SlaTarget]) -> tuple[Any, ...]:
     """The :data:`SLA_COLUMNS` of a case's SLA targets: the summary's targets as compact
-    JSON (``[[target, state, due_at, warn_at], …]``) and each reported target's
+    JSON (``[[target, state, due_at, warn_at, breached_at], …]``; rows written before
+    0.3 have no ``breached_at``) and each reported target's
     :class:`~caselib.reports.TargetFacts` (what the breach sweep rewrites)."""
     by_name = {t.name: t for t in targets}
     facts = [TargetFacts.of(by_name.get(name)) for name in TARGETS]
     return (
-        _encode([[t.name, t.state, _iso(t.due_at), _iso(t.warn_at)] for t in targets]),
+        _encode([[t.name, t.state, _iso(t.due_at), _iso(t.warn_at), _iso(t.breached_at)]
+                 for t in targets]),
         *(_iso(v) for f in facts for v in (f.met_at, f.breached_at, f.due_at, f.warn_at)),
     )
 
@@ -166,7 +168,8 @@ def summary_from_row(row: Sequence[Any]) -> CaseSummary:
         from_iso(updated), _opt_iso(resolved), _opt_iso(due),
         bool(breached), int(version), Source(source or "other"), _opt_iso(first),
         None if csat is None else int(csat),
-        tuple(SlaDue(t[0], t[1], _opt_iso(t[2]), _opt_iso(t[3])) for t in loads(sla or "[]")),
+        tuple(SlaDue(t[0], t[1], _opt_iso(t[2]), _opt_iso(t[3]),
+                     _opt_iso(t[4]) if len(t) > 4 else None) for t in loads(sla or "[]")),
         level,
     )
 
