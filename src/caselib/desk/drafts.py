@@ -8,7 +8,7 @@ returned, not stored: an editor reads it and saves it with ``put_article``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from caselib.access import Permission
 from caselib.cases import Actor, Case
@@ -35,7 +35,7 @@ def redactor_for(case: Case, names: Sequence[str], extra: Sequence[str] = ()) ->
     return Redactor(names=tuple(names), values=(*values, *extra))
 
 
-def draft_article(ctx: DeskContext, case_id: str, *, actor: Actor, names: Sequence[str],
+def draft_article(ctx: DeskContext, case_id: str, *, actor: Actor, names: Iterable[str],
                   article_id: str | None) -> Article:
     """An unpublished draft from a resolved case (see the module docstring)."""
     check.actor(actor)

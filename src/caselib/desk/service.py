@@ -926,7 +926,7 @@ class ServiceDesk:
         case_id: str,
         *,
         actor: Actor,
-        names: Sequence[str] = (),
+        names: Iterable[str] = (),
         article_id: str | None = None,
     ) -> Article:
         """An unpublished article draft from a resolved case, with personal data removed.
