@@ -2,8 +2,9 @@
 :func:`allowed_transitions_of` (list rows and board cards, from their summaries, without
 loading the cases) with :func:`note_moves_of` (which of those need a note, so a quick-move
 control can leave them to the case page's forms), :func:`case_actions` (the forms a case
-page offers, from the workflow's categories and gates and the access policy), and :func:`transition_permission`, the
-permission a move needs (the transition command checks the same one)."""
+page offers, from the workflow's categories and gates and the access policy), and
+:func:`transition_permission`, the permission a move needs (the transition command checks
+the same one)."""
 
 from __future__ import annotations
 
