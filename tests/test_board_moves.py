@@ -81,8 +81,64 @@ class TestAgreesWithTheLoadedCase:
                 want = {r.id: new.allowed_transitions(new.get_case(r.id, actor=SYSTEM),
                                                       actor=reader) for r in rows}
                 assert new.allowed_transitions_of(rows, actor=reader) == want
+                assert new.note_moves_of(rows, actor=reader) == {
+                    r.id: note_moves(new, r.id, reader, want[r.id]) for r in rows}
 
         check()
+
+
+def note_moves(desk: ServiceDesk, case_id: str, reader: Actor | None,
+               allowed: tuple[str, ...]) -> frozenset[str]:
+    """The single-case answer: the moves :meth:`case_actions` marks as needing a note, with
+    the resolve and close forms' targets when their gates hold a note (a reader of None:
+    every move into resolved or closed, as the workflow's gates say)."""
+    case = desk.get_case(case_id, actor=SYSTEM)
+    if reader is None:
+        return frozenset(t for t in allowed if t in ("resolved", "closed"))
+    acts = desk.case_actions(case, actor=reader)
+    gated = set(acts.note_moves)
+    if acts.resolve_needs_note and acts.resolve_to:
+        gated.add(acts.resolve_to)
+    if "note" in acts.close_gates and acts.close_to:
+        gated.add(acts.close_to)
+    return frozenset(gated & set(allowed))
+
+
+class TestNoteMoves:
+    def test_moves_into_resolved_and_closed_need_a_note(
+            self, make_store: Callable[[], Store]) -> None:
+        """A board's quick moves leave out the gated ones: from pending customer the move
+        into resolved, from resolved the one into closed; nothing from open."""
+        _, desk = desks(make_store(), "acme")
+        ids = {}
+        for path in ((), ("open",), ("open", "in_progress", "pending_customer"),
+                     ("open", "in_progress", "pending_customer", "resolved")):
+            case = desk.create_case(subject="x", actor=SYSTEM)
+            for to in path:
+                desk.transition(case.id, to, note="n", actor=SYSTEM)
+            ids[path[-1] if path else "new"] = case.id
+        rows = desk.find_cases(actor=SYSTEM).items
+        manager = READERS[3]
+        got = desk.note_moves_of(rows, actor=manager)
+        assert got == {ids["new"]: frozenset(), ids["open"]: frozenset(),
+                       ids["pending_customer"]: frozenset({"resolved"}),
+                       ids["resolved"]: frozenset({"closed"})}
+        allowed = desk.allowed_transitions_of(rows, actor=manager)
+        assert all(got[k] <= set(v) for k, v in allowed.items())
+        # an executive may make no move, so none needs a note
+        assert set(desk.note_moves_of(rows, actor=READERS[4]).values()) == {frozenset()}
+
+    def test_a_merged_row_has_none_and_bad_rows_are_refused(self) -> None:
+        from caselib import MemoryStore
+
+        _, desk = desks(MemoryStore(), "acme")
+        a = desk.create_case(subject="a", actor=SYSTEM)
+        b = desk.create_case(subject="b", actor=SYSTEM)
+        desk.merge(a.id, b.id, actor=SYSTEM)
+        rows = {r.id: r for r in desk.find_cases(actor=SYSTEM).items}
+        assert desk.note_moves_of([rows[a.id]], actor=SYSTEM) == {a.id: frozenset()}
+        with pytest.raises(WrongType, match="summaries"):
+            desk.note_moves_of("rows")  # type: ignore[arg-type]
 
 
 class TestReadsTheSummary:

@@ -96,3 +96,68 @@ class TestDirectPreset:
             desk.transition(case.id, "open", actor=ANA)
             case = desk.transition(case.id, "in_progress", actor=ANA)
             assert ("resolved" in desk.allowed_transitions(case, actor=ANA)) is allowed
+
+
+def _offers(desk: ServiceDesk, case_id: str, actor: Actor = CUSTOMER) -> tuple[bool, ...]:
+    view = desk.customer_view(case_id, actor=actor)
+    return view.can_reopen, view.can_rate, view.reply_opens_follow_up
+
+
+class TestCustomerViewOffers:
+    """customer_view says what the customer may do now, and the commands agree."""
+
+    def test_inside_the_window_reopen_is_offered_and_works(self) -> None:
+        clock = FrozenClock(T0)
+        desk = _desk(clock, reopen=ReopenPolicy(grace=timedelta(days=7)))
+        case_id = _resolved(desk)
+        clock.advance(timedelta(days=7))  # the window's last instant still reopens
+        assert _offers(desk, case_id) == (True, True, False)
+        assert desk.reopen(case_id, actor=CUSTOMER).status == "open"
+        assert _offers(desk, case_id) == (False, False, False)  # active: nothing to offer
+
+    def test_past_the_window_no_reopen_and_a_reply_follows_up(self) -> None:
+        clock = FrozenClock(T0)
+        desk = _desk(clock, reopen=ReopenPolicy(grace=timedelta(days=7)))
+        case_id = _resolved(desk)
+        clock.advance(timedelta(days=7, seconds=1))
+        assert _offers(desk, case_id) == (False, True, True)
+        with pytest.raises(ReopenWindowClosed):
+            desk.reopen(case_id, actor=CUSTOMER)
+        follow = desk.customer_reply(case_id, "Again", actor=CUSTOMER)
+        assert follow.id != case_id  # as the view said
+        # agents may always reopen, and their view of the same case says so
+        assert _offers(desk, case_id, ANA)[0] is True
+
+    def test_closed_and_rated(self) -> None:
+        """A closed case: no reopen with a window (a reply follows up); rated once only;
+        only the contact rates. Without a window a closed case still reopens (< 0.3)."""
+        clock = FrozenClock(T0)
+        desk = _desk(clock, reopen=ReopenPolicy(grace=timedelta(days=7)))
+        case_id = _resolved(desk)
+        desk.close(case_id, actor=ANA, note="done")
+        colleague = Actor.customer("c-2", account="acc-1")
+        assert _offers(desk, case_id, colleague) == (False, False, True)
+        assert _offers(desk, case_id) == (False, True, True)
+        desk.rate(case_id, 5, actor=CUSTOMER)
+        assert _offers(desk, case_id) == (False, False, True)
+        open_ended = _desk(clock)
+        other = _resolved(open_ended)
+        open_ended.close(other, actor=ANA, note="done")
+        assert _offers(open_ended, other) == (True, True, False)
+        assert open_ended.reopen(other, actor=CUSTOMER).status == "open"
+
+    def test_customers_may_not_reopen(self) -> None:
+        desk = _desk(FrozenClock(T0), reopen=ReopenPolicy(customers_may_reopen=False))
+        case_id = _resolved(desk)
+        assert _offers(desk, case_id) == (False, True, True)
+
+    def test_a_merged_case_offers_nothing(self) -> None:
+        """Commands on a merged case go to the survivor: no form on the merged one."""
+        clock = FrozenClock(T0)
+        desk = _desk(clock)
+        case_id = _resolved(desk)
+        survivor = desk.create_case(subject="Printer again", actor=ANA,
+                                    links={"contact": "c-1", "account": "acc-1"})
+        desk.reopen(case_id, actor=ANA)
+        desk.merge(case_id, survivor.id, actor=ANA)
+        assert _offers(desk, case_id) == (False, False, False)

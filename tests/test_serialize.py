@@ -367,7 +367,11 @@ class TestCustomerShape:
         assert [r["body"] for r in doc["replies"]] == ["Which tray?", "Tray two"]
         assert [r["from_customer"] for r in doc["replies"]] == [False, True]
         assert set(doc) == {"number", "subject", "status", "status_label", "status_category",
-                            "created_at", "updated_at", "resolution", "replies"}
+                            "created_at", "updated_at", "resolution", "replies",
+                            "can_reopen", "can_rate", "reply_opens_follow_up"}
+        # an open case: nothing to reopen or rate, and a reply is a reply
+        assert (doc["can_reopen"], doc["can_rate"], doc["reply_opens_follow_up"]) == (
+            False, False, False)
         assert serialize.to_dict(desk.customer_view(case.id, actor=ANA)) == {
             "schema": 1, "document": "customer_case", **doc}
 

@@ -228,6 +228,62 @@ def test_a_portal_reply_follows_the_reopen_policy(tmp_path: Path) -> None:
     desk.store.close()
 
 
+def test_the_portal_offers_reopen_only_inside_the_window(tmp_path: Path) -> None:
+    """The case page's reopen form follows ``CustomerView.can_reopen`` (the tenant's
+    window), not the status category: past the window it is gone, the rating form stays,
+    and the page says a reply opens a new request. No internal entry shows either way."""
+    from datetime import timedelta
+
+    import attrs
+
+    from caselib.cases import ReopenPolicy
+
+    seeded = make_desk(tmp_path / "window.sqlite3")
+    desk = ServiceDesk(seeded.store, tenant="acme", clock=seeded.clock,
+                       settings=attrs.evolve(seeded.settings,
+                                             reopen=ReopenPolicy(grace=timedelta(days=7))))
+    lee = Actor.agent("lee", "admin")
+    cid = case_id(desk)
+    for status in ("open", "in_progress", "pending_customer"):
+        desk.transition(cid, status, actor=lee)
+    desk.resolve(cid, "Upgraded the client", actor=lee)
+    jane = client(desk, "jane")
+    inside = jane.get(f"/portal/{cid}").text
+    assert 'id="reopen"' in inside and 'id="rate"' in inside
+    assert 'id="follow-up-note"' not in inside
+    desk.clock.advance(days=8)  # type: ignore[attr-defined]
+    past = jane.get(f"/portal/{cid}")
+    assert past.status_code == 200
+    assert 'id="reopen"' not in past.text and f"/portal/{cid}/reopen" not in past.text
+    assert 'id="rate"' in past.text and 'id="follow-up-note"' in past.text
+    case = desk.get_case(cid, actor=Actor.system())
+    body = past.text.split("<main>")[1]
+    assert INTERNAL not in body and "internal" not in body.lower()
+    for entry in (e.describe() for e in case.timeline if e.audience.value != "public"):
+        assert entry not in body
+    doc = jane.get(f"/portal/{cid}", headers={"accept": "application/json"}).json()
+    assert (doc["can_reopen"], doc["can_rate"], doc["reply_opens_follow_up"]) == (
+        False, True, True)
+    assert jane.post(f"/portal/{cid}/rate", data={"score": "4"}).status_code == 303
+    assert 'id="rate"' not in jane.get(f"/portal/{cid}").text  # rated once
+    desk.store.close()
+
+
+def test_the_board_leaves_moves_that_need_a_note_to_the_case_page(desk: ServiceDesk) -> None:
+    """From pending customer the only way on is resolving (a note): no dropdown option for
+    it, a link to the case page instead, as ``note_moves_of`` says."""
+    cid = case_id(desk)
+    lee = Actor.agent("lee", "admin")
+    for status in ("open", "in_progress", "pending_customer"):
+        desk.transition(cid, status, actor=lee)
+    assert "resolved" in desk.allowed_transitions(desk.get_case(cid, actor=lee), actor=lee)
+    page = client(desk, "ana").get("/cases/board").text
+    card = page.split(f'data-case="{cid}"')[1].split('<div class="card"')[0]
+    assert 'value="resolved"' not in card
+    assert 'class="needs-note"' in card and f'href="/cases/{cid}"' in card
+    assert 'value="in_progress"' in card  # the plain moves stay
+
+
 def test_agent_side_panels_show_on_the_case_page_and_never_in_the_portal(
         desk: ServiceDesk) -> None:
     first = case_id(desk)

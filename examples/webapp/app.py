@@ -179,9 +179,11 @@ async def board(request: Request) -> Response:
     _, actor = _user(request)
     desk = _desk(request)
     the_board = desk.board(actor=actor, cards_per_column=20)
-    moves = desk.allowed_transitions_of(
-        (card for col in the_board.columns for card in col.cards), actor=actor)
-    return _page(request, "board.html", board=the_board, moves=moves)
+    cards = [card for col in the_board.columns for card in col.cards]
+    # moves gated on a note (into resolved / closed) are left to the case page's forms
+    return _page(request, "board.html", board=the_board,
+                 moves=desk.allowed_transitions_of(cards, actor=actor),
+                 note_moves=desk.note_moves_of(cards, actor=actor))
 
 
 async def inbox(request: Request) -> Response:

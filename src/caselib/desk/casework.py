@@ -20,7 +20,7 @@ from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.listing import by_status_query
-from caselib.desk.moves import transition_permission
+from caselib.desk.moves import case_actions, transition_permission
 from caselib.desk.numbers import find_by_number
 from caselib.desk.relations import require_children_done
 from caselib.desk.triage import reroute_in, route
@@ -117,7 +117,9 @@ def _reply_or_write(actor: Actor) -> Permission:
 
 
 def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerView:
-    """Public entries only, redacted ones blanked; status labels from the case's workflow."""
+    """Public entries only, redacted ones blanked; status labels from the case's workflow;
+    what the reader may do now (reopen, rate, whether a reply opens a follow-up) from
+    :func:`~caselib.desk.moves.case_actions` and the tenant's reopen policy."""
     check.actor(actor)
     check.case_id(case_id)
     case = ctx.read(case_id, actor)
@@ -137,6 +139,14 @@ def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerVi
         if e.audience is Audience.PUBLIC
     )
     res = case.resolution
+    can_reopen = can_rate = follows = False
+    if case.status_category is not StatusCategory.MERGED and not case.is_active:
+        actions = case_actions(ctx, case, actor=actor)
+        can_reopen = actions.can_reopen
+        can_rate = (actions.rate and case.csat is None
+                    and (not actor.is_customer or actor.id == case.links.contact))
+        follows = actions.reply and not ctx.settings.reopen.customer_may_reopen(
+            case, ctx.now())
     return CustomerView(
         case.number,
         case.subject,
@@ -147,6 +157,9 @@ def customer_view(ctx: DeskContext, case_id: str, *, actor: Actor) -> CustomerVi
         case.updated_at,
         replies,
         None if res is None else res.summary,
+        can_reopen=can_reopen,
+        can_rate=can_rate,
+        reply_opens_follow_up=follows,
     )
 
 

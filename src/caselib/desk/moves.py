@@ -1,8 +1,10 @@
 """Which moves a reader may make on a case: :func:`allowed_transitions` (one loaded case) and
 :func:`allowed_transitions_of` (list rows and board cards, from their summaries, without
-loading the cases), :func:`case_actions` (the forms a case page offers, from the workflow's
-categories and gates and the access policy), and :func:`transition_permission`, the
-permission a move needs (the transition command checks the same one)."""
+loading the cases) with :func:`note_moves_of` (which of those need a note, so a quick-move
+control can leave them to the case page's forms), :func:`case_actions` (the forms a case
+page offers, from the workflow's categories and gates and the access policy), and
+:func:`transition_permission`, the permission a move needs (the transition command checks
+the same one)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from caselib.ports import CaseSummary
 from caselib.vocab import StatusCategory
 
 __all__ = ["allowed_transitions", "allowed_transitions_of", "case_actions",
-           "transition_permission"]
+           "note_moves_of", "transition_permission"]
 
 _DONE = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 
@@ -84,6 +86,35 @@ def allowed_transitions_of(ctx: DeskContext, summaries: Iterable[CaseSummary], *
     unit of work for all such rows. The access filter reads the summary's team, assignee
     and links, as :meth:`AccessPolicy.can <caselib.access.AccessPolicy.can>` would the case's.
     """
+    return {case_id: tuple(t for t, _ in pairs)
+            for case_id, pairs in _gated_moves_of(ctx, summaries, actor).items()}
+
+
+def note_moves_of(ctx: DeskContext, summaries: Iterable[CaseSummary], *,
+                  actor: Actor | None) -> dict[str, frozenset[str]]:
+    """Of :func:`allowed_transitions_of`'s moves for each row, the ones whose transition is
+    gated on a note (into a resolved or closed status always; others where the workflow
+    says so), read the same way (summaries alone unless workflows disagree).
+
+    A quick-move control (a board card's dropdown) has no note field, so it leaves these
+    out and links to the case page, whose forms carry the note; the same moves
+    :func:`case_actions` lists in ``note_moves`` (or reaches with the resolve / close forms)
+    for the loaded case.
+    """
+    return {case_id: frozenset(t for t, gates in pairs if "note" in gates)
+            for case_id, pairs in _gated_moves_of(ctx, summaries, actor).items()}
+
+
+_Pairs = tuple[tuple[str, frozenset[str]], ...]
+
+
+def _gates_of(wf: CompiledWorkflow, status: str, targets: Iterable[str]) -> _Pairs:
+    return tuple((t, wf.gates(status, t)) for t in targets)
+
+
+def _gated_moves_of(ctx: DeskContext, summaries: Iterable[CaseSummary],
+                    actor: Actor | None) -> dict[str, _Pairs]:
+    """Each row's allowed moves with their gates (the work behind both answers above)."""
     if actor is not None:
         check.actor(actor)
     if isinstance(summaries, CaseSummary):
@@ -95,22 +126,23 @@ def allowed_transitions_of(ctx: DeskContext, summaries: Iterable[CaseSummary], *
         if not isinstance(row, CaseSummary):
             raise WrongType("summaries", "CaseSummary rows (find_cases / board cards)", row)
     access = ctx.access
-    moves: dict[tuple[str, StatusCategory], list[tuple[tuple[str, Permission], ...]]] = {}
-    out: dict[str, tuple[str, ...]] = {}
+    moves: dict[tuple[str, StatusCategory],
+                list[tuple[tuple[str, Permission, frozenset[str]], ...]]] = {}
+    out: dict[str, _Pairs] = {}
     ambiguous: list[str] = []
     for row in rows:
         if row.status_category is StatusCategory.MERGED:
             out[row.id] = ()
             continue
         key = (row.status, row.status_category)
-        if key not in moves:  # each workflow's (target, permission) pairs, once per status
+        if key not in moves:  # each workflow's (target, permission, gates), once per status
             moves[key] = list(dict.fromkeys(
-                tuple((t, transition_permission(wf, t)) for t in wf.allowed_transitions(
-                    row.status))
+                tuple((t, transition_permission(wf, t), wf.gates(row.status, t))
+                      for t in wf.allowed_transitions(row.status))
                 for wf in ctx.workflows.values()
                 if wf.categories.get(row.status) == row.status_category))
-        answers = {tuple(t for t, needs in pairs if actor is None
-                         or access.can(actor, needs, row)) for pairs in moves[key]}
+        answers = {tuple((t, gates) for t, needs, gates in triples if actor is None
+                         or access.can(actor, needs, row)) for triples in moves[key]}
         if len(answers) == 1:
             out[row.id] = answers.pop()
         else:
@@ -119,7 +151,8 @@ def allowed_transitions_of(ctx: DeskContext, summaries: Iterable[CaseSummary], *
         with ctx.uow() as uow:
             cases = [uow.cases.get(case_id) for case_id in ambiguous]
         for case in cases:
-            out[case.id] = allowed_transitions(ctx, case, actor=actor)
+            out[case.id] = _gates_of(ctx.workflow_of(case), case.status,
+                                     allowed_transitions(ctx, case, actor=actor))
     return out
 
 

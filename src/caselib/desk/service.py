@@ -455,6 +455,16 @@ class ServiceDesk:
         """
         return moves.allowed_transitions_of(self._ctx, summaries, actor=actor)
 
+    def note_moves_of(self, summaries: Iterable[CaseSummary], *,
+                      actor: Actor | None = None) -> dict[str, frozenset[str]]:
+        """Of :meth:`allowed_transitions_of`'s moves, by case id, those gated on a note (into
+        resolved or closed, and any the workflow gates so): a quick-move control with no note
+        field leaves them to the case page's forms. Agrees with :meth:`case_actions`.
+
+        .. versionadded:: 0.3
+        """
+        return moves.note_moves_of(self._ctx, summaries, actor=actor)
+
     def case_actions(self, case: Case, *, actor: Actor) -> CaseActions:
         """The forms a case page offers ``actor`` on the loaded ``case``: the access checks of
         :func:`caselib.access.case_actions` plus, from the case's workflow, the statuses

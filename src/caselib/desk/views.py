@@ -40,7 +40,14 @@ class CustomerReply:
 
 @attrs.frozen
 class CustomerView:
-    """What a customer portal may show: no internal notes, no system activity."""
+    """What a customer portal may show: no internal notes, no system activity.
+
+    The last three fields say what the reader may do on the case now, computed by caselib
+    from the tenant's :class:`~caselib.cases.ReopenPolicy`, the case and the access policy,
+    so a portal offers a form exactly when the command behind it would pass (a reopen past
+    the grace window is not offered and then refused). All ``False`` on a merged case:
+    replies to it land on the case it was merged into, whose own view tells.
+    """
 
     number: str
     subject: str
@@ -51,3 +58,22 @@ class CustomerView:
     updated_at: datetime
     replies: tuple[CustomerReply, ...]
     resolution: str | None
+    can_reopen: bool = False
+    """Offer the reopen form: the case is resolved or closed, the workflow has a way back,
+    and (for a customer) the reopen window is still open.
+
+    .. versionadded:: 0.3
+    """
+    can_rate: bool = False
+    """Offer the rating form: the case is resolved or closed, not rated yet, and the reader
+    is its contact (``portal.rate``).
+
+    .. versionadded:: 0.3
+    """
+    reply_opens_follow_up: bool = False
+    """A reply now would not reopen this case but open a new, linked follow-up case
+    (:meth:`~caselib.ServiceDesk.customer_reply`: the case is closed, or resolved past the
+    reopen window): tell the customer before they write.
+
+    .. versionadded:: 0.3
+    """

@@ -50,7 +50,9 @@ _T = instant_text
 def customer_case(view: CustomerView) -> dict[str, Any]:
     """What a customer may see of a case, from :meth:`ServiceDesk.customer_view
     <caselib.ServiceDesk.customer_view>`: number, subject, status label, times, the
-    resolution summary and the public replies (redacted ones blanked).
+    resolution summary, the public replies (redacted ones blanked) and what the reader may
+    do now (``can_reopen``, ``can_rate``, ``reply_opens_follow_up``; added in 0.3 — a
+    client reading a document without them takes them as ``false``).
 
     It takes a :class:`~caselib.desk.CustomerView` and nothing else, so no internal note,
     system entry, assignee, team or SLA state can reach it: they are not in its input.
@@ -69,6 +71,9 @@ def customer_case(view: CustomerView) -> dict[str, Any]:
         "created_at": _T(view.created_at),
         "updated_at": _T(view.updated_at),
         "resolution": view.resolution,
+        "can_reopen": view.can_reopen,
+        "can_rate": view.can_rate,
+        "reply_opens_follow_up": view.reply_opens_follow_up,
         "replies": [
             {"seq": r.seq, "at": _T(r.at), "author": r.author,
              "from_customer": r.from_customer, "body": r.body, "redacted": r.redacted}
