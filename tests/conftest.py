@@ -75,3 +75,27 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
     yield make
     for store in made:
         store.close()
+
+
+@pytest.fixture
+def second_store(store: Store) -> Iterator[Store]:
+    """Another handle on the database of the test's ``store`` fixture (a second SQLite
+    connection to its file, a second PostgreSQL pool on its schema; the memory store is one
+    process, so itself): for contracts that check what one handle wrote is what another reads,
+    and that two handles take turns."""
+    path = getattr(store, "path", None)
+    schema = getattr(store, "schema", None)
+    if path is not None:
+        from caselib.storage.sqlite import SqliteStore
+
+        other: Store = SqliteStore(path)
+    elif schema is not None:
+        from caselib.storage.postgres import PostgresStore
+
+        other = PostgresStore(DSN, schema=schema)
+    else:
+        yield store
+        return
+    yield other
+    other.close()
+

@@ -3,7 +3,7 @@ PostgreSQL stores."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -18,21 +18,3 @@ class TestRelations(RelationsContract):
     def store(self, make_store: Callable[[], Store]) -> Store:
         return make_store()
 
-    @pytest.fixture
-    def second_store(self, store: Store) -> Iterator[Store]:
-        path = getattr(store, "path", None)
-        schema = getattr(store, "schema", None)
-        if path is not None:
-            from caselib.storage.sqlite import SqliteStore
-
-            other: Store = SqliteStore(path)
-        elif schema is not None:
-            from caselib.storage.postgres import PostgresStore
-            from pg import DSN
-
-            other = PostgresStore(DSN, schema=schema)
-        else:
-            yield store
-            return
-        yield other
-        other.close()
