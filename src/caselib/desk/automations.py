@@ -50,8 +50,9 @@ from caselib.cases.merge import refuse_if_merged
 from caselib.desk import _inputs as check
 from caselib.desk import triage
 from caselib.desk._context import DeskContext
+from caselib.desk.retry import retry_conflicts
 from caselib.desk.triage import routing_facts
-from caselib.errors import CaselibError, CaseNotFound, ConcurrencyConflict, WrongType
+from caselib.errors import CaselibError, CaseNotFound, WrongType
 from caselib.ports import (
     AppliedRule,
     AutomationLedger,
@@ -249,10 +250,12 @@ def run_automations(ctx: DeskContext, now: datetime | None, *, batch: int) -> Au
     if not rules:  # nothing to apply: leave the cursor where it is (or unborn)
         return report
     timed = TimeRules(rules)
-    while _retry(lambda: _event_batch(ctx, rules, timed, now, batch, report)):
+    while retry_conflicts(lambda: _event_batch(ctx, rules, timed, now, batch, report),
+                           attempts=_ATTEMPTS):
         pass
     if timed.rules:
-        while _retry(lambda: _due_batch(ctx, timed, now, batch, report)):
+        while retry_conflicts(lambda: _due_batch(ctx, timed, now, batch, report),
+                               attempts=_ATTEMPTS):
             pass
     return report
 
@@ -277,16 +280,6 @@ def _chain_of(case: Case, actor: str, at: datetime) -> int:
         chain = entry.data.get("chain", 1)
         depth = max(depth, chain if type(chain) is int else 1)
     return depth
-
-
-def _retry(step: Any) -> Any:
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            return step()
-        except ConcurrencyConflict:
-            if attempt == _ATTEMPTS:
-                raise
-    return None  # pragma: no cover
 
 
 def _event_batch(ctx: DeskContext, rules: Sequence[AutomationRule], timed_rules: TimeRules,

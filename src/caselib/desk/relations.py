@@ -141,15 +141,22 @@ def _link_new(ctx: DeskContext, uow: UnitOfWork, new: Case, kind: LinkKind, othe
     return other
 
 
-def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
-               actor: Actor) -> CaseLink:
-    """Link ``source`` *kind* ``target`` (linking twice is linking once)."""
+def _wanted(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, actor: Actor
+            ) -> tuple[CaseLink, datetime]:
+    """The link a link / unlink command names (checked, the actor allowed to write) and the
+    command's instant."""
     check.actor(actor)
     check.case_id(source, "source")
     check.case_id(target, "target")
     ctx.access.require(actor, Permission.WRITE)
     now = ctx.now()
-    link = CaseLink.make(source, kind, target, at=now, by=actor.id)
+    return CaseLink.make(source, kind, target, at=now, by=actor.id), now
+
+
+def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
+               actor: Actor) -> CaseLink:
+    """Link ``source`` *kind* ``target`` (linking twice is linking once)."""
+    link, now = _wanted(ctx, source, kind, target, actor)
     with ctx.uow() as uow:
         links = case_links(uow)
         a, b = _lock_pair(ctx, uow, link.source, link.target, actor)
@@ -167,12 +174,7 @@ def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str,
 
 def unlink_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
                  actor: Actor) -> bool:
-    check.actor(actor)
-    check.case_id(source, "source")
-    check.case_id(target, "target")
-    ctx.access.require(actor, Permission.WRITE)
-    now = ctx.now()
-    wanted = CaseLink.make(source, kind, target, at=now, by=actor.id)
+    wanted, now = _wanted(ctx, source, kind, target, actor)
     with ctx.uow() as uow:
         links = case_links(uow)
         a, b = _lock_pair(ctx, uow, wanted.source, wanted.target, actor)

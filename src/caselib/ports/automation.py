@@ -15,8 +15,7 @@ from typing import Protocol
 
 import attrs
 
-from caselib.errors import InvalidConfiguration
-from caselib.ports.store import OutboxMessage, UnitOfWork
+from caselib.ports.store import OutboxMessage, UnitOfWork, optional_port
 
 __all__ = [
     "AppliedRule",
@@ -107,12 +106,7 @@ class AutomationLedger(Protocol):
 def automation_ledger(uow: UnitOfWork) -> AutomationLedger:
     """``uow.automations``, or :class:`~caselib.errors.InvalidConfiguration` saying the
     store has no automation ledger."""
-    ledger = getattr(uow, "automations", None)
-    if ledger is None:
-        raise InvalidConfiguration(
-            f"{type(uow).__name__} has no automation ledger (uow.automations); use a bundled "
-            "store or implement caselib.ports.AutomationLedger")
-    return ledger  # type: ignore[no-any-return]
+    return optional_port(uow, "automations", "automation ledger", "AutomationLedger")  # type: ignore[no-any-return]
 
 
 def applied_to_cases(ledger: AutomationLedger, case_ids: Sequence[str]

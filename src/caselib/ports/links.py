@@ -8,13 +8,10 @@ it still serves every other use case, and the link commands say what is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from caselib.cases import CaseLink, LinkKind
-from caselib.errors import InvalidConfiguration
-
-if TYPE_CHECKING:
-    from caselib.ports.store import UnitOfWork
+from caselib.ports.store import UnitOfWork, optional_port
 
 __all__ = ["CaseLinkRepository", "case_links"]
 
@@ -48,9 +45,4 @@ class CaseLinkRepository(Protocol):
 def case_links(uow: UnitOfWork) -> CaseLinkRepository:
     """``uow.links``, or :class:`~caselib.errors.InvalidConfiguration` saying the store keeps
     no case links."""
-    links = getattr(uow, "links", None)
-    if links is None:
-        raise InvalidConfiguration(
-            f"{type(uow).__name__} keeps no case links (uow.links); use a bundled store or "
-            "implement caselib.ports.CaseLinkRepository")
-    return links  # type: ignore[no-any-return]
+    return optional_port(uow, "links", "case-link repository", "CaseLinkRepository")  # type: ignore[no-any-return]

@@ -15,8 +15,7 @@ from typing import Literal, Protocol
 
 import attrs
 
-from caselib.errors import InvalidConfiguration
-from caselib.ports.store import UnitOfWork
+from caselib.ports.store import UnitOfWork, optional_port
 
 __all__ = ["BlobStore", "MailLedger", "MailRecord", "mail_ledger"]
 
@@ -69,12 +68,7 @@ class MailLedger(Protocol):
 def mail_ledger(uow: UnitOfWork) -> MailLedger:
     """``uow.mail``, or :class:`~caselib.errors.InvalidConfiguration` saying the store has
     no mail ledger."""
-    ledger = getattr(uow, "mail", None)
-    if ledger is None:
-        raise InvalidConfiguration(
-            f"{type(uow).__name__} has no mail ledger (uow.mail); use a bundled store or "
-            "implement caselib.ports.MailLedger")
-    return ledger  # type: ignore[no-any-return]
+    return optional_port(uow, "mail", "mail ledger", "MailLedger")  # type: ignore[no-any-return]
 
 
 class BlobStore(Protocol):

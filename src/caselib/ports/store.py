@@ -17,7 +17,7 @@ from typing import Any, Protocol, Self
 import attrs
 
 from caselib.checks import require_str
-from caselib.errors import InvalidInput
+from caselib.errors import InvalidConfiguration, InvalidInput
 from caselib.ports.assignment import AssignmentLedger
 from caselib.ports.cases import CaseNumberAllocator, CaseRepository
 from caselib.ports.kb import ArticleRepository, KbLog
@@ -28,6 +28,7 @@ __all__ = [
     "OutboxMessage",
     "Store",
     "UnitOfWork",
+    "optional_port",
     "require_tenant",
     "units_cross_threads",
 ]
@@ -165,3 +166,15 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections and files. Idempotent."""
         ...
+
+
+def optional_port(uow: UnitOfWork, attribute: str, what: str, port: str) -> Any:
+    """``uow.<attribute>``, a port not every store has (links, the mail and automation
+    ledgers), or :class:`~caselib.errors.InvalidConfiguration` naming it (``what``, e.g. "an
+    automation ledger") and the protocol to implement (``port``)."""
+    found = getattr(uow, attribute, None)
+    if found is None:
+        raise InvalidConfiguration(
+            f"{type(uow).__name__} has no {what} (uow.{attribute}); use a bundled store or "
+            f"implement caselib.ports.{port}")
+    return found
