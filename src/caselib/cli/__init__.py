@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO, get_args
+from typing import Any, TextIO, get_args
 from zoneinfo import ZoneInfo
 
 from caselib import __version__
@@ -409,6 +409,16 @@ def render_report(fmt: str, card: Scorecard, by_priority: Scorecard | None = Non
     return scorecard_table(card)
 
 
+def _read_only(path: Path, sql: str) -> list[Any]:
+    """The rows of ``sql`` on the SQLite file at ``path``, opened read-only (a look before
+    the store is opened, which would migrate it)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
 def _check_store_file(path: Path) -> str | None:
     """Why ``path`` is not a caselib SQLite store, or ``None`` when it is one. Checked
     read-only first, because opening a store migrates it: a report must never write caselib
@@ -416,15 +426,11 @@ def _check_store_file(path: Path) -> str | None:
     if not path.is_file():
         return f"no store at {path}: give the path of a caselib SQLite database (.db file)"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                 "AND name = 'schema_version'").fetchone()
-        finally:
-            conn.close()
+        found = _read_only(path, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                 "AND name = 'schema_version'")
     except sqlite3.Error as err:
         return f"{path} is not a SQLite database ({err})"
-    if found is None:
+    if not found:
         return f"{path} is a SQLite database but not a caselib store (no schema_version table)"
     return None
 
@@ -432,12 +438,8 @@ def _check_store_file(path: Path) -> str | None:
 def _other_tenants(path: Path, tenant: str) -> str | None:
     """A hint when ``tenant`` has no case in the store at ``path`` but others do (read-only):
     an empty scorecard would otherwise look like a quiet month."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT tenant, COUNT(*) FROM cases GROUP BY tenant "
-                            "ORDER BY COUNT(*) DESC, tenant").fetchall()
-    finally:
-        conn.close()
+    rows = _read_only(path, "SELECT tenant, COUNT(*) FROM cases GROUP BY tenant "
+                            "ORDER BY COUNT(*) DESC, tenant")
     counts = {str(name): int(n) for name, n in rows}
     if counts.get(tenant) or not counts:
         return None
