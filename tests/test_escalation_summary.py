@@ -88,7 +88,11 @@ def test_sqlite_file_of_schema_9_is_back_filled(tmp_path: Path, clock: FrozenClo
             conn.execute(statement)
         conn.execute("DELETE FROM schema_version WHERE version >= 10")
     conn.close()
-    store = SqliteStore(path)
+    _assert_back_filled(SqliteStore(path), clock, up, calm)
+
+
+def _assert_back_filled(store: Store, clock: FrozenClock, up: str, calm: str) -> None:
+    """The reopened store lists the escalated case with its level, and only it."""
     try:
         desk = ladder_desk(store, clock)
         [row] = desk.find_cases(actor=ADMIN, escalated=True).items
@@ -112,14 +116,7 @@ def test_postgres_schema_9_is_back_filled(pg_schema: str,  # noqa: F811
         for statement in undo_migration_10(f'"{pg_schema}".'):
             conn.execute(statement)
         conn.execute(f'DELETE FROM "{pg_schema}".schema_version WHERE version >= 10')
-    store = PostgresStore(DSN, schema=pg_schema)
-    try:
-        desk = ladder_desk(store, clock)
-        [row] = desk.find_cases(actor=ADMIN, escalated=True).items
-        assert (row.id, row.escalation_level) == (up, "manager")
-        assert [s.id for s in desk.find_cases(actor=ADMIN, escalated=False).items] == [calm]
-    finally:
-        store.close()
+    _assert_back_filled(PostgresStore(DSN, schema=pg_schema), clock, up, calm)
 
 
 def test_any_level_a_case_holds_round_trips_in_its_summary(clock: FrozenClock) -> None:
