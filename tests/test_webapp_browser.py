@@ -87,7 +87,7 @@ def shots(tmp_path: Path) -> Path:
 def test_a_support_morning_in_the_browser(server: tuple[str, ServiceDesk], browser: Any,
                                            shots: Path) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     base, desk = server
@@ -102,10 +102,19 @@ def test_a_support_morning_in_the_browser(server: tuple[str, ServiceDesk], brows
         return b.find_element(By.CSS_SELECTOR, css)
 
     def click(element: Any) -> None:
-        """Submit a form by its button and wait for the next page to replace this one."""
-        page = b.find_element(By.TAG_NAME, "html")
+        """Submit a form by its button and wait until the next page has replaced this one.
+
+        The old page is marked with a window flag and the wait asks the new page for it.
+        (Selenium's ``staleness_of`` polls the old <html> node, and Chromium sometimes
+        answers that poll mid-navigation with a generic inspector error instead of a stale
+        reference, which failed the test at random.) Errors while the page is between two
+        documents mean "not yet", so they are polled through.
+        """
+        b.execute_script("window.caselibOldPage = true;")
         element.click()
-        WebDriverWait(b, 15).until(staleness_of(page))
+        WebDriverWait(b, 15, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script(
+                "return window.caselibOldPage !== true && document.readyState === 'complete';"))
 
     def login(user: str) -> None:
         go("/login", "login")
