@@ -143,9 +143,9 @@ class TestLinkInput:
 
     def test_a_merged_case_takes_no_link_change(self, make_store: Callable[[], Store]
                                                 ) -> None:
-        """Links go to the survivor: linking a merged case, or unlinking its merge (which
-        would leave it merged with no pointer, so its mail landed on the closed case), is
-        CaseMerged and writes nothing; unmerge still undoes the merge."""
+        """Links go to the survivor: linking a merged case is CaseMerged, unlinking its merge
+        (which would leave it merged with no pointer, so its mail landed on the closed case)
+        is InvalidInput, and neither writes anything; unmerge still undoes the merge."""
         from caselib import CaseMerged
 
         store = make_store()
@@ -154,10 +154,12 @@ class TestLinkInput:
         desk.merge(a.id, b.id, actor=AGENT)
         before = desk.get_case(a.id, actor=AGENT)
         desk.dispatch_events(RecordingSink())
-        for call in (lambda: desk.unlink_cases(a.id, "merged_into", b.id, actor=AGENT),
-                     lambda: desk.link_cases(a.id, "related", c.id, actor=AGENT),
-                     lambda: desk.link_cases(c.id, "parent_of", a.id, actor=AGENT)):
-            with pytest.raises(CaseMerged):
+        refused: list[tuple[Callable[[], object], type[Exception]]] = [
+            (lambda: desk.unlink_cases(a.id, "merged_into", b.id, actor=AGENT), InvalidInput),
+            (lambda: desk.link_cases(a.id, "related", c.id, actor=AGENT), CaseMerged),
+            (lambda: desk.link_cases(c.id, "parent_of", a.id, actor=AGENT), CaseMerged)]
+        for call, error in refused:
+            with pytest.raises(error):
                 call()
         sink = RecordingSink()
         desk.dispatch_events(sink)
@@ -167,6 +169,27 @@ class TestLinkInput:
         with store.unit_of_work("acme") as uow:
             assert survivor_of(uow, a.id) == b.id
         desk.unmerge(a.id, actor=AGENT)
+        with store.unit_of_work("acme") as uow:
+            assert survivor_of(uow, a.id) == a.id
+
+    def test_merged_into_is_made_by_merge_only(self, make_store: Callable[[], Store]
+                                               ) -> None:
+        """Linking or unlinking ``merged_into`` by hand is InvalidInput and writes nothing:
+        the case would stay open while its mail went to the other case, with no journal."""
+        store = make_store()
+        desk = _desk(store)
+        a, b = (desk.create_case(subject=s, actor=AGENT) for s in "AB")
+        desk.dispatch_events(RecordingSink())
+        for call in (lambda: desk.link_cases(a.id, "merged_into", b.id, actor=AGENT),
+                     lambda: desk.link_cases(a.id, LinkKind.MERGED_INTO, b.id, actor=AGENT),
+                     lambda: desk.unlink_cases(a.id, "merged_into", b.id, actor=AGENT)):
+            with pytest.raises(InvalidInput, match="merge"):
+                call()
+        sink = RecordingSink()
+        desk.dispatch_events(sink)
+        assert sink.messages == []
+        assert desk.case_links(a.id, actor=AGENT) == []
+        assert desk.get_case(a.id, actor=AGENT).version == a.version
         with store.unit_of_work("acme") as uow:
             assert survivor_of(uow, a.id) == a.id
 
@@ -194,9 +217,9 @@ class TestSurvivor:
         a, b, c = (desk.create_case(subject=s, actor=AGENT) for s in "ABC")
         with store.unit_of_work("acme") as uow:
             assert survivor_of(uow, a.id) == a.id
-        desk.link_cases(a.id, "merged_into", b.id, actor=AGENT)
-        desk.link_cases(b.id, "merged_into", c.id, actor=AGENT)
         desk.link_cases(a.id, "related", c.id, actor=AGENT)
+        desk.merge(a.id, b.id, actor=AGENT)
+        desk.merge(b.id, c.id, actor=AGENT)
         with store.unit_of_work("acme") as uow:
             assert survivor_of(uow, a.id) == c.id
             assert survivor_of(uow, b.id) == c.id

@@ -144,13 +144,20 @@ def _link_new(ctx: DeskContext, uow: UnitOfWork, new: Case, kind: LinkKind, othe
 def _wanted(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, actor: Actor
             ) -> tuple[CaseLink, datetime]:
     """The link a link / unlink command names (checked, the actor allowed to write) and the
-    command's instant."""
+    command's instant. ``merged_into`` is refused: only :func:`merge` and :func:`unmerge`
+    write it, beside the journal that undoes it."""
     check.actor(actor)
     check.case_id(source, "source")
     check.case_id(target, "target")
     ctx.access.require(actor, Permission.WRITE)
     now = ctx.now()
-    return CaseLink.make(source, kind, target, at=now, by=actor.id), now
+    link = CaseLink.make(source, kind, target, at=now, by=actor.id)
+    if link.kind is LinkKind.MERGED_INTO:
+        # a hand-made merged_into link would send the case's mail to the other case while
+        # the case itself stays open, with no journal to undo it
+        raise InvalidInput("a merged_into link comes and goes with a merge only: call "
+                           "merge(source, survivor) or unmerge(source) instead", field="kind")
+    return link, now
 
 
 def link_cases(ctx: DeskContext, source: str, kind: LinkKind | str, target: str, *,
