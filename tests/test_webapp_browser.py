@@ -86,8 +86,8 @@ def shots(tmp_path: Path) -> Path:
 
 def test_a_support_morning_in_the_browser(server: tuple[str, ServiceDesk], browser: Any,
                                            shots: Path) -> None:
-    from selenium.webdriver.common.by import By
     from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     base, desk = server
