@@ -6,6 +6,7 @@ which raise nothing but CaselibError and never post into a case they hold no tok
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,7 @@ def test_cli_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
     db = tmp_path / "cases.db"
     monkeypatch.setattr("sys.stdin", _Stdin(SEED))
-    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme",
+    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme", "--create",
                  "--support-address", "help@support.test"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["outcome"] == "new" and doc["message_id"] == "seed@customer.test"
@@ -139,6 +140,37 @@ def test_cli_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr("sys.stdin", _Stdin(b"garbage"))
     assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme",
                  "--support-address", "help@support.test"]) == 2
+
+
+def test_cli_ingest_defers_mail_for_a_store_that_is_not_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped --db made a new, empty store and the mail went where nobody reads; now a
+    missing file (without --create) or a database that is not a caselib store defers the
+    message (75: the MTA keeps it) and writes nothing."""
+    from caselib.cli import main
+
+    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
+    typo = tmp_path / "csaes.db"
+    assert main(["mail", "ingest", "--db", str(typo), "--tenant", "acme",
+                 "--support-address", "help@support.test"]) == 75
+    err = capsys.readouterr().err
+    assert "no store at" in err and "--create" in err and "retries" in err
+    assert not typo.exists()
+
+    other = tmp_path / "crm.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY)")
+    conn.close()
+    for extra in ([], ["--create"]):
+        monkeypatch.setattr("sys.stdin", _Stdin(SEED))
+        assert main(["mail", "ingest", "--db", str(other), "--tenant", "acme", *extra,
+                     "--support-address", "help@support.test"]) == 75
+        assert "not a caselib store" in capsys.readouterr().err
+    with sqlite3.connect(other) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master")]
+    conn.close()
+    assert tables == ["contacts"]
 
 
 @pytest.mark.parametrize("spec", ["bogus", "k1:zz", ":00112233", "k1:" + "ab" * 16 + ",k0:"])

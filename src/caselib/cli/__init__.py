@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, get_args
+from typing import TextIO, get_args
 from zoneinfo import ZoneInfo
 
 from caselib import __version__
@@ -32,6 +31,7 @@ from caselib.adapters import HttpWebhookPoster, SmtpMailer
 from caselib.cases import Actor, Case
 from caselib.cli.mail import add_mail_parser, mail_command
 from caselib.cli.servers import Inbox, MailNotifier, WebhookReceiver, local_servers
+from caselib.cli.storefile import check_store_file, read_only
 from caselib.desk import DeliveryChannels, ServiceDesk
 from caselib.desk.metrics import MAX_PERIOD
 from caselib.errors import CaselibError
@@ -409,36 +409,10 @@ def render_report(fmt: str, card: Scorecard, by_priority: Scorecard | None = Non
     return scorecard_table(card)
 
 
-def _read_only(path: Path, sql: str) -> list[Any]:
-    """The rows of ``sql`` on the SQLite file at ``path``, opened read-only (a look before
-    the store is opened, which would migrate it)."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def _check_store_file(path: Path) -> str | None:
-    """Why ``path`` is not a caselib SQLite store, or ``None`` when it is one. Checked
-    read-only first, because opening a store migrates it: a report must never write caselib
-    tables into someone else's database."""
-    if not path.is_file():
-        return f"no store at {path}: give the path of a caselib SQLite database (.db file)"
-    try:
-        found = _read_only(path, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                 "AND name = 'schema_version'")
-    except sqlite3.Error as err:
-        return f"{path} is not a SQLite database ({err})"
-    if not found:
-        return f"{path} is a SQLite database but not a caselib store (no schema_version table)"
-    return None
-
-
 def _other_tenants(path: Path, tenant: str) -> str | None:
     """A hint when ``tenant`` has no case in the store at ``path`` but others do (read-only):
     an empty scorecard would otherwise look like a quiet month."""
-    rows = _read_only(path, "SELECT tenant, COUNT(*) FROM cases GROUP BY tenant "
+    rows = read_only(path, "SELECT tenant, COUNT(*) FROM cases GROUP BY tenant "
                             "ORDER BY COUNT(*) DESC, tenant")
     counts = {str(name): int(n) for name, n in rows}
     if counts.get(tenant) or not counts:
@@ -479,7 +453,7 @@ def _report_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
     except ValueError as err:
         parser.error(str(err))
     path = Path(args.store)
-    problem = _check_store_file(path)
+    problem = check_store_file(path)
     if problem is not None:
         print(f"caselib report: {problem}", file=sys.stderr)
         return 1

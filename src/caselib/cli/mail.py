@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from caselib.cli.storefile import check_store_file
 from caselib.desk import ServiceDesk
 from caselib.errors import CaselibError, InvalidConfiguration
 from caselib.mail import ReplyKeys
@@ -23,9 +25,14 @@ def add_mail_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Reads one RFC 5322 message from stdin and hands it to "
                     "ServiceDesk.ingest_mail; prints the outcome as JSON. Exit 0: handled "
                     "(also a duplicate or a dropped auto-reply); 2: the message was refused; "
-                    "75 (EX_TEMPFAIL): the store failed, the MTA should retry. Reply keys "
+                    "75 (EX_TEMPFAIL): the store failed or is not there (a missing --db "
+                    "file is refused unless --create), the MTA should retry. Reply keys "
                     "come from CASELIB_REPLY_KEYS='kid:hexsecret,...' (the first signs).")
-    ingest.add_argument("--db", required=True, metavar="PATH.db", help="the SQLite store")
+    ingest.add_argument("--db", required=True, metavar="PATH.db",
+                        help="the SQLite store; it must exist (a mistyped path would "
+                             "otherwise make a new, empty store nobody reads)")
+    ingest.add_argument("--create", action="store_true",
+                        help="make the store at --db when no file is there yet")
     ingest.add_argument("--tenant", default="default", help="the desk's tenant")
     ingest.add_argument("--support-address", required=True,
                         help="the support address (its domain makes case addresses)")
@@ -64,7 +71,12 @@ def mail_command(args: argparse.Namespace) -> int:
     raw = sys.stdin.buffer.read()
     try:
         keys = reply_keys(os.environ.get("CASELIB_REPLY_KEYS", ""))
-        store = SqliteStore(args.db)
+        path = Path(args.db)
+        problem = None if args.create and not path.exists() else check_store_file(path)
+        if problem is not None:
+            raise InvalidConfiguration(
+                problem + ("" if path.exists() else "; pass --create to make a new store"))
+        store = SqliteStore(path)
     except (CaselibError, ValueError, OSError) as err:
         print(f"caselib mail ingest: {type(err).__name__}: {err} (exit 75: the mail server "
               "keeps the message and retries once this is fixed)", file=sys.stderr)
