@@ -190,6 +190,70 @@ def test_closed_case_follow_up_and_refuse(desk: ServiceDesk) -> None:
     assert notice[0].to == "bo@example.com"
 
 
+def _resolved_with_context(desk: ServiceDesk) -> str:
+    """A mailed-in case given context (category, priority, tags, account), then resolved."""
+    case_id = desk.ingest_mail(make_mail()).case_id or ""
+    desk.update_fields(case_id, {"category": "Technical", "tags": ["printer"],
+                                 "links": {"contact": "bo@example.com", "account": "acc-1"}},
+                       actor=ADMIN)
+    desk.change_priority(case_id, "high", actor=ADMIN)
+    _resolve(desk, case_id)
+    return case_id
+
+
+def test_mail_follow_up_is_linked_and_carries_the_case_context(desk: ServiceDesk) -> None:
+    """A follow-up by mail is the portal's follow-up: linked ``follow_up_of`` the old case,
+    carrying its context (the account too, the sender being its contact), and the old case,
+    only resolved, closes in the same commit."""
+    case_id = _resolved_with_context(desk)
+    desk.mail = MailSettings("help@support.test", keys=KEYS,
+                             policy=MailPolicy(reopen="follow_up"))
+    out = desk.ingest_mail(make_mail(mid="f1@x", body="Jammed again",
+                                     headers={"In-Reply-To": "<m1@ex>"}))
+    assert out.outcome == "follow_up" and out.case_id not in (None, case_id)
+    new = desk.get_case(out.case_id or "", actor=AGENT)
+    assert new.subject == "Follow-up: Printer broken" and new.description == "Jammed again"
+    assert (new.category, new.priority.value, set(new.tags)) == ("Technical", "high", {"printer"})
+    assert (new.links.contact, new.links.account) == ("bo@example.com", "acc-1")
+    assert [k.role_for(new.id) for k in desk.case_links(new.id, actor=AGENT)] == [
+        "follow_up_of"]
+    assert [k.role_for(case_id) for k in desk.case_links(case_id, actor=AGENT)] == [
+        "followed_up_by"]
+    assert desk.get_case(case_id, actor=AGENT).status == "closed"
+    # redelivered: still one follow-up, one link
+    again = desk.ingest_mail(make_mail(mid="f1@x", body="Jammed again",
+                                       headers={"In-Reply-To": "<m1@ex>"}))
+    assert again.outcome == "duplicate"
+    assert len(desk.case_links(case_id, actor=AGENT)) == 1
+
+
+def test_mail_reopens_only_inside_the_tenants_reopen_window(
+        make_store: Callable[[], Store], clock: FrozenClock) -> None:
+    """The mail channel obeys the tenant's ReopenPolicy like the portal: a reply inside the
+    grace window reopens; past it the case closes and the reply opens a linked follow-up
+    (it reopened cases of any age before, whatever the window)."""
+    from caselib import TenantSettings
+    from caselib.cases import ReopenPolicy
+
+    desk = ServiceDesk(make_store(), tenant="acme", clock=clock,
+                       settings=TenantSettings(reopen=ReopenPolicy(grace=timedelta(days=7))))
+    desk.mail = MailSettings("help@support.test", keys=KEYS)
+    case_id = _resolved_with_context(desk)
+    clock.advance(timedelta(days=2))
+    out = desk.ingest_mail(make_mail(mid="r1@x", headers={"In-Reply-To": "<m1@ex>"}))
+    assert (out.outcome, out.case_id) == ("reopen", case_id)
+    assert desk.get_case(case_id, actor=AGENT).is_active
+    _resolve(desk, case_id)
+    clock.advance(timedelta(days=8))
+    out = desk.ingest_mail(make_mail(mid="r2@x", body="Again, weeks later",
+                                     headers={"In-Reply-To": "<m1@ex>"}))
+    assert out.outcome == "follow_up" and out.case_id not in (None, case_id)
+    old = desk.get_case(case_id, actor=AGENT)
+    assert old.status == "closed"
+    assert "Again, weeks later" not in [e.body for e in old.timeline]
+    assert desk.get_case(out.case_id or "", actor=AGENT).description == "Again, weeks later"
+
+
 def test_reply_by_mail_threads_and_never_carries_notes(desk: ServiceDesk) -> None:
     case_id = desk.ingest_mail(make_mail()).case_id or ""
     desk.add_comment(case_id, "INTERNAL: customer is difficult", actor=AGENT)

@@ -217,7 +217,9 @@ def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
         body = _body(mail)
         is_contact = known and case.links.contact == customer.id
         if not case.is_active:
-            if policy.reopen is not ReopenPolicy.REOPEN:
+            if (policy.reopen is not ReopenPolicy.REOPEN
+                    or not ctx.settings.reopen.customer_may_reopen(case, now)):
+                # the mail policy, or the tenant's reopen window, says not to reopen
                 closed_case.append(case)
                 outcome = "closed"
                 return False
@@ -256,7 +258,7 @@ def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
     ctx.change(case_id, command, actor=MAIL_ACTOR, permission=Permission.WRITE)
     if outcome == "closed":
         old = closed_case[0]
-        if policy.reopen is ReopenPolicy.FOLLOW_UP:
+        if policy.reopen is not ReopenPolicy.REFUSE:
             case = _open(ctx, settings, mail, customer, attachments, record, ctx.now(),
                          decision, follow_up_of=old)
             return MailOutcome(mail.message_id, "follow_up" if case else "duplicate",
@@ -302,18 +304,34 @@ def _open(ctx: DeskContext, settings: MailSettings, mail: ParsedMail, customer: 
           attachments: list[Attachment], record: Callable[[MailLedger, str, str | None], bool],
           now: datetime, decision: MailDecision, *, follow_up_of: Case | None) -> Case | None:
     """A new case from the mail (source ``email``, routed, SLA started, contact linked), or
-    ``None`` when the message was recorded meanwhile."""
+    ``None`` when the message was recorded meanwhile.
+
+    A follow-up of a closed case (``follow_up_of``) carries the old case's context (its
+    priority, type, category, tags, and its account when the sender is its contact) and is
+    linked ``follow_up_of`` it in the same commit, which also closes the old case when it was
+    only resolved: what the portal's reply does once the reopen window has passed."""
+    from caselib.desk.relations import follow_up_subject, follow_up_within
+
     policy = ctx.settings.policy
     wf = ctx.workflow
-    subject = (mail.subject or "(no subject)")[:200]
     known = settings.contacts(mail.sender) is not None
+    links = Links(contact=customer.id if known else None)
+    old = follow_up_of
+    if old is not None and known and old.links.contact == customer.id:
+        links = old.links
     with ctx.uow() as uow:
         number = policy.numbers.format(uow.numbers.next_number())
         case = Case.open(id=ctx.ids(), tenant=ctx.tenant, number=number, status=wf.initial,
                          status_category=wf.category(wf.initial), workflow=wf.name,
-                         actor=customer, at=now, policy=policy, subject=subject,
-                         description=_body(mail), source=Source.EMAIL,
-                         links=Links(contact=customer.id if known else None))
+                         actor=customer, at=now, policy=policy,
+                         subject=((mail.subject or "(no subject)")[:200] if old is None
+                                  else follow_up_subject(old)),
+                         description=_body(mail), source=Source.EMAIL, links=links,
+                         priority=None if old is None else old.priority,
+                         case_type=None if old is None else old.case_type,
+                         category=None if old is None else old.category,
+                         subcategory=None if old is None else old.subcategory,
+                         tags=() if old is None else old.tags)
         if not record(mail_ledger(uow), "follow_up" if follow_up_of else "new", case.id):
             return None
         route(ctx, uow, case, now)
@@ -323,6 +341,7 @@ def _open(ctx: DeskContext, settings: MailSettings, mail: ParsedMail, customer: 
         if follow_up_of is not None:
             case.record_activity(MAIL_ACTOR, now, "follow_up_of", follow_up_of.number,
                                  case_id=follow_up_of.id)
+            follow_up_within(ctx, follow_up_of.id)(uow, case, now)
         _attach(case, attachments, customer)
         ctx.after_change(case, now)
         uow.cases.add(case)

@@ -396,27 +396,41 @@ def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -
         casework.reopen(ctx, case.id, actor=actor, reason=None, expected_version=None)
         return casework.add_comment(ctx, case.id, body, actor=actor, audience=Audience.PUBLIC,
                                     expected_version=None)
-    close = casework.to_category_command(
-        ctx, (StatusCategory.CLOSED,), "closed", actor=_SYSTEM,
-        note="Closed: the reopen window has passed")
-
-    def close_and_link(new: Case, old: Case, now: datetime) -> None:
-        if old.status_category is StatusCategory.RESOLVED:
-            close(old, now)
-
-    def link(uow: UnitOfWork, new: Case, now: datetime) -> None:
-        # the old case closes, the follow-up opens and the two are linked in one commit: a
-        # crash leaves either all of it or none (the reply is then refused, not lost)
-        _link_new(ctx, uow, new, LinkKind.FOLLOW_UP_OF, case.id, _SYSTEM, now,
-                  close_and_link)
-
     follow = casework.create_case(
-        ctx, within=link, subject=f"Follow-up: {case.subject}"[:200], actor=actor,
+        ctx, within=follow_up_within(ctx, case.id), subject=follow_up_subject(case),
+        actor=actor,
         description=body, priority=case.priority, severity=None, case_type=case.case_type,
         category=case.category, subcategory=case.subcategory, reason_code=None,
         source=case.source, links=case.links if not actor.is_customer else None,
         tags=tuple(case.tags), custom=None, assignee=None, team=None)
     return ctx.read(follow.id, actor)
+
+
+def follow_up_subject(old: Case) -> str:
+    """The subject of a follow-up of ``old`` (cut to the subject's length limit)."""
+    return f"Follow-up: {old.subject}"[:200]
+
+
+def follow_up_within(ctx: DeskContext, old_id: str) -> casework.Within:
+    """What makes a case being created a follow-up of ``old_id``, in the creating unit of
+    work: the ``follow_up_of`` link with its entries and events on both cases, and the close
+    of the old case when it was only resolved (its reopen window has passed). The portal's
+    :func:`customer_reply` and the mail channel both open follow-ups with it, so the old case
+    closes, the new one opens and the two are linked in one commit: a crash leaves all of it
+    or none (the reply is then refused or retried, never lost)."""
+    close = casework.to_category_command(
+        ctx, (StatusCategory.CLOSED,), "closed", actor=_SYSTEM,
+        note="Closed: the reopen window has passed")
+
+    def close_if_resolved(new: Case, old: Case, now: datetime) -> None:
+        if old.status_category is StatusCategory.RESOLVED:
+            close(old, now)
+
+    def link(uow: UnitOfWork, new: Case, now: datetime) -> None:
+        _link_new(ctx, uow, new, LinkKind.FOLLOW_UP_OF, old_id, _SYSTEM, now,
+                  close_if_resolved)
+
+    return link
 
 
 def survivor_of_case(ctx: DeskContext, case_id: str) -> str:
