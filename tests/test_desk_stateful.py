@@ -146,6 +146,8 @@ class DeskMachine(RuleBasedStateMachine):
             assert customer and audience is Audience.INTERNAL
             self._expect(case_id, changed=False)
             return
+        if customer and self.model[case_id]["status"] == "pending_customer":
+            self.model[case_id]["status"] = "in_progress"  # the answer puts it back to work
         self._expect(case_id, changed=True)
 
     @rule(case_id=cases, data=st.data())

@@ -21,6 +21,7 @@ from caselib.errors import InvalidInput, WrongType
 
 __all__ = [
     "MAX_INT",
+    "bool_attribute",
     "require_bool",
     "require_int",
     "require_mapping",
@@ -73,6 +74,13 @@ def require_bool(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise WrongType(field, "True or False", value)
     return value
+
+
+def bool_attribute(_instance: object, attribute: Any, value: object) -> None:
+    """An ``attrs`` validator for a setting that is ``True`` or ``False``: a wrong type is
+    :class:`~caselib.errors.WrongType` naming the setting (``attrs``' own ``instance_of``
+    raised a bare ``TypeError`` carrying the attribute's internals)."""
+    require_bool(value, attribute.name)
 
 
 def require_int(value: object, field: str, lo: int = -MAX_INT, hi: int = MAX_INT) -> int:

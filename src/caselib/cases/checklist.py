@@ -21,7 +21,7 @@ import attrs
 
 from caselib.cases.case import Case
 from caselib.cases.values import Actor
-from caselib.checks import require_bool, require_str
+from caselib.checks import bool_attribute, require_str
 from caselib.errors import ChecklistIncomplete, InvalidConfiguration, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import Audience, StatusCategory
@@ -56,10 +56,6 @@ def _text(_inst: object, attr: attrs.Attribute[str], value: object) -> None:
                                    field=attr.name)
 
 
-def _flag(_inst: object, attr: attrs.Attribute[bool], value: object) -> None:
-    require_bool(value, attr.name)
-
-
 @attrs.frozen
 class ChecklistItem:
     """One task of a checklist: ``required`` ones gate the resolve (when the template says
@@ -67,7 +63,7 @@ class ChecklistItem:
 
     id: str = attrs.field(validator=_item_id)
     text: str = attrs.field(validator=_text)
-    required: bool = attrs.field(default=True, validator=_flag)
+    required: bool = attrs.field(default=True, validator=bool_attribute)
     role: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,7 +117,7 @@ class CaseTemplate:
     name: str = attrs.field(validator=_item_id)
     checklist: tuple[ChecklistItem, ...] = attrs.field(default=(), converter=_items)
     fields: Mapping[str, Any] = attrs.field(factory=dict, converter=_fields, hash=False)
-    gate_resolve: bool = attrs.field(default=True, validator=_flag)
+    gate_resolve: bool = attrs.field(default=True, validator=bool_attribute)
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from caselib.cases.case import Case
+from caselib.checks import bool_attribute
 from caselib.errors import InvalidConfiguration
 from caselib.vocab import StatusCategory
 
@@ -35,14 +36,22 @@ class ReopenPolicy:
     ``grace``: how long after the resolve a customer's reply (or reopen) still reopens the
     case; ``None`` (the default, caselib < 0.3's behaviour) keeps it open-ended.
     ``customers_may_reopen``: ``False`` makes every customer reply to a resolved case open a
-    follow-up instead.
+    follow-up instead. ``replies_resume_waiting``: what a reply does to a waiting case.
 
     .. versionadded:: 0.3
     """
 
     grace: timedelta | None = attrs.field(default=None, validator=_grace)
     customers_may_reopen: bool = attrs.field(
-        default=True, validator=attrs.validators.instance_of(bool))
+        default=True, validator=bool_attribute)
+    replies_resume_waiting: bool = attrs.field(
+        default=True, validator=bool_attribute)
+    """A customer's reply (portal, mail, an approved held mail) to a case in a ``waiting``
+    status moves it back to work: its first ``open`` status reachable without a gate a reply
+    cannot meet, so the SLA clock runs again. ``False`` leaves it waiting, for a desk whose
+    waiting statuses wait on parts or a third party rather than on the customer.
+
+    .. versionadded:: 0.3"""
 
     def customer_may_reopen(self, case: Case, now: datetime) -> bool:
         """Whether a customer's reply at ``now`` reopens ``case``: without a grace window,

@@ -257,10 +257,11 @@ def _script(p: _Printer, desk: ServiceDesk, clock: FrozenClock, where: str, db: 
     _refused(p, lambda: desk.resolve(invoice.id, "", actor=bo))
 
     p()
-    p("10:00  The customer answers; Ana resolves, the customer rates it and reopens next day")
+    p("10:00  The customer answers (back to in progress, the SLA clock runs again); Ana "
+      "resolves, the customer rates it and reopens next day")
     clock.advance(minutes=50)
-    desk.add_comment(vpn.id, "Log attached.", actor=customer, audience="public")
-    desk.transition(vpn.id, "in_progress", actor=ana)
+    vpn = desk.customer_reply(vpn.id, "Log attached.", actor=customer)
+    p.case(vpn)
     desk.add_comment(vpn.id, "Upgrade to client 3.3 fixes the keep-alive.", actor=ana,
                      audience="public")
     desk.transition(vpn.id, "pending_customer", actor=ana)

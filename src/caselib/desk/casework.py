@@ -27,6 +27,7 @@ from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
 from caselib.errors import (
     ConcurrencyConflict,
+    GateRequired,
     PermissionDenied,
     ReopenWindowClosed,
     TransitionNotAllowed,
@@ -258,13 +259,36 @@ def add_comment(
     expected_version: int | None,
 ) -> Case:
     check.command(case_id, actor, expected_version)
-    return ctx.change(
-        case_id,
-        lambda case, now: case.add_comment(body, audience=audience, actor=actor, at=now),
-        expected_version,
-        actor=actor,
-        permission=_reply_or_write(actor),
-    )
+
+    def command(case: Case, now: datetime) -> None:
+        case.add_comment(body, audience=audience, actor=actor, at=now)
+        if actor.is_customer:
+            customer_answered(ctx, case, now, actor=actor)
+
+    return ctx.change(case_id, command, expected_version, actor=actor,
+                      permission=_reply_or_write(actor))
+
+
+def customer_answered(ctx: DeskContext, case: Case, now: datetime, *, actor: Actor) -> None:
+    """A customer's reply to a case waiting on the customer puts it back to work: it moves to
+    the workflow's first open status it may reach without a gate a reply cannot meet, so its
+    SLA clock runs again and it is back in its team's queues. The portal's reply, a mail
+    reply and an approved held mail all call this (the portal's reply left the case waiting,
+    its clock paused, while the same answer by mail reopened it). Without such a status the
+    case stays where it is; the reply lands either way. A tenant turns this off with
+    ``ReopenPolicy(replies_resume_waiting=False)``."""
+    if (case.status_category is not StatusCategory.WAITING
+            or not ctx.settings.reopen.replies_resume_waiting):
+        return
+    wf = ctx.workflow_of(case)
+    for target in wf.allowed_transitions(case.status):
+        if wf.category(target) is not StatusCategory.OPEN:
+            continue
+        try:
+            wf.apply(case, target, actor=actor, at=now)
+        except GateRequired:  # e.g. an assignee gate: try the next open status
+            continue
+        return
 
 
 def redact_comment(

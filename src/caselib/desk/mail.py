@@ -23,6 +23,7 @@ from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, Links
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
+from caselib.desk.casework import customer_answered
 from caselib.desk.numbers import find_by_number
 from caselib.desk.triage import route
 from caselib.errors import (
@@ -247,7 +248,7 @@ def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
                          note="the customer replied by e-mail", note_parameter="reason")
         if outcome in ("reply", "reopen"):
             case.add_comment(body, audience=Audience.PUBLIC, actor=customer, at=now)
-            _pending_to_open(ctx, case, now)
+            customer_answered(ctx, case, now, actor=MAIL_ACTOR)
         else:
             case.record_activity(MAIL_ACTOR, now, "mail_held", body, sender=mail.sender,
                                  name=mail.sender_name, message_id=mail.message_id,
@@ -265,15 +266,6 @@ def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
                                case.id if case else None, decision)
         return _refuse(ctx, settings, mail, decision, old, record)
     return MailOutcome(mail.message_id, outcome, case_id, decision)
-
-
-def _pending_to_open(ctx: DeskContext, case: Case, now: datetime) -> None:
-    """A customer's reply to a case waiting on the customer moves it back to open."""
-    if case.status_category is StatusCategory.WAITING:
-        wf = ctx.workflow_of(case)
-        target = wf.first_target(case.status, (StatusCategory.OPEN,))
-        if target is not None and target in wf.allowed_transitions(case.status):
-            wf.apply(case, target, actor=MAIL_ACTOR, at=now)
 
 
 def _refuse(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
@@ -407,6 +399,7 @@ def approve_held_mail(ctx: DeskContext, case_id: str, seq: int, *, actor: Actor)
                                 str(entry.data.get("name") or "") or None)
         case.add_comment(entry.body, audience=Audience.PUBLIC, actor=sender, at=now)
         case.record_activity(actor, now, "mail_approved", "", seq=seq)
+        customer_answered(ctx, case, now, actor=actor)
 
     return ctx.change(case_id, command, actor=actor, permission=Permission.WRITE)
 

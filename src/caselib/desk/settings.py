@@ -13,6 +13,7 @@ import attrs
 from caselib.access import AccessPolicy
 from caselib.automation import AutomationRule, EscalationLadder
 from caselib.cases import CasePolicy, CaseTemplate, ReopenPolicy, Workflow
+from caselib.checks import bool_attribute
 from caselib.errors import InvalidConfiguration
 from caselib.kb import KbSettings
 from caselib.reports import View, ViewCatalog
@@ -99,7 +100,7 @@ class TenantSettings:
     ``None``: escalation raises the priority to high and numbers the levels ``"1"``, ``"2"``."""
 
     children_block_parent: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool))
+        default=False, validator=bool_attribute)
     """A case cannot be resolved or closed while one of its child cases (``parent_of``
     links, :meth:`~caselib.ServiceDesk.link_cases`) is still active: the resolve is refused
     with :class:`~caselib.errors.GateRequired` (gate ``"children"``) naming the open children.
