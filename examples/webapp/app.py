@@ -41,7 +41,7 @@ TEAMS = ("support", "engineering", "finance", "purchasing", "warehouse", "branch
 DEMO_USERS: Mapping[str, Actor] = {
     "ana": Actor.agent("ana", "support_lead", name="Ana (support lead)", teams=TEAMS),
     "bo": Actor.agent("bo", "support", name="Bo (support)", teams=TEAMS),
-    "mo": Actor.agent("mo", "manager", name="Mo (manager)"),
+    "mia": Actor.agent("mia", "manager", name="Mia (manager)"),
     "eve": Actor.agent("eve", "executive", name="Eve (executive)"),
     "jane": Actor.customer("jane@example.com", "Jane (customer)", account="acc-7"),
 }
