@@ -50,6 +50,7 @@ from caselib.cases.merge import refuse_if_merged
 from caselib.desk import _inputs as check
 from caselib.desk import triage
 from caselib.desk._context import DeskContext
+from caselib.desk.casework import gated_move
 from caselib.desk.retry import retry_conflicts
 from caselib.desk.triage import routing_facts
 from caselib.errors import CaselibError, CaseNotFound, WrongType
@@ -394,8 +395,9 @@ def _apply(ctx: DeskContext, uow: Any, rule: AutomationRule, case: Case, occurre
             elif isinstance(action, Assign):
                 _assign(ctx, uow, case, action, actor, now, rule)
             elif isinstance(action, Transition):
-                ctx.workflow_of(case).apply(case, action.to, actor=actor, at=now,
-                                            note=action.note)
+                # every gate, the tenant's too (open children, a required checklist)
+                gated_move(ctx, case, action.to, actor=actor, at=now, note=action.note,
+                           uow=uow)
             done.append(action.kind)
         except CaselibError as err:
             report.failed_actions += 1

@@ -324,13 +324,8 @@ def transition(
     check.command(case_id, actor, expected_version)
 
     def command(case: Case, now: datetime) -> None:
-        ctx.workflow_of(case).apply(
-            case, to, actor=actor, at=now, note=note, resolution_code=resolution_code
-        )
-        # after the workflow's own checks (a refused transition says so first); a refusal
-        # here still writes nothing, as the command's changes are never saved
-        require_children_done(ctx, case, case.status)
-        require_checklist_done(case, case.status, case.status_category)
+        gated_move(ctx, case, to, actor=actor, at=now, note=note,
+                   resolution_code=resolution_code)
 
     return ctx.change(case_id, command, expected_version, actor=actor,
                       permission=lambda case: transition_permission(ctx.workflow_of(case), to))
@@ -346,23 +341,43 @@ def to_category_command(
     resolution_code: str | None = None,
     csat: int | None = None,
     note_parameter: str = "note",
+    uow: UnitOfWork | None = None,
 ) -> Callable[[Case, datetime], None]:
     """The command moving a case to the first status of ``categories`` its workflow allows
-    (gates included), for :meth:`DeskContext.change` or a unit of work of the caller's."""
+    (gates included), for :meth:`DeskContext.change` or a unit of work of the caller's
+    (``uow``, where the gates read)."""
 
     def command(case: Case, now: datetime) -> None:
         wf = ctx.workflow_of(case)
         target = wf.first_target(case.status, categories)
         if target is None:
             raise TransitionNotAllowed(case.status, label, wf.allowed_transitions(case.status))
-        wf.apply(
-            case, target, actor=actor, at=now, note=note, resolution_code=resolution_code,
-            csat=csat, note_parameter=note_parameter,
-        )
-        require_children_done(ctx, case, target)
-        require_checklist_done(case, target, case.status_category)
+        gated_move(ctx, case, target, actor=actor, at=now, note=note,
+                   resolution_code=resolution_code, csat=csat, note_parameter=note_parameter,
+                   uow=uow)
 
     return command
+
+
+def gated_move(ctx: DeskContext, case: Case, target: str, *, actor: Actor, at: datetime,
+               note: str | None = None, resolution_code: str | None = None,
+               csat: int | None = None, note_parameter: str = "note",
+               uow: UnitOfWork | None = None) -> None:
+    """Move ``case`` to ``target`` through every gate, all checked before the case changes:
+    the workflow's (the transition exists, its note and assignee gates) first, so a refused
+    transition says so first, then the tenant's (open children with
+    ``children_block_parent``, a template's required checklist items). Every status change
+    a command or an automation makes goes through here; an automation catches the refusal
+    per action and still saves its other actions, so a gate checked after the move would
+    have let the move through. ``uow``: the unit of work to read children in, when it is not
+    the running command's (``ctx.local.uow``)."""
+    wf = ctx.workflow_of(case)
+    wf.check(case.status, target, note=note, assignee=case.assignee,
+             note_parameter=note_parameter)
+    require_children_done(ctx, case, target, uow)
+    require_checklist_done(case, target, wf.category(target))
+    wf.apply(case, target, actor=actor, at=at, note=note, resolution_code=resolution_code,
+             csat=csat, note_parameter=note_parameter)
 
 
 def _to_category(

@@ -10,6 +10,7 @@ in one unit of work.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -238,19 +239,21 @@ def related_cases(ctx: DeskContext, case_id: str, *, actor: Actor
             for link, other in _readable_links(ctx, case_id, actor)]
 
 
-def require_children_done(ctx: DeskContext, case: Case, target: str) -> None:
+def require_children_done(ctx: DeskContext, case: Case, target: str,
+                          uow: UnitOfWork | None = None) -> None:
     """The parent gate: with :attr:`TenantSettings.children_block_parent`, a case cannot move
     to a resolved or closed status while one of its children is active.
 
-    Runs inside the command's unit of work (``ctx.local.uow``); a store without links has no
-    children to wait for.
+    Reads in ``uow``, by default the running command's (``ctx.local.uow``); a store without
+    links has no children to wait for.
     """
     if not ctx.settings.children_block_parent:
         return
     category = ctx.workflow_of(case).categories[target]
     if category.is_active:
         return
-    uow = getattr(ctx.local, "uow", None)
+    if uow is None:
+        uow = getattr(ctx.local, "uow", None)
     if uow is None or getattr(uow, "links", None) is None:
         return
     page = uow.cases.query(CaseQuery(child_of=case.id, status_categories=_ACTIVE, limit=20))
@@ -418,15 +421,18 @@ def follow_up_within(ctx: DeskContext, old_id: str) -> casework.Within:
     :func:`customer_reply` and the mail channel both open follow-ups with it, so the old case
     closes, the new one opens and the two are linked in one commit: a crash leaves all of it
     or none (the reply is then refused or retried, never lost)."""
-    close = casework.to_category_command(
-        ctx, (StatusCategory.CLOSED,), "closed", actor=_SYSTEM,
-        note="Closed: the reopen window has passed")
-
-    def close_if_resolved(new: Case, old: Case, now: datetime) -> None:
-        if old.status_category is StatusCategory.RESOLVED:
-            close(old, now)
-
     def link(uow: UnitOfWork, new: Case, now: datetime) -> None:
+        close = casework.to_category_command(
+            ctx, (StatusCategory.CLOSED,), "closed", actor=_SYSTEM,
+            note="Closed: the reopen window has passed", uow=uow)
+
+        def close_if_resolved(new: Case, old: Case, now: datetime) -> None:
+            # a child reopened since, or a required checklist item, keeps the old case
+            # resolved; the reply must land on the follow-up all the same
+            if old.status_category is StatusCategory.RESOLVED:
+                with contextlib.suppress(GateRequired):
+                    close(old, now)
+
         _link_new(ctx, uow, new, LinkKind.FOLLOW_UP_OF, old_id, _SYSTEM, now,
                   close_if_resolved)
 
