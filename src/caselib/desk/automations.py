@@ -50,7 +50,7 @@ from caselib.cases.merge import refuse_if_merged
 from caselib.desk import _inputs as check
 from caselib.desk import triage
 from caselib.desk._context import DeskContext
-from caselib.desk.casework import gated_move
+from caselib.desk.moves import gated_move
 from caselib.desk.retry import retry_conflicts
 from caselib.desk.triage import routing_facts
 from caselib.errors import CaselibError, CaseNotFound, WrongType

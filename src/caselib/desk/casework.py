@@ -15,19 +15,21 @@ import attrs
 
 from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, Links
-from caselib.cases.checklist import require_checklist_done
 from caselib.checks import MAX_INT
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.listing import by_status_query
-from caselib.desk.moves import case_actions, transition_permission
+from caselib.desk.moves import (
+    case_actions,
+    customer_answered,
+    gated_move,
+    transition_permission,
+)
 from caselib.desk.numbers import find_by_number
-from caselib.desk.relations import require_children_done
 from caselib.desk.triage import reroute_in, route
 from caselib.desk.views import CustomerReply, CustomerView
 from caselib.errors import (
     ConcurrencyConflict,
-    GateRequired,
     PermissionDenied,
     ReopenWindowClosed,
     TransitionNotAllowed,
@@ -269,28 +271,6 @@ def add_comment(
                       permission=_reply_or_write(actor))
 
 
-def customer_answered(ctx: DeskContext, case: Case, now: datetime, *, actor: Actor) -> None:
-    """A customer's reply to a case waiting on the customer puts it back to work: it moves to
-    the workflow's first open status it may reach without a gate a reply cannot meet, so its
-    SLA clock runs again and it is back in its team's queues. The portal's reply, a mail
-    reply and an approved held mail all call this (the portal's reply left the case waiting,
-    its clock paused, while the same answer by mail reopened it). Without such a status the
-    case stays where it is; the reply lands either way. A tenant turns this off with
-    ``ReopenPolicy(replies_resume_waiting=False)``."""
-    if (case.status_category is not StatusCategory.WAITING
-            or not ctx.settings.reopen.replies_resume_waiting):
-        return
-    wf = ctx.workflow_of(case)
-    for target in wf.allowed_transitions(case.status):
-        if wf.category(target) is not StatusCategory.OPEN:
-            continue
-        try:
-            wf.apply(case, target, actor=actor, at=now)
-        except GateRequired:  # e.g. an assignee gate: try the next open status
-            continue
-        return
-
-
 def redact_comment(
     ctx: DeskContext,
     case_id: str,
@@ -357,27 +337,6 @@ def to_category_command(
                    uow=uow)
 
     return command
-
-
-def gated_move(ctx: DeskContext, case: Case, target: str, *, actor: Actor, at: datetime,
-               note: str | None = None, resolution_code: str | None = None,
-               csat: int | None = None, note_parameter: str = "note",
-               uow: UnitOfWork | None = None) -> None:
-    """Move ``case`` to ``target`` through every gate, all checked before the case changes:
-    the workflow's (the transition exists, its note and assignee gates) first, so a refused
-    transition says so first, then the tenant's (open children with
-    ``children_block_parent``, a template's required checklist items). Every status change
-    a command or an automation makes goes through here; an automation catches the refusal
-    per action and still saves its other actions, so a gate checked after the move would
-    have let the move through. ``uow``: the unit of work to read children in, when it is not
-    the running command's (``ctx.local.uow``)."""
-    wf = ctx.workflow_of(case)
-    wf.check(case.status, target, note=note, assignee=case.assignee,
-             note_parameter=note_parameter)
-    require_children_done(ctx, case, target, uow)
-    require_checklist_done(case, target, wf.category(target))
-    wf.apply(case, target, actor=actor, at=at, note=note, resolution_code=resolution_code,
-             csat=csat, note_parameter=note_parameter)
 
 
 def _to_category(

@@ -23,7 +23,7 @@ from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, Links
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
-from caselib.desk.casework import customer_answered
+from caselib.desk.moves import customer_answered
 from caselib.desk.numbers import find_by_number
 from caselib.desk.triage import route
 from caselib.errors import (

@@ -9,20 +9,24 @@ the same one)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import attrs
 
 from caselib.access import CaseActions, Permission
 from caselib.access import case_actions as access_actions
 from caselib.cases import Actor, Case, CompiledWorkflow
+from caselib.cases.checklist import require_checklist_done
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
-from caselib.errors import CaselibError, WrongType
-from caselib.ports import CaseSummary
+from caselib.errors import CaselibError, GateRequired, WrongType
+from caselib.ports import CaseQuery, CaseSummary, UnitOfWork
 from caselib.vocab import StatusCategory
 
-__all__ = ["allowed_transitions", "allowed_transitions_of", "case_actions",
-           "note_moves_of", "transition_permission"]
+__all__ = ["allowed_transitions", "allowed_transitions_of", "case_actions", "customer_answered",
+           "gated_move", "note_moves_of", "require_children_done", "transition_permission"]
+
+_ACTIVE = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING})
 
 _DONE = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 
@@ -163,3 +167,71 @@ def transition_permission(wf: CompiledWorkflow, to: str) -> Permission:
     except CaselibError:
         return Permission.WRITE  # an unknown status: the workflow refuses it after the check
     return Permission.RESOLVE if category in _DONE else Permission.WRITE
+
+
+def require_children_done(ctx: DeskContext, case: Case, target: str,
+                          uow: UnitOfWork | None = None) -> None:
+    """The parent gate: with :attr:`TenantSettings.children_block_parent`, a case cannot move
+    to a resolved or closed status while one of its children is active.
+
+    Reads in ``uow``, by default the running command's (``ctx.local.uow``); a store without
+    links has no children to wait for.
+    """
+    if not ctx.settings.children_block_parent:
+        return
+    category = ctx.workflow_of(case).categories[target]
+    if category.is_active:
+        return
+    if uow is None:
+        uow = getattr(ctx.local, "uow", None)
+    if uow is None or getattr(uow, "links", None) is None:
+        return
+    page = uow.cases.query(CaseQuery(child_of=case.id, status_categories=_ACTIVE, limit=20))
+    if page.items:
+        numbers = ", ".join(s.number for s in page.items)
+        more = " and more" if page.next_cursor else ""
+        raise GateRequired(target, "children", f"every child case done (open: {numbers}{more})",
+                           how="resolve or close the child cases first, or unlink them")
+
+
+def gated_move(ctx: DeskContext, case: Case, target: str, *, actor: Actor, at: datetime,
+               note: str | None = None, resolution_code: str | None = None,
+               csat: int | None = None, note_parameter: str = "note",
+               uow: UnitOfWork | None = None) -> None:
+    """Move ``case`` to ``target`` through every gate, all checked before the case changes:
+    the workflow's (the transition exists, its note and assignee gates) first, so a refused
+    transition says so first, then the tenant's (open children with
+    ``children_block_parent``, a template's required checklist items). Every status change
+    a command or an automation makes goes through here; an automation catches the refusal
+    per action and still saves its other actions, so a gate checked after the move would
+    have let the move through. ``uow``: the unit of work to read children in, when it is not
+    the running command's (``ctx.local.uow``)."""
+    wf = ctx.workflow_of(case)
+    wf.check(case.status, target, note=note, assignee=case.assignee,
+             note_parameter=note_parameter)
+    require_children_done(ctx, case, target, uow)
+    require_checklist_done(case, target, wf.category(target))
+    wf.apply(case, target, actor=actor, at=at, note=note, resolution_code=resolution_code,
+             csat=csat, note_parameter=note_parameter)
+
+
+def customer_answered(ctx: DeskContext, case: Case, now: datetime, *, actor: Actor) -> None:
+    """A customer's reply to a case waiting on the customer puts it back to work: it moves to
+    the workflow's first open status it may reach without a gate a reply cannot meet, so its
+    SLA clock runs again and it is back in its team's queues. The portal's reply, a mail
+    reply and an approved held mail all call this (the portal's reply left the case waiting,
+    its clock paused, while the same answer by mail reopened it). Without such a status the
+    case stays where it is; the reply lands either way. A tenant turns this off with
+    ``ReopenPolicy(replies_resume_waiting=False)``."""
+    if (case.status_category is not StatusCategory.WAITING
+            or not ctx.settings.reopen.replies_resume_waiting):
+        return
+    wf = ctx.workflow_of(case)
+    for target in wf.allowed_transitions(case.status):
+        if wf.category(target) is not StatusCategory.OPEN:
+            continue
+        try:
+            wf.apply(case, target, actor=actor, at=now)
+        except GateRequired:  # e.g. an assignee gate: try the next open status
+            continue
+        return

@@ -1,6 +1,7 @@
 """Relation use cases: typed links between cases (:func:`link_cases`, :func:`unlink_cases`,
-:func:`links_of`), the parent gate (:func:`require_children_done`) and the source → survivor
-lookup mail ingest calls (:func:`survivor_of`).
+:func:`links_of`), merge, split and follow-ups, and the source → survivor lookup mail ingest
+calls (:func:`survivor_of`). The parent gate is :func:`caselib.desk.moves.require_children_done`,
+beside the other gates every move passes.
 
 A link touches two cases, so these commands do not go through :meth:`DeskContext.change`
 (one case): they lock both cases in id order (two linkers of the same pair take turns
@@ -47,7 +48,6 @@ __all__ = [
     "merge",
     "merged_timeline",
     "related_cases",
-    "require_children_done",
     "split",
     "survivor_of",
     "survivor_of_case",
@@ -62,8 +62,6 @@ that long is a loop someone wrote by hand, not a desk's history)."""
 _SYSTEM = Actor("caselib-reopen-policy", ActorKind.SYSTEM, frozenset({"admin"}), "caselib")
 """Who closes a case past its grace window and links the follow-up (the policy, not a
 person)."""
-
-_ACTIVE = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.WAITING})
 
 _Also = Callable[[Case, Case, datetime], None]
 """A step run on a new link's source and target cases before they are saved."""
@@ -237,31 +235,6 @@ def related_cases(ctx: DeskContext, case_id: str, *, actor: Actor
     customer that another case exists."""
     return [(link.role_for(case_id), other)
             for link, other in _readable_links(ctx, case_id, actor)]
-
-
-def require_children_done(ctx: DeskContext, case: Case, target: str,
-                          uow: UnitOfWork | None = None) -> None:
-    """The parent gate: with :attr:`TenantSettings.children_block_parent`, a case cannot move
-    to a resolved or closed status while one of its children is active.
-
-    Reads in ``uow``, by default the running command's (``ctx.local.uow``); a store without
-    links has no children to wait for.
-    """
-    if not ctx.settings.children_block_parent:
-        return
-    category = ctx.workflow_of(case).categories[target]
-    if category.is_active:
-        return
-    if uow is None:
-        uow = getattr(ctx.local, "uow", None)
-    if uow is None or getattr(uow, "links", None) is None:
-        return
-    page = uow.cases.query(CaseQuery(child_of=case.id, status_categories=_ACTIVE, limit=20))
-    if page.items:
-        numbers = ", ".join(s.number for s in page.items)
-        more = " and more" if page.next_cursor else ""
-        raise GateRequired(target, "children", f"every child case done (open: {numbers}{more})",
-                           how="resolve or close the child cases first, or unlink them")
 
 
 def survivor_of(uow: UnitOfWork, case_id: str) -> str:
