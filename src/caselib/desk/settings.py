@@ -6,14 +6,12 @@ case reads them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import attrs
 
 from caselib.access import AccessPolicy
 from caselib.automation import AutomationRule, EscalationLadder
 from caselib.cases import CasePolicy, CaseTemplate, ReopenPolicy, Workflow
-from caselib.checks import bool_attribute
+from caselib.checks import bool_attribute, require_instances
 from caselib.errors import InvalidConfiguration
 from caselib.kb import KbSettings
 from caselib.reports import View, ViewCatalog
@@ -31,12 +29,13 @@ def _views(value: object) -> ViewCatalog:
     return ViewCatalog(value)  # (ViewCatalog checks the type)
 
 
-def _rules(items: Iterable[AutomationRule]) -> tuple[AutomationRule, ...]:
-    return tuple(items)
+def _rules(items: object) -> tuple[AutomationRule, ...]:
+    return require_instances(
+        items, "automations", AutomationRule, "a list of AutomationRule values")
 
 
-def _templates(items: Iterable[CaseTemplate]) -> tuple[CaseTemplate, ...]:
-    found = tuple(items)
+def _templates(items: object) -> tuple[CaseTemplate, ...]:
+    found = require_instances(items, "templates", CaseTemplate, "a list of CaseTemplate values")
     names = [t.name for t in found]
     if len(set(names)) != len(names):
         raise InvalidConfiguration(f"two case templates share a name: {sorted(names)}")
