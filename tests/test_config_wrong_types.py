@@ -164,7 +164,7 @@ REFUSING: dict[str, tuple[str, ...]] = {
     "access.Visibility": ("teams", "assignees", "contacts", "accounts"),
     "automation.AutomationApplied": ("deliveries",),
     "automation.AutomationRule": ("actions",),
-    "automation.Notify": ("who",),
+    "automation.Notify": ("who", "template"),
     "automation.SendEmail": ("template",),
     "automation.SetField": ("field",),
     "cases.CaseTemplate": ("checklist", "fields"),
@@ -172,7 +172,8 @@ REFUSING: dict[str, tuple[str, ...]] = {
     "cases.Split": ("seqs",),
     "cases.Transition": ("gates",),
     "cases.Workflow": ("statuses", "transitions"),
-    "desk.TenantSettings": ("automations", "templates"),
+    "desk.TenantSettings": ("workflow", "policy", "workflows", "router", "kb", "sla",
+                            "access", "automations", "templates", "reopen"),
     "kb.KbQuery": ("parts",),
     "kb.KbSettings": ("stop_words",),
     "kb.Redactor": ("names", "values"),
@@ -196,6 +197,9 @@ ACCEPTED: frozenset[tuple[str, str, object]] = frozenset({
     # a wrong value from WRONG that is in fact a valid setting
     ("mail.MailPolicy", "reopens_per_case", 12345),  # a (generous) limit is a whole number
     ("mail.MailPolicy", "reopens_per_sender", 12345),
+    ("desk.TenantSettings", "router", None),  # None turns routing off
+    ("desk.TenantSettings", "sla", None),  # None turns SLA clocks off
+    ("desk.TenantSettings", "access", None),  # None: agents unrestricted
 })
 
 

@@ -23,8 +23,8 @@ __all__ = [
     "MAX_INT",
     "bool_attribute",
     "instance_attribute",
-    "require_instances",
     "require_bool",
+    "require_instances",
     "require_int",
     "require_items",
     "require_mapping",
@@ -134,9 +134,10 @@ def require_instances(value: object, field: str, kind: type[_T] | tuple[type[_T]
     return items
 
 
-def instance_attribute(kind: type[Any], expected: str) -> Any:
+def instance_attribute(kind: type[Any] | tuple[type[Any], ...], expected: str) -> Any:
     """An ``attrs`` validator for a setting that holds one ``kind`` value (a template, a
-    policy …): a wrong type is :class:`~caselib.errors.WrongType` naming the setting."""
+    policy …; ``(Router, type(None))`` for one that may be ``None``): a wrong type is
+    :class:`~caselib.errors.WrongType` naming the setting."""
 
     def check(_instance: object, attribute: Any, value: object) -> None:
         if not isinstance(value, kind):
@@ -146,9 +147,10 @@ def instance_attribute(kind: type[Any], expected: str) -> Any:
 
 
 def str_set(value: object, field: str) -> frozenset[str]:
-    """A setting that is a set of names (teams, ids, gates …), for an ``attrs`` converter
-    (``converter=lambda v: str_set(v, "teams")``): a collection of strings becomes a
-    ``frozenset``; one string, a number or ``None`` is :class:`~caselib.errors.WrongType`
-    naming ``field``."""
+    """A setting that is a set of names (teams, ids, gates …): a collection of strings
+    becomes a ``frozenset``; one string, a number or ``None`` is
+    :class:`~caselib.errors.WrongType` naming ``field``. Each class wraps it in a named
+    one-line converter (``def _teams(value): return str_set(value, "teams")``): mypy's attrs
+    plugin takes no converter built by a factory or ``attrs.Converter``."""
     return frozenset(require_instances(value, field, str,
                                        "a collection of strings (a list, set …)"))

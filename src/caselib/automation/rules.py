@@ -183,7 +183,7 @@ class Notify:
 
     kind = "notify"
     who: tuple[str, ...]
-    template: Template
+    template: Template = attrs.field(validator=instance_attribute(Template, "a Template"))
 
     def __attrs_post_init__(self) -> None:
         require_items(self.who, "who", f"a list of notify targets ({', '.join(NOTIFY_TARGETS)})")
