@@ -15,21 +15,27 @@ desk's parameter checks (:mod:`caselib.desk._inputs`) all refuse the same things
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from caselib.errors import InvalidInput, WrongType
 
 __all__ = [
     "MAX_INT",
     "bool_attribute",
+    "instance_attribute",
     "require_bool",
+    "require_instances",
     "require_int",
+    "require_items",
     "require_mapping",
     "require_str",
     "require_strs",
     "storable",
+    "str_set",
     "unstorable",
 ]
+
+_T = TypeVar("_T")
 
 MAX_INT: Final = 2**63 - 1
 """The largest integer every store can hold (SQLite and PostgreSQL ``BIGINT``)."""
@@ -104,6 +110,47 @@ def require_strs(value: object, field: str) -> Iterable[object]:
     """``value`` if it is a collection to read strings from: a list, tuple, set …, not one
     string (it would be read letter by letter), bytes or a mapping. The items are the
     caller's to check."""
+    return require_items(value, field, "a list of strings")
+
+
+def require_items(value: object, field: str, expected: str = "a list") -> tuple[Any, ...]:
+    """The items of ``value`` if it is a collection (a list, tuple, set, generator …): not one
+    string (it would be read letter by letter), bytes, a mapping (its keys would be read) or
+    a single value. The items are the caller's to check; ``expected`` says what to pass."""
     if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
-        raise WrongType(field, "a list of strings", value)
-    return value
+        raise WrongType(field, expected, value)
+    return tuple(value)
+
+
+def require_instances(value: object, field: str, kind: type[_T] | tuple[type[_T], ...],
+                      expected: str) -> tuple[_T, ...]:
+    """The items of the collection ``value`` if each is a ``kind``: the one check behind the
+    settings that hold a list of rules, templates, conditions … (a stray item would fail
+    later, deep inside, as a bare ``AttributeError``)."""
+    items = require_items(value, field, expected)
+    for item in items:
+        if not isinstance(item, kind):
+            raise WrongType(field, expected, item, hint="one of the items")
+    return items
+
+
+def instance_attribute(kind: type[Any] | tuple[type[Any], ...], expected: str) -> Any:
+    """An ``attrs`` validator for a setting that holds one ``kind`` value (a template, a
+    policy …; ``(Router, type(None))`` for one that may be ``None``): a wrong type is
+    :class:`~caselib.errors.WrongType` naming the setting."""
+
+    def check(_instance: object, attribute: Any, value: object) -> None:
+        if not isinstance(value, kind):
+            raise WrongType(attribute.name, expected, value)
+
+    return check
+
+
+def str_set(value: object, field: str) -> frozenset[str]:
+    """A setting that is a set of names (teams, ids, gates …): a collection of strings
+    becomes a ``frozenset``; one string, a number or ``None`` is
+    :class:`~caselib.errors.WrongType` naming ``field``. Each class wraps it in a named
+    one-line converter (``def _teams(value): return str_set(value, "teams")``): mypy's attrs
+    plugin takes no converter built by a factory or ``attrs.Converter``."""
+    return frozenset(require_instances(value, field, str,
+                                       "a collection of strings (a list, set …)"))

@@ -9,11 +9,12 @@ allowed names otherwise (so a typo from a form never becomes a silent default).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Self
 
 import attrs
 
+from caselib.checks import require_mapping, require_strs
 from caselib.errors import InvalidConfiguration, UnknownValue
 
 __all__ = [
@@ -238,9 +239,9 @@ class Vocabulary:
     _reason_index: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        def index(names: Iterable[str], what: str) -> dict[str, str]:
+        def index(names: object, what: str, field: str) -> dict[str, str]:
             out: dict[str, str] = {}
-            for name in names:
+            for name in require_strs(names, field):
                 if not isinstance(name, str) or not name.strip():
                     raise InvalidConfiguration(f"vocabulary {what} must be non-empty strings")
                 if _fold(name) in out:
@@ -248,17 +249,20 @@ class Vocabulary:
                 out[_fold(name)] = name
             return out
 
-        object.__setattr__(self, "_case_type_index", index(self.case_types, "case type"))
-        object.__setattr__(self, "_category_index", index(self.categories, "category"))
+        categories = require_mapping(self.categories, "categories")
+        object.__setattr__(self, "_case_type_index",
+                           index(self.case_types, "case type", "case_types"))
+        object.__setattr__(self, "_category_index", index(list(categories), "category",
+                                                          "categories"))
         object.__setattr__(
             self,
             "_sub_index",
             {
-                _fold(cat): index(subs, f"subcategory of {cat!r}")
-                for cat, subs in self.categories.items()
+                _fold(cat): index(subs, f"subcategory of {cat!r}", f"categories[{cat!r}]")
+                for cat, subs in categories.items()
             },
         )
-        reasons = index(self.reason_codes, "reason code")
+        reasons = index(self.reason_codes, "reason code", "reason_codes")
         for alias, code in self._reason_aliases(reasons).items():
             reasons[_fold(alias)] = reasons[_fold(code)]
         object.__setattr__(self, "_reason_index", reasons)

@@ -17,6 +17,7 @@ from caselib.access.permissions import Permission, Scope
 from caselib.access.roles import PRESET_ROLES, Role
 from caselib.access.visibility import Visibility
 from caselib.cases import Actor
+from caselib.checks import require_items
 from caselib.errors import CaseNotFound, InvalidConfiguration, PermissionDenied, WrongType
 from caselib.vocab import ActorKind
 
@@ -47,7 +48,8 @@ _CUSTOMER: Final = "customer"
 
 
 def _role_table(value: Mapping[str, Role] | Iterable[Role]) -> Mapping[str, Role]:
-    roles = list(value.values()) if isinstance(value, Mapping) else list(value)
+    roles = (list(value.values()) if isinstance(value, Mapping)
+             else require_items(value, "roles", "a list of Role values"))
     table: dict[str, Role] = {}
     for role in roles:
         if not isinstance(role, Role):

@@ -7,23 +7,25 @@ has the union. Hosts map their own user groups onto these names or define their 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
 import attrs
 
 from caselib.access.permissions import Permission, Scope
+from caselib.checks import require_items
 from caselib.errors import InvalidConfiguration
 
 __all__ = ["PRESET_ROLES", "Role"]
 
 
-def _permissions(value: Iterable[Permission | str]) -> frozenset[Permission]:
+def _permissions(value: object) -> frozenset[Permission]:
     if isinstance(value, str):
         raise InvalidConfiguration(
             f"a role's permissions are a collection of names, not the string {value!r}")
-    return frozenset(Permission.parse(p) for p in value)
+    return frozenset(Permission.parse(p) for p in require_items(
+        value, "permissions", "a list of permission names (e.g. ['case.read'])"))
 
 
 def _scope(value: object) -> Scope:

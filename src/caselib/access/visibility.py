@@ -8,15 +8,27 @@ in SQL). One value for both is what keeps object checks and list views from drif
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import attrs
+
+from caselib.checks import str_set
 
 __all__ = ["Visibility"]
 
 
-def _ids(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+def _teams(value: object) -> frozenset[str]:
+    return str_set(value, "teams")
+
+
+def _assignees(value: object) -> frozenset[str]:
+    return str_set(value, "assignees")
+
+
+def _contacts(value: object) -> frozenset[str]:
+    return str_set(value, "contacts")
+
+
+def _accounts(value: object) -> frozenset[str]:
+    return str_set(value, "accounts")
 
 
 @attrs.frozen
@@ -27,10 +39,13 @@ class Visibility:
     """
 
     everything: bool = False
-    teams: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
-    assignees: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
-    contacts: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
-    accounts: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
+    teams: frozenset[str] = attrs.field(default=frozenset(), converter=_teams)
+    assignees: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_assignees)
+    contacts: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_contacts)
+    accounts: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_accounts)
 
     @classmethod
     def all(cls) -> Visibility:

@@ -14,15 +14,11 @@ from typing import Any, ClassVar
 
 import attrs
 
-from caselib.cases.events import DomainEvent
+from caselib.cases.events import DomainEvent, _deliveries
 
 __all__ = ["AUTOMATION_EVENT", "AutomationApplied", "AutomationReport", "DeliveryReport"]
 
 AUTOMATION_EVENT = "automation.applied"
-
-
-def _deliveries(items: Any) -> tuple[Mapping[str, Any], ...]:
-    return tuple(items)
 
 
 @attrs.frozen

@@ -24,6 +24,7 @@ from typing import Final, TypeAlias
 import attrs
 
 from caselib.automation.templates import Template
+from caselib.checks import instance_attribute, require_items, require_str
 from caselib.errors import InvalidConfiguration, UnknownValue
 from caselib.routing.conditions import (
     AllOf,
@@ -165,7 +166,7 @@ class SendEmail:
     """E-mail ``to`` (``contact``, ``owner``, ``manager`` or ``team``) from ``template``."""
 
     kind = "email"
-    template: Template
+    template: Template = attrs.field(validator=instance_attribute(Template, "a Template"))
     to: str = "contact"
 
     def __attrs_post_init__(self) -> None:
@@ -182,9 +183,10 @@ class Notify:
 
     kind = "notify"
     who: tuple[str, ...]
-    template: Template
+    template: Template = attrs.field(validator=instance_attribute(Template, "a Template"))
 
     def __attrs_post_init__(self) -> None:
+        require_items(self.who, "who", f"a list of notify targets ({', '.join(NOTIFY_TARGETS)})")
         if not self.who:
             raise InvalidConfiguration("notify needs at least one of: "
                                        + ", ".join(NOTIFY_TARGETS))
@@ -228,6 +230,7 @@ class SetField:
     value: str | tuple[str, ...]
 
     def __attrs_post_init__(self) -> None:
+        require_str(self.field, "field", "a field name such as 'category' or 'custom.<name>'")
         if self.field not in SETTABLE_FIELDS and not (
                 self.field.startswith("custom.") and len(self.field) > 7):
             raise UnknownValue("field", self.field, (*SETTABLE_FIELDS, "custom.<name>"))
@@ -286,8 +289,8 @@ def _conditions(value: object) -> Condition:
     return value  # type: ignore[return-value]
 
 
-def _actions(values: Iterable[Action]) -> tuple[Action, ...]:
-    return tuple(values)
+def _actions(values: object) -> tuple[Action, ...]:
+    return require_items(values, "actions", "a list of actions (AddNote, Assign, …)")
 
 
 @attrs.frozen

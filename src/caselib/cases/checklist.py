@@ -13,7 +13,7 @@ so templates need no schema of their own and the audit trail is the data.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -21,7 +21,7 @@ import attrs
 
 from caselib.cases.case import Case
 from caselib.cases.values import Actor
-from caselib.checks import bool_attribute, require_str
+from caselib.checks import bool_attribute, require_items, require_mapping, require_str
 from caselib.errors import ChecklistIncomplete, InvalidConfiguration, UnknownValue
 from caselib.timeutil import aware_utc
 from caselib.vocab import Audience, StatusCategory
@@ -74,8 +74,8 @@ class ChecklistItem:
         return cls(d["id"], d["text"], d.get("required", True), d.get("role"))
 
 
-def _items(values: Iterable[ChecklistItem]) -> tuple[ChecklistItem, ...]:
-    items = tuple(values)
+def _items(values: object) -> tuple[ChecklistItem, ...]:
+    items = require_items(values, "checklist", "a list of ChecklistItem values")
     for item in items:
         if not isinstance(item, ChecklistItem):
             raise InvalidConfiguration(f"a checklist holds ChecklistItem values, not {item!r}")
@@ -92,8 +92,8 @@ TEMPLATE_FIELDS: Final = frozenset({
 arguments."""
 
 
-def _fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    fields = dict(value)
+def _fields(value: object) -> Mapping[str, Any]:
+    fields = dict(require_mapping(value, "fields"))
     unknown = sorted(set(fields) - TEMPLATE_FIELDS)
     if unknown:
         raise InvalidConfiguration(f"a template cannot pre-fill {unknown[0]!r}; it fills "

@@ -9,12 +9,13 @@ same on every delivery, so a host drops duplicates with a unique index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 import attrs
 
+from caselib.checks import require_items
 from caselib.timeutil import to_iso
 
 __all__ = [
@@ -91,8 +92,8 @@ class CaseUnlinked(DomainEvent):
     target: str
 
 
-def _seqs(items: Iterable[int]) -> tuple[int, ...]:
-    return tuple(items)
+def _seqs(items: object) -> tuple[int, ...]:
+    return require_items(items, "seqs", "a list of timeline numbers")
 
 
 @attrs.frozen
@@ -261,8 +262,8 @@ def _convert(value: Any) -> Any:
     return value
 
 
-def _deliveries(items: Any) -> tuple[Mapping[str, Any], ...]:
-    return tuple(items)
+def _deliveries(items: object) -> tuple[Mapping[str, Any], ...]:
+    return require_items(items, "deliveries", "a list of rendered deliveries (mappings)")
 
 
 @attrs.frozen

@@ -39,6 +39,7 @@ from statemachine.exceptions import TransitionNotAllowed as _MachineRefused
 
 from caselib.cases.case import Case
 from caselib.cases.values import Actor
+from caselib.checks import require_instances, str_set
 from caselib.errors import (
     GateRequired,
     InvalidConfiguration,
@@ -89,8 +90,8 @@ class Status:
             object.__setattr__(self, "label", self.id.replace("_", " ").title())
 
 
-def _gate_set(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(values)
+def _gates(value: object) -> frozenset[str]:
+    return str_set(value, "gates")
 
 
 @attrs.frozen
@@ -99,15 +100,15 @@ class Transition:
 
     source: str
     target: str
-    gates: frozenset[str] = attrs.field(default=frozenset(), converter=_gate_set)
+    gates: frozenset[str] = attrs.field(default=frozenset(), converter=_gates)
 
 
-def _statuses(values: Iterable[Status]) -> tuple[Status, ...]:
-    return tuple(values)
+def _statuses(values: object) -> tuple[Status, ...]:
+    return require_instances(values, "statuses", Status, "a list of Status values")
 
 
-def _transitions(values: Iterable[Transition]) -> tuple[Transition, ...]:
-    return tuple(values)
+def _transitions(values: object) -> tuple[Transition, ...]:
+    return require_instances(values, "transitions", Transition, "a list of Transition values")
 
 
 @attrs.frozen

@@ -6,14 +6,14 @@ case reads them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Final
 
 import attrs
 
 from caselib.access import AccessPolicy
 from caselib.automation import AutomationRule, EscalationLadder
 from caselib.cases import CasePolicy, CaseTemplate, ReopenPolicy, Workflow
-from caselib.checks import bool_attribute
+from caselib.checks import bool_attribute, instance_attribute, require_instances
 from caselib.errors import InvalidConfiguration
 from caselib.kb import KbSettings
 from caselib.reports import View, ViewCatalog
@@ -31,12 +31,20 @@ def _views(value: object) -> ViewCatalog:
     return ViewCatalog(value)  # (ViewCatalog checks the type)
 
 
-def _rules(items: Iterable[AutomationRule]) -> tuple[AutomationRule, ...]:
-    return tuple(items)
+_NONE: Final = type(None)
 
 
-def _templates(items: Iterable[CaseTemplate]) -> tuple[CaseTemplate, ...]:
-    found = tuple(items)
+def _workflows(items: object) -> tuple[Workflow, ...]:
+    return require_instances(items, "workflows", Workflow, "a list of Workflow values")
+
+
+def _rules(items: object) -> tuple[AutomationRule, ...]:
+    return require_instances(
+        items, "automations", AutomationRule, "a list of AutomationRule values")
+
+
+def _templates(items: object) -> tuple[CaseTemplate, ...]:
+    found = require_instances(items, "templates", CaseTemplate, "a list of CaseTemplate values")
     names = [t.name for t in found]
     if len(set(names)) != len(names):
         raise InvalidConfiguration(f"two case templates share a name: {sorted(names)}")
@@ -65,14 +73,22 @@ class TenantSettings:
     queue (and maybe an owner) of new cases; ``None`` turns routing off.
     """
 
-    workflow: Workflow = attrs.field(factory=Workflow.default)
-    policy: CasePolicy = attrs.field(factory=CasePolicy)
-    workflows: tuple[Workflow, ...] = ()
-    router: Router | None = attrs.field(factory=default_router)
-    kb: KbSettings = attrs.field(factory=KbSettings)
-    sla: SlaPolicies | None = attrs.field(factory=SlaPolicies)
+    workflow: Workflow = attrs.field(
+        factory=Workflow.default, validator=instance_attribute(Workflow, "a Workflow"))
+    policy: CasePolicy = attrs.field(
+        factory=CasePolicy, validator=instance_attribute(CasePolicy, "a CasePolicy"))
+    workflows: tuple[Workflow, ...] = attrs.field(default=(), converter=_workflows)
+    router: Router | None = attrs.field(
+        factory=default_router, validator=instance_attribute((Router, _NONE), "a Router or None"))
+    kb: KbSettings = attrs.field(
+        factory=KbSettings, validator=instance_attribute(KbSettings, "a KbSettings"))
+    sla: SlaPolicies | None = attrs.field(
+        factory=SlaPolicies, validator=instance_attribute((SlaPolicies, _NONE),
+                                                          "an SlaPolicies or None"))
     """SLA policies; ``None`` turns SLA clocks off."""
-    access: AccessPolicy | None = None
+    access: AccessPolicy | None = attrs.field(
+        default=None, validator=instance_attribute((AccessPolicy, _NONE),
+                                                   "an AccessPolicy or None"))
     """Who may do what (:class:`~caselib.access.AccessPolicy`); ``None`` leaves agents
     unrestricted (:meth:`AccessPolicy.unrestricted`) while customers still reach only their
     own cases' public side."""
@@ -113,7 +129,8 @@ class TenantSettings:
 
     .. versionadded:: 0.3
     """
-    reopen: ReopenPolicy = attrs.field(factory=ReopenPolicy)
+    reopen: ReopenPolicy = attrs.field(
+        factory=ReopenPolicy, validator=instance_attribute(ReopenPolicy, "a ReopenPolicy"))
     """Who may reopen and for how long (:class:`~caselib.cases.ReopenPolicy`): agents
     always; customers inside its grace window, after which a reply opens a follow-up.
 

@@ -7,12 +7,12 @@ not about scoring.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
 import attrs
 
-from caselib.errors import InvalidInput
+from caselib.checks import require_instances
 from caselib.kb.settings import _non_negative
 
 __all__ = [
@@ -31,11 +31,8 @@ class QueryPart:
     weight: float = attrs.field(default=1.0, validator=_non_negative)
 
 
-def _parts(value: Iterable[QueryPart]) -> tuple[QueryPart, ...]:
-    parts = tuple(value)
-    if not all(isinstance(p, QueryPart) for p in parts):
-        raise InvalidInput("KbQuery parts must be QueryPart values", field="parts")
-    return parts
+def _parts(value: object) -> tuple[QueryPart, ...]:
+    return require_instances(value, "parts", QueryPart, "a list of QueryPart values")
 
 
 @attrs.frozen

@@ -35,7 +35,7 @@ from typing import Final
 
 import attrs
 
-from caselib.errors import InvalidInput
+from caselib.checks import require_strs
 from caselib.kb.text import fold
 
 __all__ = ["Redactor"]
@@ -90,10 +90,16 @@ def _words(values: Iterable[str]) -> list[str]:
     return sorted(out, key=lambda v: (-len(v), v))  # longest first: "Acme Ltd" before "Acme"
 
 
-def _strings(value: Iterable[object]) -> tuple[str, ...]:
-    if isinstance(value, str):  # a lone string would be split into letters
-        raise InvalidInput("pass a collection of strings, not one string", field="names")
-    return tuple(str(v) for v in value)
+def _strings(value: object, field: str) -> tuple[str, ...]:
+    return tuple(str(v) for v in require_strs(value, field))
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return _strings(value, "names")
+
+
+def _values(value: object) -> tuple[str, ...]:
+    return _strings(value, "values")
 
 
 @attrs.frozen
@@ -111,8 +117,8 @@ class Redactor:
     [name] at [name] ([email], [phone]): order #[order] on [value]. [name]'s boss agreed.
     """
 
-    names: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    values: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    names: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    values: tuple[str, ...] = attrs.field(default=(), converter=_values)
 
     def redact(self, text: str) -> str:
         """``text`` with every rule applied."""

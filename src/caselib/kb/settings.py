@@ -10,6 +10,7 @@ import math
 
 import attrs
 
+from caselib.checks import str_set
 from caselib.errors import InvalidConfiguration
 from caselib.kb.semantic import SemanticSettings
 from caselib.kb.text import ENGLISH_STOP_WORDS, StemmerName
@@ -74,6 +75,10 @@ class ResolutionBoost:
             raise InvalidConfiguration(f"neighbours must be an int >= 1, got {self.neighbours!r}")
 
 
+def _stop_words(value: object) -> frozenset[str]:
+    return str_set(value, "stop_words")
+
+
 @attrs.frozen
 class KbSettings:
     """Everything that shapes ranking; frozen so an index's behaviour cannot drift.
@@ -99,7 +104,8 @@ class KbSettings:
     #: Multiplier for articles in the case's category when ``category_mode="boost"``.
     category_boost: float = attrs.field(default=1.25, validator=_positive)
     stemmer: StemmerName = "porter2"
-    stop_words: frozenset[str] = attrs.field(default=ENGLISH_STOP_WORDS, converter=frozenset)
+    stop_words: frozenset[str] = attrs.field(
+        default=ENGLISH_STOP_WORDS, converter=_stop_words)
     #: The boost for articles that resolved similar cases (off by default).
     resolutions: ResolutionBoost = ResolutionBoost()
     #: The optional semantic scorer fused with BM25F (``None``, the default: BM25F alone).

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
-from caselib.errors import InvalidConfiguration
+from caselib.checks import bool_attribute
+from caselib.errors import InvalidConfiguration, WrongType
 from caselib.mail.message import ParsedMail
 
 __all__ = ["MailPolicy", "ReopenPolicy", "automatic_reason", "reopen_allowed"]
@@ -70,24 +72,33 @@ def _reopen(value: object) -> ReopenPolicy:
             f"{', '.join(p.value for p in ReopenPolicy)}") from None
 
 
+def _count(_instance: object, attribute: Any, value: object) -> None:
+    """A reopen limit: a whole number, 0 or more (0: mail never reopens)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(attribute.name, "a whole number of reopens (0 or more)", value)
+    if value < 0:
+        raise InvalidConfiguration("reopen limits must be 0 or more", field=attribute.name)
+
+
+def _window(_instance: object, attribute: Any, value: object) -> None:
+    if not isinstance(value, timedelta):
+        raise WrongType(attribute.name, "a timedelta (e.g. timedelta(hours=24))", value)
+    if value <= timedelta(0):
+        raise InvalidConfiguration("reopen_window must be positive", field=attribute.name)
+
+
 @attrs.frozen
 class MailPolicy:
     """A tenant's e-mail settings (the desk's :class:`~caselib.desk.mail.MailSettings`
     carries one)."""
 
     reopen: ReopenPolicy = attrs.field(default=ReopenPolicy.REOPEN, converter=_reopen)
-    reopens_per_case: int = 3
-    reopens_per_sender: int = 10
-    reopen_window: timedelta = timedelta(hours=24)
-    hold_unknown_senders: bool = True
+    reopens_per_case: int = attrs.field(default=3, validator=_count)
+    reopens_per_sender: int = attrs.field(default=10, validator=_count)
+    reopen_window: timedelta = attrs.field(default=timedelta(hours=24), validator=_window)
+    hold_unknown_senders: bool = attrs.field(default=True, validator=bool_attribute)
     """A reply on an existing case from an address that is not its contact's is held until
     an agent approves it (``False``: posted like the contact's)."""
-
-    def __attrs_post_init__(self) -> None:
-        if self.reopens_per_case < 0 or self.reopens_per_sender < 0:
-            raise InvalidConfiguration("reopen limits must be 0 or more")
-        if self.reopen_window <= timedelta(0):
-            raise InvalidConfiguration("reopen_window must be positive")
 
 
 def reopen_allowed(policy: MailPolicy, *, case_reopens: int, sender_reopens: int) -> bool:

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from caselib.errors import InvalidConfiguration
+from caselib.checks import require_mapping
+from caselib.errors import InvalidConfiguration, WrongType
 
 __all__ = ["ReplyAddress", "ReplyKeys", "TokenCheck", "parse_reply_address"]
 
@@ -30,10 +31,10 @@ _ADDRESS = re.compile(
     r"\.(?P<mac>[a-z2-7]{16,32})@(?P<domain>[^@\s]+)$")
 
 
-def _check_keys(_: object, __: object, keys: Mapping[str, bytes]) -> None:
-    if not keys:
+def _check_keys(_: object, __: object, keys: object) -> None:
+    if not require_mapping(keys, "keys"):
         raise InvalidConfiguration("ReplyKeys needs at least one key")
-    for kid, secret in keys.items():
+    for kid, secret in require_mapping(keys, "keys").items():
         if not isinstance(kid, str) or not _KEY_ID.match(kid):
             raise InvalidConfiguration(
                 f"reply key id {kid!r}: use 1-8 lower-case letters or digits")
@@ -54,6 +55,8 @@ class ReplyKeys:
         if self.current not in self.keys:
             raise InvalidConfiguration(f"the current reply key {self.current!r} is not "
                                        "among the keys")
+        if not isinstance(self.max_age, timedelta):
+            raise WrongType("max_age", "a timedelta (e.g. timedelta(days=365))", self.max_age)
         if self.max_age <= timedelta(0):
             raise InvalidConfiguration("ReplyKeys.max_age must be positive")
 

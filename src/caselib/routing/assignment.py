@@ -29,6 +29,7 @@ from typing import Final
 
 import attrs
 
+from caselib.checks import require_instances, str_set
 from caselib.errors import InvalidConfiguration, InvalidInput, UnknownValue
 from caselib.timeutil import aware_utc
 
@@ -79,10 +80,12 @@ def _optional_text(value: object, what: str) -> None:
         _text(value, what)
 
 
-def _str_set(values: Iterable[str]) -> frozenset[str]:
-    if isinstance(values, str):  # a bare string would become a set of letters
-        raise InvalidInput(f"expected a collection of names, got the text {values!r}")
-    return frozenset(values)
+def _teams(value: object) -> frozenset[str]:
+    return str_set(value, "teams")
+
+
+def _skills(value: object) -> frozenset[str]:
+    return str_set(value, "skills")
 
 
 @attrs.frozen
@@ -104,8 +107,8 @@ class Agent:
     name: str
     email: str | None = None
     manager_id: str | None = None
-    teams: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
-    skills: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+    teams: frozenset[str] = attrs.field(default=frozenset(), converter=_teams)
+    skills: frozenset[str] = attrs.field(default=frozenset(), converter=_skills)
     capacity: int | None = None
     away: bool = False
 
@@ -137,7 +140,7 @@ def _strategy(value: object) -> AssignmentStrategy:
 def _members_tuple(values: Iterable[str]) -> tuple[str, ...]:
     if isinstance(values, str):
         raise InvalidConfiguration(f"team members must be a list of agent ids, got {values!r}")
-    return tuple(values)
+    return require_instances(values, "members", str, "a list of agent ids")
 
 
 @attrs.frozen

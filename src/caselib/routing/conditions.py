@@ -23,11 +23,12 @@ Matching semantics (the same in the index, the compiled predicates and the oracl
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Final, TypeAlias
 
 import attrs
 
+from caselib.checks import require_items
 from caselib.errors import InvalidConfiguration
 
 __all__ = [
@@ -205,10 +206,10 @@ class Equals:
         return {"field": self.field, "equals": self.value}
 
 
-def _values_tuple(values: Iterable[JsonScalar]) -> tuple[JsonScalar, ...]:
+def _values_tuple(values: object) -> tuple[JsonScalar, ...]:
     if isinstance(values, str | bytes):
         raise InvalidConfiguration(f"'in' needs a list of values, got text {values!r}")
-    return tuple(values)
+    return require_items(values, "values", "a list of values")
 
 
 @attrs.frozen
@@ -304,8 +305,8 @@ class Not:
         return {"not": self.condition.to_dict()}
 
 
-def _conditions_tuple(items: Iterable[Condition]) -> tuple[Condition, ...]:
-    return tuple(items)
+def _conditions_tuple(items: object) -> tuple[Condition, ...]:
+    return require_items(items, "conditions", "a list of conditions")
 
 
 @attrs.frozen

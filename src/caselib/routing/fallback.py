@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from caselib.errors import InvalidConfiguration
+from caselib.checks import require_items
+from caselib.errors import InvalidConfiguration, WrongType
 from caselib.routing.conditions import Facts, _check_field
 from caselib.routing.decision import MatchKind, RouteStep, _render, _shown
 from caselib.routing.rules import _optional_text
@@ -25,7 +26,12 @@ __all__ = [
 def _routes_tuple(
     routes: Mapping[str, str] | Iterable[tuple[str, str]],
 ) -> tuple[tuple[str, str], ...]:
-    pairs = routes.items() if isinstance(routes, Mapping) else routes
+    expected = "a mapping of value to team, or (value, team) pairs"
+    pairs = routes.items() if isinstance(routes, Mapping) else require_items(
+        routes, "routes", expected)
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise WrongType("routes", expected, pair, hint="one of the items")
     return tuple((str(key), str(team)) for key, team in pairs)
 
 

@@ -30,6 +30,7 @@ from typing import Final
 
 import attrs
 
+from caselib.checks import require_items
 from caselib.errors import InvalidConfiguration
 from caselib.routing.branches import BranchManagerLookup, BranchRouting
 from caselib.routing.conditions import Facts
@@ -67,12 +68,12 @@ def _label(position: int, rule: Rule) -> tuple[str, str]:
     return label, chose
 
 
-def _ruleset(rules: RuleSet | Iterable[Rule]) -> RuleSet:
+def _ruleset(rules: object) -> RuleSet:
     return rules if isinstance(rules, RuleSet) else RuleSet(rules)
 
 
-def _fallbacks_tuple(items: Iterable[FallbackMap]) -> tuple[FallbackMap, ...]:
-    return tuple(items)
+def _fallbacks_tuple(items: object) -> tuple[FallbackMap, ...]:
+    return require_items(items, "fallbacks", "a list of FallbackMap values")
 
 
 _BRANCHES: Final = BranchRouting()

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import attrs
 
+from caselib.checks import require_items
 from caselib.errors import InvalidConfiguration
 from caselib.routing.conditions import Condition, Facts, _check_condition, _parse_condition
 
@@ -174,8 +175,8 @@ def _target_part(target: Mapping[str, object], key: str) -> str | None:
     return value
 
 
-def _rules_tuple(items: Iterable[Rule]) -> tuple[Rule, ...]:
-    return tuple(items)
+def _rules_tuple(items: object) -> tuple[Rule, ...]:
+    return require_items(items, "rules", "a list of Rule values")
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from caselib.checks import require_items
 from caselib.errors import InvalidConfiguration
 from caselib.sla.hours import _format_hhmm, _parse_hhmm
 
@@ -163,9 +164,9 @@ class PythonHolidaysSource:
         return [Holiday(day, name=str(name)) for day, name in sorted(table.items())]
 
 
-def _coerce_holidays(value: Iterable[Holiday | Mapping[str, Any]]) -> tuple[Holiday, ...]:
+def _coerce_holidays(value: object) -> tuple[Holiday, ...]:
     out = []
-    for item in value:
+    for item in require_items(value, "holidays", "a list of Holiday values (or mappings)"):
         if isinstance(item, Holiday):
             out.append(item)
         elif isinstance(item, Mapping):

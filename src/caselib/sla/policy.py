@@ -16,6 +16,7 @@ from typing import Any, Final
 import attrs
 
 from caselib.cases import Links
+from caselib.checks import instance_attribute, require_items
 from caselib.errors import InvalidConfiguration, UnknownValue
 from caselib.sla.calendar import BusinessCalendar
 from caselib.sla.durations import format_duration, parse_duration
@@ -350,9 +351,9 @@ class SlaCondition:
         return {f: sorted(v) for f, v in self.fields.items()}
 
 
-def _coerce_rules(value: Iterable[Any]) -> tuple[tuple[SlaCondition, SlaPolicy], ...]:
+def _coerce_rules(value: object) -> tuple[tuple[SlaCondition, SlaPolicy], ...]:
     out: list[tuple[SlaCondition, SlaPolicy]] = []
-    for item in value:
+    for item in require_items(value, "rules", "a list of (SlaCondition, SlaPolicy) pairs"):
         if not (isinstance(item, tuple | list) and len(item) == 2):
             raise InvalidConfiguration(f"an SLA rule is a (condition, policy) pair, got {item!r}")
         condition, policy = item
@@ -375,7 +376,8 @@ class SlaPolicies:
     rules: tuple[tuple[SlaCondition, SlaPolicy], ...] = attrs.field(
         factory=tuple, converter=_coerce_rules
     )
-    default: SlaPolicy = attrs.field(factory=SlaPolicy.default)
+    default: SlaPolicy = attrs.field(
+        factory=SlaPolicy.default, validator=instance_attribute(SlaPolicy, "an SlaPolicy"))
     # id -> policy, built once: every command and every swept case looks its policy up
     _by_id: dict[str, SlaPolicy] = attrs.field(init=False, eq=False, repr=False, hash=False)
 
