@@ -183,3 +183,30 @@ def test_a_customer_reply_never_fails_and_only_leaves_waiting_for_open(
                 or compiled.category(landed.status) is StatusCategory.OPEN)
     else:
         assert landed.status == before.status
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "approve_held_mail posts a held reopen (an unknown sender's mail to a resolved case) "
+    "as a public reply but leaves the case resolved: nobody's queue shows the answer. "
+    "Whether approval should reopen (or follow up, past the tenant's window) is a design "
+    "decision left to the maintainers"))
+def test_an_approved_held_reopen_puts_the_case_back_to_work() -> None:
+    desk = _desk(MemoryStore(), FrozenClock(T0))
+    desk.mail = MailSettings("help@support.test")
+    case_id = desk.ingest_mail(_mail("m1@ex", "It jams.")).case_id or ""
+    desk.mail = MailSettings("help@support.test",
+                             contacts=lambda a: a if a == CUSTOMER.id else None)
+    for to in ("open", "in_progress", "pending_customer"):
+        desk.transition(case_id, to, actor=ANA)
+    desk.resolve(case_id, "Cleared", actor=ANA)
+    msg = EmailMessage()
+    msg["From"] = "Colleague <co@example.com>"
+    msg["To"] = "help@support.test"
+    msg["Subject"] = "Re: Printer jam"
+    msg["Message-ID"] = "<m2@ex>"
+    msg["In-Reply-To"] = "<m1@ex>"
+    msg.set_content("Still jammed")
+    assert desk.ingest_mail(msg.as_bytes()).outcome == "held"
+    held = next(e.seq for e in desk.get_case(case_id, actor=ANA).timeline
+                if e.kind == "mail_held")
+    assert desk.approve_held_mail(case_id, held, actor=ANA).is_active

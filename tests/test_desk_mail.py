@@ -323,3 +323,27 @@ def test_held_mail_is_not_shown_to_the_customer(desk: ServiceDesk) -> None:
                                headers={"In-Reply-To": "<m1@ex>"}))
     view = desk.customer_view(case_id, actor=Actor.customer("bo@example.com"))
     assert "Secret attempt" not in repr(view)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "past the tenant's reopen window every mail in the old case's thread opens another "
+    "follow-up (the old case is closed by the first), so a customer who writes twice gets "
+    "two cases; before the window was obeyed the first mail reopened the case and the "
+    "second was a reply on it. Landing on the old case's active follow-up needs a "
+    "follow-up lookup like survivor_of, left to the maintainers"))
+def test_a_second_mail_past_the_window_lands_on_the_follow_up(
+        make_store: Callable[[], Store], clock: FrozenClock) -> None:
+    from caselib import TenantSettings
+    from caselib.cases import ReopenPolicy
+
+    desk = ServiceDesk(make_store(), tenant="acme", clock=clock,
+                       settings=TenantSettings(reopen=ReopenPolicy(grace=timedelta(days=7))))
+    desk.mail = MailSettings("help@support.test", keys=KEYS)
+    _resolved_with_context(desk)
+    clock.advance(timedelta(days=8))
+    first = desk.ingest_mail(make_mail(mid="r1@x", body="Jammed again",
+                                       headers={"In-Reply-To": "<m1@ex>"}))
+    assert first.outcome == "follow_up"
+    second = desk.ingest_mail(make_mail(mid="r2@x", body="Forgot the photo",
+                                        headers={"In-Reply-To": "<m1@ex>"}))
+    assert (second.outcome, second.case_id) == ("reply", first.case_id)

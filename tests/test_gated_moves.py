@@ -111,3 +111,68 @@ class TestFollowUpOfAGatedCase:
         assert desk.get_case(parent, actor=ANA).status == "resolved"
         assert [k.role_for(follow.id) for k in desk.case_links(follow.id, actor=ANA)] == [
             "follow_up_of"]
+
+
+class TestFollowUpWithoutAClosedStatus:
+    """A workflow whose resolved status is its last (no move to a closed status) keeps the
+    old case resolved when a reply past the window opens a follow-up: closing it is
+    housekeeping, and its TransitionNotAllowed cost the customer's reply (portal) or the mail
+    (ingest raised, the CLI bounced it)."""
+
+    @staticmethod
+    def _desk(store: Store, clock: FrozenClock) -> ServiceDesk:
+        from caselib import Workflow
+        from caselib.desk.mail import MailSettings
+
+        wf = Workflow.from_dict({
+            "name": "short",
+            "statuses": [{"id": "new", "category": "new"},
+                         {"id": "open", "category": "open"},
+                         {"id": "resolved", "category": "resolved"}],
+            "transitions": [{"from": "new", "to": "open"},
+                            {"from": "open", "to": "resolved"},
+                            {"from": "resolved", "to": "open"}]})
+        desk = ServiceDesk(store, tenant="acme", clock=clock, settings=TenantSettings(
+            workflow=wf, reopen=ReopenPolicy(grace=timedelta(days=1))))
+        desk.mail = MailSettings("help@support.test")
+        return desk
+
+    @staticmethod
+    def _resolved(desk: ServiceDesk) -> str:
+        case = desk.create_case(subject="Printer jam", actor=ANA,
+                                links={"contact": "jo@example.com"})
+        desk.transition(case.id, "open", actor=ANA)
+        desk.resolve(case.id, "Cleared the tray", actor=ANA)
+        return case.id
+
+    def test_a_portal_reply_opens_the_follow_up(
+            self, make_store: Callable[[], Store]) -> None:
+        clock = FrozenClock(T0)
+        desk = self._desk(make_store(), clock)
+        case_id = self._resolved(desk)
+        clock.advance(timedelta(days=3))
+        follow = desk.customer_reply(case_id, "Jammed again",
+                                     actor=Actor.customer("jo@example.com"))
+        assert follow.id != case_id and follow.description == "Jammed again"
+        assert desk.get_case(case_id, actor=ANA).status == "resolved"
+        assert [k.role_for(follow.id) for k in desk.case_links(follow.id, actor=ANA)] == [
+            "follow_up_of"]
+
+    def test_a_mail_reply_opens_the_follow_up(
+            self, make_store: Callable[[], Store]) -> None:
+        from email.message import EmailMessage
+
+        clock = FrozenClock(T0)
+        desk = self._desk(make_store(), clock)
+        case_id = self._resolved(desk)
+        number = desk.get_case(case_id, actor=ANA).number
+        clock.advance(timedelta(days=3))
+        msg = EmailMessage()
+        msg["From"] = "jo@example.com"
+        msg["To"] = "help@support.test"
+        msg["Subject"] = f"[{number}] Printer jam"
+        msg["Message-ID"] = "<late@example.com>"
+        msg.set_content("Jammed again, by mail")
+        out = desk.ingest_mail(msg.as_bytes())
+        assert out.outcome == "follow_up" and out.case_id not in (None, case_id)
+        assert desk.get_case(case_id, actor=ANA).status == "resolved"

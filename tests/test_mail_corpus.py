@@ -173,6 +173,22 @@ def test_cli_ingest_defers_mail_for_a_store_that_is_not_there(
     assert tables == ["contacts"]
 
 
+def test_cli_ingest_create_takes_an_empty_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty file at --db (made beforehand with the mail user as its owner, as an MTA
+    setup does) is no store yet: --create makes the store in it, where it deferred every
+    message for good ('not a caselib store')."""
+    from caselib.cli import main
+
+    db = tmp_path / "cases.db"
+    db.touch()
+    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
+    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme", "--create",
+                 "--support-address", "help@support.test"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "new"
+
+
 @pytest.mark.parametrize("spec", ["bogus", "k1:zz", ":00112233", "k1:" + "ab" * 16 + ",k0:"])
 def test_cli_ingest_names_a_malformed_key_setting(
         spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

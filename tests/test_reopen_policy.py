@@ -161,3 +161,26 @@ class TestCustomerViewOffers:
         desk.reopen(case_id, actor=ANA)
         desk.merge(case_id, survivor.id, actor=ANA)
         assert _offers(desk, case_id) == (False, False, False)
+
+
+class TestReplyChangesNothingWhenRefused:
+    """A reply the desk refuses (empty, not text, too long) changes nothing, whichever way
+    the policy sends it: the reopen inside the window committed before the comment was
+    checked (the case stayed reopened without the reply), and past it an empty reply closed
+    the old case and opened an empty follow-up."""
+
+    @pytest.mark.parametrize("body", ["", "   ", 5, "x" * 60_000])
+    @pytest.mark.parametrize("days", [2, 30])
+    def test_a_refused_reply_leaves_the_case_resolved(self, body: object, days: int) -> None:
+        from caselib import CaselibError
+
+        clock = FrozenClock(T0)
+        desk = _desk(clock, reopen=ReopenPolicy(grace=timedelta(days=7)))
+        case_id = _resolved(desk)
+        before = desk.get_case(case_id, actor=ANA)
+        clock.advance(timedelta(days=days))
+        with pytest.raises(CaselibError):
+            desk.customer_reply(case_id, body, actor=CUSTOMER)  # type: ignore[arg-type]
+        after = desk.get_case(case_id, actor=ANA)
+        assert (after.status, after.version) == ("resolved", before.version)
+        assert desk.count_cases(actor=ANA) == 1

@@ -32,7 +32,8 @@ def add_mail_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="the SQLite store; it must exist (a mistyped path would "
                              "otherwise make a new, empty store nobody reads)")
     ingest.add_argument("--create", action="store_true",
-                        help="make the store at --db when no file is there yet")
+                        help="make the store at --db when no file (or an empty one) is "
+                             "there yet")
     ingest.add_argument("--tenant", default="default", help="the desk's tenant")
     ingest.add_argument("--support-address", required=True,
                         help="the support address (its domain makes case addresses)")
@@ -72,7 +73,9 @@ def mail_command(args: argparse.Namespace) -> int:
     try:
         keys = reply_keys(os.environ.get("CASELIB_REPLY_KEYS", ""))
         path = Path(args.db)
-        problem = None if args.create and not path.exists() else check_store_file(path)
+        # an empty file is no store yet (one made beforehand for the mail user to own)
+        fresh = not path.exists() or (path.is_file() and path.stat().st_size == 0)
+        problem = None if args.create and fresh else check_store_file(path)
         if problem is not None:
             raise InvalidConfiguration(
                 problem + ("" if path.exists() else "; pass --create to make a new store"))

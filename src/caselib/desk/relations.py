@@ -25,10 +25,11 @@ from caselib.cases.merge import (
     unmerge_source,
 )
 from caselib.cases.merge import merged_timeline as _merged_timeline
+from caselib.cases.values import BODY_MAX_LENGTH, _text
 from caselib.desk import _inputs as check
 from caselib.desk import casework
 from caselib.desk._context import DeskContext
-from caselib.errors import CaseNotFound, GateRequired, InvalidInput
+from caselib.errors import CaseNotFound, GateRequired, InvalidInput, TransitionNotAllowed
 from caselib.ports import (
     MAX_QUERY_LIMIT,
     CaseLinkRepository,
@@ -362,6 +363,10 @@ def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -
     ``follow_up_of`` it. Returns the case the reply landed on."""
     check.actor(actor)
     check.case_id(case_id)
+    # the reply is checked as the comment it becomes before anything is written: the reopen
+    # below commits ahead of the comment, and a follow-up takes it as its description
+    # (which may be empty)
+    _text(body, "comment", BODY_MAX_LENGTH)
     replies_to = survivor_of_case(ctx, case_id)
     case = ctx.read(replies_to, actor)
     now = ctx.now()
@@ -400,10 +405,11 @@ def follow_up_within(ctx: DeskContext, old_id: str) -> casework.Within:
             note="Closed: the reopen window has passed", uow=uow)
 
         def close_if_resolved(new: Case, old: Case, now: datetime) -> None:
-            # a child reopened since, or a required checklist item, keeps the old case
-            # resolved; the reply must land on the follow-up all the same
+            # a child reopened since, a required checklist item, or a workflow with no
+            # closed status after resolved keeps the old case resolved; the reply must land
+            # on the follow-up all the same
             if old.status_category is StatusCategory.RESOLVED:
-                with contextlib.suppress(GateRequired):
+                with contextlib.suppress(GateRequired, TransitionNotAllowed):
                     close(old, now)
 
         _link_new(ctx, uow, new, LinkKind.FOLLOW_UP_OF, old_id, _SYSTEM, now,

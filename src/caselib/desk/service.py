@@ -285,7 +285,9 @@ class ServiceDesk:
         (:attr:`TenantSettings.reopen <caselib.desk.TenantSettings.reopen>`): lands on the
         survivor of a merged case; reopens a resolved case inside the grace window; past it,
         closes the case and opens a linked follow-up carrying its context. Returns the case
-        the reply landed on. Mail ingest calls this for a customer's mail.
+        the reply landed on. Mail ingest follows the same policy for a customer's mail
+        (:meth:`ingest_mail`). A reply that is no valid comment (empty, too long) is
+        refused before anything changes.
 
         .. versionadded:: 0.3
         """
@@ -329,9 +331,10 @@ class ServiceDesk:
     def link_cases(self, source: str, kind: LinkKind | str, target: str, *,
                    actor: Actor) -> CaseLink:
         """Link two cases of the tenant: ``source`` *kind* ``target`` (``parent_of``,
-        ``related``, ``duplicate_of``, ``follow_up_of``, ``split_from``, ``merged_into``),
-        listed on both with a system entry on each (``service.write`` on both). Linking
-        twice returns the first link. See ``docs/relations.md``.
+        ``related``, ``duplicate_of``, ``follow_up_of``, ``split_from``), listed on both
+        with a system entry on each (``service.write`` on both). Linking twice returns the
+        first link. ``merged_into`` is :meth:`merge`'s alone
+        (:class:`~caselib.errors.InvalidInput` here). See ``docs/relations.md``.
 
         .. versionadded:: 0.3
         """
