@@ -185,12 +185,9 @@ def test_a_customer_reply_never_fails_and_only_leaves_waiting_for_open(
         assert landed.status == before.status
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "approve_held_mail posts a held reopen (an unknown sender's mail to a resolved case) "
-    "as a public reply but leaves the case resolved: nobody's queue shows the answer. "
-    "Whether approval should reopen (or follow up, past the tenant's window) is a design "
-    "decision left to the maintainers"))
 def test_an_approved_held_reopen_puts_the_case_back_to_work() -> None:
+    """An unknown sender's mail to a resolved case is held; the agent approving it reopens
+    the case, so the answer is in a queue (it was posted on a case nobody's queue shows)."""
     desk = _desk(MemoryStore(), FrozenClock(T0))
     desk.mail = MailSettings("help@support.test")
     case_id = desk.ingest_mail(_mail("m1@ex", "It jams.")).case_id or ""

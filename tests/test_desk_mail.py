@@ -325,14 +325,10 @@ def test_held_mail_is_not_shown_to_the_customer(desk: ServiceDesk) -> None:
     assert "Secret attempt" not in repr(view)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "past the tenant's reopen window every mail in the old case's thread opens another "
-    "follow-up (the old case is closed by the first), so a customer who writes twice gets "
-    "two cases; before the window was obeyed the first mail reopened the case and the "
-    "second was a reply on it. Landing on the old case's active follow-up needs a "
-    "follow-up lookup like survivor_of, left to the maintainers"))
 def test_a_second_mail_past_the_window_lands_on_the_follow_up(
         make_store: Callable[[], Store], clock: FrozenClock) -> None:
+    """Past the window the first mail in the old thread opens a follow-up (and closes the old
+    case); the second lands on that follow-up as a reply instead of opening another."""
     from caselib import TenantSettings
     from caselib.cases import ReopenPolicy
 

@@ -52,6 +52,24 @@ class TestReopenPolicy:
         card = desk.scorecard(start=T0, end=T0 + timedelta(days=3), actor=ANA)
         assert card.total.reopened == 1
 
+    def test_a_second_late_reply_joins_the_first_follow_up(self) -> None:
+        """Replying twice to the old case past the window gives one follow-up with both
+        replies; once that follow-up is done, the next late reply opens a new one."""
+        clock = FrozenClock(T0)
+        desk = _desk(clock, reopen=ReopenPolicy(grace=timedelta(days=7)))
+        case_id = _resolved(desk)
+        clock.advance(timedelta(days=30))
+        first = desk.customer_reply(case_id, "Jammed again", actor=CUSTOMER)
+        second = desk.customer_reply(case_id, "And the photo", actor=CUSTOMER)
+        assert second.id == first.id != case_id
+        assert second.timeline[-1].body == "And the photo"
+        for to in ("open", "in_progress", "pending_customer"):
+            desk.transition(first.id, to, actor=ANA)
+        desk.resolve(first.id, "Replaced the roller", actor=ANA)
+        clock.advance(timedelta(days=30))
+        third = desk.customer_reply(case_id, "Months later", actor=CUSTOMER)
+        assert third.id not in (case_id, first.id)
+
     def test_past_grace_opens_a_follow_up(self) -> None:
         """Past the window: the case closes, a linked follow-up carries its context."""
         clock = FrozenClock(T0)

@@ -12,6 +12,7 @@ them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -29,6 +30,7 @@ from caselib.desk.triage import route
 from caselib.errors import (
     CaseNotFound,
     CommandRefused,
+    GateRequired,
     InvalidConfiguration,
     InvalidInput,
     WrongType,
@@ -260,6 +262,12 @@ def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
     if outcome == "closed":
         old = closed_case[0]
         if policy.reopen is not ReopenPolicy.REFUSE:
+            from caselib.desk.relations import open_follow_up
+
+            onward = open_follow_up(ctx, old.id)
+            if onward is not None:  # a second late mail in the thread joins the first's
+                return _reply(ctx, settings, mail, decision, onward, customer, known,
+                              attachments, record)
             case = _open(ctx, settings, mail, customer, attachments, record, ctx.now(),
                          decision, follow_up_of=old)
             return MailOutcome(mail.message_id, "follow_up" if case else "duplicate",
@@ -397,6 +405,16 @@ def approve_held_mail(ctx: DeskContext, case_id: str, seq: int, *, actor: Actor)
             raise InvalidInput(f"held mail {seq} is already approved", field="seq")
         sender = Actor.customer(str(entry.data.get("sender")),
                                 str(entry.data.get("name") or "") or None)
+        if not case.is_active:
+            # held on a done case (an unknown sender, or past the reopen rate limit): the
+            # approving agent's reopen, so the answer is in a queue (agents may always
+            # reopen; a gate on the way back leaves the case where it is)
+            wf = ctx.workflow_of(case)
+            target = wf.first_target(case.status, (StatusCategory.OPEN, StatusCategory.NEW))
+            if target is not None:
+                with contextlib.suppress(GateRequired):
+                    wf.apply(case, target, actor=actor, at=now,
+                             note="a held e-mail was approved", note_parameter="reason")
         case.add_comment(entry.body, audience=Audience.PUBLIC, actor=sender, at=now)
         case.record_activity(actor, now, "mail_approved", "", seq=seq)
         customer_answered(ctx, case, now, actor=actor)

@@ -377,6 +377,10 @@ def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -
         casework.reopen(ctx, case.id, actor=actor, reason=None, expected_version=None)
         return casework.add_comment(ctx, case.id, body, actor=actor, audience=Audience.PUBLIC,
                                     expected_version=None)
+    onward = open_follow_up(ctx, case.id, actor)
+    if onward is not None:  # the follow-up an earlier late reply opened takes this one too
+        return casework.add_comment(ctx, onward, body, actor=actor, audience=Audience.PUBLIC,
+                                    expected_version=None)
     follow = casework.create_case(
         ctx, within=follow_up_within(ctx, case.id), subject=follow_up_subject(case),
         actor=actor,
@@ -385,6 +389,27 @@ def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -
         source=case.source, links=case.links if not actor.is_customer else None,
         tags=tuple(case.tags), custom=None, assignee=None, team=None)
     return ctx.read(follow.id, actor)
+
+
+def open_follow_up(ctx: DeskContext, case_id: str, actor: Actor | None = None) -> str | None:
+    """The newest active case that follows ``case_id`` up (linked ``follow_up_of`` it), or
+    ``None``: where a later reply to a done case belongs, so a customer who writes twice past
+    the reopen window gets one follow-up, not one per message. ``actor``: only a follow-up it
+    may read (the portal's customer); ``None`` for the mail channel, whose own checks (the
+    sender against the case's contact) run on the case it picks."""
+    with ctx.uow() as uow:
+        links = getattr(uow, "links", None)
+        if links is None:
+            return None
+        ids = [k.source for k in links.of_case(case_id)
+               if k.kind is LinkKind.FOLLOW_UP_OF and k.target == case_id][:MAX_QUERY_LIMIT]
+        if not ids:
+            return None
+        rows = uow.cases.query(CaseQuery(ids=ids, limit=len(ids))).items
+    access = ctx.access
+    live = [s for s in rows if s.status_category.is_active and (
+        actor is None or access.can(actor, access.read_permission(actor), s))]
+    return max(live, key=lambda s: (s.created_at, s.number)).id if live else None
 
 
 def follow_up_subject(old: Case) -> str:
