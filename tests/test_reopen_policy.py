@@ -45,9 +45,11 @@ class TestReopenPolicy:
         clock = FrozenClock(T0)
         desk = _desk(clock, reopen=ReopenPolicy(grace=timedelta(days=7)))
         case_id = _resolved(desk)
+        before = desk.get_case(case_id, actor=ANA)
         clock.advance(timedelta(days=2))
         landed = desk.customer_reply(case_id, "Jammed again", actor=CUSTOMER)
         assert landed.id == case_id and landed.status == "open"
+        assert landed.version == before.version + 1  # the reopen and the reply: one save
         assert landed.timeline[-1].body == "Jammed again"
         card = desk.scorecard(start=T0, end=T0 + timedelta(days=3), actor=ANA)
         assert card.total.reopened == 1

@@ -411,7 +411,10 @@ def reopen(
     actor: Actor,
     reason: str | None,
     expected_version: int | None,
+    reply: str | None = None,
 ) -> Case:
+    """Reopen a done case; with ``reply``, the customer's public reply that reopens it, in
+    the same save (a refused reply leaves the case done)."""
     check.command(case_id, actor, expected_version)
 
     def command(case: Case, now: datetime) -> None:
@@ -424,6 +427,8 @@ def reopen(
         if target is None:
             raise TransitionNotAllowed(case.status, "reopen", wf.allowed_transitions(case.status))
         wf.apply(case, target, actor=actor, at=now, note=reason, note_parameter="reason")
+        if reply is not None:
+            case.add_comment(reply, audience=Audience.PUBLIC, actor=actor, at=now)
 
     # a customer reopening its own case is answering it again: a reply, not an agent's write
     return ctx.change(case_id, command, expected_version, actor=actor,

@@ -358,14 +358,15 @@ def split(ctx: DeskContext, source: str, seqs: list[int], *, subject: str,
 def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -> Case:
     """A customer's reply under the tenant's :class:`~caselib.cases.ReopenPolicy`: on an
     active case, a public reply; on a resolved case inside the grace window, a reopen and the
-    reply; otherwise the old case is closed (if only resolved) and the reply opens a
-    follow-up case carrying its context (contact, account, category, priority, tags), linked
-    ``follow_up_of`` it. Returns the case the reply landed on."""
+    reply, saved together; past it, the old case's active follow-up takes the reply when an
+    earlier late reply opened one; otherwise the old case is closed (if only resolved) and
+    the reply opens a follow-up case carrying its context (contact, account, category,
+    priority, tags), linked ``follow_up_of`` it. Returns the case the reply landed on."""
     check.actor(actor)
     check.case_id(case_id)
-    # the reply is checked as the comment it becomes before anything is written: the reopen
-    # below commits ahead of the comment, and a follow-up takes it as its description
-    # (which may be empty)
+    # the reply is checked as the comment it becomes before anything is written: a
+    # follow-up takes it as its description (which may be empty); a reopen saves it with
+    # the reopen, in one command
     _text(body, "comment", BODY_MAX_LENGTH)
     replies_to = survivor_of_case(ctx, case_id)
     case = ctx.read(replies_to, actor)
@@ -374,9 +375,8 @@ def customer_reply(ctx: DeskContext, case_id: str, body: str, *, actor: Actor) -
         return casework.add_comment(ctx, case.id, body, actor=actor, audience=Audience.PUBLIC,
                                     expected_version=None)
     if ctx.settings.reopen.customer_may_reopen(case, now):
-        casework.reopen(ctx, case.id, actor=actor, reason=None, expected_version=None)
-        return casework.add_comment(ctx, case.id, body, actor=actor, audience=Audience.PUBLIC,
-                                    expected_version=None)
+        return casework.reopen(ctx, case.id, actor=actor, reason=None, expected_version=None,
+                               reply=body)
     onward = open_follow_up(ctx, case.id, actor)
     if onward is not None:  # the follow-up an earlier late reply opened takes this one too
         return casework.add_comment(ctx, onward, body, actor=actor, audience=Audience.PUBLIC,
