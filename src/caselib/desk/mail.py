@@ -36,11 +36,11 @@ from caselib.errors import (
     WrongType,
 )
 from caselib.mail import (
+    ClosedCaseMail,
     MailDecision,
     MailPolicy,
     MailQueued,
     ParsedMail,
-    ReopenPolicy,
     ReplyKeys,
     ThreadResolver,
     parse_mail,
@@ -220,7 +220,7 @@ def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
         body = _body(mail)
         is_contact = known and case.links.contact == customer.id
         if not case.is_active:
-            if (policy.reopen is not ReopenPolicy.REOPEN
+            if (policy.reopen is not ClosedCaseMail.REOPEN
                     or not ctx.settings.reopen.customer_may_reopen(case, now)):
                 # the mail policy, or the tenant's reopen window, says not to reopen
                 closed_case.append(case)
@@ -261,7 +261,7 @@ def _reply(ctx: DeskContext, settings: MailSettings, mail: ParsedMail,
     ctx.change(case_id, command, actor=MAIL_ACTOR, permission=Permission.WRITE)
     if outcome == "closed":
         old = closed_case[0]
-        if policy.reopen is not ReopenPolicy.REFUSE:
+        if policy.reopen is not ClosedCaseMail.REFUSE:
             from caselib.desk.relations import open_follow_up
 
             onward = open_follow_up(ctx, old.id)

@@ -9,7 +9,7 @@ mail, reopen policy), ``resolver`` (the decision).
 
 from __future__ import annotations
 
-from caselib.mail.guards import MailPolicy, ReopenPolicy, automatic_reason, reopen_allowed
+from caselib.mail.guards import ClosedCaseMail, MailPolicy, automatic_reason, reopen_allowed
 from caselib.mail.message import (
     MAX_MAIL_BYTES,
     MailAttachment,
@@ -26,12 +26,12 @@ __all__ = [
     "MAIL_EVENT",
     "MAX_MAIL_BYTES",
     "MAX_REFERENCES",
+    "ClosedCaseMail",
     "MailAttachment",
     "MailDecision",
     "MailPolicy",
     "MailQueued",
     "ParsedMail",
-    "ReopenPolicy",
     "ReplyAddress",
     "ReplyKeys",
     "ThreadFacts",

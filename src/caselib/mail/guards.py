@@ -18,7 +18,7 @@ from caselib.checks import bool_attribute
 from caselib.errors import InvalidConfiguration, WrongType
 from caselib.mail.message import ParsedMail
 
-__all__ = ["MailPolicy", "ReopenPolicy", "automatic_reason", "reopen_allowed"]
+__all__ = ["ClosedCaseMail", "MailPolicy", "automatic_reason", "reopen_allowed"]
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?reply|out of (the )?office|autoreply|abwesenheitsnotiz|"
@@ -53,23 +53,26 @@ def automatic_reason(mail: ParsedMail) -> str | None:
     return None
 
 
-class ReopenPolicy(StrEnum):
-    """What a customer's mail to a closed case does."""
+class ClosedCaseMail(StrEnum):
+    """What a customer's mail to a resolved or closed case does (``MailPolicy.reopen``).
+
+    Not to be confused with :class:`caselib.cases.ReopenPolicy`, the tenant's grace window,
+    which ``REOPEN`` obeys too: past the window such a mail opens a follow-up."""
 
     REOPEN = "reopen"
     FOLLOW_UP = "follow_up"
-    """A new case linked to the closed one (``custom.follow_up_of``)."""
+    """A new case linked ``follow_up_of`` the old one, carrying its context."""
     REFUSE = "refuse"
     """Nothing is posted; the sender gets a notice to open a new case."""
 
 
-def _reopen(value: object) -> ReopenPolicy:
+def _reopen(value: object) -> ClosedCaseMail:
     try:
-        return ReopenPolicy(str(value)) if not isinstance(value, ReopenPolicy) else value
+        return ClosedCaseMail(str(value)) if not isinstance(value, ClosedCaseMail) else value
     except ValueError:
         raise InvalidConfiguration(
             f"reopen policy {value!r}: use one of "
-            f"{', '.join(p.value for p in ReopenPolicy)}") from None
+            f"{', '.join(p.value for p in ClosedCaseMail)}") from None
 
 
 def _count(_instance: object, attribute: Any, value: object) -> None:
@@ -92,7 +95,7 @@ class MailPolicy:
     """A tenant's e-mail settings (the desk's :class:`~caselib.desk.mail.MailSettings`
     carries one)."""
 
-    reopen: ReopenPolicy = attrs.field(default=ReopenPolicy.REOPEN, converter=_reopen)
+    reopen: ClosedCaseMail = attrs.field(default=ClosedCaseMail.REOPEN, converter=_reopen)
     reopens_per_case: int = attrs.field(default=3, validator=_count)
     reopens_per_sender: int = attrs.field(default=10, validator=_count)
     reopen_window: timedelta = attrs.field(default=timedelta(hours=24), validator=_window)
