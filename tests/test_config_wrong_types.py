@@ -158,29 +158,40 @@ VALID = _valid()
 
 REFUSING: dict[str, tuple[str, ...]] = {
     # Settings that once raised a bare TypeError / AttributeError (or read a string letter by
-    # letter): each must now refuse every wrong value, not merely avoid a bare error.
-    "access.AccessPolicy": ("roles",),
+    # letter), or silently kept a wrong value that failed later, deep inside: each must now
+    # refuse every wrong value (but those in ACCEPTED), not merely avoid a bare error.
+    "access.AccessPolicy": ("roles", "agents_unrestricted"),
     "access.Role": ("permissions",),
-    "access.Visibility": ("teams", "assignees", "contacts", "accounts"),
+    "access.Visibility": ("everything", "teams", "assignees", "contacts", "accounts"),
     "automation.AutomationApplied": ("deliveries",),
-    "automation.AutomationRule": ("actions",),
+    "automation.AutomationRule": ("actions", "name", "enabled"),
+    "automation.CreateTask": ("due_in",),
     "automation.Notify": ("who", "template"),
     "automation.SendEmail": ("template",),
     "automation.SetField": ("field",),
+    "automation.TimeTrigger": ("category", "business", "target"),
+    "cases.CasePolicy": ("vocabulary", "numbers", "require_account", "default_priority"),
     "cases.CaseTemplate": ("checklist", "fields"),
+    "cases.ChecklistItem": ("role",),
     "cases.Escalated": ("deliveries",),
+    "cases.NumberFormat": ("prefix", "padding"),
     "cases.Split": ("seqs",),
-    "cases.Transition": ("gates",),
-    "cases.Workflow": ("statuses", "transitions"),
+    "cases.Status": ("label",),
+    "cases.Transition": ("source", "target", "gates"),
+    "cases.Workflow": ("name", "statuses", "transitions", "initial"),
+    "desk.DeliveryChannels": ("webhooks", "mailer", "notifier", "tasks", "events",
+                              "conversions", "addresses", "mail_domain", "digest_after"),
+    "desk.MailSettings": ("keys", "policy", "contacts", "blobs"),
     "desk.TenantSettings": ("workflow", "policy", "workflows", "router", "kb", "sla",
                             "access", "automations", "templates", "reopen"),
     "kb.KbQuery": ("parts",),
-    "kb.KbSettings": ("stop_words",),
+    "kb.KbSettings": ("title", "tags", "body", "stemmer", "stop_words", "resolutions"),
     "kb.Redactor": ("names", "values"),
     "mail.MailPolicy": ("reopens_per_case", "reopens_per_sender", "reopen_window",
                         "hold_unknown_senders"),
     "mail.ReplyKeys": ("keys", "max_age"),
-    "routing.Agent": ("teams", "skills"),
+    "mail.ThreadResolver": ("tenant", "keys"),
+    "routing.Agent": ("teams", "skills", "away"),
     "routing.AllOf": ("conditions",),
     "routing.AnyOf": ("conditions",),
     "routing.FallbackMap": ("routes",),
@@ -189,6 +200,7 @@ REFUSING: dict[str, tuple[str, ...]] = {
     "routing.RuleSet": ("rules",),
     "routing.Team": ("members",),
     "sla.BusinessCalendar": ("holidays",),
+    "sla.Holiday": ("name", "active"),
     "sla.SlaPolicies": ("rules", "default"),
     "vocab.Vocabulary": ("case_types", "categories", "reason_codes"),
 }
@@ -200,6 +212,30 @@ ACCEPTED: frozenset[tuple[str, str, object]] = frozenset({
     ("desk.TenantSettings", "router", None),  # None turns routing off
     ("desk.TenantSettings", "sla", None),  # None turns SLA clocks off
     ("desk.TenantSettings", "access", None),  # None: agents unrestricted
+    # names and ids are text: "x" is one (a workflow checks its ids when compiled)
+    ("automation.AutomationRule", "name", "x"),
+    ("automation.TimeTrigger", "target", "x"),  # an SLA target name
+    ("cases.ChecklistItem", "role", "x"),
+    ("cases.ChecklistItem", "role", None),  # no role named
+    ("cases.NumberFormat", "prefix", "x"),
+    ("cases.Status", "label", "x"),
+    ("cases.Status", "label", None),  # a null label in plain data: made from the id
+    ("cases.Transition", "source", "x"),
+    ("cases.Transition", "target", "x"),
+    ("cases.Workflow", "name", "x"),
+    ("cases.Workflow", "initial", "x"),
+    ("cases.Workflow", "initial", None),  # the first status of category new
+    ("desk.DeliveryChannels", "digest_after", 12345),  # a (generous) digest threshold
+    ("desk.DeliveryChannels", "mail_domain", "x"),  # a domain (a host name on a LAN)
+    ("mail.ThreadResolver", "tenant", "x"),
+    ("sla.Holiday", "name", "x"),
+    # a channel or port left None is off
+    *(("desk.DeliveryChannels", port, None)
+      for port in ("webhooks", "mailer", "notifier", "tasks", "events")),
+    ("desk.MailSettings", "keys", None),  # no signed reply addresses
+    ("desk.MailSettings", "blobs", None),  # only the text reaches the case
+    ("mail.ThreadResolver", "keys", None),
+    ("automation.TimeTrigger", "category", None),  # only the 'category' anchor needs one
 })
 
 
@@ -315,3 +351,142 @@ def test_wrong_type_names_the_setting(factory: str, field: str, wrong: object) -
         cls(**{field: wrong})
     assert info.value.field == field
     assert field in str(info.value)
+
+
+BOOLS = (("access.AccessPolicy", "agents_unrestricted"), ("access.Visibility", "everything"),
+         ("routing.Agent", "away"), ("sla.Holiday", "active"),
+         ("cases.CasePolicy", "require_account"), ("automation.AutomationRule", "enabled"),
+         ("automation.TimeTrigger", "business"))
+
+
+@pytest.mark.parametrize(("key", "field"), BOOLS)
+@pytest.mark.parametrize("wrong", [0, 1, "yes"])
+def test_bool_settings_take_true_or_false_only(key: str, field: str, wrong: object) -> None:
+    """As require_bool: 0 and 1 are not guessed to be False and True."""
+    from caselib.errors import WrongType
+
+    cls = CLASSES[key]
+    with pytest.raises(WrongType, match="True or False") as info:
+        cls(**{**_kwargs(cls), field: wrong})
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(("key", "field", "wrong"), [
+    ("access.AccessPolicy", "agents_unrestricted", "no"),
+    ("sla.Holiday", "name", 12345),
+    ("kb.KbSettings", "title", 10.0),  # a weight is FieldSettings(weight=10.0)
+    ("kb.KbSettings", "stemmer", None),
+    ("kb.KbSettings", "resolutions", 0.5),
+    ("desk.MailSettings", "keys", {"k1": b"0" * 32}),
+    ("desk.MailSettings", "contacts", {"a@example.com": "c-1"}),  # a function, not a dict
+    ("desk.MailSettings", "blobs", object()),
+    ("desk.DeliveryChannels", "mailer", print),  # a function, not a Mailer
+    ("desk.DeliveryChannels", "conversions", {"opportunity": object()}),
+    ("desk.DeliveryChannels", "conversions", {1: None}),
+    ("desk.DeliveryChannels", "digest_after", 2.5),
+    ("mail.ThreadResolver", "tenant", None),
+    ("cases.CasePolicy", "numbers", "SC-"),
+    ("cases.CasePolicy", "default_priority", 2),
+    ("cases.NumberFormat", "padding", "4"),
+    ("cases.Workflow", "initial", 1),
+    ("cases.Transition", "target", None),
+    ("cases.Status", "label", 7),
+    ("cases.ChecklistItem", "role", 7),
+    ("automation.CreateTask", "due_in", 3),
+    ("automation.TimeTrigger", "category", 1),
+    ("automation.TimeTrigger", "target", None),
+])
+def test_wrong_type_names_the_setting_of_a_built_value(key: str, field: str,
+                                                        wrong: object) -> None:
+    from caselib.errors import WrongType
+
+    cls = CLASSES[key]
+    with pytest.raises(WrongType) as info:
+        cls(**{**_kwargs(cls), field: wrong})
+    assert info.value.field == field
+    assert field in str(info.value)
+
+
+@pytest.mark.parametrize(("key", "field", "bad"), [
+    ("kb.KbSettings", "stemmer", "lancaster"),
+    ("cases.NumberFormat", "padding", -1),
+    ("cases.NumberFormat", "padding", 21),
+    ("cases.CasePolicy", "default_priority", "asap"),
+    ("automation.CreateTask", "due_in", timedelta(days=-1)),
+    ("automation.CreateTask", "due_in", timedelta(days=3651)),
+    ("automation.TimeTrigger", "category", "someday"),
+    ("desk.DeliveryChannels", "mail_domain", "support@example.com"),
+    ("desk.DeliveryChannels", "mail_domain", ""),
+    ("desk.DeliveryChannels", "digest_after", -1),
+    ("mail.ThreadResolver", "tenant", ""),
+])
+def test_bad_values_are_refused_naming_the_setting(key: str, field: str, bad: object) -> None:
+    """A value of the right type that cannot work is InvalidInput (InvalidConfiguration,
+    UnknownValue …) naming the setting, when the settings are made."""
+    from caselib.errors import InvalidInput, WrongType
+
+    cls = CLASSES[key]
+    with pytest.raises(InvalidInput) as info:
+        cls(**{**_kwargs(cls), field: bad})
+    assert not isinstance(info.value, WrongType)
+    assert info.value.field == field
+
+
+def test_the_valid_forms_stay_valid() -> None:
+    """Every form these settings took before they were checked is still taken."""
+    from caselib.automation import CreateTask, TimeTrigger
+    from caselib.cases import CasePolicy, ChecklistItem, Status, Transition, Workflow
+    from caselib.desk import DeliveryChannels, MailSettings
+    from caselib.kb import FieldSettings, KbSettings, ResolutionBoost
+    from caselib.mail import MailPolicy, ReplyKeys, ThreadResolver
+    from caselib.vocab import DEFAULT_VOCABULARY, Priority, StatusCategory
+
+    for name in ("porter2", "snowball", "none"):
+        assert KbSettings(stemmer=name).stemmer == name
+    plain = FieldSettings(weight=1, b=0.75)
+    assert KbSettings(title=plain, tags=plain, body=plain,
+                      resolutions=ResolutionBoost(weight=0.5)).title is plain
+    # a priority's name is read as every command reads it
+    assert CasePolicy(default_priority="critical").default_priority is Priority.URGENT
+    assert CasePolicy(DEFAULT_VOCABULARY, default_priority=Priority.LOW).default_priority \
+        is Priority.LOW
+    assert Status("pending", "waiting", None).label == "Pending"  # a null label: from the id
+    assert Workflow("w", [Status("new", "new")], [], None).initial_status == "new"
+    assert Transition("a", "b").target == "b"
+    assert ChecklistItem("x", "Do it", role=None).role is None
+    assert TimeTrigger("category", category="waiting").category is StatusCategory.WAITING
+    assert CreateTask("Call back", timedelta(days=3650)).due_in.days == 3650
+
+    class Blobs:
+        def put(self, data: bytes, *, name: str, content_type: str) -> str:
+            return "k"
+
+    class Crm:
+        def create(self, snapshot: object) -> str:
+            return "opp-1"
+
+    keys = ReplyKeys({"k1": b"0123456789abcdef0123456789abcdef"}, "k1")
+    settings = MailSettings("support@example.com", keys, MailPolicy(), str.lower, Blobs())
+    assert settings.contacts("A@x") == "a@x"
+    assert ThreadResolver("acme", keys).keys is keys
+    channels = DeliveryChannels(conversions={"opportunity": Crm()},
+                                addresses=lambda who: f"{who}@example.com",
+                                mail_domain="support.example.com", digest_after=0)
+    assert channels.addresses("ana") == "ana@example.com"
+
+
+@pytest.mark.parametrize(("status", "transition"), [
+    ({"id": "new", "category": "new", "label": 7}, {"from": "new", "to": "done"}),
+    ({"id": "new", "category": "new"}, {"from": 1, "to": "done"}),
+])
+def test_workflow_data_of_a_wrong_type_is_invalid_configuration(
+        status: dict[str, object], transition: dict[str, object]) -> None:
+    """Workflow.from_dict keeps its promise (InvalidConfiguration naming what is wrong) when
+    a status or transition refuses a wrong type."""
+    from caselib.cases import Workflow
+    from caselib.errors import InvalidConfiguration
+
+    data = {"name": "w", "statuses": [status, {"id": "done", "category": "closed"}],
+            "transitions": [transition]}
+    with pytest.raises(InvalidConfiguration, match="workflow 'w'"):
+        Workflow.from_dict(data)

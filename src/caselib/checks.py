@@ -23,11 +23,13 @@ __all__ = [
     "MAX_INT",
     "bool_attribute",
     "instance_attribute",
+    "port_attribute",
     "require_bool",
     "require_instances",
     "require_int",
     "require_items",
     "require_mapping",
+    "require_port",
     "require_str",
     "require_strs",
     "storable",
@@ -142,6 +144,30 @@ def instance_attribute(kind: type[Any] | tuple[type[Any], ...], expected: str) -
     def check(_instance: object, attribute: Any, value: object) -> None:
         if not isinstance(value, kind):
             raise WrongType(attribute.name, expected, value)
+
+    return check
+
+
+def require_port(value: object, field: str, methods: tuple[str, ...], expected: str) -> Any:
+    """``value`` if it has each of ``methods`` and they are callable: the structural check of
+    a host port (a mailer, a blob store …), whose ``Protocol`` is not ``runtime_checkable``.
+    With no ``methods``, ``value`` itself must be callable (a setting that is a function).
+    A wrong value would otherwise be kept and fail at its first use, long after the setting
+    was made, as a bare ``AttributeError`` or ``TypeError``."""
+    if not (all(callable(getattr(value, name, None)) for name in methods) if methods
+            else callable(value)):
+        raise WrongType(field, expected, value)
+    return value
+
+
+def port_attribute(expected: str, *methods: str, optional: bool = False) -> Any:
+    """An ``attrs`` validator for a setting that holds a host port with ``methods`` (or, with
+    none, a function): see :func:`require_port`. ``optional``: ``None`` is taken too (the
+    channel is off)."""
+
+    def check(_instance: object, attribute: Any, value: object) -> None:
+        if value is not None or not optional:
+            require_port(value, attribute.name, methods, expected)
 
     return check
 

@@ -17,7 +17,7 @@ from caselib.access.permissions import Permission, Scope
 from caselib.access.roles import PRESET_ROLES, Role
 from caselib.access.visibility import Visibility
 from caselib.cases import Actor
-from caselib.checks import require_items
+from caselib.checks import bool_attribute, require_items
 from caselib.errors import CaseNotFound, InvalidConfiguration, PermissionDenied, WrongType
 from caselib.vocab import ActorKind
 
@@ -81,7 +81,7 @@ class AccessPolicy:
     """
 
     roles: Mapping[str, Role] = attrs.field(converter=_role_table)
-    agents_unrestricted: bool = False
+    agents_unrestricted: bool = attrs.field(default=False, validator=bool_attribute)
     _scopes: dict[tuple[ActorKind, frozenset[str], Permission], tuple[Scope, ...]] = (
         attrs.field(factory=dict, init=False, eq=False, repr=False))
     """What :meth:`scopes` worked out, by actor kind, role names and permission: a check

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from caselib.checks import str_set
+from caselib.checks import bool_attribute, str_set
 
 __all__ = ["Visibility"]
 
@@ -38,7 +38,7 @@ class Visibility:
     account is in ``accounts``. Empty sets and ``everything=False``: no case at all.
     """
 
-    everything: bool = False
+    everything: bool = attrs.field(default=False, validator=bool_attribute)
     teams: frozenset[str] = attrs.field(default=frozenset(), converter=_teams)
     assignees: frozenset[str] = attrs.field(
         default=frozenset(), converter=_assignees)

@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import attrs
 
 from caselib.automation.templates import Template
-from caselib.checks import instance_attribute, require_items, require_str
-from caselib.errors import InvalidConfiguration, UnknownValue
+from caselib.checks import bool_attribute, instance_attribute, require_items, require_str
+from caselib.errors import InvalidConfiguration, UnknownValue, WrongType
 from caselib.routing.conditions import (
     AllOf,
     Condition,
@@ -101,6 +101,32 @@ class EventTrigger:
         return {"event": self.event}
 
 
+def _text(_instance: object, attribute: Any, value: object) -> None:
+    require_str(value, attribute.name)
+
+
+def _status_category(value: object) -> StatusCategory | None:
+    """A category, its name (``"waiting"``) or ``None``; the setting is named otherwise."""
+    if value is None or isinstance(value, StatusCategory):
+        return value
+    if not isinstance(value, str):
+        raise WrongType("category", "a StatusCategory, its name such as 'waiting', or None",
+                        value)
+    try:
+        return StatusCategory.parse(value)
+    except UnknownValue:
+        raise UnknownValue("category", value, [c.value for c in StatusCategory]) from None
+
+
+def _span(_instance: object, attribute: Any, value: object) -> None:
+    """A delay of 0 to :data:`_MAX_DAYS` days (what the JSON form can say)."""
+    if not isinstance(value, timedelta):
+        raise WrongType(attribute.name, "a timedelta (e.g. timedelta(days=2))", value)
+    if not timedelta(0) <= value <= timedelta(days=_MAX_DAYS):
+        raise InvalidConfiguration(f"{attribute.name} must be 0 to {_MAX_DAYS} days, "
+                                   f"got {value!r}", field=attribute.name)
+
+
 @attrs.frozen(cache_hash=True)  # a memo key per rule and case in the sweep
 class TimeTrigger:
     """Fire ``after`` the case entered a state (``anchor``).
@@ -113,9 +139,9 @@ class TimeTrigger:
 
     anchor: str
     after: timedelta = timedelta(0)
-    category: StatusCategory | None = None
-    business: bool = False
-    target: str = "first_response"
+    category: StatusCategory | None = attrs.field(default=None, converter=_status_category)
+    business: bool = attrs.field(default=False, validator=bool_attribute)
+    target: str = attrs.field(default="first_response", validator=_text)
 
     def __attrs_post_init__(self) -> None:
         if self.anchor not in TIME_ANCHORS:
@@ -202,7 +228,7 @@ class CreateTask:
 
     kind = "task"
     title: str
-    due_in: timedelta = timedelta(0)
+    due_in: timedelta = attrs.field(default=timedelta(0), validator=_span)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.title, str) or not self.title.strip() or len(self.title) > 500:
@@ -302,8 +328,8 @@ class AutomationRule:
     trigger: Trigger
     actions: tuple[Action, ...] = attrs.field(converter=_actions)
     when: Condition = attrs.field(factory=lambda: AllOf(()), converter=_conditions)
-    name: str = ""
-    enabled: bool = True
+    name: str = attrs.field(default="", validator=_text)
+    enabled: bool = attrs.field(default=True, validator=bool_attribute)
 
     def __attrs_post_init__(self) -> None:
         _check_id(self.id, "rule id")

@@ -56,6 +56,11 @@ def _text(_inst: object, attr: attrs.Attribute[str], value: object) -> None:
                                    field=attr.name)
 
 
+def _role(_inst: object, attr: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        require_str(value, attr.name, "a role name such as 'installer', or None")
+
+
 @attrs.frozen
 class ChecklistItem:
     """One task of a checklist: ``required`` ones gate the resolve (when the template says
@@ -64,7 +69,7 @@ class ChecklistItem:
     id: str = attrs.field(validator=_item_id)
     text: str = attrs.field(validator=_text)
     required: bool = attrs.field(default=True, validator=bool_attribute)
-    role: str | None = None
+    role: str | None = attrs.field(default=None, validator=_role)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "text": self.text, "required": self.required, "role": self.role}

@@ -39,13 +39,14 @@ from statemachine.exceptions import TransitionNotAllowed as _MachineRefused
 
 from caselib.cases.case import Case
 from caselib.cases.values import Actor
-from caselib.checks import require_instances, str_set
+from caselib.checks import require_instances, require_str, str_set
 from caselib.errors import (
     GateRequired,
     InvalidConfiguration,
     NoteRequired,
     TransitionNotAllowed,
     UnknownValue,
+    WrongType,
 )
 from caselib.vocab import StatusCategory
 
@@ -73,13 +74,23 @@ def _category(value: object) -> StatusCategory:
     return StatusCategory.parse(value)
 
 
+def _label(value: object) -> str:
+    """Text, or ``None`` (a ``null`` label in plain data) for "made from the id"."""
+    return "" if value is None else require_str(value, "label", "text for people (or '')")
+
+
+def _status_id(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    require_str(value, attribute.name, "a status id such as 'open'")
+
+
 @attrs.frozen
 class Status:
-    """One workflow status: a stable id, its category, and a label for people."""
+    """One workflow status: a stable id, its category, and a label for people (empty or
+    ``None``: made from the id, ``pending_customer`` → ``Pending Customer``)."""
 
     id: str
     category: StatusCategory = attrs.field(converter=_category)
-    label: str = ""
+    label: str = attrs.field(default="", converter=_label)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.id, str) or not _STATUS_ID.match(self.id):
@@ -98,8 +109,8 @@ def _gates(value: object) -> frozenset[str]:
 class Transition:
     """An allowed move ``source → target`` and the gates that must hold to take it."""
 
-    source: str
-    target: str
+    source: str = attrs.field(validator=_status_id)
+    target: str = attrs.field(validator=_status_id)
     gates: frozenset[str] = attrs.field(default=frozenset(), converter=_gates)
 
 
@@ -111,14 +122,24 @@ def _transitions(values: object) -> tuple[Transition, ...]:
     return require_instances(values, "transitions", Transition, "a list of Transition values")
 
 
+def _name(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    require_str(value, attribute.name, "text such as 'support'")
+
+
+def _initial(_instance: object, attribute: Any, value: object) -> None:
+    if value is not None:
+        require_str(value, attribute.name, "a status id or None (the first status of "
+                    "category new)")
+
+
 @attrs.frozen
 class Workflow:
     """A lifecycle as plain data. Immutable; :meth:`compile` validates and compiles it."""
 
-    name: str
+    name: str = attrs.field(validator=_name)
     statuses: tuple[Status, ...] = attrs.field(converter=_statuses)
     transitions: tuple[Transition, ...] = attrs.field(converter=_transitions)
-    initial: str | None = None
+    initial: str | None = attrs.field(default=None, validator=_initial)
     """The status new cases start in; defaults to the first status of category *new*."""
 
     # -- presets ------------------------------------------------------------------------------
@@ -243,8 +264,9 @@ class Workflow:
             return cls(str(data["name"]), statuses, transitions, data.get("initial"))
         except KeyError as err:
             raise InvalidConfiguration(f"workflow data is missing key {err}") from err
-        except UnknownValue as err:
-            raise InvalidConfiguration(f"workflow {data.get('name')!r}: {err}") from err
+        except (UnknownValue, WrongType) as err:
+            raise InvalidConfiguration(f"workflow {data.get('name')!r}: {err}",
+                                       field=err.field) from err
 
     def to_dict(self) -> dict[str, Any]:
         """The inverse of :meth:`from_dict`."""

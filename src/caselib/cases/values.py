@@ -17,7 +17,15 @@ from typing import Any, Final
 
 import attrs
 
-from caselib.checks import require_mapping, require_str, require_strs, storable
+from caselib.checks import (
+    bool_attribute,
+    instance_attribute,
+    require_int,
+    require_mapping,
+    require_str,
+    require_strs,
+    storable,
+)
 from caselib.errors import InvalidInput, TextTooLong, UnknownValue, WrongType
 from caselib.timeutil import aware_utc
 from caselib.vocab import (
@@ -257,12 +265,21 @@ class Actor:
         return self.kind is ActorKind.CUSTOMER
 
 
+def _prefix(_instance: object, attribute: Any, value: object) -> None:
+    require_str(value, attribute.name, "text such as 'CASE-' (or '')")
+
+
+def _padding(_instance: object, attribute: Any, value: object) -> None:
+    # a counter has at most 19 digits (a store's BIGINT): wider padding is only zeros
+    require_int(value, attribute.name, 0, 20)
+
+
 @attrs.frozen
 class NumberFormat:
     """How human case numbers look: ``prefix`` + zero-padded counter (``CASE-0494``, ``SC-184``)."""
 
-    prefix: str = "CASE-"
-    padding: int = 4
+    prefix: str = attrs.field(default="CASE-", validator=_prefix)
+    padding: int = attrs.field(default=4, validator=_padding)
 
     def format(self, n: int) -> str:
         """``NumberFormat("SC-", 3).format(184) == "SC-184"``."""
@@ -292,15 +309,31 @@ class NumberFormat:
         return tuple(dict.fromkeys((text, text.upper())))
 
 
+def _default_priority(value: object) -> Priority:
+    """A :class:`Priority` or its name (``"high"``, ``"critical"`` …), as every command
+    takes one; the setting is named when it is neither."""
+    if isinstance(value, Priority):
+        return value
+    if not isinstance(value, str):
+        raise WrongType("default_priority", "a Priority (or its name such as 'normal')", value)
+    try:
+        return Priority.parse(value)
+    except UnknownValue:
+        raise UnknownValue("default_priority", value, [p.value for p in Priority]) from None
+
+
 @attrs.frozen
 class CasePolicy:
     """Per-tenant rules for case data: vocabulary, numbering and required links."""
 
-    vocabulary: Vocabulary = DEFAULT_VOCABULARY
-    numbers: NumberFormat = NumberFormat()
-    require_account: bool = False
+    vocabulary: Vocabulary = attrs.field(default=DEFAULT_VOCABULARY, validator=instance_attribute(
+        Vocabulary, "a Vocabulary"))
+    numbers: NumberFormat = attrs.field(default=NumberFormat(), validator=instance_attribute(
+        NumberFormat, "a NumberFormat (e.g. NumberFormat('SC-', 3))"))
+    require_account: bool = attrs.field(default=False, validator=bool_attribute)
     """Some CRMs refuse a case that is not tied to a customer account."""
-    default_priority: Priority = Priority.NORMAL
+    default_priority: Priority = attrs.field(default=Priority.NORMAL,
+                                             converter=_default_priority)
 
 
 @attrs.frozen

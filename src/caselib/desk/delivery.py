@@ -29,10 +29,11 @@ from caselib.automation import (
 )
 from caselib.cases import Actor, Case
 from caselib.cases.conversion import CaseSnapshot, ConversionRequested
+from caselib.checks import port_attribute, require_int, require_mapping, require_port, require_str
 from caselib.desk import _inputs as check
 from caselib.desk import conversion
 from caselib.desk._context import DeskContext
-from caselib.errors import CaseNotFound, WrongType
+from caselib.errors import CaseNotFound, InvalidConfiguration, WrongType
 from caselib.mail import MAIL_EVENT
 from caselib.ports import (
     EventSink,
@@ -67,6 +68,25 @@ def _address(recipient: str) -> str | None:
     return recipient if "@" in recipient else None
 
 
+def _gateways(_instance: object, attribute: Any, value: object) -> None:
+    for target, gateway in require_mapping(value, attribute.name).items():
+        require_str(target, attribute.name, "a mapping of conversion targets (text) to gateways")
+        require_port(gateway, attribute.name, ("create",),
+                     f"a mapping of targets to OpportunityGateway values (for {target!r})")
+
+
+def _domain(_instance: object, attribute: Any, value: object) -> None:
+    text = require_str(value, attribute.name, "a domain name such as 'support.example.com'")
+    if not text or "@" in text or any(c.isspace() or c in "<>" for c in text):
+        raise InvalidConfiguration(
+            f"mail_domain {text!r}: use a domain name such as 'support.example.com'",
+            field=attribute.name)
+
+
+def _digest_after(_instance: object, attribute: Any, value: object) -> None:
+    require_int(value, attribute.name, 0)
+
+
 @attrs.frozen
 class DeliveryChannels:
     """Where :meth:`~caselib.ServiceDesk.deliver_pending` sends what automations queued.
@@ -77,22 +97,29 @@ class DeliveryChannels:
     agent id to an e-mail address (default: the id itself when it contains ``@``).
     """
 
-    webhooks: WebhookPoster | None = None
-    mailer: Mailer | None = None
-    notifier: Notifier | None = None
-    tasks: TaskGateway | None = None
-    events: EventSink | None = None
-    conversions: Mapping[str, OpportunityGateway] = attrs.field(factory=dict)
+    webhooks: WebhookPoster | None = attrs.field(default=None, validator=port_attribute(
+        "a WebhookPoster (with post(url, secret, body, key)) or None", "post", optional=True))
+    mailer: Mailer | None = attrs.field(default=None, validator=port_attribute(
+        "a Mailer (with send(mail)) or None", "send", optional=True))
+    notifier: Notifier | None = attrs.field(default=None, validator=port_attribute(
+        "a Notifier (with notify(notification)) or None", "notify", optional=True))
+    tasks: TaskGateway | None = attrs.field(default=None, validator=port_attribute(
+        "a TaskGateway (with create_task(task)) or None", "create_task", optional=True))
+    events: EventSink | None = attrs.field(default=None, validator=port_attribute(
+        "an EventSink (with publish(message)) or None", "publish", optional=True))
+    conversions: Mapping[str, OpportunityGateway] = attrs.field(
+        factory=dict, validator=_gateways)
     """Conversion target (``"opportunity"``, ``"supplier_return"`` …) → the host's gateway:
     a pending conversion request is retried through it (same key), and the host's answer
     recorded on the case. A target without a gateway is relayed to ``events`` instead.
 
     .. versionadded:: 0.3
     """
-    addresses: Callable[[str], str | None] = _address
-    mail_domain: str = "caselib.invalid"
+    addresses: Callable[[str], str | None] = attrs.field(default=_address, validator=port_attribute(
+        "a function from a contact or agent id to an e-mail address (or None)"))
+    mail_domain: str = attrs.field(default="caselib.invalid", validator=_domain)
     """The right-hand side of generated ``Message-ID`` headers."""
-    digest_after: int = 5
+    digest_after: int = attrs.field(default=5, validator=_digest_after)
     """A recipient with more notices than this in one :meth:`deliver_pending` call gets one
     digest instead (a burst of 500 breaches: one message per person, not 500)."""
 

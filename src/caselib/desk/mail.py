@@ -22,6 +22,7 @@ import attrs
 
 from caselib.access import Permission
 from caselib.cases import Actor, Attachment, Case, Links
+from caselib.checks import instance_attribute, port_attribute
 from caselib.desk import _inputs as check
 from caselib.desk._context import DeskContext
 from caselib.desk.moves import customer_answered
@@ -77,10 +78,14 @@ class MailSettings:
     bytes and each original message (without one, only the text reaches the case)."""
 
     support_address: str = attrs.field(validator=_support)
-    keys: ReplyKeys | None = None
-    policy: MailPolicy = attrs.field(factory=MailPolicy)
-    contacts: Callable[[str], str | None] = _same
-    blobs: BlobStore | None = None
+    keys: ReplyKeys | None = attrs.field(default=None, validator=instance_attribute(
+        (ReplyKeys, type(None)), "a ReplyKeys or None (no signed reply addresses)"))
+    policy: MailPolicy = attrs.field(factory=MailPolicy, validator=instance_attribute(
+        MailPolicy, "a MailPolicy"))
+    contacts: Callable[[str], str | None] = attrs.field(default=_same, validator=port_attribute(
+        "a function from a sender address to its contact id (or None)"))
+    blobs: BlobStore | None = attrs.field(default=None, validator=port_attribute(
+        "a BlobStore (with put(data, name=, content_type=)) or None", "put", optional=True))
 
     @property
     def domain(self) -> str:

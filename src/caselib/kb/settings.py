@@ -7,11 +7,12 @@ pass them around (and tests can sweep them) without touching the scoring code.
 from __future__ import annotations
 
 import math
+from typing import Any, Final, get_args
 
 import attrs
 
-from caselib.checks import str_set
-from caselib.errors import InvalidConfiguration
+from caselib.checks import instance_attribute, str_set
+from caselib.errors import InvalidConfiguration, WrongType
 from caselib.kb.semantic import SemanticSettings
 from caselib.kb.text import ENGLISH_STOP_WORDS, StemmerName
 
@@ -79,6 +80,21 @@ def _stop_words(value: object) -> frozenset[str]:
     return str_set(value, "stop_words")
 
 
+_STEMMERS: Final[tuple[str, ...]] = get_args(StemmerName)
+_FIELD: Final = "a FieldSettings (e.g. FieldSettings(weight=4.0, b=0.5))"
+
+
+def _stemmer(_instance: object, attribute: Any, value: object) -> None:
+    """One of the stemmer names, checked when the settings are made (the index would only
+    refuse it when it is built, from another place in the host's code)."""
+    names = ", ".join(repr(n) for n in _STEMMERS)
+    if not isinstance(value, str):
+        raise WrongType(attribute.name, f"a stemmer name ({names})", value)
+    if value not in _STEMMERS:
+        raise InvalidConfiguration(f"unknown stemmer {value!r}; expected {names}",
+                                   field=attribute.name)
+
+
 @attrs.frozen
 class KbSettings:
     """Everything that shapes ranking; frozen so an index's behaviour cannot drift.
@@ -98,16 +114,21 @@ class KbSettings:
     """
 
     k1: float = attrs.field(default=2.0, validator=_positive)
-    title: FieldSettings = FieldSettings(weight=10.0, b=0.5)
-    tags: FieldSettings = FieldSettings(weight=4.0, b=0.5)
-    body: FieldSettings = FieldSettings(weight=1.0, b=0.75)
+    title: FieldSettings = attrs.field(default=FieldSettings(weight=10.0, b=0.5),
+                                       validator=instance_attribute(FieldSettings, _FIELD))
+    tags: FieldSettings = attrs.field(default=FieldSettings(weight=4.0, b=0.5),
+                                      validator=instance_attribute(FieldSettings, _FIELD))
+    body: FieldSettings = attrs.field(default=FieldSettings(weight=1.0, b=0.75),
+                                      validator=instance_attribute(FieldSettings, _FIELD))
     #: Multiplier for articles in the case's category when ``category_mode="boost"``.
     category_boost: float = attrs.field(default=1.25, validator=_positive)
-    stemmer: StemmerName = "porter2"
+    stemmer: StemmerName = attrs.field(default="porter2", validator=_stemmer)
     stop_words: frozenset[str] = attrs.field(
         default=ENGLISH_STOP_WORDS, converter=_stop_words)
     #: The boost for articles that resolved similar cases (off by default).
-    resolutions: ResolutionBoost = ResolutionBoost()
+    resolutions: ResolutionBoost = attrs.field(
+        default=ResolutionBoost(), validator=instance_attribute(
+            ResolutionBoost, "a ResolutionBoost (e.g. ResolutionBoost(weight=0.5))"))
     #: The optional semantic scorer fused with BM25F (``None``, the default: BM25F alone).
     semantic: SemanticSettings | None = attrs.field(default=None)
 

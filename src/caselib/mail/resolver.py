@@ -21,7 +21,8 @@ from typing import Literal, Protocol
 
 import attrs
 
-from caselib.errors import InvalidConfiguration
+from caselib.checks import instance_attribute, require_str
+from caselib.errors import InvalidConfiguration, InvalidInput
 from caselib.mail.guards import automatic_reason
 from caselib.mail.message import ParsedMail
 from caselib.mail.tokens import ReplyKeys, parse_reply_address
@@ -68,12 +69,19 @@ def _domains(values: object) -> frozenset[str]:
     return frozenset(str(v).lower() for v in values)
 
 
+def _tenant(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    # the tenant is signed into every reply token: a wrong one verifies nothing
+    if not require_str(value, attribute.name, "a non-empty string (the tenant)"):
+        raise InvalidInput("tenant must be a non-empty string", field=attribute.name)
+
+
 @attrs.frozen
 class ThreadResolver:
     """Decides per mail for one tenant (``keys`` ``None``: no signed addresses)."""
 
-    tenant: str
-    keys: ReplyKeys | None = None
+    tenant: str = attrs.field(validator=_tenant)
+    keys: ReplyKeys | None = attrs.field(default=None, validator=instance_attribute(
+        (ReplyKeys, type(None)), "a ReplyKeys or None (no signed reply addresses)"))
     domains: frozenset[str] = attrs.field(default=frozenset(), converter=_domains)
     """The support domains whose ``+token`` addresses are case addresses (empty: any)."""
 

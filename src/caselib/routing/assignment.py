@@ -29,7 +29,7 @@ from typing import Final
 
 import attrs
 
-from caselib.checks import require_instances, str_set
+from caselib.checks import bool_attribute, require_instances, str_set
 from caselib.errors import InvalidConfiguration, InvalidInput, UnknownValue
 from caselib.timeutil import aware_utc
 
@@ -110,7 +110,7 @@ class Agent:
     teams: frozenset[str] = attrs.field(default=frozenset(), converter=_teams)
     skills: frozenset[str] = attrs.field(default=frozenset(), converter=_skills)
     capacity: int | None = None
-    away: bool = False
+    away: bool = attrs.field(default=False, validator=bool_attribute)
 
     def __attrs_post_init__(self) -> None:
         _text(self.id, "agent id")

@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from caselib.checks import require_items
+from caselib.checks import bool_attribute, require_items, require_str
 from caselib.errors import InvalidConfiguration
 from caselib.sla.hours import _format_hhmm, _parse_hhmm
 
@@ -51,6 +51,10 @@ def _to_minutes(value: object) -> int | None:
     raise InvalidConfiguration(f"holiday closure time {value!r} is not HH:MM text or a time")
 
 
+def _name(_instance: object, attribute: Any, value: object) -> None:
+    require_str(value, attribute.name, "text (the holiday's name, or '')")
+
+
 @attrs.frozen
 class Holiday:
     """A whole or partial closed day.
@@ -62,10 +66,10 @@ class Holiday:
     """
 
     date: _dt.date = attrs.field(converter=_to_date)
-    name: str = attrs.field(default="", kw_only=True)
+    name: str = attrs.field(default="", kw_only=True, validator=_name)
     closed_from: int | None = attrs.field(default=None, converter=_to_minutes, kw_only=True)
     closed_until: int | None = attrs.field(default=None, converter=_to_minutes, kw_only=True)
-    active: bool = attrs.field(default=True, kw_only=True)
+    active: bool = attrs.field(default=True, kw_only=True, validator=bool_attribute)
 
     def __attrs_post_init__(self) -> None:
         start, end = self.closed_span()
