@@ -29,6 +29,7 @@ from caselib.vocab import StatusCategory
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANA = Actor.agent("ana")
 CUSTOMER = Actor.customer("jo@example.com")
+COLLEAGUE = "Colleague <co@example.com>"
 
 
 def _desk(store: Store, clock: FrozenClock, **settings: object) -> ServiceDesk:
@@ -44,11 +45,12 @@ def _waiting(desk: ServiceDesk) -> str:
     return case.id
 
 
-def _mail(mid: str, body: str, in_reply_to: str | None = None) -> bytes:
+def _mail(mid: str, body: str, in_reply_to: str | None = None,
+          sender: str = f"Jo <{CUSTOMER.id}>") -> bytes:
     msg = EmailMessage()
-    msg["From"] = f"Jo <{CUSTOMER.id}>"
+    msg["From"] = sender
     msg["To"] = "help@support.test"
-    msg["Subject"] = "Printer jam"
+    msg["Subject"] = "Printer jam" if in_reply_to is None else "Re: Printer jam"
     msg["Message-ID"] = f"<{mid}>"
     if in_reply_to:
         msg["In-Reply-To"] = f"<{in_reply_to}>"
@@ -140,14 +142,8 @@ class TestMail:
         assert desk.get_case(case_id, actor=ANA).status == "in_progress"
         # a held mail (another sender) resumes the case once an agent approves it
         desk.transition(case_id, "pending_customer", actor=ANA)
-        msg = EmailMessage()
-        msg["From"] = "Colleague <co@example.com>"
-        msg["To"] = "help@support.test"
-        msg["Subject"] = "Re: Printer jam"
-        msg["Message-ID"] = "<m3@ex>"
-        msg["In-Reply-To"] = "<m1@ex>"
-        msg.set_content("Same problem here")
-        assert desk.ingest_mail(msg.as_bytes()).outcome == "held"
+        assert desk.ingest_mail(_mail("m3@ex", "Same problem here", in_reply_to="m1@ex",
+                                      sender=COLLEAGUE)).outcome == "held"
         case = desk.get_case(case_id, actor=ANA)
         assert case.status == "pending_customer"
         held = next(e.seq for e in case.timeline if e.kind == "mail_held")
@@ -196,14 +192,8 @@ def test_an_approved_held_reopen_puts_the_case_back_to_work() -> None:
     for to in ("open", "in_progress", "pending_customer"):
         desk.transition(case_id, to, actor=ANA)
     desk.resolve(case_id, "Cleared", actor=ANA)
-    msg = EmailMessage()
-    msg["From"] = "Colleague <co@example.com>"
-    msg["To"] = "help@support.test"
-    msg["Subject"] = "Re: Printer jam"
-    msg["Message-ID"] = "<m2@ex>"
-    msg["In-Reply-To"] = "<m1@ex>"
-    msg.set_content("Still jammed")
-    assert desk.ingest_mail(msg.as_bytes()).outcome == "held"
+    assert desk.ingest_mail(_mail("m2@ex", "Still jammed", in_reply_to="m1@ex",
+                                  sender=COLLEAGUE)).outcome == "held"
     held = next(e.seq for e in desk.get_case(case_id, actor=ANA).timeline
                 if e.kind == "mail_held")
     assert desk.approve_held_mail(case_id, held, actor=ANA).is_active

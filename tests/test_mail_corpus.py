@@ -125,21 +125,13 @@ def test_built_messages_only_raise_caselib_errors_and_never_post(raw: bytes) -> 
 
 def test_cli_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                     capsys: pytest.CaptureFixture[str]) -> None:
-    from caselib.cli import main
-
     db = tmp_path / "cases.db"
-    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
-    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme", "--create",
-                 "--support-address", "help@support.test"]) == 0
+    assert _ingest(monkeypatch, SEED, db, "--create") == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["outcome"] == "new" and doc["message_id"] == "seed@customer.test"
-    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
-    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme",
-                 "--support-address", "help@support.test"]) == 0
+    assert _ingest(monkeypatch, SEED, db) == 0
     assert json.loads(capsys.readouterr().out)["outcome"] == "duplicate"
-    monkeypatch.setattr("sys.stdin", _Stdin(b"garbage"))
-    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme",
-                 "--support-address", "help@support.test"]) == 2
+    assert _ingest(monkeypatch, b"garbage", db) == 2
 
 
 def test_cli_ingest_defers_mail_for_a_store_that_is_not_there(
@@ -148,12 +140,8 @@ def test_cli_ingest_defers_mail_for_a_store_that_is_not_there(
     """A mistyped --db made a new, empty store and the mail went where nobody reads; now a
     missing file (without --create) or a database that is not a caselib store defers the
     message (75: the MTA keeps it) and writes nothing."""
-    from caselib.cli import main
-
-    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
     typo = tmp_path / "csaes.db"
-    assert main(["mail", "ingest", "--db", str(typo), "--tenant", "acme",
-                 "--support-address", "help@support.test"]) == 75
+    assert _ingest(monkeypatch, SEED, typo) == 75
     err = capsys.readouterr().err
     assert "no store at" in err and "--create" in err and "retries" in err
     assert not typo.exists()
@@ -163,9 +151,7 @@ def test_cli_ingest_defers_mail_for_a_store_that_is_not_there(
         conn.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY)")
     conn.close()
     for extra in ([], ["--create"]):
-        monkeypatch.setattr("sys.stdin", _Stdin(SEED))
-        assert main(["mail", "ingest", "--db", str(other), "--tenant", "acme", *extra,
-                     "--support-address", "help@support.test"]) == 75
+        assert _ingest(monkeypatch, SEED, other, *extra) == 75
         assert "not a caselib store" in capsys.readouterr().err
     with sqlite3.connect(other) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master")]
@@ -179,13 +165,9 @@ def test_cli_ingest_create_takes_an_empty_file(
     """An empty file at --db (made beforehand with the mail user as its owner, as an MTA
     setup does) is no store yet: --create makes the store in it, where it deferred every
     message for good ('not a caselib store')."""
-    from caselib.cli import main
-
     db = tmp_path / "cases.db"
     db.touch()
-    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
-    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme", "--create",
-                 "--support-address", "help@support.test"]) == 0
+    assert _ingest(monkeypatch, SEED, db, "--create") == 0
     assert json.loads(capsys.readouterr().out)["outcome"] == "new"
 
 
@@ -195,13 +177,9 @@ def test_cli_ingest_names_a_malformed_key_setting(
         capsys: pytest.CaptureFixture[str]) -> None:
     """A bad CASELIB_REPLY_KEYS says which entry and the form it needs (it was a bare
     'not enough values to unpack'), and defers the message (75) before touching the store."""
-    from caselib.cli import main
-
     monkeypatch.setenv("CASELIB_REPLY_KEYS", spec)
-    monkeypatch.setattr("sys.stdin", _Stdin(SEED))
     db = tmp_path / "cases.db"
-    assert main(["mail", "ingest", "--db", str(db), "--tenant", "acme",
-                 "--support-address", "help@support.test"]) == 75
+    assert _ingest(monkeypatch, SEED, db) == 75
     err = capsys.readouterr().err
     assert "CASELIB_REPLY_KEYS entry" in err and "'kid:hexsecret'" in err and "retries" in err
     assert not db.exists()
@@ -221,3 +199,12 @@ class _Stdin:
         import io
 
         self.buffer = io.BytesIO(data)
+
+
+def _ingest(monkeypatch: pytest.MonkeyPatch, raw: bytes, db: Path, *extra: str) -> int:
+    """`caselib mail ingest --db DB --tenant acme EXTRA…` with ``raw`` on stdin: its exit."""
+    from caselib.cli import main
+
+    monkeypatch.setattr("sys.stdin", _Stdin(raw))
+    return main(["mail", "ingest", "--db", str(db), "--tenant", "acme", *extra,
+                 "--support-address", "help@support.test"])
