@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from caselib import Actor, CaseQuery, CaseSummary, ServiceDesk, Store, TenantSettings
 from caselib.access import AccessPolicy
-from caselib.cases import Workflow
+from caselib.cases import Case, Workflow
 from caselib.errors import CaselibError, WrongType
 from caselib.testing import FrozenClock
 
@@ -56,6 +56,17 @@ CASES = st.lists(st.tuples(
     st.booleans(),  # the customer's account
     st.lists(st.sampled_from(STATUSES), max_size=5),  # moves tried, in order
 ), min_size=1, max_size=6)
+
+
+def _merged_pair() -> tuple[ServiceDesk, Case, Case, dict[str, CaseSummary]]:
+    """A memory desk where case a was merged into b, and both list rows by id."""
+    from caselib import MemoryStore
+
+    _, desk = desks(MemoryStore(), "acme")
+    a = desk.create_case(subject="a", actor=SYSTEM)
+    b = desk.create_case(subject="b", actor=SYSTEM)
+    desk.merge(a.id, b.id, actor=SYSTEM)
+    return desk, a, b, {r.id: r for r in desk.find_cases(actor=SYSTEM).items}
 
 
 class TestAgreesWithTheLoadedCase:
@@ -129,13 +140,7 @@ class TestNoteMoves:
         assert set(desk.note_moves_of(rows, actor=READERS[4]).values()) == {frozenset()}
 
     def test_a_merged_row_has_none_and_bad_rows_are_refused(self) -> None:
-        from caselib import MemoryStore
-
-        _, desk = desks(MemoryStore(), "acme")
-        a = desk.create_case(subject="a", actor=SYSTEM)
-        b = desk.create_case(subject="b", actor=SYSTEM)
-        desk.merge(a.id, b.id, actor=SYSTEM)
-        rows = {r.id: r for r in desk.find_cases(actor=SYSTEM).items}
+        desk, a, _, rows = _merged_pair()
         assert desk.note_moves_of([rows[a.id]], actor=SYSTEM) == {a.id: frozenset()}
         with pytest.raises(WrongType, match="summaries"):
             desk.note_moves_of("rows")  # type: ignore[arg-type]
@@ -171,13 +176,7 @@ class TestReadsTheSummary:
 
     def test_a_merged_row_has_no_moves_and_bad_rows_are_refused(self) -> None:
         """Only unmerge leaves merged; a row that is not a summary is WrongType."""
-        from caselib import MemoryStore
-
-        _, desk = desks(MemoryStore(), "acme")
-        a = desk.create_case(subject="a", actor=SYSTEM)
-        b = desk.create_case(subject="b", actor=SYSTEM)
-        desk.merge(a.id, b.id, actor=SYSTEM)
-        rows = {r.id: r for r in desk.find_cases(actor=SYSTEM).items}
+        desk, a, b, rows = _merged_pair()
         assert desk.allowed_transitions_of([rows[a.id]], actor=SYSTEM) == {a.id: ()}
         with pytest.raises(WrongType, match="summaries"):
             desk.allowed_transitions_of([desk.get_case(b.id, actor=SYSTEM)])  # type: ignore[list-item]

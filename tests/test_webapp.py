@@ -193,25 +193,31 @@ def test_portal_pages_show_public_replies_only(desk: ServiceDesk) -> None:
     assert jane.get("/portal/nope").status_code == 404
 
 
-def test_a_portal_reply_follows_the_reopen_policy(tmp_path: Path) -> None:
-    """The portal's reply is ``customer_reply``: past the grace window a reply to a resolved
-    case opens a follow-up (and the browser goes there), and a reply to a merged case lands
-    on the survivor. As a bare public comment it did neither (409 on the merged case)."""
+def _resolved_with_a_window(path: Path) -> tuple[ServiceDesk, Actor, str]:
+    """The seeded desk with a 7-day reopen window, an admin, and a case it resolved."""
     from datetime import timedelta
 
     import attrs
 
     from caselib.cases import ReopenPolicy
 
-    seeded = make_desk(tmp_path / "policy.sqlite3")
+    seeded = make_desk(path)
     desk = ServiceDesk(seeded.store, tenant="acme", clock=seeded.clock,
                        settings=attrs.evolve(seeded.settings,
                                              reopen=ReopenPolicy(grace=timedelta(days=7))))
     lee = Actor.agent("lee", "admin")
-    old = case_id(desk)
+    cid = case_id(desk)
     for status in ("open", "in_progress", "pending_customer"):
-        desk.transition(old, status, actor=lee)
-    desk.resolve(old, "Upgraded the client", actor=lee)
+        desk.transition(cid, status, actor=lee)
+    desk.resolve(cid, "Upgraded the client", actor=lee)
+    return desk, lee, cid
+
+
+def test_a_portal_reply_follows_the_reopen_policy(tmp_path: Path) -> None:
+    """The portal's reply is ``customer_reply``: past the grace window a reply to a resolved
+    case opens a follow-up (and the browser goes there), and a reply to a merged case lands
+    on the survivor. As a bare public comment it did neither (409 on the merged case)."""
+    desk, lee, old = _resolved_with_a_window(tmp_path / "policy.sqlite3")
     desk.clock.advance(days=30)  # type: ignore[attr-defined]
     jane = client(desk, "jane")
     answer = jane.post(f"/portal/{old}/reply", data={"body": "It drops again"})
@@ -232,21 +238,7 @@ def test_the_portal_offers_reopen_only_inside_the_window(tmp_path: Path) -> None
     """The case page's reopen form follows ``CustomerView.can_reopen`` (the tenant's
     window), not the status category: past the window it is gone, the rating form stays,
     and the page says a reply opens a new request. No internal entry shows either way."""
-    from datetime import timedelta
-
-    import attrs
-
-    from caselib.cases import ReopenPolicy
-
-    seeded = make_desk(tmp_path / "window.sqlite3")
-    desk = ServiceDesk(seeded.store, tenant="acme", clock=seeded.clock,
-                       settings=attrs.evolve(seeded.settings,
-                                             reopen=ReopenPolicy(grace=timedelta(days=7))))
-    lee = Actor.agent("lee", "admin")
-    cid = case_id(desk)
-    for status in ("open", "in_progress", "pending_customer"):
-        desk.transition(cid, status, actor=lee)
-    desk.resolve(cid, "Upgraded the client", actor=lee)
+    desk, _, cid = _resolved_with_a_window(tmp_path / "window.sqlite3")
     jane = client(desk, "jane")
     inside = jane.get(f"/portal/{cid}").text
     assert 'id="reopen"' in inside and 'id="rate"' in inside
